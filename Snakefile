@@ -1,0 +1,67 @@
+# bows: Bag-of-Words Superposition, from raw text to the paper's figures.
+#   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
+#   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
+#   snakemake --profile profiles/slurm --configfile presets/paper.yaml   on a SLURM cluster
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/corpus.smk"
+include: "workflow/rules/vocab.smk"
+include: "workflow/rules/bows.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),
+
+
+rule corpus:
+    input:
+        TARGETS["corpus"],
+
+
+rule vocab:
+    input:
+        TARGETS["vocab"],
+
+
+rule windows:
+    input:
+        TARGETS["windows"],
+
+
+rule train:
+    input:
+        TARGETS["train"],
+
+
+rule metrics:
+    input:
+        TARGETS["metrics"],
+
+
+rule figures:
+    input:
+        TARGETS["figures"],
+
+
+rule synthetic:
+    input:
+        TARGETS["synthetic"],

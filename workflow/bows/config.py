@@ -1,0 +1,244 @@
+"""Configuration: loading with schema defaults, semantic checks, the training grid and word lists.
+
+The JSON Schema in ``workflow/schemas/config.schema.yaml`` is the single source of truth for keys and defaults. The
+Snakefile validates with Snakemake's ``validate`` (same schema); library users call :func:`load_config`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import ConfigError, ShapeError
+
+__all__ = [
+    "SCHEMA_PATH",
+    "load_config",
+    "validate",
+    "check",
+    "ModelSpec",
+    "model_grid",
+    "model_ref",
+    "fmt_wd",
+    "word_lists",
+    "paper_forced_tokens",
+    "resolve_group_words",
+    "stopwords",
+    "deep_merge",
+]
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into ``base`` recursively (dicts merge, everything else is replaced), like Snakemake does."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist", "give the path of a YAML file such as config.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}", "fix the YAML syntax at the line shown")
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections", "start it with e.g. `corpus:`")
+    return data
+
+
+def validate(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``config`` in place against the schema, filling defaults (same semantics as Snakemake)."""
+    from snakemake.utils import validate as sm_validate
+    from snakemake_interface_common.exceptions import WorkflowError
+
+    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "figures"):
+        config.setdefault(section, {})
+    try:
+        sm_validate(config, str(SCHEMA_PATH))
+    except WorkflowError as err:
+        raise ConfigError(_schema_message(err), "edit the key named above; the schema "
+                                                "workflow/schemas/config.schema.yaml lists every key") from None
+    return config
+
+
+def _schema_message(err: Exception) -> str:
+    cause = err.__cause__ or err.__context__ or err  # snakemake raises while handling the jsonschema error
+    message = getattr(cause, "message", None) or str(cause).splitlines()[0]
+    where = "/".join(str(p) for p in getattr(cause, "absolute_path", []) or [])
+    return f"invalid config at '{where or '<top>'}': {message}"
+
+
+def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None, checked: bool = True
+                ) -> dict[str, Any]:
+    """Load YAML files (later ones override earlier ones), apply ``overrides``, validate and check."""
+    config: dict[str, Any] = {}
+    for path in paths:
+        config = deep_merge(config, _read_yaml(path))
+    if overrides:
+        config = deep_merge(config, overrides)
+    validate(config)
+    if checked:
+        check(config)
+    return config
+
+
+# --------------------------------------------------------------------------------------------- the training grid
+
+def fmt_wd(wd: float) -> str:
+    """Weight decay as it appears in paths: ``str(float(wd))`` ("1.0", "4.0", "0.0", "0.0001")."""
+    return str(float(wd))
+
+
+@dataclass(frozen=True, order=True)
+class ModelSpec:
+    variant: str
+    latent: int
+    weight_decay: float
+    seed: int
+
+    @property
+    def wd(self) -> str:
+        return fmt_wd(self.weight_decay)
+
+    @property
+    def tag(self) -> str:
+        """``relu/L1000_wd4.0_seed1``: the model's folder below the windows tag."""
+        return f"{self.variant}/L{self.latent}_wd{self.wd}_seed{self.seed}"
+
+
+def model_grid(config: Mapping[str, Any]) -> list[ModelSpec]:
+    """Every model of ``train.grid`` (the union of its blocks), sorted and without duplicates."""
+    specs = set()
+    for block in config["train"]["grid"]:
+        for variant, latent, wd, seed in itertools.product(
+                block.get("variant", ["relu"]), block["latent"], block.get("weight_decay", [1.0]),
+                block.get("seed", [1])):
+            specs.add(ModelSpec(variant, int(latent), float(wd), int(seed)))
+    return sorted(specs)
+
+
+def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
+    """A model reference from ``analysis.models`` as a :class:`ModelSpec`."""
+    return ModelSpec(ref.get("variant", "relu"), int(ref["latent"]), float(ref.get("weight_decay", 1.0)),
+                     int(ref.get("seed", 1)))
+
+
+# --------------------------------------------------------------------------------------------- word lists
+
+@lru_cache(maxsize=1)
+def word_lists() -> dict[str, Any]:
+    """The paper's word lists (forced tokens, semantic categories, word groups, seasonal words, mechanism)."""
+    text = resources.files("bows").joinpath("data/word_lists.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def paper_forced_tokens() -> list[str]:
+    """The 39 forced tokens of the official code, in Python-sorted order."""
+    return sorted({w for words in word_lists()["forced_tokens"].values() for w in words})
+
+
+_PAPER_GROUPS = {
+    "Months": lambda wl: wl["word_groups"]["Months"],
+    "Roman numerals": lambda wl: wl["word_groups"]["Roman numerals"],
+    "Days": lambda wl: wl["forced_tokens"]["days"],
+    "Planets": lambda wl: wl["forced_tokens"]["planets"],
+    "Animal families": lambda wl: wl["forced_tokens"]["animal_families"],
+    "Animal examples": lambda wl: wl["forced_tokens"]["animal_examples"],
+}
+
+
+def resolve_group_words(name: str, words: str | list[str]) -> list[str]:
+    """The words of a group: a list as given, or ``"paper"`` for the built-in list of that group name."""
+    if isinstance(words, str):
+        if words != "paper":
+            raise ConfigError(f"word group '{name}': words must be a list or \"paper\", got {words!r}",
+                              "write the words as a YAML list, e.g. words: [January, February]")
+        if name not in _PAPER_GROUPS:
+            raise ConfigError(f"word group '{name}' has no built-in list",
+                              f"give its words as a list; built-in groups are {sorted(_PAPER_GROUPS)}")
+        return list(_PAPER_GROUPS[name](word_lists()))
+    return list(words)
+
+
+def stopwords(spec: str) -> frozenset[str]:
+    """Stop words: ``nltk_english`` (bundled list), ``none``, or a path to a file with one word per line."""
+    if spec == "none":
+        return frozenset()
+    if spec == "nltk_english":
+        text = resources.files("bows").joinpath("data/nltk_english_stopwords.txt").read_text(encoding="utf-8")
+    else:
+        path = Path(spec)
+        if not path.is_file():
+            raise ConfigError(f"vocab.stopwords: file {spec} does not exist",
+                              "use nltk_english, none, or the path of a file with one word per line")
+        text = path.read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip())
+
+
+# --------------------------------------------------------------------------------------------- semantic checks
+
+def check(config: Mapping[str, Any]) -> None:
+    """Consistency checks the schema cannot express. Raises one :class:`ConfigError` naming the fix."""
+    V = config["vocab"]["size"]
+    grid = model_grid(config)
+    if not grid:
+        raise ConfigError("train.grid is empty", "list at least one block with latent sizes")
+    too_big = sorted({s.latent for s in grid if s.latent > V})
+    if too_big:
+        raise ShapeError(f"latent sizes {too_big} exceed the vocabulary size V={V}: the autoencoder cannot compress",
+                         "lower train.grid latent sizes or raise vocab.size")
+    forced = config["vocab"]["forced_tokens"]
+    n_forced = len(paper_forced_tokens()) if forced == "paper" else len(set(forced))
+    if isinstance(forced, str) and forced != "paper":
+        raise ConfigError(f"vocab.forced_tokens must be a list or \"paper\", got {forced!r}",
+                          "write a YAML list of words, [] for none, or paper")
+    if n_forced > V:
+        raise ShapeError(f"{n_forced} forced tokens do not fit in a vocabulary of {V}", "raise vocab.size")
+    names = set(grid)
+    for key in ("months", "mechanism"):
+        spec = model_ref(config["analysis"]["models"][key])
+        if spec not in names:
+            raise ConfigError(f"analysis.models.{key} names {spec.tag}, which train.grid does not train",
+                              f"add latent {spec.latent} at weight_decay {spec.wd}, seed {spec.seed} to train.grid "
+                              f"or point analysis.models.{key} at a trained model")
+    for i, ref in enumerate(config["analysis"]["models"]["umap"]):
+        spec = model_ref(ref)
+        if spec not in names:
+            raise ConfigError(f"analysis.models.umap[{i}] names {spec.tag}, which train.grid does not train",
+                              "add it to train.grid or remove it from analysis.models.umap")
+    sweep = config["analysis"]["models"]["sweep"]
+    if not any(s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"]) for s in grid):
+        raise ConfigError(f"analysis.models.sweep uses weight_decay {fmt_wd(sweep['weight_decay'])}, "
+                          "but train.grid has no model with it",
+                          "set analysis.models.sweep.weight_decay to one of the grid's weight decays")
+    for name, group in config["analysis"]["word_groups"].items():
+        resolve_group_words(name, group["words"])
+    syn = config["synthetic"]
+    if syn["enabled"]:
+        bad = [m for m in syn["latent"] if m > syn["features"]]
+        if bad:
+            raise ShapeError(f"synthetic.latent {bad} exceed synthetic.features={syn['features']}",
+                             "keep synthetic latent sizes at most the number of features")
+        if syn["train_samples"] >= syn["samples"]:
+            raise ConfigError("synthetic.train_samples must be smaller than synthetic.samples",
+                              "leave some samples for validation")
+    corpus = config["corpus"]
+    if corpus["source"] == "local" and not corpus["local"]["train"]:
+        raise ConfigError("corpus.source is local but corpus.local.train is not set",
+                          "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder")

@@ -1,0 +1,1 @@
+# bows stage rules (see workflow/bows for the library they call).

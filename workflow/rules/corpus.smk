@@ -1,0 +1,1 @@
+# corpus stage rules (see workflow/bows for the library they call).

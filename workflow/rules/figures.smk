@@ -1,0 +1,1 @@
+# figures stage rules (see workflow/bows for the library they call).

@@ -1,0 +1,1 @@
+# metrics stage rules (see workflow/bows for the library they call).

@@ -1,0 +1,1 @@
+# report stage rules (see workflow/bows for the library they call).

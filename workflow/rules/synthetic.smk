@@ -1,0 +1,1 @@
+# synthetic stage rules (see workflow/bows for the library they call).

@@ -1,0 +1,1 @@
+# train stage rules (see workflow/bows for the library they call).

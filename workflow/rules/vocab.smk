@@ -1,0 +1,1 @@
+# vocab stage rules (see workflow/bows for the library they call).
