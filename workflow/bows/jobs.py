@@ -1,0 +1,71 @@
+"""Run one library call as a Snakemake job: logging to the rule's log, thread limits, clean failures.
+
+Scripts under ``workflow/scripts`` are one line around :func:`run`. The ``job`` argument is duck-typed (anything
+with ``log``, ``threads`` and ``output``), so the library itself never imports Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import BowsError
+
+log = logging.getLogger("bows")
+
+
+def setup_logging(log_file: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Log to stderr and, if given, to ``log_file`` (created with its folder)."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", handlers=handlers,
+                        force=True)
+
+
+def limit_threads(n: int) -> None:
+    """Keep numerical libraries to ``n`` threads (the job's share of the machine)."""
+    n = max(1, int(n))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = str(n)
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def _remove_outputs(paths: list[str]) -> None:
+    for p in paths:
+        path = Path(p)
+        try:
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        except OSError:
+            pass
+
+
+def run(job: Any, func: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """Call ``func(**kwargs)`` inside a Snakemake job.
+
+    A :class:`BowsError` is reported as its one-line problem and fix (no traceback), the job's outputs are removed,
+    and the process exits with status 1. Other exceptions propagate with their traceback.
+    """
+    log_files = list(getattr(job, "log", []) or [])
+    setup_logging(log_files[0] if log_files else None)
+    limit_threads(getattr(job, "threads", 1) or 1)
+    name = getattr(job, "rule", func.__name__)
+    start = time.perf_counter()
+    try:
+        result = func(**kwargs)
+    except BowsError as err:
+        log.error("%s failed: %s", name, err)
+        _remove_outputs([str(p) for p in getattr(job, "output", [])])
+        print(f"bows: {err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    log.info("%s done in %.1f s", name, time.perf_counter() - start)
+    return result
