@@ -1,1 +1,154 @@
-# synthetic stage rules (see workflow/bows for the library they call).
+# Synthetic BOWS (paper §7): planted correlation structures → many small tied autoencoders → Gram grids.
+# One data/train/metrics/figure job per (data variant, structure): every model of a structure trains in one batched
+# job. Then a summary over all of them. Everything lands under results/synthetic/{synvar}/{structure}/.
+
+from bows.synthetic.pipeline import variants as _syn_variants
+
+SYN_CFG = config["synthetic"]
+try:
+    SYN_VARIANTS = _syn_variants(SYN_CFG)  # name → the synthetic section with that variant's data keys
+except BowsError as err:
+    raise WorkflowError(f"bows: {err}") from None
+SYN_RUNS = [(v, s) for v, cfg in SYN_VARIANTS.items() for s in cfg["structures"]]
+SYN_FORMATS = config["figures"]["formats"]
+SYN_MAIN_FMT = "png" if "png" in SYN_FORMATS else SYN_FORMATS[0]
+SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
+SYN_LOGS = f"{SYN}/logs"
+SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths
+SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}"
+
+
+rule synthetic_data:
+    output:
+        npz=f"{SYN}/{SYN_W}/data.npz",
+        json=f"{SYN}/{SYN_W}/data.json",
+    params:
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{SYN_LOGS}/synthetic_data_{{synvar}}_{{structure}}.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/synthetic_data.py"
+
+
+rule synthetic_train:
+    input:
+        npz=f"{SYN}/{{synvar}}/{{structure}}/data.npz",
+    output:
+        models=f"{SYN}/{SYN_W}/models.npz",
+        json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
+    params:
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    log:
+        f"{SYN_LOGS}/synthetic_train_{{synvar}}_{{structure}}.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/synthetic_train.py"
+
+
+rule synthetic_metrics:
+    input:
+        npz=f"{SYN}/{{synvar}}/{{structure}}/data.npz",
+        models=f"{SYN}/{{synvar}}/{{structure}}/models.npz",
+    output:
+        metrics=multiext(f"{SYN}/{SYN_W}/metrics", ".parquet", ".csv"),
+        gram=multiext(f"{SYN}/{{synvar}}/{{structure}}/gram", ".parquet", ".csv"),
+    params:
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{SYN_LOGS}/synthetic_metrics_{{synvar}}_{{structure}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/synthetic_metrics.py"
+
+
+rule synthetic_gram_grid:
+    input:
+        gram=f"{SYN}/{{synvar}}/{{structure}}/gram.parquet",
+    output:
+        main=report(
+            f"{SYN}/figures/{SYN_FIG}_gram_grid.{SYN_MAIN_FMT}",
+            caption="../report/synthetic_gram_grid.rst",
+            category="Synthetic",
+            subcategory="Gram grids",
+            labels={"variant": "{synvar}", "structure": "{structure}", "figure": "Gram grid"},
+        ),
+        other=expand(f"{SYN}/figures/{{{{synvar}}}}_{{{{structure}}}}_gram_grid.{{fmt}}", fmt=SYN_OTHER_FMTS),
+    params:
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+        figures=config["figures"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{SYN_LOGS}/synthetic_gram_grid_{{synvar}}_{{structure}}.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/synthetic_gram_grid.py"
+
+
+rule synthetic_summary:
+    input:
+        metrics=[f"{SYN}/{v}/{s}/metrics.parquet" for v, s in SYN_RUNS],
+        data=[f"{SYN}/{v}/{s}/data.json" for v, s in SYN_RUNS],
+        train=[f"{SYN}/{v}/{s}/train.json" for v, s in SYN_RUNS],
+    output:
+        table=multiext(f"{SYN}/metrics", ".parquet", ".csv"),
+        json=f"{SYN}/summary.json",
+    params:
+        synthetic=SYN_CFG,
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{SYN_LOGS}/synthetic_summary.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/synthetic_summary.py"
+
+
+rule synthetic_metrics_figure:
+    input:
+        table=f"{SYN}/metrics.parquet",
+    output:
+        main=report(
+            f"{SYN}/figures/metrics_vs_latent.{SYN_MAIN_FMT}",
+            caption="../report/synthetic_metrics.rst",
+            category="Synthetic",
+            subcategory="Metrics",
+            labels={"figure": "metrics vs latent size"},
+        ),
+        other=expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_OTHER_FMTS),
+    params:
+        figures=config["figures"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{SYN_LOGS}/synthetic_metrics_figure.log",
+    conda:
+        "../../envs/figures.yaml"
+    script:
+        "../scripts/synthetic_metrics_figure.py"
+
+
+if SYN_CFG["enabled"]:
+    TARGETS["synthetic"] += [
+        f"{SYN}/figures/{v}_{s}_gram_grid.{fmt}" for v, s in SYN_RUNS for fmt in SYN_FORMATS
+    ]
+    TARGETS["synthetic"] += expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_FORMATS)
+    TARGETS["synthetic"] += [f"{SYN}/summary.json", f"{SYN}/metrics.parquet", f"{SYN}/metrics.csv"]

@@ -1,0 +1,342 @@
+"""Synthetic BOWS: generators, metrics on known matrices, the batched trainer, and the pipeline steps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bows.errors import ConfigError, ShapeError
+from bows.synthetic import data as sd
+from bows.synthetic import metrics as sm
+from bows.synthetic import pipeline as sp
+from bows.synthetic.train import (SynthModel, TrainSettings, model_seed, reconstruction_mse, train_batched,
+                                  train_reference, train_sequential)
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# ----------------------------------------------------------------------------------------------- generators
+
+def test_circular_mean_activation_matches_the_model():
+    """σ = 0: the latents cycle through F angles, so E[x̄] = mean_{i,j} sigmoid(κ cos(2π(i−j)/F) + β) exactly."""
+    for beta in (0.0, -2.0):
+        spec = sd.DataSpec(features=12, samples=12_000, kappa=10.0, beta=beta, sigma=0.0, data_seed=1)
+        x = sd.generate("circular", spec)
+        assert x.dtype == np.uint8 and x.shape == (12_000, 12) and set(np.unique(x)) <= {0, 1}
+        d = np.arange(12)
+        p = _sigmoid(10.0 * np.cos(2 * np.pi * (d[:, None] - d[None, :]) / 12) + beta).mean()
+        se = math.sqrt(p * (1 - p) / x.size)
+        assert abs(x.mean() - p) < 5 * se
+    # the official defaults give dense data
+    dense = sd.generate("circular", sd.DataSpec(samples=6000))
+    assert abs(dense.mean() - 0.5) < 0.02
+
+
+def test_circular_covariance_is_circulant_and_decays_with_ring_distance():
+    x = sd.generate("circular", sd.DataSpec(features=12, samples=24_000, kappa=5.0, beta=-1.0, sigma=0.3))
+    cov = sd.covariance(x)
+    assert sm.circulant_fit(cov) > 0.97
+    # mean covariance at circular distance k = 1..6 decreases monotonically
+    c = sm.circulant_projection(cov)[0]
+    by_distance = [(c[k] + c[-k]) / 2 for k in range(1, 7)]
+    assert all(a > b for a, b in zip(by_distance, by_distance[1:]))
+    # the exact probabilities are circulant: p_ij depends on (i − j) mod F only
+    p = sd.activation_probabilities("circular", sd.DataSpec(features=8, samples=8), np.random.default_rng(0))
+    assert np.allclose(p, np.stack([np.roll(p[0], k) for k in range(8)]))
+
+
+def test_iid_probability_is_explicit_and_order_free():
+    spec = sd.DataSpec(features=10, samples=5000, iid_p=0.2)
+    x = sd.generate("iid", spec)
+    assert abs(x.mean() - 0.2) < 0.01
+    assert abs(np.corrcoef(x.T.astype(float))[np.triu_indices(10, 1)]).max() < 0.1
+    # null = the circular data's mean activation, whatever was generated before
+    null = sd.DataSpec(features=10, samples=5000, beta=-2.0, iid_p=None)
+    a = sd.generate("iid", null)
+    sd.generate("sphere", null)
+    b = sd.generate("iid", null)
+    assert np.array_equal(a, b)
+    assert sd.iid_probability(null) == pytest.approx(sd.generate("circular", null).mean())
+
+
+def test_generators_shapes_seeds_and_geometry():
+    spec = sd.DataSpec(features=12, samples=500)
+    for s in sd.STRUCTURES:
+        x = sd.generate(s, spec)
+        assert x.shape == (500, 12)
+        assert np.array_equal(x, sd.generate(s, spec))  # deterministic
+        assert not np.array_equal(x, sd.generate(s, sd.DataSpec(features=12, samples=500, data_seed=7)))
+    a = sd.anchors("sphere", 12)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
+    u = sd.latents("sphere", 4000, 12, 0.2, np.random.default_rng(0))
+    assert np.allclose(np.linalg.norm(u, axis=1), 1.0) and np.abs(u.mean(0)).max() < 0.05
+    assert np.allclose(sd.anchors("figure8", 4), [[0, 0], [1, 0], [0, 0], [-1, 0]], atol=1e-12)
+    with pytest.raises(ConfigError):
+        sd.generate("torus", spec)
+
+
+def test_split_is_a_partition_shared_by_structures():
+    tr, va = sd.split_indices(100, 80, 42)
+    assert len(tr) == 80 and len(va) == 20
+    assert np.array_equal(np.sort(np.concatenate([tr, va])), np.arange(100))
+    assert np.array_equal(tr, sd.split_indices(100, 80, 42)[0])
+    with pytest.raises(ConfigError):
+        sd.split_indices(100, 100, 42)
+
+
+# ------------------------------------------------------------------------------------------------- metrics
+
+def _fourier_rows(F: int, harmonics=(1,)) -> np.ndarray:
+    t = 2 * np.pi * np.arange(F) / F
+    rows = []
+    for h in harmonics:
+        rows += [np.cos(h * t), np.sin(h * t)]
+    return np.sqrt(2.0 / F) * np.array(rows)  # orthonormal rows: WᵀW is a projector
+
+
+def test_metrics_identity_gram():
+    F = 8
+    W = np.eye(F)
+    assert np.allclose(sm.normalized_gram(W), np.eye(F) / F)
+    assert sm.circulant_fit(W.T @ W) == 1.0
+    assert sm.antipodal_score(W.T @ W) == 0.0
+    assert sm.top_eigen_share(W.T @ W, 2) == pytest.approx(2 / F)
+    assert math.isnan(sm.offdiag_corr(W.T @ W, np.random.default_rng(0).normal(size=(F, F))))
+    got = sm.model_metrics(W, -np.ones(F), np.eye(F) + 0.1)
+    assert got["frob_sq_per_m"] == pytest.approx(1.0) and got["features_represented"] == F
+    assert got["bias_mean"] == -1.0
+
+
+def test_metrics_circulant_projector():
+    F = 12
+    W = _fourier_rows(F)
+    G = W.T @ W
+    assert np.allclose(G @ G, G) and np.trace(G) == pytest.approx(2.0)
+    assert np.allclose(sm.circulant_projection(G), G)
+    assert sm.circulant_fit(G) == pytest.approx(1.0)
+    assert sm.top_eigen_share(G, 2) == pytest.approx(1.0)
+    assert sm.antipodal_score(G) == pytest.approx(1 / 5)  # interference of a planar ring is spread, not paired
+    assert sm.offdiag_corr(sm.normalized_gram(W), 3.0 * G + 1.0) == pytest.approx(1.0)
+    cov = G + 0.01 * _fourier_rows(F, (2,)).T @ _fourier_rows(F, (2,))  # top-2 eigenvectors = W's rows
+    assert sm.pca_overlap(W, cov) == pytest.approx(1.0)
+    assert sm.pca_overlap(_fourier_rows(F, (3,)), cov) == pytest.approx(0.0, abs=1e-9)
+    assert sm.model_metrics(W, np.zeros(F), cov)["frob_sq_per_m"] == pytest.approx(1.0)
+
+
+def test_metrics_antipodal_pairs():
+    F, m = 6, 3
+    W = np.zeros((m, F))
+    for k in range(m):  # features (0,1), (2,3), (4,5) are antipodal pairs, pairs mutually orthogonal
+        W[k, 2 * k], W[k, 2 * k + 1] = 1.0, -1.0
+    G = W.T @ W
+    assert sm.antipodal_score(G) == pytest.approx(1.0)
+    assert sm.circulant_fit(G) < 0.5
+    # shuffled pairs (0,3), (1,4), (2,5) are opposite on the ring: circulant again
+    W2 = np.zeros((m, F))
+    for k in range(m):
+        W2[k, k], W2[k, k + 3] = 1.0, -1.0
+    assert sm.circulant_fit(W2.T @ W2) == pytest.approx(1.0)
+    # dead features are ignored
+    W3 = np.hstack([W, np.zeros((m, 2))])
+    assert sm.antipodal_score(W3.T @ W3) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------------------------------- training
+
+@pytest.fixture(scope="module")
+def small_data():
+    x = sd.generate("circular", sd.DataSpec(features=6, samples=700, kappa=5.0, beta=-1.0, sigma=0.2))
+    return x[:600], x[600:]
+
+
+def _models(structure="circular", F=6, seed=42):
+    return [SynthModel(structure, a, wd, m, seed) for a in ("linear", "relu") for wd in (1.0, 6.0)
+            for m in (1, 3, F)]
+
+
+def test_batched_matches_stock_pytorch_training(small_data):
+    x, _ = small_data
+    settings = TrainSettings(epochs=4, batch_size=64)
+    models = _models()
+    out = train_batched(x, models, settings)
+    for i in (0, 4, 7, 11):
+        ref = train_reference(x, models[i], settings)
+        np.testing.assert_allclose(out["W"][i], ref["W"][0], atol=2e-5)
+        np.testing.assert_allclose(out["b"][i], ref["b"][0], atol=2e-5)
+        np.testing.assert_allclose(out["loss"][i], ref["loss"][0], rtol=1e-4)
+
+
+def test_batched_equals_sequential_and_is_independent_of_companions(small_data):
+    x, _ = small_data
+    settings = TrainSettings(epochs=3, batch_size=100)
+    models = _models()
+    together = train_batched(x, models, settings)
+    alone = train_sequential(x, models, settings)
+    np.testing.assert_allclose(together["W"], alone["W"], atol=1e-6)
+    np.testing.assert_allclose(together["b"], alone["b"], atol=1e-6)
+    # same model seed → identical weights, whoever trains alongside and in whatever order
+    subset = [models[7], models[2]]
+    sub = train_batched(x, subset, settings)
+    assert np.array_equal(sub["W"][0], together["W"][7]) and np.array_equal(sub["W"][1], together["W"][2])
+    again = train_batched(x, [models[7]], settings)
+    assert np.array_equal(again["W"][0], sub["W"][0]) and np.array_equal(again["b"][0], sub["b"][0])
+    # padded rows stay exactly zero
+    for i, m in enumerate(models):
+        assert not together["W"][i, m.latent:].any()
+
+
+def test_model_seed_depends_on_every_key_only():
+    base = model_seed("circular", 1.0, "relu", 4, 42)
+    assert base == model_seed("circular", 1, "relu", 4, 42) == SynthModel("circular", "relu", 1.0, 4, 42).model_seed
+    others = {model_seed("sphere", 1.0, "relu", 4, 42), model_seed("circular", 6.0, "relu", 4, 42),
+              model_seed("circular", 1.0, "linear", 4, 42), model_seed("circular", 1.0, "relu", 5, 42),
+              model_seed("circular", 1.0, "relu", 4, 43)}
+    assert base not in others and len(others) == 5 and 0 <= base < 2**63
+
+
+def test_linear_autoencoder_finds_the_principal_subspace(small_data):
+    """Known answer: with no decay the linear tied AE converges to the top-m PCA subspace (of the second moment,
+    here close to the covariance's because the bias absorbs the mean)."""
+    x, _ = small_data
+    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], TrainSettings(epochs=60, batch_size=64))
+    W, b = out["W"][0, :2], out["b"][0]
+    xc = x - x.mean(0)
+    assert sm.pca_overlap(W, xc.T @ xc / len(x)) > 0.95
+    assert reconstruction_mse(x, W, b, "linear")[0] == pytest.approx(out["loss"][0, -1], rel=0.1)
+
+
+def test_training_rejects_impossible_shapes(small_data):
+    x, _ = small_data
+    with pytest.raises(ShapeError):
+        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], TrainSettings(epochs=1))
+    with pytest.raises(ConfigError):
+        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], TrainSettings(epochs=1))
+
+
+def test_cosine_schedule_ends_at_eta_min():
+    s = TrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
+    assert s.lr_at(0) == pytest.approx(0.01)
+    assert s.lr_at(5) == pytest.approx((0.01 + 1e-9) / 2)
+    assert s.lr_at(10) == pytest.approx(1e-9)
+
+
+# ------------------------------------------------------------------------------------------------- pipeline
+
+SYN = {"enabled": True, "structures": ["circular", "iid"], "features": 5, "samples": 300, "train_samples": 240,
+       "kappa": 10.0, "beta": 0.0, "sigma": 0.0, "iid_p": 0.5, "data_seed": 42, "seeds": [42],
+       "latent": [2, 3], "weight_decay": [1.0, 6.0], "activations": ["linear", "relu"], "epochs": 3, "lr": 0.01,
+       "batch_size": 64, "grad_clip": 1.0, "eta_min": 1e-9, "decay_bias": True, "batched": True,
+       "figure_rows": None, "figure_latents": None, "ring_corr_threshold": 0.8,
+       "antipodal_threshold": 0.5}
+
+
+def test_figure_rows_follow_the_config():
+    assert sp.figure_rows(SYN) == [("linear", 1.0), ("relu", 1.0), ("relu", 6.0)]
+    assert sp.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 6}]}) == [("relu", 6.0)]
+    with pytest.raises(ConfigError):
+        sp.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 3.0}]})
+
+
+def test_variants_override_data_keys_only():
+    syn = {**SYN, "variants": [{"name": "dense"}, {"name": "sparse", "beta": -2.0, "structures": ["circular"]}]}
+    v = sp.variants(syn)
+    assert list(v) == ["dense", "sparse"]
+    assert v["dense"]["beta"] == 0.0 and v["sparse"]["beta"] == -2.0 and v["sparse"]["kappa"] == 10.0
+    assert v["sparse"]["structures"] == ["circular"] and v["sparse"]["variant"] == "sparse"
+    assert "variants" not in v["dense"]
+    assert list(sp.variants(SYN)) == ["dense"]
+    with pytest.raises(ConfigError):
+        sp.variants({**SYN, "variants": [{"name": "a"}, {"name": "a"}]})
+    with pytest.raises(ConfigError):
+        sp.variants({**SYN, "variants": [{"name": "a", "epochs": 3}]})
+    with pytest.raises(ConfigError):
+        sp.variants({**SYN, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
+
+
+def test_pipeline_steps_end_to_end(tmp_path):
+    metrics, datas, trains = [], [], []
+    for s in SYN["structures"]:
+        d = tmp_path / s
+        stats = sp.make_data(s, SYN, d / "data.npz", d / "data.json")
+        assert stats["samples"] == 300 and 0.3 < stats["mean_activation"] < 0.7
+        rec = sp.train_structure(s, SYN, d / "data.npz", d / "models.npz", d / "train.json")
+        assert rec["models"] == 8 and len(rec["per_model"][0]["loss"]) == 3
+        models = sp.load_models(d / "models.npz")
+        assert [w.shape for w in models["W"]][:2] == [(2, 5), (3, 5)]
+        table = sp.compute_metrics(s, SYN, d / "data.npz", d / "models.npz", d / "metrics", d / "gram")
+        assert set(table.columns) == {*sp.KEYS, "metric", "value"}
+        assert len(table) == 8 * table["metric"].nunique()
+        gram = pd.read_parquet(d / "gram.parquet")
+        assert len(gram) == 9 * 25 and (d / "gram.csv").is_file() and (d / "metrics.csv.prov.json").is_file()
+        metrics.append(d / "metrics.parquet")
+        datas.append(d / "data.json")
+        trains.append(d / "train.json")
+    summary = sp.summarise(metrics, datas, trains, SYN, tmp_path / "metrics", tmp_path / "summary.json")
+    claims = summary["claims"]["structures"]["dense/circular"]
+    assert set(claims["ring"]) == {"linear_wd1.0", "linear_wd6.0", "relu_wd1.0", "relu_wd6.0"}
+    for key in ("strong_wd_keeps_ring_longer", "relu_negative_bias", "relu_beats_linear", "relu_antipodal_pairs"):
+        assert isinstance(claims[key]["holds"], bool), key
+    assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
+    out = sp.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
+                            [tmp_path / "fig.png", tmp_path / "fig.pdf"])
+    assert all(p.stat().st_size > 1000 for p in out)
+    out = sp.draw_metrics_figure(tmp_path / "metrics.parquet", {"dpi": 50}, [tmp_path / "m.png"])
+    assert out[0].stat().st_size > 1000
+
+
+def test_claims_on_a_planted_table():
+    """A hand-made table where every claim holds (ReLU) and fails for the mirror image."""
+    rows = []
+    for act in ("linear", "relu"):
+        for wd in (1.0, 6.0):
+            for m in range(2, 13):
+                weak_relu = act == "relu" and wd == 1.0
+                rows.append({"variant": "v", "structure": "circular", "activation": act, "weight_decay": wd,
+                             "latent": m, "seed": 42,
+                             "cov_corr": 0.99 if (wd == 6.0 or m <= 3) else 0.9 - 0.05 * m,
+                             "val_mse": (0.5 if weak_relu else 1.0) / m,
+                             "bias_mean": -0.1 if weak_relu and m >= 4 else 0.1,
+                             "antipodal_score": 0.9 if weak_relu and 6 <= m <= 10 else 0.1})
+    wide = pd.DataFrame(rows)
+    for k in ("frob_sq_per_m", "circulant_fit", "features_represented"):
+        wide[k] = 1.0
+    syn = {**SYN, "features": 12}
+    c = sp.claims(wide, syn)["structures"]["v/circular"]
+    assert c["ring"]["relu_wd1.0"] == {"latents": [2, 3], "share": 2 / 11, "max_m": 3}
+    assert c["strong_wd_keeps_ring_longer"]["holds"]
+    assert c["relu_leaves_ring"]["spearman_m_cov_corr"] < -0.9
+    assert c["relu_antipodal_pairs"]["holds"] and c["relu_antipodal_pairs"]["at_m"] == 6
+    assert c["relu_antipodal_pairs"]["latents"] == [6, 7, 8, 9, 10, 11]
+    assert c["relu_negative_bias"]["holds"] and c["relu_beats_linear"]["holds"]
+    # swap the activations: no claim holds for "ReLU" any more
+    flipped = wide.assign(activation=wide["activation"].map({"linear": "relu", "relu": "linear"}))
+    f = sp.claims(flipped, syn)["structures"]["v/circular"]
+    assert not f["relu_antipodal_pairs"]["holds"] and not f["relu_negative_bias"]["holds"]
+    assert not f["relu_beats_linear"]["holds"]
+
+
+def test_load_models_rejects_bad_files(tmp_path):
+    from bows.errors import CheckpointError
+
+    bad = tmp_path / "models.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(CheckpointError):
+        sp.load_models(bad)
+    np.savez(tmp_path / "partial.npz", W=np.zeros((1, 3, 3)))
+    with pytest.raises(CheckpointError):
+        sp.load_models(tmp_path / "partial.npz")
+
+
+@pytest.mark.workflow
+def test_smoke_preset_synthetic_branch(tmp_path):
+    from conftest import snakemake
+
+    snakemake(tmp_path, "--cores", "2", "synthetic")
+    res = tmp_path / "results" / "synthetic"
+    assert (res / "summary.json").is_file() and (res / "metrics.csv").is_file()
+    assert len(list((res / "figures").glob("*_gram_grid.png"))) == 2  # circular and iid in the smoke preset

@@ -1,0 +1,391 @@
+"""The synthetic branch's steps as functions of files (each called by one workflow rule).
+
+Every step takes ``syn``, the ``synthetic`` config section resolved for one data variant (:func:`variants`), and
+writes under ``results/synthetic/{variant}/{structure}/``:
+
+    make_data        structure → data.npz (x uint8 [N, F], train/val indices, covariance) + data.json
+    train_structure  data.npz → models.npz (every (activation, wd, m, seed) of the structure, trained at once)
+                     + train.json (settings, per-model losses and timings)
+    compute_metrics  data.npz + models.npz → metrics table (one row per model × metric) + Gram table
+    summarise        every (variant, structure)'s tables → one metrics table + summary.json (the paper's claims as
+                     numbers)
+    draw_*           the Gram grid of one structure; metrics against the latent size for all of them
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import io
+from ..errors import CheckpointError, ConfigError
+from . import data as sdata
+from . import metrics as smetrics
+
+__all__ = ["variants", "grid", "make_data", "load_data", "train_structure", "load_models", "compute_metrics",
+           "summarise", "claims", "figure_rows", "draw_gram_grid", "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
+
+log = logging.getLogger("bows.synthetic")
+
+KEYS = ["variant", "structure", "activation", "weight_decay", "latent", "seed"]
+
+#: data keys a variant may override
+VARIANT_KEYS = ("structures", "features", "samples", "train_samples", "kappa", "beta", "sigma", "iid_p", "data_seed")
+
+
+def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every data variant of the ``synthetic`` section, resolved: the section's keys overridden by the variant's,
+    plus ``variant`` = its name (no ``variants`` key). Raises ConfigError on duplicates or impossible settings."""
+    out: dict[str, dict[str, Any]] = {}
+    base = {k: v for k, v in syn.items() if k != "variants"}
+    for v in syn.get("variants") or [{"name": "dense"}]:
+        name = v["name"]
+        if name in out:
+            raise ConfigError(f"synthetic.variants names {name!r} twice", "give every variant its own name")
+        unknown = sorted(set(v) - {"name", *VARIANT_KEYS})
+        if unknown:
+            raise ConfigError(f"synthetic variant {name!r} sets {unknown}, which a variant cannot override",
+                              f"a variant may set {list(VARIANT_KEYS)}")
+        resolved = {**base, **{k: val for k, val in v.items() if k != "name"}, "variant": name}
+        if not 0 < int(resolved["train_samples"]) < int(resolved["samples"]):
+            raise ConfigError(f"synthetic variant {name!r}: train_samples must be in (0, samples)",
+                              "leave some samples for validation")
+        bad = [m for m in resolved["latent"] if m > resolved["features"]]
+        if bad:
+            raise ConfigError(f"synthetic variant {name!r}: latent sizes {bad} exceed features="
+                              f"{resolved['features']}", "keep synthetic.latent at most the number of features")
+        figure_rows(resolved)  # fail at parse time, not when the figure is drawn
+        out[name] = resolved
+    return out
+
+
+def grid(structure: str, syn: Mapping[str, Any]):
+    """Every model of one structure: activations × weight decays × latent sizes × seeds (config order)."""
+    from .train import SynthModel
+
+    return [SynthModel(structure, a, float(wd), int(m), int(s)) for a, wd, m, s in itertools.product(
+        syn["activations"], syn["weight_decay"], syn["latent"], syn["seeds"])]
+
+
+def figure_rows(syn: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """Rows of the Gram grid as (activation, weight decay): ``synthetic.figure_rows`` or, when null, the paper's
+    layout derived from the config: linear at the smallest decay, then ReLU at every decay (ascending)."""
+    rows = syn.get("figure_rows")
+    wds = sorted(float(w) for w in syn["weight_decay"])
+    if rows:
+        out = [(r["activation"], float(r["weight_decay"])) for r in rows]
+        missing = [r for r in out if r[0] not in syn["activations"] or r[1] not in wds]
+        if missing:
+            raise ConfigError(f"synthetic.figure_rows {missing} are not trained",
+                              "use activations from synthetic.activations and decays from synthetic.weight_decay")
+        return out
+    out = []
+    if "linear" in syn["activations"]:
+        out.append(("linear", wds[0]))
+    if "relu" in syn["activations"]:
+        out += [("relu", w) for w in wds]
+    return out
+
+
+def _provenance_config(syn: Mapping[str, Any], structure: str | None = None) -> dict[str, Any]:
+    return {"synthetic": dict(syn), **({"structure": structure} if structure else {})}
+
+
+# --------------------------------------------------------------------------------------------------------- data
+
+def make_data(structure: str, syn: Mapping[str, Any], out_npz: str | Path, out_json: str | Path) -> dict[str, Any]:
+    """Generate the structure's dataset, split it, and write ``data.npz`` (+ sidecar) and ``data.json``."""
+    spec = sdata.DataSpec.from_config(dict(syn))
+    train_idx, val_idx = sdata.split_indices(spec.samples, int(syn["train_samples"]), spec.data_seed)
+    t0 = time.perf_counter()
+    x = sdata.generate(structure, spec)
+    cov = sdata.covariance(x)
+    with io.atomic_path(out_npz) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, x=x, train=train_idx, val=val_idx, covariance=cov,
+                     anchors=sdata.anchors(structure, spec.features))
+    stats = sdata.data_stats(x)
+    stats.update(variant=syn.get("variant", "dense"), structure=structure, spec=spec.as_dict(),
+                 train_samples=len(train_idx), val_samples=len(val_idx),
+                 iid_p=sdata.iid_probability(spec) if structure == "iid" else None,
+                 seconds=time.perf_counter() - t0)
+    log.info("%s: %d × %d samples, mean activation %.3f", structure, *x.shape, stats["mean_activation"])
+    io.write_sidecar(out_npz, _provenance_config(syn, structure))
+    io.write_json(out_json, {**stats, "provenance": io.provenance(_provenance_config(syn, structure))})
+    return stats
+
+
+def load_data(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``data.npz`` (x, train, val, covariance, anchors)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+# ----------------------------------------------------------------------------------------------------- training
+
+def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path, out_npz: str | Path,
+                    out_json: str | Path, threads: int = 1) -> dict[str, Any]:
+    """Train every model of ``structure`` (batched unless ``synthetic.batched`` is false) and save them.
+
+    ``models.npz``: ``W`` float32 [K, F, F] (rows ≥ m are zero; model k is ``W[k, :latent[k]]``), ``b`` [K, F],
+    ``loss`` [K, epochs], ``grad_norm`` [K, epochs], ``train_mse``/``val_mse`` [K] (final model, full splits),
+    and the keys ``activation`` (str), ``weight_decay``, ``latent``, ``seed``, ``model_seed`` (uint64) per model.
+    """
+    import torch
+
+    from .train import TrainSettings, reconstruction_mse, train_batched, train_sequential
+
+    torch.set_num_threads(max(1, int(threads)))
+    settings = TrainSettings.from_config(dict(syn))
+    models = grid(structure, syn)
+    d = load_data(data_npz)
+    x_train, x_val = d["x"][d["train"]], d["x"][d["val"]]
+    batched = bool(syn.get("batched", True))
+    t0 = time.perf_counter()
+    out = (train_batched if batched else train_sequential)(x_train, models, settings)
+    seconds = time.perf_counter() - t0
+    W = [out["W"][i, : m.latent] for i, m in enumerate(models)]
+    acts = [m.activation for m in models]
+    train_mse = np.array([reconstruction_mse(x_train, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    val_mse = np.array([reconstruction_mse(x_val, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    steps = settings.epochs * -(-len(x_train) // settings.batch_size)
+    log.info("%s: %d models × %d steps in %.1f s (%s)", structure, len(models), steps, seconds,
+             "batched" if batched else "sequential")
+    with io.atomic_path(out_npz) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, W=out["W"], b=out["b"], loss=out["loss"], grad_norm=out["grad_norm"],
+                     train_mse=train_mse, val_mse=val_mse, activation=np.array(acts),
+                     weight_decay=np.array([m.weight_decay for m in models]),
+                     latent=np.array([m.latent for m in models]), seed=np.array([m.seed for m in models]),
+                     model_seed=np.array([m.model_seed for m in models], dtype=np.uint64))
+    io.write_sidecar(out_npz, _provenance_config(syn, structure), inputs={"data": str(data_npz)})
+    record = {
+        "variant": syn.get("variant", "dense"),
+        "structure": structure,
+        "settings": settings.as_dict(),
+        "batched": batched,
+        "threads": int(threads),
+        "models": len(models),
+        "steps_per_model": steps,
+        "seconds": seconds,
+        "ms_per_step": 1e3 * seconds / steps,
+        "per_model": [{"activation": m.activation, "weight_decay": m.weight_decay, "latent": m.latent,
+                       "seed": m.seed, "model_seed": m.model_seed, "loss": out["loss"][i].tolist(),
+                       "train_mse": float(train_mse[i]), "val_mse": float(val_mse[i])}
+                      for i, m in enumerate(models)],
+        "provenance": io.provenance(_provenance_config(syn, structure), inputs={"data": str(data_npz)}),
+    }
+    io.write_json(out_json, record)
+    return record
+
+
+def load_models(path: str | Path) -> pd.DataFrame:
+    """The models of a ``models.npz`` as a DataFrame: one row per model with ``W`` ([m, F] array) and ``b``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arr = {k: z[k] for k in z.files}
+        missing = {"W", "b", "latent", "activation", "weight_decay", "seed"} - set(arr)
+        if missing:
+            raise ValueError(f"missing arrays {sorted(missing)}")
+    except (OSError, ValueError, EOFError) as err:
+        raise CheckpointError(f"cannot read synthetic models {path}: {err}",
+                              "delete the file and rerun the workflow to retrain") from None
+    rows = []
+    for i in range(len(arr["latent"])):
+        m = int(arr["latent"][i])
+        rows.append({"activation": str(arr["activation"][i]), "weight_decay": float(arr["weight_decay"][i]),
+                     "latent": m, "seed": int(arr["seed"][i]), "W": arr["W"][i, :m], "b": arr["b"][i],
+                     "train_mse": float(arr["train_mse"][i]), "val_mse": float(arr["val_mse"][i]),
+                     "final_train_loss": float(arr["loss"][i, -1])})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------------------ metrics
+
+def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path, models_npz: str | Path,
+                    out_metrics: str | Path, out_gram: str | Path) -> pd.DataFrame:
+    """Metric table (structure, activation, weight_decay, latent, seed, metric, value) and the trace-normalised
+    Gram entries (…, i, j, value; the data covariance is stored under activation ``data``, latent 0)."""
+    cov = load_data(data_npz)["covariance"]
+    models = load_models(models_npz)
+    variant = syn.get("variant", "dense")
+    rows, grams = [], []
+    for r in models.itertuples(index=False):
+        key = {"variant": variant, "structure": structure, "activation": r.activation,
+               "weight_decay": r.weight_decay, "latent": r.latent, "seed": r.seed}
+        values = smetrics.model_metrics(r.W, r.b, cov)
+        values.update(train_mse=r.train_mse, val_mse=r.val_mse, final_train_loss=r.final_train_loss)
+        rows += [{**key, "metric": k, "value": float(v)} for k, v in values.items()]
+        grams.append((key, smetrics.normalized_gram(r.W)))
+    grams.append(({"variant": variant, "structure": structure, "activation": "data", "weight_decay": float("nan"),
+                   "latent": 0, "seed": 0}, cov))
+    F = cov.shape[0]
+    ii, jj = np.meshgrid(np.arange(F), np.arange(F), indexing="ij")
+    gram = pd.concat([pd.DataFrame({**{k: [v] * F * F for k, v in key.items()}, "i": ii.ravel(), "j": jj.ravel(),
+                                    "value": G.ravel()}) for key, G in grams], ignore_index=True)
+    table = pd.DataFrame(rows)
+    prov = _provenance_config(syn, structure)
+    inputs = {"data": str(data_npz), "models": str(models_npz)}
+    for df, stem in ((table, out_metrics), (gram, out_gram)):
+        for path in io.write_table(df, stem):
+            io.write_sidecar(path, prov, inputs=inputs)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------------- summary
+
+def _wide(table: pd.DataFrame) -> pd.DataFrame:
+    return table.pivot_table(index=KEYS, columns="metric", values="value").reset_index()
+
+
+def _ring(df: pd.DataFrame, threshold: float) -> dict[str, Any]:
+    """Latent sizes whose Gram keeps the data's co-activation pattern: cov_corr ≥ threshold."""
+    ok = [int(m) for m, v in zip(df["latent"], df["cov_corr"]) if np.isfinite(v) and v >= threshold]
+    return {"latents": ok, "share": len(ok) / max(1, len(df)), "max_m": max(ok) if ok else 0}
+
+
+def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
+    """The paper's synthetic claims (§7.5, criterion 18) as numbers, per (variant, structure), on the first seed.
+    "Weak" and "strong" are the smallest and largest of ``synthetic.weight_decay``; the linear model at the same m and
+    wd is the baseline of every ReLU claim.
+
+    * ``ring``: for each (activation, wd), the latent sizes m whose corr(off-diagonal Ĝ, data covariance) ≥
+      ``synthetic.ring_corr_threshold``, their share and the largest;
+    * ``strong_wd_keeps_ring_longer``: holds when ReLU at the strong wd keeps the ring at a larger share of m than
+      at the weak wd, up to at least the same largest m;
+    * ``relu_leaves_ring``: Spearman ρ(m, cov_corr) for ReLU at the weak wd (negative: leaves the ring as m grows),
+      with the linear model's ρ beside it;
+    * ``relu_antipodal_pairs``: the largest antipodal score of ReLU (weak wd) over F/2 ≤ m < F (the paper's 6–10 for
+      F = 12) against the linear model's; holds when it reaches ``synthetic.antipodal_threshold`` and exceeds linear;
+    * ``relu_negative_bias``: share of m with a negative mean decoder bias (ReLU, weak wd); holds for more than half;
+    * ``relu_beats_linear``: share of m with val MSE(ReLU) < val MSE(linear) at the weak wd; holds for more than half.
+    """
+    thr = float(syn["ring_corr_threshold"])
+    anti_thr = float(syn.get("antipodal_threshold", 0.5))
+    wds = sorted(float(w) for w in syn["weight_decay"])
+    seed = int(syn["seeds"][0])
+    out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr, "seed": seed,
+                           "structures": {}}
+
+    def spearman(g: pd.DataFrame) -> float:
+        return float(pd.Series(g["latent"].to_numpy()).corr(pd.Series(g["cov_corr"].to_numpy()), method="spearman"))
+
+    for (variant, structure), df in wide[wide["seed"] == seed].groupby(["variant", "structure"], sort=False):
+        s: dict[str, Any] = {"ring": {}}
+        for (act, wd), g in df.sort_values("latent").groupby(["activation", "weight_decay"]):
+            s["ring"][f"{act}_wd{wd}"] = _ring(g, thr)
+            s.setdefault("per_latent", {})[f"{act}_wd{wd}"] = {
+                k: dict(zip(g["latent"].astype(int).astype(str), g[k].round(4)))
+                for k in ("cov_corr", "val_mse", "bias_mean", "frob_sq_per_m", "antipodal_score",
+                          "circulant_fit", "features_represented")}
+        weak, strong = wds[0], wds[-1]
+        relu_weak = df[(df.activation == "relu") & (df.weight_decay == weak)].sort_values("latent")
+        lin_weak = df[(df.activation == "linear") & (df.weight_decay == weak)].sort_values("latent")
+        F = int(syn["features"])
+        if len(relu_weak) >= 3:
+            s["relu_leaves_ring"] = {"wd": weak, "spearman_m_cov_corr": spearman(relu_weak),
+                                     "linear_spearman_m_cov_corr": spearman(lin_weak) if len(lin_weak) >= 3 else None}
+        if len(relu_weak):
+            share = float((relu_weak["bias_mean"] < 0).mean())
+            s["relu_negative_bias"] = {"wd": weak, "share_of_m": share,
+                                       "mean_bias": float(relu_weak["bias_mean"].mean()),
+                                       "min_bias": float(relu_weak["bias_mean"].min()), "holds": share > 0.5}
+        if len(relu_weak) and len(lin_weak):
+            j = relu_weak.merge(lin_weak, on="latent", suffixes=("_relu", "_linear"))
+            share = float((j["val_mse_relu"] < j["val_mse_linear"]).mean())
+            s["relu_beats_linear"] = {"wd": weak, "share_of_m": share,
+                                      "mean_mse_relu": float(j["val_mse_relu"].mean()),
+                                      "mean_mse_linear": float(j["val_mse_linear"].mean()), "holds": share > 0.5}
+            mid = j[(j["latent"] >= F / 2) & (j["latent"] < F)]
+            if len(mid):
+                best = mid.loc[mid["antipodal_score_relu"].idxmax()]
+                s["relu_antipodal_pairs"] = {
+                    "wd": weak, "latents": mid["latent"].astype(int).tolist(),
+                    "max_relu": float(best["antipodal_score_relu"]), "at_m": int(best["latent"]),
+                    "max_linear": float(mid["antipodal_score_linear"].max()),
+                    "holds": bool(best["antipodal_score_relu"] >= anti_thr
+                                  and best["antipodal_score_relu"] > mid["antipodal_score_linear"].max())}
+        if strong != weak and "relu" in syn["activations"]:
+            a = s["ring"].get(f"relu_wd{weak}")
+            b = s["ring"].get(f"relu_wd{strong}")
+            if a is not None and b is not None:
+                s["strong_wd_keeps_ring_longer"] = {
+                    "weak_wd": weak, "strong_wd": strong, "share_weak": a["share"], "share_strong": b["share"],
+                    "max_m_weak": a["max_m"], "max_m_strong": b["max_m"],
+                    "holds": bool(b["share"] > a["share"] and b["max_m"] >= a["max_m"])}
+        out["structures"][f"{variant}/{structure}"] = s
+    return out
+
+
+def summarise(metric_tables: Sequence[str | Path], data_jsons: Sequence[str | Path], train_jsons: Sequence[str | Path],
+              syn: Mapping[str, Any], out_table: str | Path, out_json: str | Path) -> dict[str, Any]:
+    """Concatenate the metric tables of every (variant, structure) and write ``summary.json`` (data statistics,
+    timings, and the claims of :func:`claims` keyed ``"variant/structure"``)."""
+    table = pd.concat([pd.read_parquet(p) for p in metric_tables], ignore_index=True)
+    paths = io.write_table(table, out_table)
+    inputs = {"metrics": [str(p) for p in metric_tables]}
+    for path in paths:
+        io.write_sidecar(path, _provenance_config(syn), inputs=inputs)
+    data = {f"{d['variant']}/{d['structure']}": d for d in map(io.read_json, data_jsons)}
+    train = {f"{d['variant']}/{d['structure']}": d for d in map(io.read_json, train_jsons)}
+    summary = {
+        "data": {k: {key: v.get(key) for key in ("spec", "mean_activation", "active_per_sample", "distinct_samples",
+                                                 "iid_p")} for k, v in data.items()},
+        "training": {k: {"models": v["models"], "seconds": v["seconds"], "ms_per_step": v["ms_per_step"],
+                         "batched": v["batched"]} for k, v in train.items()},
+        "claims": claims(_wide(table), syn),
+        "provenance": io.provenance(_provenance_config(syn), inputs={**inputs, "data": [str(p) for p in data_jsons],
+                                                                     "train": [str(p) for p in train_jsons]}),
+    }
+    io.write_json(out_json, summary)
+    return summary
+
+
+# ----------------------------------------------------------------------------------------------------- figures
+
+def _save(fig, outputs: Sequence[str | Path], figures: Mapping[str, Any], prov: dict, inputs: dict) -> list[Path]:
+    from ..figures.theme import save_figure
+
+    outputs = [Path(p) for p in outputs]
+    formats = [p.suffix.lstrip(".") for p in outputs]
+    paths = save_figure(fig, outputs[0].with_suffix(""), formats=formats, dpi=int(figures.get("dpi", 150)))
+    for path in paths:
+        io.write_sidecar(path, prov, inputs=inputs)
+    return paths
+
+
+def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any], figures: Mapping[str, Any],
+                   outputs: Sequence[str | Path]) -> list[Path]:
+    """Draw the Gram grid of one structure (rows from :func:`figure_rows`) to every path in ``outputs``."""
+    from ..figures.synthetic import gram_grid
+    from ..figures.theme import NotAvailable, apply_theme, unavailable_figure
+
+    apply_theme(figures)
+    gram = pd.read_parquet(gram_table)
+    F = int(gram["i"].max()) + 1 if len(gram) else 0
+    title = (f"{structure} ({syn.get('variant', 'dense')}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
+             f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}")
+    try:
+        fig = gram_grid(gram, figure_rows(syn), syn.get("figure_latents"), seed=int(syn["seeds"][0]), title=title)
+    except NotAvailable as err:
+        fig = unavailable_figure(f"{structure} Gram grid", str(err))
+    return _save(fig, outputs, figures, _provenance_config(syn, structure), {"gram": str(gram_table)})
+
+
+def draw_metrics_figure(table: str | Path, figures: Mapping[str, Any], outputs: Sequence[str | Path]) -> list[Path]:
+    """Draw the metrics-vs-latent figure of every structure to every path in ``outputs``."""
+    from ..figures.synthetic import metrics_vs_latent
+    from ..figures.theme import NotAvailable, apply_theme, unavailable_figure
+
+    apply_theme(figures)
+    try:
+        fig = metrics_vs_latent(pd.read_parquet(table))
+    except NotAvailable as err:
+        fig = unavailable_figure("synthetic metrics", str(err))
+    return _save(fig, outputs, figures, {"figures": dict(figures)}, {"table": str(table)})
