@@ -4,12 +4,15 @@
 #   snakemake --profile profiles/slurm --configfile presets/paper.yaml   on a SLURM cluster
 # Named targets: corpus, vocab, windows, train, metrics, figures, synthetic.
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# Always the repository's config.yaml (also with --directory); --configfile files are merged over it.
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -54,3 +54,11 @@ def test_sidecar_records_inputs_and_versions(tmp_path):
     assert prov["config"] == {"size": 3}
     assert prov["inputs"]["train"]["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     assert prov["packages"]["numpy"] == np.__version__
+
+
+def test_atomic_outputs_get_umask_permissions(tmp_path):
+    import os
+
+    io.write_text(tmp_path / "p.txt", "x")
+    mode = (tmp_path / "p.txt").stat().st_mode & 0o777
+    assert mode == 0o666 & ~io._UMASK and mode & 0o044  # group/others can read under a usual umask

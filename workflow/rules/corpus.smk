@@ -1,1 +1,22 @@
-# corpus stage rules (see workflow/bows for the library they call).
+# Corpus: any source (bundled Wikipedia text, a hub dataset, your own files) -> one parquet per split.
+
+
+rule prepare_corpus:
+    output:
+        splits=expand(f"{RES}/corpus/{{split}}.parquet", split=SPLITS),
+        summary=f"{RES}/corpus/summary.json",
+    params:
+        corpus=config["corpus"],
+        group_size=G,
+    threads: 1
+    resources:
+        mem_mb=4000,
+    log:
+        f"{LOGS}/prepare_corpus.log",
+    conda:
+        "../../envs/corpus.yaml"
+    script:
+        "../scripts/prepare_corpus.py"
+
+
+TARGETS["corpus"] += [f"{RES}/corpus/summary.json"]
