@@ -1,1 +1,185 @@
-# metrics stage rules (see workflow/bows for the library they call).
+# metrics stage rules: every geometry metric of the paper (§6), its code-less analyses (§6.8), the peers' metrics and
+# the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in the README.
+
+
+from bows.metrics.tables import metric_tables
+
+# the analysis settings a per-model rule depends on (thresholds and model choices only matter downstream)
+ANALYSIS_CORE = {k: v for k, v in config["analysis"].items() if k not in ("thresholds", "models")}
+ANALYSIS_NO_THRESHOLDS = {k: v for k, v in config["analysis"].items() if k != "thresholds"}
+
+MODEL_TABLES = ("metrics", "words", "groups", "gram")
+MECH_TABLES = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
+
+
+rule metrics_data:
+    input:
+        vocab=f"{VOC}/vocab.tsv",
+        indptr=f"{VOC}/docs/train.indptr.npy",
+        indices=f"{VOC}/docs/train.indices.npy",
+        docs=f"{VOC}/docs/train.json",
+        windows=f"{WIN}/train_windows.npy",
+    output:
+        **metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics"),
+    params:
+        analysis=ANALYSIS_CORE,
+        windows=config["windows"],
+        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+    threads: 2
+    resources:
+        mem_mb=4000,
+    log:
+        f"{LOGS}/metrics/data.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_data.py"
+
+
+rule metrics_model:
+    input:
+        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        vocab=f"{VOC}/vocab.tsv",
+        cooc=f"{METRICS}/data/cooc.parquet",
+    output:
+        **metric_tables(f"{METRICS}/models/{MODEL_TAG}", *MODEL_TABLES),
+    params:
+        analysis=ANALYSIS_CORE,
+        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+    threads: 2
+    resources:
+        mem_mb=4000,
+    log:
+        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_model.py"
+
+
+rule metrics_months:
+    input:
+        model=ref_model("months"),
+        vocab=f"{VOC}/vocab.tsv",
+        ring=f"{METRICS}/data/ring.parquet",
+    output:
+        **metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics"),
+    params:
+        analysis=ANALYSIS_NO_THRESHOLDS,
+        tag=bcfg.model_ref(config["analysis"]["models"]["months"]).tag,
+    threads: 1
+    resources:
+        mem_mb=2000,
+    log:
+        f"{LOGS}/metrics/months.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_months.py"
+
+
+rule metrics_mechanism:
+    input:
+        model=ref_model("mechanism"),
+        vocab=f"{VOC}/vocab.tsv",
+        heldout=expand(f"{VOC}/docs/{{split}}.json", split=["validation", "test"]),
+        heldout_indptr=expand(f"{VOC}/docs/{{split}}.indptr.npy", split=["validation", "test"]),
+        heldout_indices=expand(f"{VOC}/docs/{{split}}.indices.npy", split=["validation", "test"]),
+        train=f"{VOC}/docs/train.json",
+        train_windows=f"{WIN}/train_windows.npy",
+    output:
+        **metric_tables(f"{METRICS}/mechanism", *MECH_TABLES),
+    params:
+        analysis=ANALYSIS_NO_THRESHOLDS,
+        windows=config["windows"],
+        heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
+        train=lambda wc, input: input.train.removesuffix(".json"),
+        tag=bcfg.model_ref(config["analysis"]["models"]["mechanism"]).tag,
+    threads: 2
+    resources:
+        mem_mb=8000,
+    log:
+        f"{LOGS}/metrics/mechanism.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_mechanism.py"
+
+
+rule metrics_umap:
+    input:
+        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        vocab=f"{VOC}/vocab.tsv",
+    output:
+        table=f"{METRICS}/umap/{MODEL_TAG}.parquet",
+        csv=f"{METRICS}/umap/{MODEL_TAG}.csv",
+    params:
+        analysis=ANALYSIS_CORE,
+        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+    threads: 2
+    resources:
+        mem_mb=4000,
+    log:
+        f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_umap.py"
+
+
+rule metrics_sweep:
+    input:
+        models=[f"{METRICS}/models/{s.tag}/metrics.parquet" for s in GRID],
+        runs=[model_path(s, "run.json") for s in GRID],
+        data=f"{METRICS}/data/metrics.parquet",
+    output:
+        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters"),
+    params:
+        analysis=ANALYSIS_NO_THRESHOLDS,
+        tags=[s.tag for s in GRID],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    log:
+        f"{LOGS}/metrics/sweep.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_sweep.py"
+
+
+rule metrics_criteria:
+    input:
+        vocab=f"{VOC}/vocab.tsv",
+        windows=f"{WIN}/windows.json",
+        data=f"{METRICS}/data/metrics.parquet",
+        metrics_all=f"{METRICS}/metrics_all.parquet",
+        months=f"{METRICS}/months/metrics.parquet",
+        mechanism=f"{METRICS}/mechanism/metrics.parquet",
+        r2_gap=f"{METRICS}/mechanism/r2_gap.parquet",
+        sweep=f"{METRICS}/sweep_summary.parquet",
+        clusters=f"{METRICS}/clusters.parquet",
+    output:
+        json=f"{METRICS}/criteria.json",
+    params:
+        config=section("vocab", "windows", "train", "analysis", "figures"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+    log:
+        f"{LOGS}/metrics/criteria.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_criteria.py"
+
+
+TARGETS["metrics"] += [
+    *metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics").values(),
+    *[f"{METRICS}/models/{s.tag}/{n}.{ext}" for s in GRID for n in MODEL_TABLES for ext in ("parquet", "csv")],
+    *metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics").values(),
+    *metric_tables(f"{METRICS}/mechanism", *MECH_TABLES).values(),
+    *[f"{METRICS}/umap/{s.tag}.{ext}" for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"]) for ext in ("parquet", "csv")],
+    *metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters").values(),
+    f"{METRICS}/criteria.json",
+]

@@ -1,0 +1,356 @@
+"""Known-answer tests of the geometry metrics (bows.metrics)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from bows.errors import VocabError
+from bows.metrics import clusters, correlation, geometry as geo, mechanism, months, peers, r2
+from bows.metrics.data_stats import corr_distance_tests, data_ring, group_data_stats
+from bows.metrics.words import WordIndex, resolve_group, resolve_groups, semantic_assignment
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def polygon(n: int, r: float = 1.0, phase: float = 0.0) -> np.ndarray:
+    """W [2, n]: n points evenly on a circle of radius r."""
+    th = phase + 2 * np.pi * np.arange(n) / n
+    return r * np.stack([np.cos(th), np.sin(th)])
+
+
+# ------------------------------------------------------------------------------------------------ peers
+@pytest.mark.parametrize("n", [3, 4, 5, 8, 12])
+@pytest.mark.parametrize("r", [1.0, 0.3])
+def test_polygon_dimensionality(n, r):
+    W = polygon(n, r, phase=0.3)
+    np.testing.assert_allclose(peers.dim_fractions(W), 2 / n, rtol=1e-10)
+    np.testing.assert_allclose(peers.d_star(W), 2 / (n * r ** 2), rtol=1e-10)
+
+
+def test_identity_gram():
+    W = np.eye(6)
+    np.testing.assert_allclose(peers.dim_fractions(W), 1.0)
+    assert peers.d_star(W) == pytest.approx(1.0)
+    assert peers.mean_sq_overlap(W) == pytest.approx(0.0, abs=1e-12)
+    assert peers.welch_bound(6, 6) == 0.0
+    assert peers.effective_rank(W) == pytest.approx(6.0)
+    assert peers.stable_rank(W) == pytest.approx(6.0)
+    assert peers.represented_fractions(W) == (1.0, 0.0)
+    G = geo.gram(W.T)
+    assert geo.offdiag_norm(G) == 0.0
+    assert geo.mean_abs_offdiag(geo.cosine(W.T)) == 0.0
+
+
+def test_dead_feature_dimensionality_is_zero():
+    W = np.concatenate([np.eye(3), np.zeros((3, 1))], axis=1)
+    D = peers.dim_fractions(W)
+    assert D[-1] == 0.0 and np.allclose(D[:3], 1.0)
+
+
+def test_simplex_reaches_welch_bound():
+    L = 4
+    n = L + 1
+    E = np.eye(n) - 1.0 / n  # regular simplex in the (n−1)-dim subspace
+    U, s, Vt = np.linalg.svd(E)
+    W = (U[:, :L] * s[:L]).T  # [L, n]
+    assert peers.mean_sq_overlap(W) == pytest.approx(peers.welch_bound(n, L), rel=1e-9)
+
+
+def test_random_overlap_baseline():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((50, 2000))
+    assert peers.mean_sq_overlap(W) == pytest.approx(1 / 50, rel=0.05)
+
+
+def test_power_law_fit_recovers_exponent():
+    L = np.repeat([25, 50, 100, 200, 400], 2).astype(float)
+    rng = np.random.default_rng(0)
+    loss = 3.0 * L ** -0.5 * np.exp(rng.normal(0, 0.01, L.size))
+    fit = peers.power_law_fit(L, loss, n_boot=500)
+    assert fit["exponent"] == pytest.approx(0.5, abs=0.02)
+    assert fit["exponent_lo"] <= 0.5 <= fit["exponent_hi"]
+    assert fit["prefactor"] == pytest.approx(3.0, rel=0.1)
+    assert peers.power_law_fit([10, 10], [1, 2])["status"].startswith("too few")
+
+
+# ------------------------------------------------------------------------------------------------ geometry
+def test_planted_cycle_order_agreement():
+    n = 12
+    th = 2 * np.pi * np.arange(n) / n
+    assert geo.order_agreement(th + 1.0) == pytest.approx(1.0)
+    assert geo.order_agreement(-th) == pytest.approx(1.0)  # reflection
+    assert geo.order_agreement(th ** 1.3) == pytest.approx(1.0)  # uneven spacing, same order
+    P = np.stack([np.cos(th), np.sin(th)], 1)
+    assert geo.adjacent_pairs(geo.ring_angles(P)) == n
+    assert abs(geo.winding_number(P)) == 1
+    null = geo.permutation_null(lambda p: geo.order_agreement(th[p]), n, 2000, seed=1)
+    s = geo.null_summary(1.0, null)
+    assert s["p"] < 0.01
+    corrected = (null - s["null_mean"]) / (1 - s["null_mean"])
+    assert abs(corrected.mean()) < 1e-9  # a shuffled order scores ≈ 0 after chance correction
+    assert null.mean() < 0.5
+
+
+def test_circulant_fit_and_profile():
+    n = 12
+    D = geo.circular_distance(n)
+    C = np.cos(2 * np.pi * D / n)
+    assert geo.circulant_fit(C) == pytest.approx(1.0)
+    prof = geo.distance_profile(C)
+    assert np.all(np.diff(prof) < 0)
+    assert geo.adjacent_vs_opposite(C) == n
+    rng = np.random.default_rng(0)
+    p = rng.permutation(n)
+    assert geo.circulant_fit(C[np.ix_(p, p)]) < 0.9
+
+
+def test_pca_sign_and_evr():
+    P = polygon(12).T
+    X = np.concatenate([P, np.zeros((12, 3))], axis=1)
+    res = geo.pca(X, 3)
+    assert res.explained_variance_ratio[:2].sum() == pytest.approx(1.0)
+    assert res.explained_variance_ratio[2] == pytest.approx(0.0, abs=1e-12)
+    assert res.transform(X).shape == (12, 3)
+
+
+# ------------------------------------------------------------------------------------------------ correlation
+def test_mantel_identical_and_independent():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((10, 10))
+    A = A + A.T
+    r, p = correlation.mantel(A, A, n_perm=200, seed=0)
+    assert r == pytest.approx(1.0)
+    assert p <= 3 / 201
+    B = rng.standard_normal((10, 10))
+    B = B + B.T
+    _, p2 = correlation.mantel(A, B, n_perm=200, seed=0)
+    assert p2 > 0.01
+    assert correlation.spearman_upper(A, A) == pytest.approx(1.0)
+
+
+def test_phi_pmi_from_counts():
+    rng = np.random.default_rng(0)
+    Y = rng.random((500, 4)) < 0.3
+    Y[:, 3] = Y[:, 0]
+    N, ni, nij = correlation.cooc_counts(Y)
+    phi = correlation.phi_from_counts(N, ni, nij)
+    np.testing.assert_allclose(phi, np.corrcoef(Y.astype(float), rowvar=False), atol=1e-12)
+    pmi = correlation.pmi_from_counts(N, ni, nij)
+    assert pmi[0, 3] == pytest.approx(np.log(N / ni[0]))
+
+
+def random_docs(n_docs=60, V=30, seed=0):
+    rng = np.random.default_rng(seed)
+    lens = rng.integers(0, 6, n_docs)
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    indices = np.concatenate([np.sort(rng.choice(V, k, replace=False)) for k in lens]).astype(np.uint16)
+    return indptr, indices
+
+
+@pytest.mark.parametrize("G,S", [(1, 1), (5, 1), (4, 3)])
+def test_window_builders_match_definition(G, S):
+    indptr, indices = random_docs()
+    V = 30
+    n = correlation.n_windows(len(indptr) - 1, G, S)
+    widx = np.random.default_rng(1).permutation(n)[: n // 2]
+    ref = np.zeros((len(widx), V), dtype=bool)
+    for r, w in enumerate(widx):
+        ref[r, indices[indptr[w * S]:indptr[w * S + G]]] = True
+    X = correlation.dense_windows(indptr, indices, V, G, S, widx)
+    np.testing.assert_array_equal(X.astype(bool), ref)
+    lut = np.full(V, -1)
+    lut[[3, 7, 11]] = [0, 1, 2]
+    Y = correlation.window_indicators(indptr, indices, lut, 3, G, S, widx, block_cells=2048)
+    np.testing.assert_array_equal(Y, ref[:, [3, 7, 11]])
+
+
+def test_window_builders_match_bows_windows():
+    data = pytest.importorskip("bows.data")
+    encode = pytest.importorskip("bows.encode")
+    indptr, indices = random_docs(80, 30, seed=3)
+    docs = encode.Docs(indptr, indices, 30)
+    win = data.Windows(docs, 5, 2)
+    idx = np.arange(len(win))
+    X = correlation.dense_windows(indptr, indices, 30, 5, 2, idx)
+    np.testing.assert_array_equal(X, win.dense(idx).numpy())
+
+
+def planted_month_docs(n_docs=6000, seed=0):
+    """Documents mentioning one month each, drawn near a slowly rotating 'season'; other words random."""
+    rng = np.random.default_rng(seed)
+    V = 40
+    season = (np.arange(n_docs) / 40.0) % 12  # drifts through the year
+    rows = []
+    for d in range(n_docs):
+        ids = set(rng.choice(np.arange(12, V), 3, replace=False).tolist())
+        if rng.random() < 0.5:
+            ids.add(int(np.round(season[d] + rng.normal(0, 0.7))) % 12)
+        rows.append(np.array(sorted(ids)))
+    lens = np.array([len(r) for r in rows])
+    indptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    return indptr, np.concatenate(rows).astype(np.uint16), V
+
+
+def test_month_correlation_circulant_on_planted_data():
+    indptr, indices, V = planted_month_docs()
+    words = MONTHS + [f"w{k}" for k in range(12, V)]
+    index = WordIndex(words)
+    groups = {"Months": resolve_group("Months", MONTHS, index, cyclic=True)}
+    G = 3
+    widx = np.arange(correlation.n_windows(len(indptr) - 1, G, 1))
+    cooc, ring, met = group_data_stats(indptr, indices, V, G, 1, widx, groups, None, words, top_k=5, n_perm=50,
+                                       seed=0)
+    get = dict(zip(met["metric"], met["value"]))
+    assert get["corr_dist_spearman"] <= -0.8
+    assert get["corr_dist_inversions"] <= 1
+    assert get["ring_adjacent_pairs"] >= 10
+    assert abs(get["ring_winding"]) == 1
+    assert get["circulant_r2"] > get["circulant_r2_null_mean"]
+    m = cooc[cooc["group"] == "Months"]
+    assert len(m) == 144 and set(cooc["group"]) == {"Months", "Top words"}
+    # the conditional correlation equals np.corrcoef on the windows containing a month
+    Y = correlation.window_indicators(indptr, indices, np.r_[np.arange(12), np.full(V - 12, -1)], 12, G, 1, widx)
+    sel = Y[Y.any(1)].astype(float)
+    ref = np.corrcoef(sel, rowvar=False)
+    np.testing.assert_allclose(m["corr_cond"].to_numpy().reshape(12, 12), ref, atol=1e-10)
+    assert len(ring) == 12
+
+
+def test_data_ring_of_planted_cycle():
+    n = 12
+    rng = np.random.default_rng(0)
+    k = rng.integers(0, n, 5000)
+    Y = np.zeros((5000, n), dtype=bool)
+    Y[np.arange(5000), k] = True
+    Y[np.arange(5000), (k + 1) % n] = True
+    P, evr = data_ring(Y)
+    assert geo.adjacent_pairs(geo.ring_angles(P)) == n
+    assert corr_distance_tests(np.corrcoef(Y.astype(float), rowvar=False))["corr_dist_spearman"] < -0.8
+
+
+# ------------------------------------------------------------------------------------------------ R²
+def small_model(L=6, V=20, seed=0):
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0, 0.5, (L, V)).astype(np.float32)
+    b = rng.normal(-0.1, 0.1, V).astype(np.float32)
+    return W, b
+
+
+def test_in_context_r2_matches_brute_force():
+    W, b = small_model()
+    rng = np.random.default_rng(1)
+    X = (rng.random((300, 20)) < 0.25).astype(np.float32)
+    X[:, 5] = 0  # a word that never occurs → NaN
+    batches = [X[s:s + 64] for s in range(0, 300, 64)]
+    D = r2.fit_linear_decoder(W, batches, ridge=1e-9)
+    st = r2.reconstruction_stats(W, b, batches, decoder=D, targets=[2, 5], groups={"g": np.array([0, 1, 2])})
+    Z = X.astype(np.float64) @ W.T.astype(np.float64) @ W.astype(np.float64) + b
+    np.testing.assert_allclose(st.r2_ctx, r2.brute_force_r2(X, np.maximum(Z, 0)), atol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(st.r2_tied, r2.brute_force_r2(X, Z), atol=1e-5, equal_nan=True)
+    H = np.c_[X @ W.T, np.ones(len(X))].astype(np.float64)
+    coef, *_ = np.linalg.lstsq(H, X, rcond=None)
+    np.testing.assert_allclose(st.r2_ls, r2.brute_force_r2(X, H @ coef), atol=1e-4, equal_nan=True)
+    assert np.isnan(st.r2_ctx[5])
+    np.testing.assert_allclose(st.preacts[2], Z[X[:, 2] > 0, 2], atol=1e-5)
+    assert st.preacts[5].size == 0
+    Wg = W[:, :3].astype(np.float64)
+    np.testing.assert_allclose(st.group_tied["g"], r2.brute_force_r2(X[:, :3], X[:, :3] @ Wg.T @ Wg + b[:3]),
+                               atol=1e-5)
+    assert st.freq_count.tolist() == X.sum(0).astype(int).tolist()
+
+
+def test_onehot_r2_closed_form_matches_direct():
+    W, b = small_model(L=5, V=23, seed=2)
+    W[:, 0] *= 3  # one word with a positive one-hot pre-activation
+    X = np.eye(23)
+    Xhat = np.maximum(X @ W.T.astype(np.float64) @ W.astype(np.float64) + b, 0)
+    np.testing.assert_allclose(r2.onehot_r2(W, b, block=7), r2.brute_force_r2(X, Xhat), atol=1e-5)
+
+
+def test_strata():
+    s = r2.strata(np.array([0.9, 0.9, 0.1, np.nan]), np.array([0.8, 0.2, 0.0, 0.1]), 0.5)
+    assert s.tolist() == ["linear", "nonlinear", "not_represented", "undefined"]
+
+
+# ------------------------------------------------------------------------------------------------ mechanism
+def test_towers_and_preact_summary():
+    W = np.array([[1.0, 0.5, -0.2, 0.0], [0.0, 0.5, 0.1, 1.0]])
+    b = np.array([-1.5, 0, 0, 0])
+    df = mechanism.towers_for_target(W, b, 0, "t", [("c", 1), ("x", -1)], [("u", 2)], [("m1", 1), ("m2", 3)])
+    corr = df[df["tower"] == "correlated"]
+    assert corr["contribution"].tolist()[:3] == [-1.5, 1.0, 0.5]
+    assert corr["end"].iloc[-1] == pytest.approx(0.0)
+    assert corr["status"].iloc[-1].startswith("missing")
+    nt = df[df["tower"] == "correlated_no_target"]
+    assert nt["end"].iloc[1] == pytest.approx(-1.0)
+    assert df[df["tower"] == "months"]["contribution"].tolist() == [0.5, 0.0]
+    s = mechanism.preact_summary(np.array([-1.0, 0.2, 0.9, 1.5]), onehot_z=-0.5)
+    assert s["frac_pos"] == 0.75 and s["frac_above_onehot"] == 0.75
+    assert s["frac_better_than_onehot"] == 0.75
+    assert mechanism.preact_summary(np.zeros(0), 0.0)["n_windows"] == 0
+
+
+# ------------------------------------------------------------------------------------------------ clusters
+def test_cluster_scores_planted_and_sklearn():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(0)
+    centers = rng.standard_normal((3, 8)) * 5
+    lab = np.repeat(np.arange(3), 20)
+    E = centers[lab] + rng.standard_normal((60, 8)) * 0.3
+    sc = clusters.cluster_scores(E, lab, k=5, n_perm=100, seed=0)
+    assert sc["knn_purity"] == pytest.approx(1.0)
+    assert sc["knn_purity_p"] < 0.05 and sc["silhouette_cos_p"] < 0.05
+    assert sc["knn_purity_null_mean"] < 0.6
+    assert sc["silhouette_cos"] == pytest.approx(silhouette_score(E, lab, metric="cosine"), abs=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------ months
+def test_seasonal_table_planted():
+    th = 2 * np.pi * np.arange(12) / 12
+    Wm = np.stack([np.cos(th), np.sin(th), 0.01 * np.arange(12)])  # [3, 12]
+    snow = 0.9 * (Wm[:, 11] + Wm[:, 0]) / 2
+    summer = 0.9 * Wm[:, 6]
+    odd = np.array([0.0, 0.0, 5.0])
+    W = np.concatenate([Wm, snow[:, None], summer[:, None], odd[:, None]], axis=1)
+    index = WordIndex(MONTHS + ["snow", "summer", "odd"])
+    g = resolve_group("Months", MONTHS, index, cyclic=True)
+    df, met = months.seasonal_table(W, g, [("snow", "winter", 12), ("summer", "summer", 13),
+                                           ("leaves", "autumn", -1), ("odd", "spring", 14)])
+    row = df.set_index("word")
+    assert row.loc["snow", "nearest_month"] in ("December", "January") and row.loc["snow", "in_expected"]
+    assert row.loc["summer", "nearest_month"] == "July"
+    assert row.loc["leaves", "status"].startswith("missing")
+    assert row.loc["snow", "plane_share"] > 0.9 and row.loc["odd", "plane_share"] < 0.1
+    assert met["seasonal_found"] == 3
+    ring = months.ring_table(W, g, None)
+    sub = ring[ring["source"] == "weights_norm"]
+    assert geo.adjacent_pairs(np.arctan2(sub["pc2"], sub["pc1"]).to_numpy()) == 12
+
+
+# ------------------------------------------------------------------------------------------------ words
+def test_word_lookup_strict_and_lenient(caplog):
+    index = WordIndex(["the", "Ii", "January", "march", "III"])
+    with pytest.raises(VocabError) as err:
+        resolve_groups({"G": {"words": ["January", "Foo", "Bar"], "strict": True}}, index)
+    assert "Foo" in str(err.value) and "Bar" in str(err.value) and "fix:" in str(err.value)
+    with caplog.at_level(logging.WARNING, logger="bows.metrics"):
+        g = resolve_group("R", ["II", "III", "IV"], index, strict=False, case_insensitive=True)
+    assert g.indices.tolist() == [1, 4, -1] and g.missing == ["IV"]
+    assert "IV" in caplog.text
+    assert resolve_group("M", ["March"], index, strict=False).indices.tolist() == [-1]
+
+
+def test_semantic_assignment_reverse_claims():
+    index = WordIndex(["war", "Music", "music", "zebra", "yak", "x"])
+    cats = {"A": ["War", "music"], "B": ["Music"]}
+    df = semantic_assignment(index, cats, n_other=2, seed=0)
+    got = dict(zip(df["word"], df["category"]))
+    assert got["Music"] == "B"  # claimed by the later category first (reverse order), first lowercase match
+    assert got["war"] == "A"
+    assert "music" not in got  # its lowercase form is in a category, but another index claimed it
+    assert sum(c == "Other" for c in got.values()) == 2

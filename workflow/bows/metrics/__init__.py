@@ -1,0 +1,23 @@
+"""Geometry metrics of BOWS autoencoders (paper §6, §6.8, §10) and of peer papers.
+
+Pure functions on numpy arrays live in the topical modules (``geometry``, ``peers``, ``correlation``, ``r2``,
+``mechanism``, ``clusters``, ``months``, ``sweep``, ``criteria``); :mod:`bows.metrics.stages` holds one entry point per
+Snakemake rule. Typical notebook use::
+
+    from bows.model import load_weights
+    from bows.metrics import peers, geometry
+    W, b = load_weights("results/.../model.pt")
+    peers.peer_metrics(W)
+"""
+
+import importlib
+
+__all__ = ["clusters", "correlation", "criteria", "geometry", "mechanism", "months", "peers", "r2", "sweep", "words",
+           "stages", "tables"]
+
+
+def __getattr__(name: str):
+    """Submodules load on first use, so that ``import bows.metrics`` stays cheap (no torch/scipy at import)."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

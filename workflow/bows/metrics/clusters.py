@@ -1,0 +1,110 @@
+"""Semantic cluster scores of word vectors (paper §6.5, §10 item 15) with permutation nulls, and the UMAP layout.
+
+- kNN purity: mean over words of the share of its k nearest neighbours (cosine similarity, self excluded) that
+  carry the same category.
+- Cosine silhouette: s_i = (b_i − a_i)/max(a_i, b_i) with distance 1 − cos, a_i the mean distance to the other
+  words of its category, b_i the smallest mean distance to another category (s_i = 0 for singletons);
+  the score is the mean of s_i (same as sklearn.metrics.silhouette_score(metric="cosine")).
+- Null: the same score with the category labels permuted; p = (1 + #{null ≥ obs})/(1 + P).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import null_summary
+
+__all__ = ["knn_indices", "knn_purity", "silhouette_cos", "cluster_scores", "umap_layout"]
+
+
+def _unit(E: np.ndarray) -> np.ndarray:
+    E = np.asarray(E, dtype=np.float64)
+    n = np.linalg.norm(E, axis=1, keepdims=True)
+    return E / np.where(n > 1e-12, n, 1.0)
+
+
+def knn_indices(E: np.ndarray, k: int = 10) -> np.ndarray:
+    """[n, k] indices of the k most cosine-similar other rows."""
+    U = _unit(E)
+    S = U @ U.T
+    np.fill_diagonal(S, -np.inf)
+    k = min(k, len(E) - 1)
+    idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
+    return idx
+
+
+def knn_purity(nbrs: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(labels[nbrs] == labels[:, None]))
+
+
+def _silhouette_from_D(D: np.ndarray, labels: np.ndarray, n_cat: int) -> np.ndarray:
+    """Silhouette of each permutation: ``labels`` is [P, n] of ints in [0, n_cat); returns [P]."""
+    P, n = labels.shape
+    out = np.empty(P)
+    rows = np.arange(n)
+    for p in range(P):
+        Y = np.zeros((n, n_cat), dtype=D.dtype)
+        Y[rows, labels[p]] = 1
+        sums = D @ Y  # [n, C]
+        counts = Y.sum(0)
+        own = labels[p]
+        c_own = counts[own]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = sums[rows, own] / (c_own - 1)
+            mean_other = sums / counts
+        mean_other[rows, own] = np.inf
+        mean_other[:, counts == 0] = np.inf
+        bb = mean_other.min(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = (bb - a) / np.maximum(a, bb)
+        s[c_own <= 1] = 0.0
+        out[p] = float(np.nanmean(s))
+    return out
+
+
+def silhouette_cos(E: np.ndarray, labels: np.ndarray) -> float:
+    codes, lab = np.unique(labels, return_inverse=True)
+    U = _unit(E)
+    D = np.clip(1 - U @ U.T, 0, 2)
+    return float(_silhouette_from_D(D, lab[None, :], len(codes))[0])
+
+
+def cluster_scores(E: np.ndarray, labels: np.ndarray, k: int = 10, n_perm: int = 1000, seed: int = 0
+                   ) -> dict[str, float]:
+    """kNN purity and cosine silhouette of labelled rows, each with its permutation null (mean, sd, p)."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    codes, lab = np.unique(labels, return_inverse=True)
+    out: dict[str, float] = {"n_words": float(n), "n_categories": float(len(codes))}
+    if n < 3 or len(codes) < 2:
+        for m in ("knn_purity", "silhouette_cos"):
+            out.update({m: np.nan, f"{m}_null_mean": np.nan, f"{m}_null_sd": np.nan, f"{m}_p": np.nan})
+        return out
+    rng = np.random.default_rng(seed)
+    perms = np.array([rng.permutation(lab) for _ in range(n_perm)])
+    nbrs = knn_indices(E, k)
+    obs = knn_purity(nbrs, lab)
+    null = np.array([knn_purity(nbrs, p) for p in perms])
+    s = null_summary(obs, null)
+    out.update({"knn_purity": obs, "knn_purity_null_mean": s["null_mean"], "knn_purity_null_sd": s["null_sd"],
+                "knn_purity_p": s["p"]})
+    U = _unit(E).astype(np.float32)
+    D = np.clip(1 - U @ U.T, 0, 2)
+    obs = float(_silhouette_from_D(D, lab[None, :], len(codes))[0])
+    null = _silhouette_from_D(D, perms, len(codes))
+    s = null_summary(obs, null)
+    out.update({"silhouette_cos": obs, "silhouette_cos_null_mean": s["null_mean"],
+                "silhouette_cos_null_sd": s["null_sd"], "silhouette_cos_p": s["p"]})
+    return out
+
+
+def umap_layout(E: np.ndarray, seed: int = 42, n_neighbors: int = 15, min_dist: float = 0.05) -> np.ndarray:
+    """2-D UMAP (cosine metric) of the rows of E, as in the paper (n_neighbors 15, min_dist 0.05, seed 42)."""
+    n = len(E)
+    if n < 4:
+        return np.full((n, 2), np.nan)
+    import umap  # slow import (numba); only the UMAP rule needs it
+
+    reducer = umap.UMAP(n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric="cosine", random_state=seed,
+                        n_components=2)
+    return reducer.fit_transform(np.asarray(E, dtype=np.float32))

@@ -1,0 +1,188 @@
+"""Geometry of a set of feature vectors: Gram matrices, PCA, rings, circularity and their null baselines.
+
+Conventions: ``E`` holds one feature vector per **row** (E = Wᵀ, row i = w_i). PCA is centred (as sklearn), with a
+deterministic sign (the largest-|loading| coordinate of each axis is positive).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["gram", "cosine", "offdiag_norm", "mean_abs_offdiag", "pca", "PCAResult", "ring_angles",
+           "adjacent_pairs", "winding_number", "order_agreement", "circulant_fit", "distance_profile",
+           "permutation_null", "adjacent_vs_opposite", "circular_distance"]
+
+
+def gram(E: np.ndarray) -> np.ndarray:
+    """G = E Eᵀ (raw dot products, float64)."""
+    E = np.asarray(E, dtype=np.float64)
+    return E @ E.T
+
+
+def cosine(E: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """C_ij = ⟨w_i, w_j⟩ / (‖w_i‖‖w_j‖); rows of norm < eps give NaN."""
+    E = np.asarray(E, dtype=np.float64)
+    n = np.linalg.norm(E, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        En = E / np.where(n > eps, n, np.nan)[:, None]
+    return En @ En.T
+
+
+def offdiag_norm(G: np.ndarray) -> float:
+    """‖G − diag(G)‖_F (paper §6.4)."""
+    G = np.asarray(G, dtype=np.float64)
+    return float(np.sqrt(np.nansum(G ** 2) - np.nansum(np.diag(G) ** 2)))
+
+
+def mean_abs_offdiag(C: np.ndarray) -> float:
+    """Mean |C_ij| over i ≠ j."""
+    n = C.shape[0]
+    if n < 2:
+        return float("nan")
+    mask = ~np.eye(n, dtype=bool)
+    return float(np.nanmean(np.abs(C[mask])))
+
+
+@dataclass
+class PCAResult:
+    scores: np.ndarray  # [n, k]
+    components: np.ndarray  # [k, d]
+    mean: np.ndarray  # [d]
+    explained_variance_ratio: np.ndarray  # [k]
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) - self.mean) @ self.components.T
+
+
+def pca(X: np.ndarray, k: int = 2, center: bool = True) -> PCAResult:
+    """Principal components of the rows of X via SVD. Missing components (rank < k) are zero-filled."""
+    X = np.asarray(X, dtype=np.float64)
+    mu = X.mean(axis=0) if center else np.zeros(X.shape[1])
+    Xc = X - mu
+    _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    comps = np.zeros((k, X.shape[1]))
+    r = min(k, Vt.shape[0])
+    comps[:r] = Vt[:r]
+    for a in range(r):  # deterministic sign
+        j = int(np.argmax(np.abs(comps[a])))
+        if comps[a, j] < 0:
+            comps[a] = -comps[a]
+    var = s ** 2
+    total = var.sum()
+    evr = np.zeros(k)
+    if total > 0:
+        evr[:r] = var[:r] / total
+    return PCAResult(Xc @ comps.T, comps, mu, evr)
+
+
+def ring_angles(P: np.ndarray) -> np.ndarray:
+    """Angles (radians) of 2-D points about their centroid."""
+    P = np.asarray(P, dtype=np.float64)
+    c = P - P.mean(axis=0)
+    return np.arctan2(c[:, 1], c[:, 0])
+
+
+def adjacent_pairs(angles: np.ndarray) -> int:
+    """Number of consecutive pairs (k, k+1 mod n) of the given order that are adjacent in the angular order."""
+    n = len(angles)
+    if n < 3:
+        return 0
+    order = np.argsort(angles, kind="stable")
+    rank = np.empty(n, dtype=int)
+    rank[order] = np.arange(n)
+    d = np.abs(rank - np.roll(rank, -1))
+    return int(np.sum((d == 1) | (d == n - 1)))
+
+
+def winding_number(P: np.ndarray) -> int:
+    """Winding number of the closed polygon P[0] → P[1] → … → P[0] around its centroid."""
+    a = ring_angles(P)
+    d = np.diff(np.concatenate([a, a[:1]]))
+    d = (d + np.pi) % (2 * np.pi) - np.pi
+    return int(np.round(d.sum() / (2 * np.pi)))
+
+
+def order_agreement(angles: np.ndarray) -> float:
+    """Agreement of the angular order of points with their list order, in [0, 1].
+
+    With r_k = 2π·rank(θ_k)/n (rank of point k in angular order) and φ_k = 2πk/n (its position in the group),
+    A = max over s ∈ {+1, −1} of |(1/n) Σ_k exp(i (r_k − s φ_k))|. A = 1 exactly when the angular order is the group
+    order up to rotation and reflection; it is invariant to the spacing of the angles.
+    """
+    n = len(angles)
+    if n < 3 or not np.all(np.isfinite(angles)):
+        return float("nan")
+    rank = np.empty(n)
+    rank[np.argsort(angles, kind="stable")] = np.arange(n)
+    r = 2 * np.pi * rank / n
+    phi = 2 * np.pi * np.arange(n) / n
+    return float(max(abs(np.exp(1j * (r - phi)).mean()), abs(np.exp(1j * (r + phi)).mean())))
+
+
+def circular_distance(n: int) -> np.ndarray:
+    """D_ij = min(|i−j|, n−|i−j|)."""
+    i = np.arange(n)
+    d = np.abs(i[:, None] - i[None, :])
+    return np.minimum(d, n - d)
+
+
+def distance_profile(M: np.ndarray, cyclic: bool = True) -> np.ndarray:
+    """Mean of the off-diagonal entries of M at each (circular) distance k = 1..⌊n/2⌋ (or 1..n−1 if not cyclic)."""
+    n = M.shape[0]
+    if cyclic:
+        D = circular_distance(n)
+        ks = range(1, n // 2 + 1)
+    else:
+        D = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
+        ks = range(1, n)
+    return np.array([np.nanmean(M[D == k]) for k in ks])
+
+
+def circulant_fit(M: np.ndarray) -> float:
+    """R² of the best circulant (function of circular distance only) fit of the off-diagonal entries of M.
+
+    R² = 1 − Σ_{i≠j} (M_ij − m̄_{d(i,j)})² / Σ_{i≠j} (M_ij − m̄)², where m̄_d is the mean of entries at distance d.
+    """
+    n = M.shape[0]
+    if n < 4:
+        return float("nan")
+    D = circular_distance(n)
+    off = D > 0
+    vals = M[off]
+    if not np.all(np.isfinite(vals)):
+        return float("nan")
+    d = D[off]
+    means = np.bincount(d, weights=vals) / np.maximum(np.bincount(d), 1)
+    ss_tot = np.sum((vals - vals.mean()) ** 2)
+    if ss_tot <= 0:
+        return float("nan")
+    return float(1 - np.sum((vals - means[d]) ** 2) / ss_tot)
+
+
+def adjacent_vs_opposite(C: np.ndarray) -> int:
+    """Number of items whose mean cosine to their two neighbours (cyclic) exceeds their cosine to the item n/2 away."""
+    n = C.shape[0]
+    if n < 4:
+        return 0
+    i = np.arange(n)
+    adj = 0.5 * (C[i, (i + 1) % n] + C[i, (i - 1) % n])
+    opp = C[i, (i + n // 2) % n]
+    return int(np.sum(adj > opp))
+
+
+def permutation_null(stat, n: int, n_perm: int, seed: int = 0) -> np.ndarray:
+    """Values of ``stat(perm)`` for ``n_perm`` random permutations of ``range(n)``."""
+    rng = np.random.default_rng(seed)
+    return np.array([stat(rng.permutation(n)) for _ in range(n_perm)], dtype=np.float64)
+
+
+def null_summary(observed: float, null: np.ndarray, greater: bool = True) -> dict[str, float]:
+    """Mean, SD and one-sided permutation p-value (1 + #{null ≥ obs}) / (1 + N)."""
+    null = null[np.isfinite(null)]
+    if not np.isfinite(observed) or null.size == 0:
+        return {"null_mean": float("nan"), "null_sd": float("nan"), "p": float("nan")}
+    extreme = np.sum(null >= observed - 1e-12) if greater else np.sum(null <= observed + 1e-12)
+    return {"null_mean": float(null.mean()), "null_sd": float(null.std(ddof=1)) if null.size > 1 else 0.0,
+            "p": float((1 + extreme) / (1 + null.size))}
