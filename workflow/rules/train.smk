@@ -1,1 +1,37 @@
-# train stage rules (see workflow/bows for the library they call).
+# Training (paper §4): one job per model of train.grid, the tied autoencoder on the virtual windows.
+# Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
+# On CUDA (train.device: cuda, or auto with a visible GPU) every job asks for resources gpu=1 and leases one GPU.
+
+import bows.devices as bdev
+import bows.train as btrain
+
+
+rule train_model:
+    input:
+        indptr=f"{VOC}/docs/train.indptr.npy",
+        indices=f"{VOC}/docs/train.indices.npy",
+        docs=f"{VOC}/docs/train.json",
+        train_windows=f"{WIN}/train_windows.npy",
+        heldout_windows=f"{WIN}/heldout_windows.npy",
+    output:
+        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        run=f"{MODELS}/{MODEL_TAG}/run.json",
+    params:
+        train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
+        windows={k: config["windows"][k] for k in ("group_size", "stride")},
+        docs=lambda wc, input: input.docs.removesuffix(".json"),
+        ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
+        runtime=config["train"]["runtime"],
+        **bdev.job_resources(config["train"]["device"], config["train"]["gpu_model"]),
+    log:
+        f"{LOGS}/train/{MODEL_TAG}.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/train_model.py"
+
+
+TARGETS["train"] += [model_path(spec) for spec in GRID]
