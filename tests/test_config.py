@@ -22,7 +22,7 @@ def test_defaults_fill_every_section():
     assert cfg["windows"]["stride"] == 1
 
 
-@pytest.mark.parametrize("preset,n_models", [((), 14), (("presets/smoke.yaml",), 8), (("presets/paper.yaml",), 54)])
+@pytest.mark.parametrize("preset,n_models", [((), 12), (("presets/smoke.yaml",), 8), (("presets/paper.yaml",), 54)])
 def test_grid_sizes(preset, n_models):
     assert len(bcfg.model_grid(load(*preset))) == n_models
 

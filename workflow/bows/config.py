@@ -68,7 +68,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     from snakemake_interface_common.exceptions import WorkflowError
 
     for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "figures"):
-        config.setdefault(section, {})
+        if config.get(section) is None:  # absent, or an empty `section:` line in YAML
+            config[section] = {}
     try:
         sm_validate(config, str(SCHEMA_PATH))
     except WorkflowError as err:

@@ -162,7 +162,7 @@ rule metrics_criteria:
     output:
         json=f"{METRICS}/criteria.json",
     params:
-        config=section("vocab", "windows", "train", "analysis", "figures"),
+        config=section("vocab", "windows", "train", "analysis"),
     threads: 1
     resources:
         mem_mb=1000,

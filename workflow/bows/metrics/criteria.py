@@ -273,7 +273,7 @@ def c9_snapshots(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     specs = _sweep_specs(inp)
     if not specs:
         return _crit(9, "snapshot check", None, None, None, "L400 and L4000 wd1.0", "", "no sweep models")
-    snaps = list(inp.config.get("figures", {}).get("snapshot_latents", [])) or [400, 4000]
+    snaps = list(inp.config.get("analysis", {}).get("snapshot_latents", [])) or [400, 4000]
     Ls = sorted({s.latent for s in specs})
     small = min(Ls, key=lambda L: abs(L - snaps[0]))
     large = min(Ls, key=lambda L: abs(L - snaps[-1]))

@@ -1,0 +1,130 @@
+"""UMAP of the word embeddings coloured by semantic category (paper §6.5), and the category legend.
+
+Table ``umap/{tag}``: ``index, word, category ("Other" for unclaimed words), x, y``. Other words are grey (α 0.4)
+and drawn first; the 12 categories get fixed colours (tab20 order of the paper's category list), so a category has
+the same colour in every model's figure and in the legend figure.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .months import read_table, save_outputs, tag_label
+from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure
+
+__all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "draw_umap", "draw_legend"]
+
+OTHER = "Other"
+OTHER_COLOUR = "#9a9a9a"
+# tab20 shades without its greys (14, 15), so no category looks like Other: the 9 dark ones, then light ones
+_TAB20_ORDER = (0, 2, 4, 6, 8, 10, 12, 16, 18, 1, 5, 9, 3, 7, 11, 13, 17, 19)
+
+
+def categories() -> list[str]:
+    """The paper's 12 semantic categories, in the order of its list."""
+    from ..config import word_lists
+
+    return list(word_lists()["semantic_categories"])
+
+
+def category_colours(names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Category → colour (tab20 even shades first, then odd), plus grey for Other."""
+    import matplotlib
+
+    names = list(names) if names is not None else categories()
+    cmap = matplotlib.colormaps["tab20"]
+    out = {c: cmap(_TAB20_ORDER[k % len(_TAB20_ORDER)]) for k, c in enumerate(names)}
+    out[OTHER] = OTHER_COLOUR
+    return out
+
+
+def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
+                 names: Sequence[str] | None = None, width: float = 6.4) -> Figure:
+    """Scatter of the UMAP coordinates: Other in grey underneath, each category in its colour on top.
+
+    Raises :class:`NotAvailable` when the table is empty or no word belongs to a category.
+    """
+    if df.empty:
+        raise NotAvailable("the UMAP table has no rows")
+    cat = df["category"].astype(str)
+    if (cat != OTHER).sum() == 0:
+        raise NotAvailable("no vocabulary word belongs to a semantic category")
+    names = list(names) if names is not None else categories()
+    extra = sorted(set(cat) - set(names) - {OTHER})
+    colours = category_colours(names + extra)
+    fig, ax = new_figure(width=width * (1.55 if legend else 1.0), height=width * 0.8)
+    size = float(np.clip(4000.0 / max(len(df), 1), 3.0, 30.0))  # marker area: fewer words, bigger points
+    other = df[cat == OTHER]
+    if len(other):
+        ax.scatter(other["x"], other["y"], s=size * 0.6, color=OTHER_COLOUR, alpha=0.4, lw=0,
+                   label=f"{OTHER} ({len(other):,})", rasterized=True)
+    for c in names + extra:
+        d = df[cat == c]
+        if d.empty:
+            continue
+        ax.scatter(d["x"], d["y"], s=size, color=colours[c], alpha=0.8, lw=0, label=f"{c} ({len(d):,})",
+                   rasterized=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title or "UMAP of word embeddings")
+    if legend:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small",
+                  markerscale=max(1.0, 6.0 / np.sqrt(size)), handletextpad=0.2, title="category (words)",
+                  title_fontsize="small")
+    return fig
+
+
+def umap_legend(names: Sequence[str] | None = None, width: float = 6.4) -> Figure:
+    """The colour legend of the semantic categories alone (paper ``legend_semantic_categories``)."""
+    from matplotlib.lines import Line2D
+
+    names = list(names) if names is not None else categories()
+    colours = category_colours(names)
+    handles = [Line2D([], [], marker="o", ls="", ms=8, color=colours[c], label=c) for c in names]
+    handles.append(Line2D([], [], marker="o", ls="", ms=8, color=OTHER_COLOUR, alpha=0.6, label=OTHER))
+    fig, ax = new_figure(width=width, height=0.32 * (len(handles) + 1) / 2 + 0.5)
+    ax.set_axis_off()
+    ax.legend(handles=handles, loc="center", ncols=2, fontsize="medium", title="Semantic categories",
+              frameon=False)
+    return fig
+
+
+def _cluster_note(clusters: pd.DataFrame | None, tag: str) -> str:
+    """"kNN purity 0.31 (null 0.12 ± 0.01)" for the model, from the ``clusters`` table."""
+    if clusters is None or clusters.empty:
+        return ""
+    d = clusters[(clusters["model"].astype(str) == tag) & (clusters["metric"].astype(str) == "knn_purity")]
+    if d.empty or not np.isfinite(float(d["value"].iloc[0])):
+        return ""
+    r = d.iloc[0]
+    return (f"kNN category purity {float(r['value']):.2f} "
+            f"(null {float(r['null_mean']):.2f} ± {float(r['null_sd']):.2f})")
+
+
+def draw_umap(tag: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
+    """Rule entry point: the UMAP figure of model ``tag``."""
+
+    s = apply_theme(figures)
+    w = float(s["width"])
+    title = f"UMAP of word embeddings: {tag_label(tag)}"
+    try:
+        clusters = read_table(tables["clusters"]) if tables.get("clusters") else None
+        note = _cluster_note(clusters, tag)
+        fig = umap_scatter(read_table(tables["umap"]), title=title + (f"\n{note}" if note else ""), width=w)
+    except NotAvailable as err:
+        fig = unavailable_figure(title, str(err), width=w, height=w * 0.45)
+    return save_outputs(fig, outputs, s, tables)
+
+
+def draw_legend(figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
+    """Rule entry point: the category legend figure."""
+
+    s = apply_theme(figures)
+    return save_outputs(umap_legend(width=float(s["width"])), outputs, s, {})
