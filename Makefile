@@ -21,12 +21,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(SMK) --cores $(CORES) --profile profiles/default
-	$(SMK) --cores $(CORES) --profile profiles/default --report results/report.html
+	$(SMK) --cores $(CORES)
+	$(SMK) --cores $(CORES) --report results/report.html
 	@echo "report: results/report.html"
 
 report: $(STAMP)
-	$(SMK) --cores $(CORES) --profile profiles/default --report results/report.html
+	$(SMK) --cores $(CORES) --report results/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import BowsError
+from .io import sidecar_path
 
 log = logging.getLogger("bows")
 
@@ -40,13 +41,14 @@ def limit_threads(n: int) -> None:
 
 
 def _remove_outputs(paths: list[str]) -> None:
+    """Delete a failed job's outputs and their provenance sidecars (nothing partial is left behind)."""
     for p in paths:
-        path = Path(p)
-        try:
-            if path.is_file() or path.is_symlink():
-                path.unlink()
-        except OSError:
-            pass
+        for path in (Path(p), sidecar_path(p)):
+            try:
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+            except OSError:
+                pass
 
 
 def run(job: Any, func: Callable[..., Any], /, **kwargs: Any) -> Any:

@@ -443,6 +443,11 @@ def safe_load(path: str | os.PathLike, what: str = "model file") -> Any:
     if path.stat().st_size == 0:
         raise CheckpointError(f"{what} {path} is empty (an interrupted write?)",
                               f"delete {path} and train the model again")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # every file bows writes is a torch zip archive
+        raise CheckpointError(f"{what} {path} is not a PyTorch archive: corrupted, or not written by bows",
+                              f"delete {path} and rerun snakemake to train the model again")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
