@@ -15,6 +15,14 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+wildcard_constraints:
+    split="train|validation|test",
+    variant="relu|linear",
+    latent=r"\d+",
+    wd=r"[0-9][0-9.e+-]*",
+    seed=r"\d+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/corpus.smk"
 include: "workflow/rules/vocab.smk"

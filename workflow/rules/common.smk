@@ -1,4 +1,4 @@
-# Shared by every rule file: config validation, the results tree, the training grid and target lists.
+# Shared by every stage file. Config validation, the results tree, the training grid and target lists.
 # Paths only; all logic lives in the bows library (workflow/bows).
 
 import sys
@@ -36,13 +36,6 @@ GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 
 
-wildcard_constraints:
-    split="train|validation|test",
-    variant="relu|linear",
-    latent=r"\d+",
-    wd=r"[0-9][0-9.e+-]*",
-    seed=r"\d+",
-
 
 def model_path(spec, name="model.pt"):
     """Path of a trained model's file for a bows.config.ModelSpec."""
@@ -64,7 +57,7 @@ def ref_model(key, name="model.pt"):
 
 
 def section(*names):
-    """Config sections a rule depends on, as params (so a change reruns the rule)."""
+    """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
 
