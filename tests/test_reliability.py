@@ -82,14 +82,9 @@ def leftovers(results: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory) -> Path:
-    """The whole smoke DAG, once (shared by the module)."""
-    wd = tmp_path_factory.mktemp("smoke") / "wd"
-    t0 = time.perf_counter()
-    res = snakemake(["all"], wd)
-    print(f"\nsmoke run (all): {time.perf_counter() - t0:.1f} s")
-    assert res.returncode == 0, output(res)[-6000:]
-    return wd
+def smoke(smoke_run) -> Path:
+    """The whole smoke DAG, run once per session (conftest.smoke_run) and shared by every workflow test."""
+    return smoke_run
 
 
 # --------------------------------------------------------------------------------------------- reruns

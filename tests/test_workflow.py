@@ -61,11 +61,6 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     assert list((smoke_run / "results" / "synthetic").rglob("*.png"))
 
 
-def test_second_run_has_nothing_to_do(smoke_run):
-    proc = snakemake(smoke_run, "-n")
-    assert "Nothing to be done" in proc.stdout + proc.stderr
-
-
 def test_report_is_written(smoke_run):
     out = smoke_run / "results" / "report.html"
     snakemake(smoke_run, "--cores", "1", "--report", str(out))

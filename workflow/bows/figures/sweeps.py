@@ -1,0 +1,507 @@
+"""Figures over the training grid: loss scaling, feature dimensionality, circularity and cluster scores.
+
+Every ``*_figure`` function takes tidy metric tables (see the metrics stage) and returns a matplotlib Figure; it
+raises :class:`~bows.figures.theme.NotAvailable` when the tables hold nothing it could draw. :func:`render_sweeps`
+reads the tables from disk, draws every figure and writes it (PDF/PNG) with a provenance sidecar.
+
+Quantities drawn (W ∈ ℝ^{L×V}, w_i its column i):
+    loss scaling        final held-out (and training) loss per model against L, log–log, with the fitted power law
+                        loss = c·L^(−α) of the ``loss_fit`` table and its 95 % bootstrap CI on α.
+    dimensionality      D_i = ‖w_i‖² / Σ_j (ŵ_i·w_j)² per word (Elhage et al. 2022) and D* = L/‖W‖_F²;
+                        φ½, φ1 = share of words with ‖w_i‖ > ½, > 1; mean squared overlap mean_{i≠j}(ŵ_i·ŵ_j)²
+                        against the random (1/L) and Welch ((n−L)/(L(n−1))) baselines; ‖W‖_F²/L (= 1 for a rank-L
+                        orthogonal projector, the linear-superposition solution).
+    circularity         order agreement A and circulant R² of each cyclic group against L, with the shuffled-order
+                        null (mean ± 2 sd) and the value measured on the data.
+    clusters            kNN category purity and cosine silhouette against L and weight decay, with the
+                        label-permutation null (mean ± 2 sd).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+from .theme import NotAvailable, new_figure, settings, unavailable_panel
+
+__all__ = [
+    "final_losses",
+    "fit_label",
+    "loss_figure",
+    "dimensionality_figure",
+    "circularity_figure",
+    "cluster_figure",
+    "cyclic_groups",
+    "read_words",
+    "draw",
+    "render_sweeps",
+    "SWEEP_FIGURES",
+]
+
+#: Figure names written by :func:`render_sweeps` (file stems ``sweeps_<name>``).
+SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters")
+
+_TAG = re.compile(r"(?P<variant>relu|linear)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
+
+
+# ------------------------------------------------------------------------------------------------ shared pieces
+def _ok(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose ``status`` is "ok" (all rows when there is no status column) and whose value is finite."""
+    out = df
+    if "status" in out.columns:
+        out = out[out["status"].fillna("ok").astype(str) == "ok"]
+    if "value" in out.columns:
+        out = out[np.isfinite(out["value"].astype(float))]
+    return out
+
+
+def _wd_colours(wds: Iterable[float]) -> dict[float, Any]:
+    """One palette colour per weight decay, in increasing order (stable across figures)."""
+    import seaborn as sns
+
+    wds = sorted({float(w) for w in wds})
+    pal = sns.color_palette(n_colors=max(3, len(wds)))
+    return {w: pal[i] for i, w in enumerate(wds)}
+
+
+def _log_latent_axis(ax: Any, latents: Iterable[int]) -> None:
+    """Log-scaled x axis with one labelled tick per latent size actually present."""
+    ls = sorted({int(v) for v in latents if np.isfinite(v)})
+    ax.set_xscale("log")
+    if ls:
+        # label latent sizes at least a factor 1.8 apart (no overlapping labels); the others get a bare tick
+        labelled = [ls[0]]
+        for v in ls[1:]:
+            if v / labelled[-1] >= 1.8:
+                labelled.append(v)
+        ax.xaxis.set_major_locator(FixedLocator(labelled))
+        ax.xaxis.set_minor_locator(FixedLocator([v for v in ls if v not in labelled]))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticklabels([str(v) for v in labelled])
+        if len(ls) == 1:
+            ax.set_xlim(ls[0] / 1.6, ls[0] * 1.6)
+    ax.set_xlabel("latent size L")
+
+
+def _log_y(ax: Any) -> None:
+    """Log-scaled y axis with plain number labels (1–9 × 10^k ticks when the data span less than a decade)."""
+    ax.set_yscale("log")
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 10:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=tuple(np.arange(1.0, 10.0)), numticks=20))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+
+
+def _shared_legend(fig: Figure, axes: Iterable[Any], ncols: int = 4) -> None:
+    """One legend for the whole figure, below the panels, with every distinct label of ``axes``."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=min(ncols, len(seen)),
+                   fontsize="small")
+
+
+def _seed_stats(df: pd.DataFrame, keys: Sequence[str], value: str = "value") -> pd.DataFrame:
+    """Mean, sd (ddof 1; 0 for one seed) and count of ``value`` over seeds, per ``keys``."""
+    g = df.groupby(list(keys), dropna=False)[value]
+    out = g.agg(mean="mean", sd="std", n="count").reset_index()
+    out["sd"] = out["sd"].fillna(0.0)
+    return out
+
+
+def _fmt(v: float) -> str:
+    return "nan" if not np.isfinite(v) else f"{v:.3g}"
+
+
+# ------------------------------------------------------------------------------------------------ loss scaling
+def final_losses(losses: pd.DataFrame) -> pd.DataFrame:
+    """Last epoch of every model: ``model, variant, latent, wd, seed, train_loss, val_loss``."""
+    if losses is None or losses.empty:
+        return pd.DataFrame(columns=["model", "variant", "latent", "wd", "seed", "train_loss", "val_loss"])
+    last = losses.sort_values("epoch").groupby("model", sort=True).tail(1)
+    return last.drop(columns=["epoch"]).reset_index(drop=True)
+
+
+def fit_label(row: Mapping[str, Any]) -> str:
+    """Legend text of one ``loss_fit`` row: ``α = 0.047 [0.037, 0.055]`` (95 % CI), or why there is no fit."""
+    if str(row.get("status", "ok")) != "ok" or not np.isfinite(float(row.get("exponent", np.nan))):
+        n_lat = row.get("n_latents")
+        if n_lat is not None and np.isfinite(float(n_lat)) and int(n_lat) < 2:
+            return f"no fit ({int(n_lat)} latent size)"
+        return f"no fit ({str(row.get('status', 'no fit'))[:40]})"
+    lo, hi = float(row.get("exponent_lo", np.nan)), float(row.get("exponent_hi", np.nan))
+    ci = f" [{lo:.3f}, {hi:.3f}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+    return f"α = {float(row['exponent']):.3f}{ci}"
+
+
+def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = 6.4) -> Figure:
+    """Final loss against L per weight decay (log–log), one panel per split (held-out, training).
+
+    Points are single models (marker per seed); lines are the fitted power law c·L^(−α) of ``loss_fit`` over the
+    range of L it was fitted on, labelled with α and its 95 % bootstrap CI.
+    """
+    last = final_losses(losses)
+    if last.empty:
+        raise NotAvailable("no training losses (losses table is empty)")
+    fit = loss_fit if loss_fit is not None else pd.DataFrame()
+    colours = _wd_colours(last["wd"])
+    fig, axes = new_figure(ncols=2, width=width * 1.6, height=width * 0.8, sharey=False)
+    splits = (("val", "val_loss", "held-out loss"), ("train", "train_loss", "training loss (last epoch)"))
+    for ax, (split, col, title) in zip(axes, splits):
+        data = last[np.isfinite(last[col].astype(float))]
+        if data.empty:
+            unavailable_panel(ax, f"no finite {title}", title=title)
+            continue
+        for (variant, wd), grp in data.groupby(["variant", "wd"], sort=True):
+            c = colours[float(wd)]
+            rows = fit[(fit.get("variant") == variant) & (fit.get("wd") == wd) & (fit.get("split") == split)] \
+                if not fit.empty else fit
+            label = f"{variant}, wd {wd:g}"
+            if not rows.empty:
+                r = rows.iloc[0].to_dict()
+                label += f": {fit_label(r)}"
+                if str(r.get("status")) == "ok" and np.isfinite(float(r.get("exponent", np.nan))):
+                    ls = np.geomspace(grp["latent"].min(), grp["latent"].max(), 50)
+                    ax.plot(ls, float(r["prefactor"]) * ls ** (-float(r["exponent"])), color=c, lw=1.5,
+                            ls="--" if variant == "linear" else "-")
+            ax.scatter(grp["latent"], grp[col], color=c, s=22, zorder=3, label=label,
+                       marker="s" if variant == "linear" else "o", edgecolor="white", linewidth=0.5)
+        _log_y(ax)
+        _log_latent_axis(ax, data["latent"])
+        ax.set_ylabel(title)
+        ax.set_title(title)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small", ncols=1,
+                  title=r"fit: loss $= c\,L^{-\alpha}$, $\alpha$ [95% CI]", title_fontsize="small")
+    fig.suptitle("Loss against latent size, per weight decay")
+    return fig
+
+
+# ------------------------------------------------------------------------------------------- dimensionality
+def read_words(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Concatenate per-model ``words`` tables, adding ``model, variant, latent, wd, seed`` parsed from each path."""
+    frames = []
+    for p in paths:
+        m = _TAG.search(str(p).replace("\\", "/"))
+        if m is None:
+            continue
+        df = pd.read_parquet(p, columns=["word", "norm", "dim_frac"])
+        df["model"] = m.group(0)
+        df["variant"] = m["variant"]
+        df["latent"] = int(m["latent"])
+        df["wd"] = float(m["wd"])
+        df["seed"] = int(m["seed"])
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["word", "norm", "dim_frac", "model", "variant", "latent", "wd", "seed"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _model_metric(metrics_all: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """scope="model" rows of ``names`` (status ok, finite), for trained models only."""
+    m = metrics_all[(metrics_all["scope"] == "model") & metrics_all["metric"].isin(names)
+                    & (metrics_all["model"] != "data")]
+    m = _ok(m).copy()
+    m["value"] = m["value"].astype(float)
+    m["latent"] = m["latent"].astype(int)
+    m["wd"] = m["wd"].astype(float)
+    return m
+
+
+def _lines_vs_latent(ax: Any, stats: pd.DataFrame, colours: Mapping[float, Any], label_fmt: str = "wd {wd:g}",
+                     ls: str = "-", marker: str = "o", extra_label: str = "") -> None:
+    """Mean ± sd over seeds against L, one line per weight decay (dodged by a few % in L so that weight decays
+    trained at the same L stay visible side by side)."""
+    groups = list(stats.groupby("wd", sort=True))
+    for k, (wd, grp) in enumerate(groups):
+        grp = grp.sort_values("latent")
+        dodge = 1.04 ** (k - (len(groups) - 1) / 2)
+        ax.errorbar(grp["latent"] * dodge, grp["mean"], yerr=grp["sd"], color=colours[float(wd)], ls=ls, marker=marker,
+                    ms=4, lw=1.3, capsize=2, label=label_fmt.format(wd=float(wd)) + extra_label)
+
+
+def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width: float = 6.4) -> Figure:
+    """Four panels: (a) D_i distribution per L with D* and mean D_i, (b) φ½ and φ1 vs L, (c) mean squared overlap
+    vs L with the random and Welch baselines, (d) ‖W‖_F²/L vs L (1 = rank-L projector)."""
+    names = ["d_star", "dim_frac_mean", "phi_half", "phi_one", "msq_overlap", "msq_random", "msq_welch",
+             "frob2_over_latent"]
+    m = _model_metric(metrics_all, names) if metrics_all is not None and not metrics_all.empty else pd.DataFrame()
+    if m.empty and (words is None or words.empty):
+        raise NotAvailable("no per-model dimensionality metrics (metrics_all has no scope='model' rows)")
+    wds = set(m["wd"]) if not m.empty else set(words["wd"])
+    colours = _wd_colours(wds)
+    fig, axes = new_figure(ncols=2, nrows=2, width=width * 1.7, height=width * 1.35)
+    ax_d, ax_phi, ax_ov, ax_fr = axes.ravel()
+
+    # (a) distribution of D_i per L at the weight decay with the most latent sizes, first seed of each model
+    if words is not None and not words.empty and np.isfinite(words["dim_frac"]).any():
+        per_wd = words.groupby("wd")["latent"].nunique()
+        wd0 = float(per_wd.idxmax())
+        w = words[(words["wd"] == wd0)]
+        w = w[w["seed"] == w.groupby("latent")["seed"].transform("min")]
+        latents = sorted(w["latent"].unique())
+        data = [w.loc[w["latent"] == L, "dim_frac"].to_numpy(float) for L in latents]
+        pos = np.arange(len(latents))
+        ax_d.boxplot(data, positions=pos, widths=0.55, showfliers=False, patch_artist=True,
+                     boxprops={"facecolor": colours[wd0], "alpha": 0.35}, medianprops={"color": "black"})
+        ax_d.plot(pos, [d.mean() for d in data], "o", color=colours[wd0], ms=5, label=r"mean $D_i$")
+        if not m.empty:
+            ds = m[(m["metric"] == "d_star") & (m["wd"] == wd0)]
+            ds = ds[ds["seed"] == ds.groupby("latent")["seed"].transform("min")].set_index("latent")["value"]
+            ax_d.plot(pos, [ds.get(L, np.nan) for L in latents], "D", color="#c0392b", ms=5,
+                      label=r"$D^* = L/\|W\|_F^2$")
+        ax_d.set_xticks(pos, [str(L) for L in latents], rotation=45 if len(latents) > 8 else 0)
+        ax_d.set_xlabel("latent size L")
+        ax_d.set_ylabel("dimensions per feature")
+        _log_y(ax_d)
+        ax_d.set_title(rf"(a) $D_i$ per word (boxes), wd {wd0:g}")
+        ax_d.legend(fontsize="small", loc="best")
+    else:
+        unavailable_panel(ax_d, "no per-word D_i (words tables missing or empty)", title=r"(a) $D_i$ per word")
+
+    def _panel(ax: Any, metric_styles: Sequence[tuple[str, str, str]], title: str, ylabel: str,
+               logy: bool = False) -> None:
+        sub = m[m["metric"].isin([s[0] for s in metric_styles])] if not m.empty else m
+        if sub.empty:
+            unavailable_panel(ax, f"no {', '.join(s[0] for s in metric_styles)} values", title=title)
+            return
+        for metric, ls, label in metric_styles:
+            st = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
+            if st.empty:
+                continue
+            _lines_vs_latent(ax, st, colours, label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}", ls=ls,
+                             marker="o" if ls == "-" else "s")
+        _log_latent_axis(ax, sub["latent"])
+        if logy:
+            _log_y(ax)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+
+    _panel(ax_phi, [("phi_half", "-", r"$\varphi_{1/2}$"), ("phi_one", "--", r"$\varphi_1$")],
+           r"(b) represented words: $\varphi_{1/2}$ ($\|w\| > \frac{1}{2}$), $\varphi_1$ ($\|w\| > 1$)",
+           "share of words")
+    if not m.empty and m["metric"].isin(["phi_half", "phi_one"]).any():
+        ax_phi.set_ylim(-0.03, 1.03)
+    # (c) overlap vs baselines: baselines depend on L only, so draw them once in grey
+    if not m.empty and (m["metric"] == "msq_overlap").any():
+        _panel(ax_ov, [("msq_overlap", "-", "overlap")], "(c) interference vs baselines",
+               r"mean $(\hat w_i \cdot \hat w_j)^2$, $i \neq j$", logy=True)
+        for metric, ls, label in (("msq_random", ":", "random 1/L"), ("msq_welch", "-.", "Welch bound")):
+            b = m[m["metric"] == metric].groupby("latent")["value"].mean().sort_index()
+            if not b.empty:
+                ax_ov.plot(b.index, b.to_numpy(), ls=ls, color="0.35", lw=1.3, label=label)
+        ax_ov.legend(fontsize="small", loc="best")
+    else:
+        unavailable_panel(ax_ov, "no mean squared overlap values", title="(c) interference vs baselines")
+    _panel(ax_fr, [("frob2_over_latent", "-", "norm")], "(d) norm argument", r"$\|W\|_F^2 / L$")
+    if not m.empty and (m["metric"] == "frob2_over_latent").any():
+        ax_fr.axhline(1.0, color="0.35", ls=":", lw=1.2, label="rank-L projector")
+        ax_fr.legend(fontsize="small", loc="best")
+    if ax_phi.get_legend_handles_labels()[0]:
+        ax_phi.legend(fontsize="small", loc="best", ncols=2)
+    fig.suptitle("Feature dimensionality and interference against latent size")
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------ circularity
+def cyclic_groups(metrics_all: pd.DataFrame) -> list[str]:
+    """Groups with a cyclic order: those whose data rows carry ``order_agreement`` (metrics_data computes it for
+    cyclic groups only); Months and Days as a fallback when there are no data rows."""
+    d = metrics_all[(metrics_all["model"] == "data") & (metrics_all["metric"] == "order_agreement")]
+    groups = list(dict.fromkeys(d["scope"].astype(str)))
+    if not groups:
+        present = set(metrics_all.loc[metrics_all["metric"] == "order_agreement", "scope"].astype(str))
+        groups = [g for g in ("Months", "Days") if g in present]
+    return groups
+
+
+def circularity_figure(metrics_all: pd.DataFrame, width: float = 6.4) -> Figure:
+    """Order agreement A and circulant R² of every cyclic group against L (per weight decay), with the
+    shuffled-order null (grey: mean ± 2 sd over models) and the data's own value (dashed black)."""
+    if metrics_all is None or metrics_all.empty:
+        raise NotAvailable("metrics_all is empty")
+    groups = cyclic_groups(metrics_all)
+    if not groups:
+        raise NotAvailable("no cyclic word group (Months, Days) has circularity metrics")
+    metrics = (("order_agreement", "order agreement A"), ("circulant_r2", "circulant R²"))
+    models = metrics_all[(metrics_all["model"] != "data") & metrics_all["scope"].isin(groups)]
+    colours = _wd_colours(models["wd"].dropna().astype(float)) if not models.empty else {}
+    fig, axes = new_figure(ncols=len(groups), nrows=2, width=width * (0.8 + 0.55 * len(groups)),
+                           height=width * 1.05, squeeze=False)
+    for j, group in enumerate(groups):
+        for i, (metric, label) in enumerate(metrics):
+            ax = axes[i, j]
+            title = f"{group}: {label}"
+            rows = _ok(models[(models["scope"] == group) & (models["metric"] == metric)]).copy()
+            if rows.empty:
+                unavailable_panel(ax, f"{metric} is NaN or missing for every model ({group} words absent?)",
+                                  title=title)
+                continue
+            rows["latent"] = rows["latent"].astype(int)
+            rows["wd"] = rows["wd"].astype(float)
+            null = models[(models["scope"] == group) & (models["metric"].isin([f"{metric}_null_mean",
+                                                                             f"{metric}_null_sd"]))]
+            null = null.pivot_table(index=["latent"], columns="metric", values="value", aggfunc="mean")
+            if not null.empty and {f"{metric}_null_mean", f"{metric}_null_sd"} <= set(null.columns):
+                null = null.sort_index()
+                mu, sd = null[f"{metric}_null_mean"].to_numpy(float), null[f"{metric}_null_sd"].to_numpy(float)
+                xs = null.index.to_numpy(float)
+                if len(xs) == 1:
+                    xs = np.array([xs[0] / 1.3, xs[0] * 1.3])
+                    mu, sd = np.repeat(mu, 2), np.repeat(sd, 2)
+                ax.fill_between(xs, mu - 2 * sd, mu + 2 * sd, color="0.6", alpha=0.3, lw=0,
+                                label="shuffled null ± 2 sd")
+                ax.plot(xs, mu, color="0.45", lw=1, ls=":")
+            _lines_vs_latent(ax, _seed_stats(rows, ["wd", "latent"]), colours)
+            # the data's value is drawn whenever it is finite; a caveat in its status goes into the legend
+            data = metrics_all[(metrics_all["model"] == "data") & (metrics_all["scope"] == group)
+                               & (metrics_all["metric"] == metric)]
+            data = data[np.isfinite(data["value"].astype(float))]
+            if not data.empty:
+                status = str(data["status"].iloc[0]) if "status" in data.columns else "ok"
+                ax.axhline(float(data["value"].iloc[0]), color="black", ls="--", lw=1.1,
+                           label="measured on the data" + ("" if status == "ok" else f" ({status})"))
+            _log_latent_axis(ax, rows["latent"])
+            ax.set_ylabel(label)
+            ax.set_title(title)
+    _shared_legend(fig, axes.ravel())
+    fig.suptitle("Circularity of cyclic groups against latent size (1 = calendar order / circulant)")
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------- clusters
+def cluster_figure(clusters: pd.DataFrame, width: float = 6.4) -> Figure:
+    """kNN category purity and cosine silhouette against L, per weight decay, with the label-permutation null."""
+    if clusters is None or clusters.empty:
+        raise NotAvailable("no cluster scores (clusters table is empty; no category words in the vocabulary?)")
+    c = clusters.copy()
+    c = c[np.isfinite(c["value"].astype(float))]
+    if "status" in c.columns:
+        c = c[c["status"].fillna("ok").astype(str) == "ok"]
+    if c.empty:
+        reasons = "; ".join(sorted(set(clusters.get("status", pd.Series(["NaN"])).astype(str))))[:120]
+        raise NotAvailable(f"every cluster score is NaN ({reasons})")
+    c["latent"] = c["latent"].astype(int)
+    c["wd"] = c["wd"].astype(float)
+    colours = _wd_colours(c["wd"])
+    metrics = (("knn_purity", "kNN category purity"), ("silhouette_cos", "cosine silhouette"))
+    fig, axes = new_figure(ncols=2, width=width * 1.6, height=width * 0.7)
+    for ax, (metric, label) in zip(axes, metrics):
+        rows = c[c["metric"] == metric]
+        if rows.empty:
+            unavailable_panel(ax, f"no {metric} values", title=label)
+            continue
+        null = rows.groupby("latent")[["null_mean", "null_sd"]].mean().sort_index()
+        xs = null.index.to_numpy(float)
+        mu, sd = null["null_mean"].to_numpy(float), null["null_sd"].to_numpy(float)
+        if len(xs) == 1:
+            xs, mu, sd = np.array([xs[0] / 1.3, xs[0] * 1.3]), np.repeat(mu, 2), np.repeat(sd, 2)
+        ax.fill_between(xs, mu - 2 * sd, mu + 2 * sd, color="0.6", alpha=0.3, lw=0, label="label-shuffled ± 2 sd")
+        ax.plot(xs, mu, color="0.45", lw=1, ls=":")
+        st = _seed_stats(rows, ["wd", "latent"])
+        _lines_vs_latent(ax, st, colours)
+        # a single L per weight decay: put the weight decays side by side so they can be compared at that L
+        _log_latent_axis(ax, rows["latent"])
+        ax.set_ylabel(label)
+        n = int(rows["n_words"].max()) if "n_words" in rows and np.isfinite(rows["n_words"]).any() else 0
+        ax.set_title(f"{label} ({n} category words)" if n else label)
+    _shared_legend(fig, axes)
+    fig.suptitle("Semantic cluster scores against latent size and weight decay")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- file-level entry
+def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mapping[str, Any] | None,
+         prov_config: Mapping[str, Any] | None = None, inputs: Mapping[str, Any] | None = None) -> list[Path]:
+    """Call ``make()`` for a Figure (or draw the "not available at this scale" panel when it raises
+    :class:`NotAvailable`) and write it to every path in ``stem_paths`` (one per format) with a sidecar."""
+    from .. import io
+    from .theme import save_figure, unavailable_figure
+
+    s = settings(figures)
+    try:
+        fig = make()
+    except NotAvailable as err:
+        fig = unavailable_figure(title, str(err), width=float(s["width"]))
+    paths = [Path(p) for p in stem_paths]
+    out = save_figure(fig, paths[0].with_suffix(""), formats=[p.suffix.lstrip(".") for p in paths], dpi=int(s["dpi"]))
+    for p in out:
+        io.write_sidecar(p, {"figures": dict(figures or {})}, inputs=inputs)
+    return out
+
+
+def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, words: Sequence[str],
+                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None) -> dict[str, list[Path]]:
+    """Read the metric tables and write every sweep figure; ``outputs`` maps a name of :data:`SWEEP_FIGURES` to
+    its paths (one per format)."""
+    from .theme import apply_theme
+
+    s = apply_theme(figures)
+    width = float(s["width"])
+    tables = {"losses": losses, "loss_fit": loss_fit, "metrics_all": metrics_all, "clusters": clusters}
+    lo, fit = pd.read_parquet(losses), pd.read_parquet(loss_fit)
+    ma, cl = pd.read_parquet(metrics_all), pd.read_parquet(clusters)
+    makers = {
+        "loss": ("Loss against latent size", lambda: loss_figure(lo, fit, width=width),
+                 {"losses": losses, "loss_fit": loss_fit}),
+        "dimensionality": ("Feature dimensionality", lambda: dimensionality_figure(ma, read_words(words), width=width),
+                           {"metrics_all": metrics_all, "words": list(words)}),
+        "circularity": ("Circularity of cyclic groups", lambda: circularity_figure(ma, width=width),
+                        {"metrics_all": metrics_all}),
+        "clusters": ("Semantic cluster scores", lambda: cluster_figure(cl, width=width), {"clusters": clusters}),
+    }
+    done: dict[str, list[Path]] = {}
+    for name, paths in outputs.items():
+        if name not in makers:
+            raise KeyError(f"unknown sweep figure {name!r}; expected one of {SWEEP_FIGURES}")
+        title, make, inputs = makers[name]
+        done[name] = draw(make, title, paths, figures, inputs=inputs or tables)
+    return done
+
+
+# ------------------------------------------------------------------------------------------------ report tables
+def model_metrics_wide(metrics_all: pd.DataFrame) -> pd.DataFrame:
+    """scope="model" metrics as one row per model and one column per metric (the per-model summary table)."""
+    m = metrics_all[(metrics_all["scope"] == "model") & (metrics_all["model"] != "data")]
+    if m.empty:
+        return pd.DataFrame(columns=["model", "variant", "latent", "wd", "seed"])
+    keys = ["model", "variant", "latent", "wd", "seed"]
+    wide = m.groupby([*keys, "metric"], dropna=False, sort=False)["value"].first().unstack("metric").reset_index()
+    wide.columns.name = None
+    return wide.sort_values(["variant", "wd", "latent", "seed"]).reset_index(drop=True)
+
+
+def write_report_tables(tables: Mapping[str, str], outputs: Mapping[str, Sequence[str]]) -> list[Path]:
+    """Write each metric table ``name → parquet`` as CSV and HTML to ``outputs[name] = [csv, html]`` for the
+    report (``model_metrics`` is the wide per-model view of ``metrics_all``)."""
+    from .. import io
+
+    written: list[Path] = []
+    for name, paths in outputs.items():
+        src = tables["metrics_all" if name == "model_metrics" else name]
+        df = pd.read_parquet(src)
+        if name == "model_metrics":
+            df = model_metrics_wide(df)
+        for p in map(Path, paths):
+            with io.atomic_path(p) as tmp:
+                if p.suffix == ".csv":
+                    df.to_csv(tmp, index=False)
+                else:
+                    html = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="NaN", border=0,
+                                      classes="bows-table")
+                    style = ("<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
+                             "th,td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
+                             "th{position:sticky;top:0;background:#f4f4f4}</style>")
+                    Path(tmp).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{name}</title>"
+                                         f"{style}</head><body>{html}</body></html>", encoding="utf-8")
+            io.write_sidecar(p, None, inputs={"table": src})
+            written.append(p)
+    return written
