@@ -1,6 +1,7 @@
 # Shared by every stage file. Config validation, the results tree, the training grid and target lists.
 # Paths only; all logic lives in the bows library (workflow/bows).
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -54,6 +55,16 @@ def grid_models(name="model.pt", **where):
 def ref_model(key, name="model.pt"):
     """The model an analysis names in analysis.models.<key>."""
     return model_path(bcfg.model_ref(config["analysis"]["models"][key]), name)
+
+
+def code_hash(*files):
+    """sha256 (16 hex) of code files under workflow/ (missing files hash as empty). Figure rules take it as a
+    param, so a plotting-code change reruns exactly the figure jobs that run that code."""
+    digest = hashlib.sha256()
+    for rel in files:
+        path = Path(workflow.basedir, "workflow", rel)
+        digest.update(rel.encode() + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()[:16]
 
 
 def section(*names):

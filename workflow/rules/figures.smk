@@ -3,7 +3,6 @@
 # and a hash of the plotting code they run, never another config section: changing a plot setting or plotting code
 # reruns figure jobs only, never training or metrics. The main format (PNG when configured) goes into the report.
 
-import hashlib
 import re
 
 FIG_FORMATS = config["figures"]["formats"]
@@ -17,13 +16,7 @@ FIG_UMAP = [bcfg.model_ref(m) for m in config["analysis"]["models"]["umap"]]
 
 FIG_CODE_FILES = ("bows/figures/__init__.py", "bows/figures/theme.py", "bows/figures/months.py")
 # sha256 (16 hex) of the plotting code behind a figure: theme, shared helpers, its module and its script
-_fig_code_hash = lambda module: hashlib.sha256(
-    b"".join(
-        rel.encode() + (Path(workflow.basedir, "workflow", rel).read_bytes()
-                        if Path(workflow.basedir, "workflow", rel).is_file() else b"")
-        for rel in (*FIG_CODE_FILES, f"bows/figures/{module}.py", f"scripts/fig_{module}.py")
-    )
-).hexdigest()[:16]
+_fig_code_hash = lambda module: code_hash(*FIG_CODE_FILES, f"bows/figures/{module}.py", f"scripts/fig_{module}.py")
 # the main-format output of a figure, in the report under "Paper figures"
 _fig = lambda stem, caption, subcategory, **labels: report(
     f"{FIGS}/{stem}.{FIG_MAIN}",

@@ -3,8 +3,6 @@
 # Figure jobs read metric tables only. Their params are config["figures"] plus a hash of their plotting code (theme,
 # the figure's modules, its script), so a plot setting or plotting-code change reruns figure jobs, nothing upstream.
 
-import hashlib
-
 REP_FORMATS = config["figures"]["formats"]
 REP_MAIN = "png" if "png" in REP_FORMATS else REP_FORMATS[0]
 REP_OTHER = [f for f in REP_FORMATS if f != REP_MAIN]
@@ -15,14 +13,9 @@ REP_LOGS = f"{LOGS}/figures"
 
 # sha256 (16 hex) of the plotting code behind a rule: the theme, the given figure modules and the rule's script
 # (a change to any of them reruns that rule's figure jobs, nothing else)
-_report_code_hash = lambda rule, *modules: hashlib.sha256(
-    b"".join(
-        rel.encode() + (Path(workflow.basedir, "workflow", rel).read_bytes()
-                        if Path(workflow.basedir, "workflow", rel).is_file() else b"")
-        for rel in ("bows/figures/__init__.py", "bows/figures/theme.py",
-                    *[f"bows/figures/{m}.py" for m in modules], f"scripts/{rule}.py")
-    )
-).hexdigest()[:16]
+_report_code_hash = lambda rule, *modules: code_hash(
+    "bows/figures/__init__.py", "bows/figures/theme.py", *[f"bows/figures/{m}.py" for m in modules], f"scripts/{rule}.py"
+)
 # the main-format output of one sweep figure, in the report under "Sweeps"
 _report_sweep_fig = lambda name, label: report(
     f"{FIGS}/sweeps_{name}.{REP_MAIN}",

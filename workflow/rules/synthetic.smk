@@ -16,6 +16,8 @@ SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
 SYN_LOGS = f"{SYN}/logs"
 SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths
 SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}"
+# plotting code of the synthetic figures (with each rule's script: a change reruns only these figure jobs)
+SYN_FIG_CODE = ("bows/figures/__init__.py", "bows/figures/theme.py", "bows/figures/synthetic.py")
 
 
 rule synthetic_data:
@@ -89,6 +91,7 @@ rule synthetic_gram_grid:
     params:
         synthetic=lambda w: SYN_VARIANTS[w.synvar],
         figures=config["figures"],
+        code=code_hash(*SYN_FIG_CODE, "scripts/synthetic_gram_grid.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -135,6 +138,7 @@ rule synthetic_metrics_figure:
         other=expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_OTHER_FMTS),
     params:
         figures=config["figures"],
+        code=code_hash(*SYN_FIG_CODE, "scripts/synthetic_metrics_figure.py"),
     threads: 1
     resources:
         mem_mb=1000,
