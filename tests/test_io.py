@@ -57,8 +57,6 @@ def test_sidecar_records_inputs_and_versions(tmp_path):
 
 
 def test_atomic_outputs_get_umask_permissions(tmp_path):
-    import os
-
     io.write_text(tmp_path / "p.txt", "x")
     mode = (tmp_path / "p.txt").stat().st_mode & 0o777
     assert mode == 0o666 & ~io._UMASK and mode & 0o044  # group/others can read under a usual umask

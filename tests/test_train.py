@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import torch
 
-from bows.config import load_config, model_grid
 from bows.data import Windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.model import load_weights
@@ -242,12 +241,6 @@ def test_sigkill_then_rerun_is_bit_identical(disk_data):
 
 
 # --------------------------------------------------------------------------------------------- the grid
-
-def test_grid_sizes_of_presets():
-    assert len(model_grid(load_config(ROOT / "config.yaml"))) == 14
-    assert len(model_grid(load_config(ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml"))) == 8
-    assert len(model_grid(load_config(ROOT / "config.yaml", ROOT / "presets" / "paper.yaml"))) == 54
-
 
 def test_paper_dry_run_lists_54_training_jobs(tmp_path):
     out = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"), "-d",

@@ -429,7 +429,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
         raise ConfigError("train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
                           "fix them in the train section of the config")
     lease = devices.select_device(settings.device, timeout=settings.gpu_lease_timeout)  # before anything initialises CUDA
-    from .data import Windows, load_window_split  # noqa: F401  (the data layer of the pipeline)
+    from .data import Windows
     from .encode import load_docs
 
     docs_ = load_docs(str(docs), mmap=True)

@@ -183,12 +183,7 @@ def ring(ring_df: pd.DataFrame, source: str | None = None, group: str = "Months"
     _ring_axes(ax, ok, group, spokes=spokes, colour_by_season=True)
     if evr is None and {"evr1", "evr2"} <= set(ok.columns):
         evr = (float(ok["evr1"].iloc[0]), float(ok["evr2"].iloc[0]))
-    if evr is not None and np.all(np.isfinite(evr)):
-        ax.set_xlabel(f"PC1 ({100 * evr[0]:.0f}% var.)")
-        ax.set_ylabel(f"PC2 ({100 * evr[1]:.0f}% var.)")
-    else:
-        ax.set_xlabel("PC1")
-        ax.set_ylabel("PC2")
+    _pc_labels(ax, evr)
     if group == "Months":
         _season_legend(ax)
     ax.set_title(title or f"{group}: PCA ring")
@@ -196,6 +191,16 @@ def ring(ring_df: pd.DataFrame, source: str | None = None, group: str = "Months"
     if skipped:
         note(ax, "not drawn: " + ", ".join(skipped))
     return fig
+
+
+def _pc_labels(ax: Any, evr: Sequence[float] | None, fallback: str = "") -> None:
+    """Axis labels PC1/PC2 with their explained-variance shares when known, else with ``fallback``."""
+    if evr is not None and np.all(np.isfinite(evr)):
+        ax.set_xlabel(f"PC1 ({100 * evr[0]:.0f}% var.)")
+        ax.set_ylabel(f"PC2 ({100 * evr[1]:.0f}% var.)")
+    else:
+        ax.set_xlabel(f"PC1{fallback}")
+        ax.set_ylabel(f"PC2{fallback}")
 
 
 def months_seasonal(seasonal: pd.DataFrame, title: str | None = None, evr: Sequence[float] | None = None,
@@ -226,12 +231,7 @@ def months_seasonal(seasonal: pd.DataFrame, title: str | None = None, evr: Seque
                     color=c, fontweight="bold", zorder=6)
     fit_limits(ax, np.r_[months["pc1"].to_numpy(dtype=float), found["pc1"].to_numpy(dtype=float)],
                np.r_[months["pc2"].to_numpy(dtype=float), found["pc2"].to_numpy(dtype=float)])
-    if evr is not None and np.all(np.isfinite(evr)):
-        ax.set_xlabel(f"PC1 ({100 * evr[0]:.0f}% var.)")
-        ax.set_ylabel(f"PC2 ({100 * evr[1]:.0f}% var.)")
-    else:
-        ax.set_xlabel("PC1 (raw month rows)")
-        ax.set_ylabel("PC2 (raw month rows)")
+    _pc_labels(ax, evr, " (raw month rows)")
     _season_legend(ax)
     ax.set_title(title or "Months and seasonal words")
     if missing:

@@ -81,12 +81,7 @@ def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, 
 def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
               tag: str, config: Mapping[str, Any] | None = None) -> None:
     """Rule metrics_model: every per-model metric of one grid model."""
-    from ..model import load_weights
-
-    index, _ = load_index(vocab)
-    groups = resolve_groups(analysis["word_groups"], index)
-    W, b = load_weights(model)
-    _check_v(W, index, model)
+    index, groups, W, b = _load_model(model, vocab, analysis)
     cooc_df = pd.read_parquet(cooc) if cooc else None
     rows = Rows(spec_from_tag(tag))
     t0 = time.perf_counter()
@@ -98,6 +93,17 @@ def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], 
     save(words, _stem(out["words"]), config, ins)
     save(gtab, _stem(out["groups"]), config, ins)
     save(gram, _stem(out["gram"]), config, ins)
+
+
+def _load_model(model: str, vocab: str, analysis: Mapping[str, Any]):
+    """(word index, resolved word groups, W, b) of a model file, checked against the vocabulary."""
+    from ..model import load_weights
+
+    index, _ = load_index(vocab)
+    groups = resolve_groups(analysis["word_groups"], index)
+    W, b = load_weights(model)
+    _check_v(W, index, model)
+    return index, groups, W, b
 
 
 def _check_v(W: np.ndarray, index: WordIndex, model: str) -> None:
@@ -112,13 +118,9 @@ def _check_v(W: np.ndarray, index: WordIndex, model: str) -> None:
 def run_months(model: str, vocab: str, data_ring: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
                tag: str, config: Mapping[str, Any] | None = None) -> None:
     """Rule metrics_months: month rings (data + weights) and the seasonal words of the months model."""
-    from ..model import load_weights
     from . import geometry as geo
 
-    index, _ = load_index(vocab)
-    groups = resolve_groups(analysis["word_groups"], index)
-    W, _b = load_weights(model)
-    _check_v(W, index, model)
+    index, groups, W, _b = _load_model(model, vocab, analysis)
     months = groups.get("Months") or resolve_group("Months", word_lists()["word_groups"]["Months"], index,
                                                    strict=False)
     ring = mon.ring_table(W, months, pd.read_parquet(data_ring) if data_ring else None)
@@ -178,14 +180,10 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     """Rule metrics_mechanism: per-word R² (context, one-hot, linear decoders), strata, months R², pre-activations
     and towers of the mechanism targets (paper §6.6–6.8). Returns timings (seconds)."""
     from ..encode import load_docs
-    from ..model import load_weights
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    index, _ = load_index(vocab)
-    groups = resolve_groups(analysis["word_groups"], index)
-    W, b = load_weights(model)
-    _check_v(W, index, model)
+    index, groups, W, b = _load_model(model, vocab, analysis)
     V = W.shape[1]
     G, S = int(windows["group_size"]), int(windows["stride"])
     seed = int(analysis.get("seed", 42))
