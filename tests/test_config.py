@@ -89,3 +89,11 @@ def test_stopwords_bundled_list():
 
 def test_fmt_wd_matches_python_float_str():
     assert [bcfg.fmt_wd(x) for x in (1, 4.0, 0, 0.0001)] == ["1.0", "4.0", "0.0", "0.0001"]
+
+
+def test_merge_order_does_not_change_the_config_text():
+    """Rule params are compared as text: the same settings merged in another order must give the same config."""
+    a = bcfg.load_config(ROOT / "config.yaml", ROOT / "presets/smoke.yaml")
+    b = bcfg.load_config(ROOT / "config.yaml", ROOT / "config.yaml", ROOT / "presets/smoke.yaml")
+    assert repr(a) == repr(b)
+    assert list(a["corpus"]) == sorted(a["corpus"]) and list(a) == sorted(a)

@@ -17,13 +17,23 @@ from bows.devices import DeviceError, lease_gpu, select_device, visible_gpus, wa
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_LEASE_VARS = ("BOWS_FAKE_GPUS", "CUDA_VISIBLE_DEVICES", "BOWS_GPU_LOCK_DIR")
+
+
 @pytest.fixture
 def clean_env(monkeypatch):
-    monkeypatch.delenv("BOWS_FAKE_GPUS", raising=False)
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.delenv("BOWS_GPU_LOCK_DIR", raising=False)
+    """No GPU variables during the test, and the process environment restored after it: a lease sets
+    CUDA_VISIBLE_DEVICES in os.environ, which would otherwise leak into later tests' subprocesses."""
+    saved = {k: os.environ.get(k) for k in _LEASE_VARS}
+    for key in _LEASE_VARS:
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(devices, "_count_physical_gpus", lambda: 0)
-    return monkeypatch
+    yield monkeypatch
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def test_visible_gpus_parsing(clean_env):

@@ -75,7 +75,21 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     except WorkflowError as err:
         raise ConfigError(_schema_message(err), "edit the key named above; the schema "
                                                 "workflow/schemas/config.schema.yaml lists every key") from None
+    canonical = _sorted_keys(config)
+    config.clear()
+    config.update(canonical)
     return config
+
+
+def _sorted_keys(value: Any) -> Any:
+    """``value`` with every mapping's keys in sorted order. Snakemake compares rule params by their text, so the
+    order in which config files were merged must not matter (``--configfile config.yaml smoke.yaml`` and
+    ``--configfile smoke.yaml`` give the same config)."""
+    if isinstance(value, Mapping):
+        return {k: _sorted_keys(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value
 
 
 def _schema_message(err: Exception) -> str:
