@@ -1,7 +1,7 @@
 # bows: Bag-of-Words Superposition, from raw text to the paper's figures.
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
-#   snakemake --profile profiles/slurm --configfile presets/paper.yaml   on a SLURM cluster
+#   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
 # Named targets: corpus, vocab, windows, train, metrics, figures, synthetic.
 
 import os
