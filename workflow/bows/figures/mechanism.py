@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import read_table, save_outputs, tag_label
+from .months import tag_label
+from .theme import read_table, save_outputs
 from .theme import (MONTH_ABBR, NotAvailable, apply_theme, new_figure, season_colour, unavailable_figure,
                     unavailable_panel)
 

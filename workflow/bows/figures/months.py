@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import (MONTH_ABBR, SEASON_COLOURS, NotAvailable, apply_theme, new_figure, save_figure,
+from .theme import (MONTH_ABBR, SEASON_COLOURS, NotAvailable, apply_theme, new_figure, read_table, save_outputs,
                     season_colour, unavailable_figure)
 
-__all__ = ["corr_vmax", "corr_matrix", "ring", "months_seasonal", "short_label", "read_table", "save_outputs", "draw"]
+__all__ = ["corr_vmax", "corr_matrix", "ring", "months_seasonal", "short_label", "draw"]
 
 
 def short_label(word: str, pos: int, group: str) -> str:
@@ -78,38 +78,6 @@ def corr_matrix(cooc: pd.DataFrame, group: str = "Months", value: str = "corr_co
     n = int(g["n_windows"].max()) if "n_windows" in g.columns and len(g) else None
     ax.set_title(title or f"{group}: co-occurrence correlation" + (f" ({n:,} windows)" if n else ""))
     return fig
-
-
-def read_table(path: str) -> pd.DataFrame:
-    """A metric table (parquet, or CSV by suffix) with pandas' default dtypes for plotting."""
-    p = str(path)
-    df = pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
-    return df
-
-
-def save_outputs(fig: Figure, outputs: Sequence[str], settings: Mapping[str, Any],
-                 tables: Mapping[str, Any]) -> list:
-    """Save ``fig`` to every path of ``outputs`` (one per format, same stem) with a provenance sidecar each.
-
-    The sidecar records the figure settings and the tables drawn (with their sha256).
-    """
-    from pathlib import Path
-
-    from ..io import write_sidecar
-
-    paths = [Path(p) for p in outputs]
-    by_stem: dict[Path, list[str]] = {}
-    for p in paths:
-        by_stem.setdefault(p.with_suffix(""), []).append(p.suffix.lstrip("."))
-    written = []
-    for stem, formats in by_stem.items():
-        written += save_figure(fig, stem, formats=formats, dpi=int(settings.get("dpi", 150)), close=False)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    for p in written:
-        write_sidecar(p, {"figures": dict(settings)}, inputs={k: v for k, v in tables.items()})
-    return written
 
 
 def _ring_axes(ax: Any, pts: pd.DataFrame, group: str, spokes: bool, colour_by_season: bool,

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import _ring_axes, note, read_table, save_outputs, tag_label
+from .months import _ring_axes, note, tag_label
+from .theme import read_table, save_outputs
 from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure, unavailable_panel
 
 __all__ = ["METRIC_LABELS", "sweep_line", "sweep_band", "sweep_figure", "group_snapshot", "snapshot_figure",

@@ -420,22 +420,17 @@ def cluster_figure(clusters: pd.DataFrame, width: float = 6.4) -> Figure:
 
 # --------------------------------------------------------------------------------------------- file-level entry
 def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mapping[str, Any] | None,
-         prov_config: Mapping[str, Any] | None = None, inputs: Mapping[str, Any] | None = None) -> list[Path]:
+         inputs: Mapping[str, Any] | None = None) -> list[Path]:
     """Call ``make()`` for a Figure (or draw the "not available at this scale" panel when it raises
     :class:`NotAvailable`) and write it to every path in ``stem_paths`` (one per format) with a sidecar."""
-    from .. import io
-    from .theme import save_figure, unavailable_figure
+    from .theme import save_outputs, unavailable_figure
 
     s = settings(figures)
     try:
         fig = make()
     except NotAvailable as err:
         fig = unavailable_figure(title, str(err), width=float(s["width"]))
-    paths = [Path(p) for p in stem_paths]
-    out = save_figure(fig, paths[0].with_suffix(""), formats=[p.suffix.lstrip(".") for p in paths], dpi=int(s["dpi"]))
-    for p in out:
-        io.write_sidecar(p, {"figures": dict(figures or {})}, inputs=inputs)
-    return out
+    return save_outputs(fig, stem_paths, s, inputs or {})
 
 
 def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, words: Sequence[str],

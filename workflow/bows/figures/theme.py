@@ -38,6 +38,8 @@ __all__ = [
     "output_paths",
     "unavailable_figure",
     "unavailable_panel",
+    "read_table",
+    "save_outputs",
     "new_figure",
     "MONTH_ABBR",
     "season_colour",
@@ -163,3 +165,33 @@ def season_colour(month_index: int) -> str:
 
 SEASON_COLOURS = _SEASON_COLOURS
 SEASON_OF_MONTH = _SEASON_OF_MONTH
+
+
+def read_table(path: str):
+    """A metric table (parquet, or CSV by suffix) with pandas' default dtypes for plotting."""
+    import pandas as pd
+
+    p = str(path)
+    df = pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
+    return df
+
+
+def save_outputs(fig: Figure, outputs: Sequence[str | os.PathLike], settings: Mapping[str, Any],
+                 tables: Mapping[str, Any]) -> list:
+    """Save ``fig`` to every path of ``outputs`` (one per format, same stem) with a provenance sidecar each.
+
+    The sidecar records the figure settings and the tables drawn (with their sha256).
+    """
+    from ..io import write_sidecar
+
+    paths = [Path(p) for p in outputs]
+    by_stem: dict[Path, list[str]] = {}
+    for p in paths:
+        by_stem.setdefault(p.with_suffix(""), []).append(p.suffix.lstrip("."))
+    written = []
+    for stem, formats in by_stem.items():
+        written += save_figure(fig, stem, formats=formats, dpi=int(settings.get("dpi", 150)), close=False)
+    plt.close(fig)
+    for p in written:
+        write_sidecar(p, {"figures": dict(settings)}, inputs={k: v for k, v in tables.items()})
+    return written

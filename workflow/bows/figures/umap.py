@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import read_table, save_outputs, tag_label
+from .months import tag_label
+from .theme import read_table, save_outputs
 from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure
 
 __all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "draw_umap", "draw_legend"]
