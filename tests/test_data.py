@@ -108,13 +108,11 @@ def test_index_windows_end_to_end(tmp_path):
         load_window_split(tmp_path / "nowhere")
 
 
-def test_bitmap_and_sort_paths_agree(monkeypatch):
-    import bows.data as data
-
+def test_batch_csr_equals_the_union_of_the_window_documents():
     docs, _ = random_docs(np.random.default_rng(2), 300, 40, max_len=12)
     win = Windows(docs, 7, 2)
     idx = np.random.default_rng(3).integers(0, len(win), size=50)
-    a = win.batch_csr(idx)
-    monkeypatch.setattr(data, "_BITMAP_MAX", 0)
-    b = win.batch_csr(idx)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    offsets, cols = win.batch_csr(idx)
+    for r, w in enumerate(idx):
+        expect = np.unique(np.concatenate([docs.doc(d) for d in range(2 * w, 2 * w + 7)]).astype(np.int64))
+        assert np.array_equal(cols[offsets[r]:offsets[r + 1]], expect)

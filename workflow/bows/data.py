@@ -5,9 +5,8 @@ With group size G and stride S, window w of a split with N documents is
     x_w = ⋃_{i = wS}^{wS+G-1} d_i        (sorted unique ids),   w = 0, 1, …, ⌊(N − G)/S⌋
 
 so there are max(0, ⌊(N − G)/S⌋ + 1) windows (N − G + 1 with stride 1). Because the documents of a window are
-consecutive, its raw ids are the contiguous slice ``indices[indptr[wS] : indptr[wS+G]]``; a batch is gathered with
-one vectorised index and de-duplicated through a B×V bitmap (or one sort for huge batches), with no per-window
-Python.
+consecutive, its raw ids are the contiguous slice ``indices[indptr[wS] : indptr[wS+G]]``; a batch is read from these
+slices, de-duplicated and sorted row by row in one compiled pass (:mod:`bows.kernels`), with no per-window Python.
 
 Held-out windows for training-time validation (:func:`split_windows`) are contiguous blocks; every training window
 within ⌈G/S⌉ − 1 positions of a block would share a record with it and is dropped, so training and held-out
@@ -26,12 +25,12 @@ import numpy as np
 
 from .encode import Docs, load_docs
 from .errors import CorpusError, ShapeError
+from .kernels import window_union
 from .io import provenance, save_npy, write_json, write_sidecar
 
 __all__ = ["Windows", "n_windows", "split_windows", "load_window_split", "index_windows"]
 
 log = logging.getLogger("bows.data")
-_BITMAP_MAX = 1 << 27  # batches up to 128 M (window, id) cells are de-duplicated with a bitmap, larger ones by sorting
 
 
 def n_windows(n_docs: int, group_size: int, stride: int = 1) -> int:
@@ -83,20 +82,13 @@ class Windows:
         return rows, cols, len(lo)
 
     def batch_csr(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """CSR of a batch: ``offsets`` int64 [B+1] and ``cols`` int64, sorted unique ids per row."""
-        rows, cols, B = self._gather(idx)
-        flat = rows * self.vocab_size + cols
-        if B * self.vocab_size <= _BITMAP_MAX:
-            # a B×V bitmap: setting bits drops duplicates, reading them back in order sorts by (row, id)
-            mask = np.zeros(B * self.vocab_size, dtype=bool)
-            mask[flat] = True
-            key = np.flatnonzero(mask)
-        else:
-            key = np.unique(flat)
-        r = key // self.vocab_size
-        offsets = np.zeros(B + 1, dtype=np.int64)
-        np.cumsum(np.bincount(r, minlength=B), out=offsets[1:])
-        return offsets, key - r * self.vocab_size
+        """CSR of a batch: ``offsets`` int64 [B+1] and ``cols`` int64, sorted unique ids per row.
+
+        The windows' id ranges are de-duplicated and sorted row by row in one compiled pass
+        (:func:`bows.kernels.window_union`; a numpy fallback computes the same arrays).
+        """
+        lo, hi = self._bounds(idx)
+        return window_union(np.asarray(self.docs.indices), lo, hi, self.vocab_size)
 
     def dense(self, idx, dtype=None, device=None):
         """Multi-hot tensor [B, V]: entry (b, j) = 1 iff id j occurs in window idx[b]."""

@@ -32,12 +32,17 @@ def setup_logging(log_file: str | os.PathLike | None = None, level: int = loggin
 def limit_threads(n: int) -> None:
     """Keep numerical libraries to ``n`` threads (the job's share of the machine)."""
     n = max(1, int(n))
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
         os.environ[var] = str(n)
     if "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(n)
+    if "numba" in sys.modules:
+        from .kernels import set_threads
+
+        set_threads(n)
 
 
 def _remove_outputs(paths: list[str]) -> None:

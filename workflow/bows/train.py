@@ -33,7 +33,7 @@ from typing import Any, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 import torch
 
-from . import devices
+from . import devices, kernels
 from .errors import CheckpointError, ConfigError, ShapeError
 from .io import provenance, sidecar_path, write_json
 from .model import TiedAutoencoder, make_batch, safe_load, save_state, save_weights
@@ -46,6 +46,7 @@ __all__ = [
     "make_optimizer",
     "make_scheduler",
     "epoch_order",
+    "build_batch",
     "batches",
     "Trainer",
     "train",
@@ -147,30 +148,32 @@ def _drop_empty(offsets: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.n
     return out, cols
 
 
+def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None = None) -> Any:
+    """The batch of the windows ``idx``, empty windows dropped: CSR (offsets, cols), or a CPU
+    :class:`~bows.model.Batch` when ``vocab_size`` is given (``None`` if every window is empty)."""
+    offsets, cols = windows.batch_csr(np.asarray(idx, dtype=np.int64))
+    offsets, cols = _drop_empty(np.asarray(offsets, dtype=np.int64), np.asarray(cols, dtype=np.int64))
+    if vocab_size is None:
+        return offsets, cols
+    return make_batch(offsets, cols, vocab_size) if len(offsets) > 1 else None
+
+
 def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size: int | None = None
             ) -> Iterator[Any]:
-    """Batches of the windows ``idx`` in order, ``batch_size`` at a time, empty windows dropped.
+    """:func:`build_batch` of the windows ``idx`` in order, ``batch_size`` at a time.
 
-    Yields CSR pairs (offsets, cols), or CPU :class:`~bows.model.Batch` objects when ``vocab_size`` is given. The
-    next batch is assembled in a background thread while the current one trains.
+    The next batch is assembled in a background thread while the current one trains.
     """
     starts = range(0, len(idx), batch_size)
-
-    def build(s: int) -> Any:
-        offsets, cols = windows.batch_csr(np.asarray(idx[s:s + batch_size], dtype=np.int64))
-        offsets, cols = _drop_empty(np.asarray(offsets, dtype=np.int64), np.asarray(cols, dtype=np.int64))
-        if vocab_size is None:
-            return offsets, cols
-        return make_batch(offsets, cols, vocab_size) if len(offsets) > 1 else None
-
     if len(starts) == 0:
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bows-batches") as pool:
-        fut = pool.submit(build, starts[0])
+        fut = pool.submit(build_batch, windows, idx[starts[0]:starts[0] + batch_size], vocab_size)
         for k in range(len(starts)):
             item = fut.result()
             if k + 1 < len(starts):
-                fut = pool.submit(build, starts[k + 1])
+                s = starts[k + 1]
+                fut = pool.submit(build_batch, windows, idx[s:s + batch_size], vocab_size)
             yield item
 
 
@@ -440,6 +443,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
         raise ShapeError(f"{train_windows} indexes window {int(np.max(train_idx))} but the documents give only "
                          f"{len(win)} windows", "rerun the windows stage (snakemake windows) for this corpus")
     torch.set_num_threads(max(1, int(threads)))
+    kernels.set_threads(threads)
     data_id = f"{docs_.n_docs}:{docs_.vocab_size}:{len(train_idx)}:{len(heldout_idx)}"
     tr = Trainer(win, docs_.vocab_size, np.asarray(train_idx), np.asarray(heldout_idx), latent, weight_decay,
                  seed, settings, variant, ckpt_dir, lease.device, data_id=data_id)
