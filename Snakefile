@@ -2,7 +2,7 @@
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
-# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic.
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding.
 
 import os
 
@@ -31,6 +31,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
+include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -76,3 +77,8 @@ rule figures:
 rule synthetic:
     input:
         TARGETS["synthetic"],
+
+
+rule value_coding:
+    input:
+        TARGETS["value_coding"],

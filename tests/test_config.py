@@ -16,10 +16,16 @@ def load(*presets, **overrides):
 
 def test_defaults_fill_every_section():
     cfg = load()
-    assert set(cfg) == {"corpus", "vocab", "windows", "train", "analysis", "synthetic", "figures"}
+    assert set(cfg) == {"corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"}
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]
     assert cfg["windows"]["stride"] == 1
+    assert cfg["value_coding"]["city"]["embed"] == 50 and cfg["value_coding"]["modular"]["betas"] == [0.9, 0.98]
+
+
+def test_value_coding_train_fraction_must_leave_pairs_on_both_sides():
+    with pytest.raises(ConfigError, match="train_fraction"):
+        load(value_coding={"modular": {"modulus": 3, "train_fraction": 0.01}})
 
 
 @pytest.mark.parametrize("preset,n_models", [((), 12), (("presets/smoke.yaml",), 8), (("presets/paper.yaml",), 54)])

@@ -67,7 +67,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     from snakemake.utils import validate as sm_validate
     from snakemake_interface_common.exceptions import WorkflowError
 
-    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "figures"):
+    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"):
         if config.get(section) is None:  # absent, or an empty `section:` line in YAML
             config[section] = {}
     try:
@@ -253,6 +253,14 @@ def check(config: Mapping[str, Any]) -> None:
         if syn["train_samples"] >= syn["samples"]:
             raise ConfigError("synthetic.train_samples must be smaller than synthetic.samples",
                               "leave some samples for validation")
+    vc = config["value_coding"]
+    if vc["enabled"]:
+        p = vc["modular"]["modulus"]
+        n_train = round(vc["modular"]["train_fraction"] * p * p)
+        if not 1 <= n_train < p * p:
+            raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
+                              f"{n_train} of the {p * p} sums of modulus {p} for training",
+                              "choose a fraction that leaves pairs for both training and validation")
     corpus = config["corpus"]
     if corpus["source"] == "local" and not corpus["local"]["train"]:
         raise ConfigError("corpus.source is local but corpus.local.train is not set",
