@@ -60,3 +60,21 @@ def test_atomic_outputs_get_umask_permissions(tmp_path):
     io.write_text(tmp_path / "p.txt", "x")
     mode = (tmp_path / "p.txt").stat().st_mode & 0o777
     assert mode == 0o666 & ~io._UMASK and mode & 0o044  # group/others can read under a usual umask
+
+
+def test_remove_stale_temps_removes_only_the_temporaries_of_that_file(tmp_path):
+    from bows.io import atomic_path, remove_stale_temps
+
+    target = tmp_path / "state.pt"
+    target.write_text("saved")
+    # what a process killed inside atomic_path leaves: its temporary file next to the target
+    stale = tmp_path / ".state.pt.abc123.tmp.pt"
+    stale.write_text("half")
+    other = tmp_path / ".model.pt.xyz.tmp.pt"
+    other.write_text("another file's")
+    assert remove_stale_temps(target) == [stale]
+    assert not stale.exists() and other.exists() and target.read_text() == "saved"
+    with atomic_path(target) as tmp:  # a later write still works
+        tmp.write_text("new")
+    assert target.read_text() == "new" and remove_stale_temps(target) == []
+    assert remove_stale_temps(tmp_path / "nowhere" / "x.pt") == []

@@ -138,7 +138,9 @@ def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     assert killed_at is not None, f"no checkpoint appeared at {ckpt} before the job ended:\n{log[-4000:]}"
     assert not model.exists(), "training finished before the kill; raise LONG_TRAINING epochs"
     assert ckpt.exists(), "the checkpoint did not survive the kill"
-    assert not leftovers(kill_wd / "results"), leftovers(kill_wd / "results")
+    # a kill in the middle of a checkpoint write may leave that write's temporary file, and only that one
+    stale = leftovers(kill_wd / "results")
+    assert all(Path(p).name.startswith(".state.pt.") for p in stale), stale
 
     unlock = snakemake([KILL_MODEL], kill_wd, "--unlock", overrides=LONG_TRAINING)
     assert unlock.returncode == 0, output(unlock)[-3000:]
@@ -146,6 +148,7 @@ def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     assert resumed.returncode == 0, output(resumed)[-5000:]
     run = yaml.safe_load((model.parent / "run.json").read_text())
     assert run.get("resumed_from_epoch"), "the rerun did not resume from the checkpoint (run.json)"
+    assert not leftovers(kill_wd / "results"), leftovers(kill_wd / "results")  # the rerun cleaned up
 
     ref = snakemake([KILL_MODEL], ref_wd, overrides=LONG_TRAINING, cores=1)
     assert ref.returncode == 0, output(ref)[-5000:]

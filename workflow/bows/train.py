@@ -35,7 +35,7 @@ import torch
 
 from . import devices, kernels
 from .errors import CheckpointError, ConfigError, ShapeError
-from .io import provenance, sidecar_path, write_json
+from .io import provenance, remove_stale_temps, sidecar_path, write_json
 from .model import TiedAutoencoder, make_batch, safe_load, save_state, save_weights
 
 __all__ = [
@@ -276,6 +276,9 @@ class Trainer:
     def try_resume(self) -> bool:
         """Load ``state.pt`` if it belongs to this run; a foreign or unreadable one is ignored (logged)."""
         path = self.ckpt_path
+        if path is not None:
+            for stale in remove_stale_temps(path):  # a kill during a checkpoint write leaves its temporary file
+                log.info("removed %s, left by an interrupted checkpoint write", stale)
         if path is None or not path.is_file():
             return False
         try:
