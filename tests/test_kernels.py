@@ -71,12 +71,18 @@ def test_split_batch_equals_reference(threshold):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
+def loss_inputs(seed, rows, vocab):
+    """A random batch (CSR), decoder pre-activations z0 [rows, vocab] and a bias b [vocab]."""
+    rng = np.random.default_rng(seed)
+    offsets, cols = kernels.window_union_reference(*random_ranges(rng, rows, vocab), vocab)
+    z0 = torch.from_numpy(rng.standard_normal((rows, vocab)).astype(np.float32))
+    b = torch.from_numpy(rng.standard_normal(vocab).astype(np.float32))
+    return offsets, cols, z0, b
+
+
 @pytest.mark.parametrize("relu", [True, False])
 def test_mse_pass_reference_is_the_mse_numerator_and_its_gradient(relu):
-    rng = np.random.default_rng(3)
-    offsets, cols = kernels.window_union_reference(*random_ranges(rng, 16, 40), 40)
-    z0 = torch.from_numpy(rng.standard_normal((16, 40)).astype(np.float32))
-    b = torch.from_numpy(rng.standard_normal(40).astype(np.float32))
+    offsets, cols, z0, b = loss_inputs(3, 16, 40)
     x = torch.zeros(16, 40)
     x[np.repeat(np.arange(16), np.diff(offsets)), cols] = 1
     zr = (z0 + b).requires_grad_(True)
@@ -92,10 +98,7 @@ def test_mse_pass_reference_is_the_mse_numerator_and_its_gradient(relu):
 @needs_numba
 @pytest.mark.parametrize("relu", [True, False])
 def test_mse_pass_equals_reference(relu):
-    rng = np.random.default_rng(4)
-    offsets, cols = kernels.window_union_reference(*random_ranges(rng, 33, 700), 700)
-    z0 = torch.from_numpy(rng.standard_normal((33, 700)).astype(np.float32))
-    b = torch.from_numpy(rng.standard_normal(700).astype(np.float32))
+    offsets, cols, z0, b = loss_inputs(4, 33, 700)
     za, zb = z0.clone(), z0.clone()
     va = kernels.mse_pass(za, b, torch.from_numpy(offsets), torch.from_numpy(cols), relu)
     vb = kernels.mse_pass_reference(zb, b, torch.from_numpy(offsets), torch.from_numpy(cols), relu)

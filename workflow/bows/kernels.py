@@ -108,6 +108,21 @@ def mse_pass_reference(z, b, offsets, cols, relu: bool) -> float:
 if HAVE_NUMBA:
 
     @njit(cache=True, nogil=True)
+    def _rows_by_id(offsets, ids, per_id):  # pragma: no cover - compiled
+        # counting sort of a CSR's entries by id: per_id[w + 1] holds the count of id w on entry and its exclusive
+        # prefix sum on exit; returns the row of every entry grouped by id, rows ascending within an id
+        for w in range(per_id.shape[0] - 1):
+            per_id[w + 1] += per_id[w]
+        fill = per_id[:-1].copy()
+        rows = np.empty(per_id[-1], np.int64)
+        for b in range(offsets.shape[0] - 1):
+            for k in range(offsets[b], offsets[b + 1]):
+                w = ids[k]
+                rows[fill[w]] = b
+                fill[w] += 1
+        return rows
+
+    @njit(cache=True, nogil=True)
     def _window_union(indices, lo, hi, vocab_size):  # pragma: no cover - compiled
         B = lo.shape[0]
         total = 0
@@ -129,15 +144,7 @@ if HAVE_NUMBA:
             offsets[b + 1] = n
         # sort every row by id without comparisons: bucket the entries by id (rows ascending within an id),
         # then deal them back to their rows in id order
-        for w in range(vocab_size):
-            per_id[w + 1] += per_id[w]
-        fill = per_id[:-1].copy()
-        id_rows = np.empty(n, np.int64)
-        for b in range(B):
-            for k in range(offsets[b], offsets[b + 1]):
-                w = found[k]
-                id_rows[fill[w]] = b
-                fill[w] += 1
+        id_rows = _rows_by_id(offsets, found, per_id)
         row_fill = offsets[:-1].copy()
         cols = np.empty(n, np.int64)
         for w in range(vocab_size):
@@ -183,15 +190,7 @@ if HAVE_NUMBA:
                     t_offsets[w + 1] += 1
                     n += 1
             r_offsets[b + 1] = n
-        for w in range(vocab_size):
-            t_offsets[w + 1] += t_offsets[w]
-        fill = t_offsets[:-1].copy()
-        t_rows = np.empty(n, np.int32)
-        for b in range(B):  # rows ascending, so each id's rows come out ascending
-            for k in range(r_offsets[b], r_offsets[b + 1]):
-                w = r_cols[k]
-                t_rows[fill[w]] = b
-                fill[w] += 1
+        t_rows = _rows_by_id(r_offsets, r_cols, t_offsets).astype(np.int32)
         return rows, flat, words, dense_x, r_offsets, r_cols[:n].copy(), t_offsets, t_rows
 
     @njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "nsz"})
