@@ -25,8 +25,8 @@ import numpy as np
 
 from .encode import Docs, load_docs
 from .errors import CorpusError, ShapeError
-from .kernels import window_union
 from .io import provenance, save_npy, write_json, write_sidecar
+from .kernels import window_union
 
 __all__ = ["Windows", "n_windows", "split_windows", "load_window_split", "index_windows"]
 

@@ -38,9 +38,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import kernels
 from .errors import CheckpointError, ShapeError
 from .io import atomic_path
-from . import kernels
 from .kernels import split_batch
 
 __all__ = [
