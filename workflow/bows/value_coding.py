@@ -18,7 +18,8 @@ Ablations, applied to both tokens' embeddings before the frozen MLP (U an orthon
 ``keep`` (VC+): z ↦ UUᵀz + mean_c[(I − UUᵀ)e_c]; ``drop`` (VC−): z ↦ z − UUᵀz; ``drop_renorm``: the same rescaled
 to ‖z‖ (the paper does not say which drop it used; both are reported).
 
-Every random choice (pairs, splits, init, batch order) comes from the configured seed; the global RNGs are not read.
+Every random choice (pairs, splits, init, batch order) comes from the configured seed, so results never depend on
+the global RNGs.
 """
 
 from __future__ import annotations
@@ -292,8 +293,8 @@ def run_city(cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: in
     model = PairMLP(N, int(cfg["embed"]), int(cfg["hidden"]), 8, torch.Generator().manual_seed(int(cfg["seed"])))
     history = train_pairs(model, *train, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]),
                           lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]), seed=int(cfg["seed"]),
-                          on_epoch=lambda e, l: log.info("city map: epoch %d/%d  train loss %.4f", e + 1,
-                                                         cfg["epochs"], l))
+                          on_epoch=lambda ep, loss: log.info("city map: epoch %d/%d  train loss %.4f", ep + 1,
+                                                             cfg["epochs"], loss))
     Z = model.emb.weight.detach().numpy().astype(np.float64)
     held = probe_split(cities["population"].to_numpy(), int(cfg["probe_top"]), float(cfg["probe_fraction"]),
                        int(cfg["seed"]))
