@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -317,19 +317,23 @@ def c10_seeds(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ mechanism
-def _targets(inp: Inputs) -> list[str]:
-    return list(inp.config["analysis"].get("mechanism_targets", []))
+def _target_values(inp: Inputs, metrics: Sequence[str]) -> tuple[dict[str, list[float]], list[str]]:
+    """Per mechanism target, the values of ``metrics`` (in order); targets lacking any of them are listed apart."""
+    found, missing = {}, []
+    for t in inp.config["analysis"].get("mechanism_targets", []):
+        values = [inp.value(inp.mechanism, t, m) for m in metrics]
+        if all(_f(v) for v in values):
+            found[t] = values
+        else:
+            missing.append(t)
+    return found, missing
 
 
 def c11_onehot(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     tag = _tag(inp.config["analysis"]["models"]["mechanism"])
-    vals, oks, missing = {}, [], []
-    for t in _targets(inp):
-        one = inp.value(inp.mechanism, t, "onehot_z")
-        r2 = inp.value(inp.mechanism, t, "r2_ctx")
-        if not (_f(one) and _f(r2)):
-            missing.append(t)
-            continue
+    vals, oks = {}, []
+    found, missing = _target_values(inp, ("onehot_z", "r2_ctx"))
+    for t, (one, r2) in found.items():
         ok = one < 0 and r2 > 0
         vals[t] = {"onehot_z": one, "r2_ctx": r2, "pass": bool(ok)}
         oks.append(ok)
@@ -340,16 +344,10 @@ def c11_onehot(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
 
 def c12_constructive(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     tag = _tag(inp.config["analysis"]["models"]["mechanism"])
-    vals, oks, missing = {}, [], []
-    for t in _targets(inp):
-        fp = inp.value(inp.mechanism, t, "frac_pos")
-        ce = inp.value(inp.mechanism, t, "tower_correlated_end")
-        sc = inp.value(inp.mechanism, t, "sum_correlated_context")
-        su = inp.value(inp.mechanism, t, "sum_uncorrelated_context")
-        nt = inp.value(inp.mechanism, t, "tower_correlated_no_target_end")
-        if not all(_f(x) for x in (fp, ce, sc, su, nt)):
-            missing.append(t)
-            continue
+    vals, oks = {}, []
+    found, missing = _target_values(inp, ("frac_pos", "tower_correlated_end", "sum_correlated_context",
+                                          "sum_uncorrelated_context", "tower_correlated_no_target_end"))
+    for t, (fp, ce, sc, su, nt) in found.items():
         checks = {"frac_pos": fp >= th["constructive_min_frac_pos"], "corr_tower_crosses_0": ce > 0,
                   "uncorr_small": abs(su) < th["uncorrelated_max_ratio"] * sc,
                   "no_target_tower_below_0": nt < 0}
