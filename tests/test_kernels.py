@@ -172,3 +172,31 @@ def test_fast_step_matches_autograd_of_the_dense_formula():
     assert float(loss) == pytest.approx(float(ref.detach()), rel=1e-5)
     assert torch.allclose(m.E.grad, W.grad.t(), atol=1e-8, rtol=1e-4)
     assert torch.allclose(m.b.grad, b.grad, atol=1e-9, rtol=1e-4)
+
+
+_THREADS = """
+import sys, numpy as np
+sys.path.insert(0, {workflow!r})
+from bows import jobs, kernels
+import numba
+jobs.limit_threads(2)  # a job's share larger than the pool numba launched with
+offsets, cols = kernels.window_union(np.array([1, 4, 2, 1, 0, 3, 3], dtype=np.uint16), np.array([0, 3]),
+                                     np.array([3, 7]), 8)
+kernels.split_batch(offsets, cols, 8, 0.5)
+jobs.limit_threads(1)
+print(numba.get_num_threads(), offsets.tolist(), cols.tolist())
+"""
+
+
+@needs_numba
+def test_job_thread_share_never_resizes_numba_pool(tmp_path):
+    """A job asking for more threads than numba's pool still compiles its kernels (numba refuses a changed
+    NUMBA_NUM_THREADS once its pool runs); the cap follows the job's share."""
+    script = tmp_path / "threads.py"
+    script.write_text(_THREADS.format(workflow=str(ROOT / "workflow")))
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("BOWS_NUM_THREADS", None)
+    res = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split(" ", 1)[0] == "1"
+    assert res.stdout.split(" ", 1)[1].strip() == "[0, 3, 6] [1, 2, 4, 0, 1, 3]"

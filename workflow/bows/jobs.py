@@ -30,19 +30,23 @@ def setup_logging(log_file: str | os.PathLike | None = None, level: int = loggin
 
 
 def limit_threads(n: int) -> None:
-    """Keep numerical libraries to ``n`` threads (the job's share of the machine)."""
+    """Keep numerical libraries to ``n`` threads (the job's share of the machine).
+
+    numba's pool is not sized through ``NUMBA_NUM_THREADS``: numba re-reads that variable at every compilation and
+    refuses a value that differs from the pool it already launched. The kernels are capped with
+    ``numba.set_num_threads`` instead, now if they are loaded, or when they load (``BOWS_NUM_THREADS``).
+    """
     n = max(1, int(n))
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                "NUMBA_NUM_THREADS"):
+                "BOWS_NUM_THREADS"):
         os.environ[var] = str(n)
     if "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(n)
-    if "numba" in sys.modules:
-        from .kernels import set_threads
-
-        set_threads(n)
+    kernels = sys.modules.get(f"{__package__}.kernels")
+    if kernels is not None:
+        kernels.set_threads(n)
 
 
 def _remove_outputs(paths: list[str]) -> None:

@@ -36,6 +36,10 @@ def set_threads(n: int) -> None:
         numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
 
+if os.environ.get("BOWS_NUM_THREADS", "").isdigit():  # a job's thread share set before this module loaded
+    set_threads(int(os.environ["BOWS_NUM_THREADS"]))
+
+
 # --------------------------------------------------------------------------------------------- references
 
 def window_union_reference(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
