@@ -276,7 +276,11 @@ def test_pipeline_steps_end_to_end(tmp_path):
         metrics.append(d / "metrics.parquet")
         datas.append(d / "data.json")
         trains.append(d / "train.json")
-    summary = sp.summarise(metrics, datas, trains, SYN, tmp_path / "metrics", tmp_path / "summary.json")
+    summary = sp.summarise(metrics, datas, trains, SYN, tmp_path / "metrics", tmp_path / "summary.json",
+                           tmp_path / "claims", tmp_path / "claims.html")
+    claims_csv = pd.read_csv(tmp_path / "claims.csv")
+    assert len(claims_csv) == sum(name in s for s in summary["claims"]["structures"].values() for name in sp.FLAG_CLAIMS)
+    assert "<table" in (tmp_path / "claims.html").read_text() and (tmp_path / "claims.html.prov.json").is_file()
     claims = summary["claims"]["structures"]["dense/circular"]
     assert set(claims["ring"]) == {"linear_wd1.0", "linear_wd6.0", "relu_wd1.0", "relu_wd6.0"}
     for key in ("strong_wd_keeps_ring_longer", "relu_negative_bias", "relu_beats_linear", "relu_antipodal_pairs"):
@@ -318,6 +322,21 @@ def test_claims_on_a_planted_table():
     f = sp.claims(flipped, syn)["structures"]["v/circular"]
     assert not f["relu_antipodal_pairs"]["holds"] and not f["relu_negative_bias"]["holds"]
     assert not f["relu_beats_linear"]["holds"]
+    # a second seed where the activations are swapped: each ReLU claim holds at one of the two seeds
+    two = pd.concat([wide, flipped.assign(seed=43)], ignore_index=True)
+    t = sp.claims(two, {**syn, "seeds": [42, 43]})
+    c2 = t["structures"]["v/circular"]
+    assert c2["relu_antipodal_pairs"] == c["relu_antipodal_pairs"]  # the details are the first seed's
+    for name in ("relu_antipodal_pairs", "relu_negative_bias", "relu_beats_linear"):
+        assert c2["seeds"][name] == {"per_seed": {"42": True, "43": False}, "held_in": 1, "of": 2}, name
+    # the first configured seed is the one detailed, whatever the table's order
+    assert not sp.claims(two, {**syn, "seeds": [43, 42]})["structures"]["v/circular"]["relu_beats_linear"]["holds"]
+    table = sp.claims_table(t)
+    assert list(table["claim"]) == [sp.CLAIM_TEXT[n] for n in sp.FLAG_CLAIMS]
+    row = table.set_index("claim").loc[sp.CLAIM_TEXT["relu_antipodal_pairs"]]
+    assert row["holds (seed 42)"] == "yes" and row["held in seeds"] == "1/2"
+    assert "ReLU 0.90 (m = 6) vs linear 0.10" in row.iloc[-1]
+    assert table.set_index("claim").loc[sp.CLAIM_TEXT["strong_wd_keeps_ring_longer"], "held in seeds"] == "2/2"
 
 
 def test_load_models_rejects_bad_files(tmp_path):

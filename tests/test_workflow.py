@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import torch
 
@@ -62,6 +63,9 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     pngs = list(res.glob("figures/**/*.png"))
     assert len(pngs) >= 5, pngs
     assert list((smoke_run / "results" / "synthetic").rglob("*.png"))
+    claims = pd.read_csv(smoke_run / "results" / "synthetic" / "claims.csv")
+    assert set(claims["structure"]) == {"circular", "iid"}
+    assert claims["held in seeds"].str.fullmatch(r"[0-3]/3").all()  # the default's three seeds
 
 
 def test_report_is_written(smoke_run):

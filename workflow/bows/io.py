@@ -131,6 +131,24 @@ def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:
     return out
 
 
+def write_html_table(df, path: str | os.PathLike, title: str, *, escape: bool = True, na_rep: str = "—",
+                     align: str = "right") -> Path:
+    """Write ``df`` as a standalone HTML page (for the Snakemake report), atomically. Returns the path.
+
+    Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells."""
+    import html as _html
+
+    body = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=na_rep, border=0, escape=escape,
+                      classes="bows-table")
+    style = ("<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
+             f"th,td{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:{align};vertical-align:top}}"
+             "th{position:sticky;top:0;background:#f4f4f4}</style>")
+    with atomic_path(path) as tmp:
+        tmp.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"
+                       f"{style}</head><body>{body}</body></html>", encoding="utf-8")
+    return Path(path)
+
+
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

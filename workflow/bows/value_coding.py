@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import ConfigError, CorpusError
-from .io import provenance, write_json, write_sidecar, write_table
+from .io import provenance, write_html_table, write_json, write_sidecar, write_table
 
 __all__ = ["PAPER_TABLE1", "CITY_SOURCE", "load_cities", "bearing_degrees", "compass_class", "draw_pairs",
            "orthonormal_basis", "ablate", "PairMLP", "train_pairs", "evaluate", "probe_split", "fourier_power",
@@ -377,14 +377,7 @@ def table1(city_json: str, modular_json: str, out_table: str, out_html: str | No
     df = pd.DataFrame(rows)
     written = write_table(df, out_table)
     if out_html:
-        from .io import atomic_path
-
-        html = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="—", border=0)
-        with atomic_path(out_html) as tmp:
-            Path(tmp).write_text("<!doctype html><html><head><meta charset='utf-8'><title>Table 1</title><style>"
-                                 "body{font-family:sans-serif;font-size:12px}td,th{padding:2px 8px;text-align:right}"
-                                 f"</style></head><body>{html}</body></html>", encoding="utf-8")
-        written.append(Path(out_html))
+        written.append(write_html_table(df, out_html, "Table 1"))
     for path in written:
         write_sidecar(path, None, inputs={"city_map": city_json, "modular_addition": modular_json})
     return df

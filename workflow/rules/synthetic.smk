@@ -111,6 +111,14 @@ rule synthetic_summary:
     output:
         table=multiext(f"{SYN}/metrics", ".parquet", ".csv"),
         json=f"{SYN}/summary.json",
+        claims=multiext(f"{SYN}/claims", ".parquet", ".csv"),
+        claims_html=report(
+            f"{SYN}/claims.html",
+            caption="../report/synthetic_claims.rst",
+            category="Synthetic",
+            subcategory="Claims",
+            labels={"table": "the paper's synthetic claims"},
+        ),
     params:
         synthetic=SYN_CFG,
     threads: 1
@@ -155,4 +163,5 @@ if SYN_CFG["enabled"]:
         f"{SYN}/figures/{v}_{s}_gram_grid.{fmt}" for v, s in SYN_RUNS for fmt in SYN_FORMATS
     ]
     TARGETS["synthetic"] += expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_FORMATS)
-    TARGETS["synthetic"] += [f"{SYN}/summary.json", f"{SYN}/metrics.parquet", f"{SYN}/metrics.csv"]
+    TARGETS["synthetic"] += [f"{SYN}/summary.json", f"{SYN}/metrics.parquet", f"{SYN}/metrics.csv",
+                             f"{SYN}/claims.csv", f"{SYN}/claims.html"]

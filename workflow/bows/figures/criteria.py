@@ -144,11 +144,6 @@ def render_criteria(criteria_json: str | Path, outputs: Sequence[str | Path], cs
         shown = table.astype(str).map(_html.escape)
         shown["status"] = [f"<b style='color:{STATUS_COLOURS.get(s, '#757575')}'>{_html.escape(s)}</b>"
                            for s in table["status"]]
-        body = shown.to_html(index=False, escape=False, border=0)
-        style = ("<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
-                 "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}</style>")
-        with io.atomic_path(html) as tmp:
-            Path(tmp).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>criteria</title>{style}"
-                                 f"</head><body>{body}</body></html>", encoding="utf-8")
+        io.write_html_table(shown, html, "criteria", escape=False, align="left")
     return draw(lambda: criteria_figure(table, width=float(s["width"])), "Reproduction criteria", outputs,
                 figures, inputs={"criteria": str(criteria_json)})

@@ -486,17 +486,11 @@ def write_report_tables(tables: Mapping[str, str], outputs: Mapping[str, Sequenc
         if name == "model_metrics":
             df = model_metrics_wide(df)
         for p in map(Path, paths):
-            with io.atomic_path(p) as tmp:
-                if p.suffix == ".csv":
+            if p.suffix == ".csv":
+                with io.atomic_path(p) as tmp:
                     df.to_csv(tmp, index=False)
-                else:
-                    html = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="NaN", border=0,
-                                      classes="bows-table")
-                    style = ("<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
-                             "th,td{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}"
-                             "th{position:sticky;top:0;background:#f4f4f4}</style>")
-                    Path(tmp).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{name}</title>"
-                                         f"{style}</head><body>{html}</body></html>", encoding="utf-8")
+            else:
+                io.write_html_table(df, p, name, na_rep="NaN")
             io.write_sidecar(p, None, inputs={"table": src})
             written.append(p)
     return written

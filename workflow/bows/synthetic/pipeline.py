@@ -29,7 +29,7 @@ from . import data as sdata
 from . import metrics as smetrics
 
 __all__ = ["variants", "grid", "make_data", "load_data", "train_structure", "load_models", "compute_metrics",
-           "summarise", "claims", "figure_rows", "draw_gram_grid", "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
+           "summarise", "claims", "claims_table", "FLAG_CLAIMS", "figure_rows", "draw_gram_grid", "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -250,10 +250,67 @@ def _ring(df: pd.DataFrame, threshold: float) -> dict[str, Any]:
     return {"latents": ok, "share": len(ok) / max(1, len(df)), "max_m": max(ok) if ok else 0}
 
 
+#: the claims :func:`claims` turns into a flag (``holds``), in report order
+FLAG_CLAIMS = ("strong_wd_keeps_ring_longer", "relu_antipodal_pairs", "relu_negative_bias", "relu_beats_linear")
+
+
+def _spearman(g: pd.DataFrame) -> float:
+    return float(pd.Series(g["latent"].to_numpy()).corr(pd.Series(g["cov_corr"].to_numpy()), method="spearman"))
+
+
+def _structure_claims(df: pd.DataFrame, syn: Mapping[str, Any], thr: float, anti_thr: float) -> dict[str, Any]:
+    """The claims of :func:`claims` for one (variant, structure) and one seed (``df``: that seed's wide rows)."""
+    wds = sorted(float(w) for w in syn["weight_decay"])
+    s: dict[str, Any] = {"ring": {}}
+    for (act, wd), g in df.sort_values("latent").groupby(["activation", "weight_decay"]):
+        s["ring"][f"{act}_wd{wd}"] = _ring(g, thr)
+        s.setdefault("per_latent", {})[f"{act}_wd{wd}"] = {
+            k: dict(zip(g["latent"].astype(int).astype(str), g[k].round(4)))
+            for k in ("cov_corr", "val_mse", "bias_mean", "frob_sq_per_m", "antipodal_score",
+                      "circulant_fit", "features_represented")}
+    weak, strong = wds[0], wds[-1]
+    relu_weak = df[(df.activation == "relu") & (df.weight_decay == weak)].sort_values("latent")
+    lin_weak = df[(df.activation == "linear") & (df.weight_decay == weak)].sort_values("latent")
+    F = int(syn["features"])
+    if len(relu_weak) >= 3:
+        s["relu_leaves_ring"] = {"wd": weak, "spearman_m_cov_corr": _spearman(relu_weak),
+                                 "linear_spearman_m_cov_corr": _spearman(lin_weak) if len(lin_weak) >= 3 else None}
+    if len(relu_weak):
+        share = float((relu_weak["bias_mean"] < 0).mean())
+        s["relu_negative_bias"] = {"wd": weak, "share_of_m": share,
+                                   "mean_bias": float(relu_weak["bias_mean"].mean()),
+                                   "min_bias": float(relu_weak["bias_mean"].min()), "holds": share > 0.5}
+    if len(relu_weak) and len(lin_weak):
+        j = relu_weak.merge(lin_weak, on="latent", suffixes=("_relu", "_linear"))
+        share = float((j["val_mse_relu"] < j["val_mse_linear"]).mean())
+        s["relu_beats_linear"] = {"wd": weak, "share_of_m": share,
+                                  "mean_mse_relu": float(j["val_mse_relu"].mean()),
+                                  "mean_mse_linear": float(j["val_mse_linear"].mean()), "holds": share > 0.5}
+        mid = j[(j["latent"] >= F / 2) & (j["latent"] < F)]
+        if len(mid):
+            best = mid.loc[mid["antipodal_score_relu"].idxmax()]
+            s["relu_antipodal_pairs"] = {
+                "wd": weak, "latents": mid["latent"].astype(int).tolist(),
+                "max_relu": float(best["antipodal_score_relu"]), "at_m": int(best["latent"]),
+                "max_linear": float(mid["antipodal_score_linear"].max()),
+                "holds": bool(best["antipodal_score_relu"] >= anti_thr
+                              and best["antipodal_score_relu"] > mid["antipodal_score_linear"].max())}
+    if strong != weak and "relu" in syn["activations"]:
+        a = s["ring"].get(f"relu_wd{weak}")
+        b = s["ring"].get(f"relu_wd{strong}")
+        if a is not None and b is not None:
+            s["strong_wd_keeps_ring_longer"] = {
+                "weak_wd": weak, "strong_wd": strong, "share_weak": a["share"], "share_strong": b["share"],
+                "max_m_weak": a["max_m"], "max_m_strong": b["max_m"],
+                "holds": bool(b["share"] > a["share"] and b["max_m"] >= a["max_m"])}
+    return s
+
+
 def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
-    """The paper's synthetic claims (§7.5, criterion 18) as numbers, per (variant, structure), on the first seed.
-    "Weak" and "strong" are the smallest and largest of ``synthetic.weight_decay``; the linear model at the same m and
-    wd is the baseline of every ReLU claim.
+    """The paper's synthetic claims (§7.5, criterion 18) as numbers, per (variant, structure). The details are those
+    of the first of ``synthetic.seeds`` (the seed the figures show); ``seeds`` gives, for every flagged claim, whether
+    it holds at each trained seed and in how many. "Weak" and "strong" are the smallest and largest of
+    ``synthetic.weight_decay``; the linear model at the same m and wd is the baseline of every ReLU claim.
 
     * ``ring``: for each (activation, wd), the latent sizes m whose corr(off-diagonal Ĝ, data covariance) ≥
       ``synthetic.ring_corr_threshold``, their share and the largest;
@@ -268,65 +325,69 @@ def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
     """
     thr = float(syn["ring_corr_threshold"])
     anti_thr = float(syn.get("antipodal_threshold", 0.5))
-    wds = sorted(float(w) for w in syn["weight_decay"])
     seed = int(syn["seeds"][0])
     out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr, "seed": seed,
                            "structures": {}}
-
-    def spearman(g: pd.DataFrame) -> float:
-        return float(pd.Series(g["latent"].to_numpy()).corr(pd.Series(g["cov_corr"].to_numpy()), method="spearman"))
-
-    for (variant, structure), df in wide[wide["seed"] == seed].groupby(["variant", "structure"], sort=False):
-        s: dict[str, Any] = {"ring": {}}
-        for (act, wd), g in df.sort_values("latent").groupby(["activation", "weight_decay"]):
-            s["ring"][f"{act}_wd{wd}"] = _ring(g, thr)
-            s.setdefault("per_latent", {})[f"{act}_wd{wd}"] = {
-                k: dict(zip(g["latent"].astype(int).astype(str), g[k].round(4)))
-                for k in ("cov_corr", "val_mse", "bias_mean", "frob_sq_per_m", "antipodal_score",
-                          "circulant_fit", "features_represented")}
-        weak, strong = wds[0], wds[-1]
-        relu_weak = df[(df.activation == "relu") & (df.weight_decay == weak)].sort_values("latent")
-        lin_weak = df[(df.activation == "linear") & (df.weight_decay == weak)].sort_values("latent")
-        F = int(syn["features"])
-        if len(relu_weak) >= 3:
-            s["relu_leaves_ring"] = {"wd": weak, "spearman_m_cov_corr": spearman(relu_weak),
-                                     "linear_spearman_m_cov_corr": spearman(lin_weak) if len(lin_weak) >= 3 else None}
-        if len(relu_weak):
-            share = float((relu_weak["bias_mean"] < 0).mean())
-            s["relu_negative_bias"] = {"wd": weak, "share_of_m": share,
-                                       "mean_bias": float(relu_weak["bias_mean"].mean()),
-                                       "min_bias": float(relu_weak["bias_mean"].min()), "holds": share > 0.5}
-        if len(relu_weak) and len(lin_weak):
-            j = relu_weak.merge(lin_weak, on="latent", suffixes=("_relu", "_linear"))
-            share = float((j["val_mse_relu"] < j["val_mse_linear"]).mean())
-            s["relu_beats_linear"] = {"wd": weak, "share_of_m": share,
-                                      "mean_mse_relu": float(j["val_mse_relu"].mean()),
-                                      "mean_mse_linear": float(j["val_mse_linear"].mean()), "holds": share > 0.5}
-            mid = j[(j["latent"] >= F / 2) & (j["latent"] < F)]
-            if len(mid):
-                best = mid.loc[mid["antipodal_score_relu"].idxmax()]
-                s["relu_antipodal_pairs"] = {
-                    "wd": weak, "latents": mid["latent"].astype(int).tolist(),
-                    "max_relu": float(best["antipodal_score_relu"]), "at_m": int(best["latent"]),
-                    "max_linear": float(mid["antipodal_score_linear"].max()),
-                    "holds": bool(best["antipodal_score_relu"] >= anti_thr
-                                  and best["antipodal_score_relu"] > mid["antipodal_score_linear"].max())}
-        if strong != weak and "relu" in syn["activations"]:
-            a = s["ring"].get(f"relu_wd{weak}")
-            b = s["ring"].get(f"relu_wd{strong}")
-            if a is not None and b is not None:
-                s["strong_wd_keeps_ring_longer"] = {
-                    "weak_wd": weak, "strong_wd": strong, "share_weak": a["share"], "share_strong": b["share"],
-                    "max_m_weak": a["max_m"], "max_m_strong": b["max_m"],
-                    "holds": bool(b["share"] > a["share"] and b["max_m"] >= a["max_m"])}
+    for (variant, structure), df in wide.groupby(["variant", "structure"], sort=False):
+        trained = [int(x) for x in syn["seeds"] if (df["seed"] == int(x)).any()]
+        if seed not in trained:
+            continue
+        per = {sd: _structure_claims(df[df["seed"] == sd], syn, thr, anti_thr) for sd in trained}
+        s = per[seed]
+        s["seeds"] = {}
+        for name in FLAG_CLAIMS:
+            flags = {str(sd): bool(c[name]["holds"]) for sd, c in per.items() if name in c}
+            if flags:
+                s["seeds"][name] = {"per_seed": flags, "held_in": sum(flags.values()), "of": len(flags)}
         out["structures"][f"{variant}/{structure}"] = s
     return out
 
 
+def _claim_detail(name: str, c: Mapping[str, Any], thr: float) -> str:
+    if name == "strong_wd_keeps_ring_longer":
+        return (f"share of m with cov_corr ≥ {thr:g}: {c['share_strong']:.2f} at wd {c['strong_wd']:g} vs "
+                f"{c['share_weak']:.2f} at wd {c['weak_wd']:g} (largest m {c['max_m_strong']} vs {c['max_m_weak']})")
+    if name == "relu_antipodal_pairs":
+        return (f"largest antipodal score at m {c['latents'][0]}–{c['latents'][-1]}: ReLU {c['max_relu']:.2f} "
+                f"(m = {c['at_m']}) vs linear {c['max_linear']:.2f}")
+    if name == "relu_negative_bias":
+        return f"mean decoder bias < 0 at {c['share_of_m']:.0%} of m (mean {c['mean_bias']:.3f})"
+    return (f"val MSE below linear at {c['share_of_m']:.0%} of m (mean {c['mean_mse_relu']:.4f} vs "
+            f"{c['mean_mse_linear']:.4f})")
+
+
+CLAIM_TEXT = {
+    "strong_wd_keeps_ring_longer": "strong weight decay keeps the ring to larger m",
+    "relu_antipodal_pairs": "ReLU forms antipodal pairs (F/2 ≤ m < F)",
+    "relu_negative_bias": "ReLU uses negative biases",
+    "relu_beats_linear": "ReLU beats linear on MSE",
+}
+
+
+def claims_table(c: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per (variant/structure, flagged claim): the first seed's verdict and numbers, and the number of
+    trained seeds at which the claim holds."""
+    rows = []
+    for key, s in c["structures"].items():
+        variant, structure = key.split("/", 1)
+        for name in FLAG_CLAIMS:
+            if name not in s:
+                continue
+            seeds = s["seeds"].get(name, {"held_in": int(s[name]["holds"]), "of": 1})
+            rows.append({"variant": variant, "structure": structure, "claim": CLAIM_TEXT[name],
+                         f"holds (seed {c['seed']})": "yes" if s[name]["holds"] else "no",
+                         "held in seeds": f"{seeds['held_in']}/{seeds['of']}",
+                         f"numbers (seed {c['seed']}, weak wd unless noted)":
+                             _claim_detail(name, s[name], c["ring_corr_threshold"])})
+    return pd.DataFrame(rows)
+
+
 def summarise(metric_tables: Sequence[str | Path], data_jsons: Sequence[str | Path], train_jsons: Sequence[str | Path],
-              syn: Mapping[str, Any], out_table: str | Path, out_json: str | Path) -> dict[str, Any]:
+              syn: Mapping[str, Any], out_table: str | Path, out_json: str | Path,
+              out_claims: str | Path | None = None, out_claims_html: str | Path | None = None) -> dict[str, Any]:
     """Concatenate the metric tables of every (variant, structure) and write ``summary.json`` (data statistics,
-    timings, and the claims of :func:`claims` keyed ``"variant/structure"``)."""
+    timings, and the claims of :func:`claims` keyed ``"variant/structure"``); with ``out_claims`` also the claims as
+    a table (:func:`claims_table`, parquet + CSV) and with ``out_claims_html`` that table as HTML for the report."""
     table = pd.concat([pd.read_parquet(p) for p in metric_tables], ignore_index=True)
     paths = io.write_table(table, out_table)
     inputs = {"metrics": [str(p) for p in metric_tables]}
@@ -344,6 +405,13 @@ def summarise(metric_tables: Sequence[str | Path], data_jsons: Sequence[str | Pa
                                                                      "train": [str(p) for p in train_jsons]}),
     }
     io.write_json(out_json, summary)
+    if out_claims:
+        table = claims_table(summary["claims"])
+        written = io.write_table(table, out_claims)
+        if out_claims_html:
+            written.append(io.write_html_table(table, out_claims_html, "Synthetic BOWS: the paper's claims"))
+        for path in written:
+            io.write_sidecar(path, _provenance_config(syn), inputs=inputs)
     return summary
 
 
