@@ -56,6 +56,8 @@ def test_union_of_blocks_has_no_duplicates():
     ({"windows": {"stride": 0}}, "windows/stride"),
     ({"train": {"grid": []}}, "train/grid"),
     ({"train": {"epochs": -1}}, "train/epochs"),
+    ({"synthetic": {"seeds": [42, 42]}}, "synthetic/seeds"),
+    ({"synthetic": {"latent": []}}, "synthetic/latent"),
 ])
 def test_schema_errors_name_the_key(overrides, match):
     with pytest.raises(ConfigError, match=match) as err:
