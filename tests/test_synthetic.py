@@ -359,3 +359,29 @@ def test_smoke_preset_synthetic_branch(tmp_path):
     res = tmp_path / "results" / "synthetic"
     assert (res / "summary.json").is_file() and (res / "metrics.csv").is_file()
     assert len(list((res / "figures").glob("*_gram_grid.png"))) == 2  # circular and iid in the smoke preset
+
+
+def test_metrics_figure_draws_a_band_over_seeds():
+    from matplotlib.collections import PolyCollection
+
+    from bows.figures.synthetic import metrics_vs_latent, seed_range
+
+    rows = [{"variant": "v", "structure": "circular", "activation": act, "weight_decay": 1.0, "latent": m,
+             "seed": seed, "metric": "val_mse", "value": 0.1 * m + 0.01 * seed + (act == "relu")}
+            for act in ("linear", "relu") for m in (2, 3, 4) for seed in (1, 2, 3)]
+    table = pd.DataFrame(rows)
+    spread = seed_range(table)
+    assert list(spread[("relu", 1.0)].index) == [2, 3, 4]
+    assert np.allclose(spread[("relu", 1.0)]["min"], [1.21, 1.31, 1.41])
+    assert np.allclose(spread[("linear", 1.0)]["max"], [0.23, 0.33, 0.43])
+    fig = metrics_vs_latent(table, metrics=("val_mse",))
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    ys = np.concatenate([b.get_paths()[0].vertices[:, 1] for b in bands])
+    assert np.isclose(ys.min(), 0.21) and np.isclose(ys.max(), 1.43)
+    lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+    assert any(np.allclose(y, [0.21, 0.31, 0.41]) for y in lines.values())  # the lowest seed's line
+    # one seed: no band
+    one = metrics_vs_latent(table[table["seed"] == 2], metrics=("val_mse",))
+    assert not [c for c in one.axes[0].collections if isinstance(c, PolyCollection)]

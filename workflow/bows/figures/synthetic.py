@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from .theme import NotAvailable
 
-__all__ = ["gram_grid", "metrics_vs_latent", "row_label", "METRIC_LABELS"]
+__all__ = ["gram_grid", "metrics_vs_latent", "seed_range", "row_label", "METRIC_LABELS"]
 
 CMAP = "coolwarm"
 
@@ -109,18 +109,30 @@ def gram_grid(gram: pd.DataFrame, rows: Sequence[tuple[str, float]], latents: Se
     return fig
 
 
+def seed_range(d: pd.DataFrame) -> dict[tuple[str, float], pd.DataFrame]:
+    """Per (activation, weight decay) with more than one seed: min and max of ``value`` over seeds at each latent
+    size (index: latent, ascending)."""
+    out = {}
+    for key, g in d.groupby(["activation", "weight_decay"]):
+        if g["seed"].nunique() > 1:
+            out[key] = g.groupby("latent")["value"].agg(["min", "max"]).sort_index()
+    return out
+
+
 def metrics_vs_latent(table: pd.DataFrame, metrics: Sequence[str] = ("cov_corr", "val_mse", "bias_mean",
                                                                      "frob_sq_per_m", "antipodal_score"),
                       seed: int | None = None) -> Figure:
     """One panel per (metric, variant × structure): the metric against m, one line per (activation, weight
-    decay)."""
+    decay) at ``seed`` (default: the lowest), and, when several seeds were trained, a band from their minimum to
+    their maximum at each m."""
     if table.empty:
         raise NotAvailable("the synthetic metric table is empty")
     if seed is None:
         seed = int(table["seed"].min())
-    t = table[(table["seed"] == seed) & table["metric"].isin(metrics)].copy()
-    if "variant" not in t:
-        t["variant"] = ""
+    every = table[table["metric"].isin(metrics)].copy()
+    if "variant" not in every:
+        every["variant"] = ""
+    t = every[every["seed"] == seed]
     panels = list(dict.fromkeys(zip(t["variant"], t["structure"])))
     several = len({v for v, _ in panels}) > 1
     metrics = [m for m in metrics if m in set(t["metric"])]
@@ -134,9 +146,13 @@ def metrics_vs_latent(table: pd.DataFrame, metrics: Sequence[str] = ("cov_corr",
         for r, met in enumerate(metrics):
             ax = axes[r, c]
             d = t[(t["variant"] == v) & (t["structure"] == s) & (t["metric"] == met)]
+            spread = seed_range(every[(every["variant"] == v) & (every["structure"] == s) & (every["metric"] == met)])
             for (act, wd), g in d.groupby(["activation", "weight_decay"]):
                 g = g.sort_values("latent")
                 colour, ls = style[(act, wd)]
+                band = spread.get((act, wd))
+                if band is not None:
+                    ax.fill_between(band.index, band["min"], band["max"], color=colour, alpha=0.2, lw=0)
                 ax.plot(g["latent"], g["value"], ls, marker="o", ms=2.5, lw=1.2, color=colour,
                         label=row_label(act, wd))
             if met in ("bias_mean", "cov_corr"):
