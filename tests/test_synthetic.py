@@ -146,6 +146,34 @@ def test_metrics_antipodal_pairs():
     assert sm.antipodal_score(W3.T @ W3) == pytest.approx(1.0)
 
 
+def test_partner_cov_percentile_reads_the_partner_off_the_data():
+    F = 6
+    ring = np.array([[np.cos(2 * np.pi * (i - j) / F) for j in range(F)] for i in range(F)])  # least co-active: i+3
+    opposite = np.zeros((3, F))  # pairs (0,3), (1,4), (2,5): the ring's opposite features
+    adjacent = np.zeros((3, F))  # pairs (0,1), (2,3), (4,5): ring neighbours
+    for k in range(3):
+        opposite[k, k], opposite[k, k + 3] = 1.0, -1.0
+        adjacent[k, 2 * k], adjacent[k, 2 * k + 1] = 1.0, -1.0
+    assert sm.partner_cov_percentile(opposite.T @ opposite, ring) == 0.0
+    # a neighbour's covariance cos(60°) is above the other three features' (cos 120°, cos 180°, cos 120°): q = 3/4
+    assert sm.partner_cov_percentile(adjacent.T @ adjacent, ring) == pytest.approx(0.75)
+    # no pair (identity Gram, or cosines above -0.5) gives NaN; a dead feature is no partner
+    assert np.isnan(sm.partner_cov_percentile(np.eye(F), ring))
+    half = opposite.copy()
+    half[:, 3:] *= 0.4  # cos stays -1: still pairs
+    assert sm.partner_cov_percentile(half.T @ half, ring) == 0.0
+    tilted = np.vstack([opposite, np.zeros((1, F))])
+    tilted[3, 3:] = 2.0  # partners at cos ≈ -0.45: not paired
+    assert np.isnan(sm.partner_cov_percentile(tilted.T @ tilted, ring))
+    dead = opposite.copy()
+    dead[:, 3] = 0.0  # feature 3 dead: 0 has no live partner below -0.5
+    assert sm.partner_cov_percentile(dead.T @ dead, ring) == 0.0  # the pairs (1,4), (2,5) remain
+    # model_metrics reads the partners off the held-out covariance when given one
+    assert "partner_cov_percentile_heldout" not in sm.model_metrics(opposite, np.zeros(F), ring)
+    got = sm.model_metrics(opposite, np.zeros(F), ring, -ring)  # held-out: the opposite feature is the most co-active
+    assert got["partner_cov_percentile"] == 0.0 and got["partner_cov_percentile_heldout"] == 1.0
+
+
 # ------------------------------------------------------------------------------------------------- training
 
 @pytest.fixture(scope="module")
@@ -283,7 +311,7 @@ def test_pipeline_steps_end_to_end(tmp_path):
     assert "<table" in (tmp_path / "claims.html").read_text() and (tmp_path / "claims.html.prov.json").is_file()
     claims = summary["claims"]["structures"]["dense/circular"]
     assert set(claims["ring"]) == {"linear_wd1.0", "linear_wd6.0", "relu_wd1.0", "relu_wd6.0"}
-    for key in ("strong_wd_keeps_ring_longer", "relu_negative_bias", "relu_beats_linear", "relu_antipodal_pairs"):
+    for key in sp.FLAG_CLAIMS:
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
     out = sp.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
@@ -305,7 +333,9 @@ def test_claims_on_a_planted_table():
                              "cov_corr": 0.99 if (wd == 6.0 or m <= 3) else 0.9 - 0.05 * m,
                              "val_mse": (0.5 if weak_relu else 1.0) / m,
                              "bias_mean": -0.1 if weak_relu and m >= 4 else 0.1,
-                             "antipodal_score": 0.9 if weak_relu and 6 <= m <= 10 else 0.1})
+                             "antipodal_score": 0.9 if weak_relu and 6 <= m <= 10 else 0.1,
+                             "partner_cov_percentile": 0.1 if weak_relu else 0.5,
+                             "partner_cov_percentile_heldout": 0.15 if weak_relu else 0.5})
     wide = pd.DataFrame(rows)
     for k in ("frob_sq_per_m", "circulant_fit", "features_represented"):
         wide[k] = 1.0
@@ -317,17 +347,22 @@ def test_claims_on_a_planted_table():
     assert c["relu_antipodal_pairs"]["holds"] and c["relu_antipodal_pairs"]["at_m"] == 6
     assert c["relu_antipodal_pairs"]["latents"] == [6, 7, 8, 9, 10, 11]
     assert c["relu_negative_bias"]["holds"] and c["relu_beats_linear"]["holds"]
+    assert c["relu_pairs_follow_data"] == {"wd": 1.0, "at_m": 6, "partner_cov_percentile_heldout": 0.15,
+                                           "partner_cov_percentile": 0.1, "holds": True}
+    # pairs chosen by the training sample's noise: low on all samples, chance on held-out ones
+    chance = sp.claims(wide.assign(partner_cov_percentile_heldout=0.5), syn)["structures"]["v/circular"]
+    assert chance["relu_antipodal_pairs"]["holds"] and not chance["relu_pairs_follow_data"]["holds"]
     # swap the activations: no claim holds for "ReLU" any more
     flipped = wide.assign(activation=wide["activation"].map({"linear": "relu", "relu": "linear"}))
     f = sp.claims(flipped, syn)["structures"]["v/circular"]
     assert not f["relu_antipodal_pairs"]["holds"] and not f["relu_negative_bias"]["holds"]
-    assert not f["relu_beats_linear"]["holds"]
+    assert not f["relu_beats_linear"]["holds"] and not f["relu_pairs_follow_data"]["holds"]
     # a second seed where the activations are swapped: each ReLU claim holds at one of the two seeds
     two = pd.concat([wide, flipped.assign(seed=43)], ignore_index=True)
     t = sp.claims(two, {**syn, "seeds": [42, 43]})
     c2 = t["structures"]["v/circular"]
     assert c2["relu_antipodal_pairs"] == c["relu_antipodal_pairs"]  # the details are the first seed's
-    for name in ("relu_antipodal_pairs", "relu_negative_bias", "relu_beats_linear"):
+    for name in ("relu_antipodal_pairs", "relu_pairs_follow_data", "relu_negative_bias", "relu_beats_linear"):
         assert c2["seeds"][name] == {"per_seed": {"42": True, "43": False}, "held_in": 1, "of": 2}, name
     # the first configured seed is the one detailed, whatever the table's order
     assert not sp.claims(two, {**syn, "seeds": [43, 42]})["structures"]["v/circular"]["relu_beats_linear"]["holds"]
@@ -337,6 +372,13 @@ def test_claims_on_a_planted_table():
     assert row["holds (seed 42)"] == "yes" and row["held in seeds"] == "1/2"
     assert "ReLU 0.90 (m = 6) vs linear 0.10" in row.iloc[-1]
     assert table.set_index("claim").loc[sp.CLAIM_TEXT["strong_wd_keeps_ring_longer"], "held in seeds"] == "2/2"
+    assert set(table["holds on the iid null"]) == {"—"}  # no iid structure in this variant
+    # the flipped table as the variant's iid null: each ReLU claim that holds on the ring fails on the null
+    with_null = pd.concat([wide, flipped.assign(structure="iid")], ignore_index=True)
+    nt = sp.claims_table(sp.claims(with_null, syn)).set_index(["structure", "claim"])
+    assert nt.loc[("circular", sp.CLAIM_TEXT["relu_beats_linear"]), "holds on the iid null"] == "no"
+    assert nt.loc[("circular", sp.CLAIM_TEXT["strong_wd_keeps_ring_longer"]), "holds on the iid null"] == "yes"
+    assert nt.loc[("iid", sp.CLAIM_TEXT["relu_beats_linear"]), "holds on the iid null"] == "—"
 
 
 def test_load_models_rejects_bad_files(tmp_path):

@@ -25,6 +25,7 @@ METRIC_LABELS = {
     "bias_mean": "mean decoder bias",
     "frob_sq_per_m": "‖W‖²_F / m",
     "antipodal_score": "antipodal score",
+    "partner_cov_percentile": "partner's data-cov percentile",
     "circulant_fit": "circulant fit",
 }
 

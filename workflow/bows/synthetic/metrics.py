@@ -15,6 +15,7 @@ __all__ = [
     "circulant_projection",
     "circulant_fit",
     "antipodal_score",
+    "partner_cov_percentile",
     "top_eigen_share",
     "pca_overlap",
     "model_metrics",
@@ -111,6 +112,37 @@ def antipodal_score(G: np.ndarray, min_norm: float = 1e-6) -> float:
     return float(s.mean())
 
 
+def partner_cov_percentile(G: np.ndarray, cov: np.ndarray, pair_cos: float = -0.5, min_norm: float = 1e-6) -> float:
+    """Where a feature's antipodal partner sits among its data covariances, averaged over the paired features:
+
+        q_i = #{j ∉ {i, j*} : cov_ij < cov_ij*} / (F − 2),   j* = argmin_{j≠i, alive} cos(w_i, w_j),
+
+    over live features i with cos(w_i, w_j*) ≤ ``pair_cos``. 0 when every partner is the feature least co-active
+    with i in the data (the correlation mechanism: anti-correlated features share a direction), about ½ when partners
+    ignore the data (chance), 1 when they are the most co-active. NaN when no feature has a partner.
+    """
+    G = np.asarray(G, dtype=np.float64)
+    cov = np.asarray(cov, dtype=np.float64)
+    F = G.shape[0]
+    if F < 3:
+        return float("nan")
+    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
+    alive = d > min_norm * max(d.max(), _TINY)
+    C = cosine_matrix(G, min_norm)
+    C[~alive, :] = np.inf
+    C[:, ~alive] = np.inf
+    np.fill_diagonal(C, np.inf)
+    q = []
+    for i in np.flatnonzero(alive):
+        j = int(C[i].argmin())
+        if not C[i, j] <= pair_cos:
+            continue
+        others = np.ones(F, dtype=bool)
+        others[[i, j]] = False
+        q.append(float((cov[i, others] < cov[i, j]).sum()) / (F - 2))
+    return float(np.mean(q)) if q else float("nan")
+
+
 def top_eigen_share(G: np.ndarray, k: int = 2) -> float:
     """(λ₁ + … + λ_k) / Σλ of G (λ sorted descending; the squared singular values of W). 1 for a planar ring."""
     lam = np.clip(np.linalg.eigvalsh(np.asarray(G, dtype=np.float64)), 0.0, None)[::-1]
@@ -136,13 +168,18 @@ def pca_overlap(W: np.ndarray, cov: np.ndarray) -> float:
     return float(np.sum((Q.T @ top) ** 2) / m)
 
 
-METRIC_NAMES = ("cov_corr", "circulant_fit", "antipodal_score", "top2_share", "pca_overlap", "frob_sq_per_m",
+METRIC_NAMES = ("cov_corr", "circulant_fit", "antipodal_score", "partner_cov_percentile",
+                "partner_cov_percentile_heldout", "top2_share", "pca_overlap", "frob_sq_per_m",
                 "frob_sq", "mean_feature_norm", "features_represented", "bias_mean", "bias_min",
                 "train_mse", "val_mse", "final_train_loss")
 
 
-def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray) -> dict[str, float]:
-    """Every geometry metric of one model: W [m, F] (unpadded), b [F], cov [F, F] (the data covariance).
+def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np.ndarray | None = None
+                  ) -> dict[str, float]:
+    """Every geometry metric of one model: W [m, F] (unpadded), b [F], cov [F, F] (the data covariance), and
+    ``cov_heldout`` the covariance of samples the model never trained on: ``partner_cov_percentile_heldout`` reads
+    the antipodal partners off it, so a model that pairs features by the noise of its training sample scores about
+    ½ there, one that follows the data's correlation structure stays near 0.
 
     ``frob_sq_per_m`` = ‖W‖_F²/m (1 for a rank-m orthogonal projector WᵀW; a ReLU model keeping every feature at
     unit norm needs ‖W‖_F² ≈ F, i.e. F/m); ``features_represented`` = #{i : ‖w_i‖² > ½}.
@@ -157,6 +194,7 @@ def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray) -> dict[str, fl
         "cov_corr": offdiag_corr(Gn, cov),
         "circulant_fit": circulant_fit(Gn),
         "antipodal_score": antipodal_score(G),
+        "partner_cov_percentile": partner_cov_percentile(G, cov),
         "top2_share": top_eigen_share(G, 2),
         "pca_overlap": pca_overlap(W, cov),
         "frob_sq_per_m": float(np.trace(G) / m),
@@ -165,4 +203,5 @@ def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray) -> dict[str, fl
         "features_represented": float((norms_sq > 0.5).sum()),
         "bias_mean": float(b.mean()),
         "bias_min": float(b.min()),
+        **({} if cov_heldout is None else {"partner_cov_percentile_heldout": partner_cov_percentile(G, cov_heldout)}),
     }

@@ -212,14 +212,16 @@ def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path
                     out_metrics: str | Path, out_gram: str | Path) -> pd.DataFrame:
     """Metric table (structure, activation, weight_decay, latent, seed, metric, value) and the trace-normalised
     Gram entries (…, i, j, value; the data covariance is stored under activation ``data``, latent 0)."""
-    cov = load_data(data_npz)["covariance"]
+    d = load_data(data_npz)
+    cov = d["covariance"]
+    cov_val = sdata.covariance(d["x"][d["val"]]) if len(d["val"]) > 1 else None
     models = load_models(models_npz)
     variant = syn.get("variant", "dense")
     rows, grams = [], []
     for r in models.itertuples(index=False):
         key = {"variant": variant, "structure": structure, "activation": r.activation,
                "weight_decay": r.weight_decay, "latent": r.latent, "seed": r.seed}
-        values = smetrics.model_metrics(r.W, r.b, cov)
+        values = smetrics.model_metrics(r.W, r.b, cov, cov_val)
         values.update(train_mse=r.train_mse, val_mse=r.val_mse, final_train_loss=r.final_train_loss)
         rows += [{**key, "metric": k, "value": float(v)} for k, v in values.items()]
         grams.append((key, smetrics.normalized_gram(r.W)))
@@ -251,14 +253,16 @@ def _ring(df: pd.DataFrame, threshold: float) -> dict[str, Any]:
 
 
 #: the claims :func:`claims` turns into a flag (``holds``), in report order
-FLAG_CLAIMS = ("strong_wd_keeps_ring_longer", "relu_antipodal_pairs", "relu_negative_bias", "relu_beats_linear")
+FLAG_CLAIMS = ("strong_wd_keeps_ring_longer", "relu_antipodal_pairs", "relu_pairs_follow_data", "relu_negative_bias",
+               "relu_beats_linear")
 
 
 def _spearman(g: pd.DataFrame) -> float:
     return float(pd.Series(g["latent"].to_numpy()).corr(pd.Series(g["cov_corr"].to_numpy()), method="spearman"))
 
 
-def _structure_claims(df: pd.DataFrame, syn: Mapping[str, Any], thr: float, anti_thr: float) -> dict[str, Any]:
+def _structure_claims(df: pd.DataFrame, syn: Mapping[str, Any], thr: float, anti_thr: float,
+                      partner_thr: float) -> dict[str, Any]:
     """The claims of :func:`claims` for one (variant, structure) and one seed (``df``: that seed's wide rows)."""
     wds = sorted(float(w) for w in syn["weight_decay"])
     s: dict[str, Any] = {"ring": {}}
@@ -295,6 +299,11 @@ def _structure_claims(df: pd.DataFrame, syn: Mapping[str, Any], thr: float, anti
                 "max_linear": float(mid["antipodal_score_linear"].max()),
                 "holds": bool(best["antipodal_score_relu"] >= anti_thr
                               and best["antipodal_score_relu"] > mid["antipodal_score_linear"].max())}
+            q = float(best.get("partner_cov_percentile_heldout_relu", np.nan))
+            s["relu_pairs_follow_data"] = {
+                "wd": weak, "at_m": int(best["latent"]), "partner_cov_percentile_heldout": q,
+                "partner_cov_percentile": float(best.get("partner_cov_percentile_relu", np.nan)),
+                "holds": bool(s["relu_antipodal_pairs"]["holds"] and np.isfinite(q) and q <= partner_thr)}
     if strong != weak and "relu" in syn["activations"]:
         a = s["ring"].get(f"relu_wd{weak}")
         b = s["ring"].get(f"relu_wd{strong}")
@@ -320,19 +329,26 @@ def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
       with the linear model's ρ beside it;
     * ``relu_antipodal_pairs``: the largest antipodal score of ReLU (weak wd) over F/2 ≤ m < F (the paper's 6–10 for
       F = 12) against the linear model's; holds when it reaches ``synthetic.antipodal_threshold`` and exceeds linear;
+    * ``relu_pairs_follow_data``: at that m, where the ReLU model's antipodal partners sit among each feature's
+      covariances on the validation samples (``partner_cov_percentile_heldout``: 0 = the least co-active feature,
+      about ½ = chance); holds when the pairs hold and it is at most ``synthetic.partner_percentile_threshold``.
+      Antipodal pairs also form on sparse uncorrelated data, where the model pairs features by the noise of its
+      training sample (``partner_cov_percentile``, on all samples, is low there too); held-out samples do not share
+      that noise, so only correlations of the data-generating process keep the held-out percentile low;
     * ``relu_negative_bias``: share of m with a negative mean decoder bias (ReLU, weak wd); holds for more than half;
     * ``relu_beats_linear``: share of m with val MSE(ReLU) < val MSE(linear) at the weak wd; holds for more than half.
     """
     thr = float(syn["ring_corr_threshold"])
     anti_thr = float(syn.get("antipodal_threshold", 0.5))
+    partner_thr = float(syn.get("partner_percentile_threshold", 0.25))
     seed = int(syn["seeds"][0])
-    out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr, "seed": seed,
-                           "structures": {}}
+    out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr,
+                           "partner_percentile_threshold": partner_thr, "seed": seed, "structures": {}}
     for (variant, structure), df in wide.groupby(["variant", "structure"], sort=False):
         trained = [int(x) for x in syn["seeds"] if (df["seed"] == int(x)).any()]
         if seed not in trained:
             continue
-        per = {sd: _structure_claims(df[df["seed"] == sd], syn, thr, anti_thr) for sd in trained}
+        per = {sd: _structure_claims(df[df["seed"] == sd], syn, thr, anti_thr, partner_thr) for sd in trained}
         s = per[seed]
         s["seeds"] = {}
         for name in FLAG_CLAIMS:
@@ -350,6 +366,11 @@ def _claim_detail(name: str, c: Mapping[str, Any], thr: float) -> str:
     if name == "relu_antipodal_pairs":
         return (f"largest antipodal score at m {c['latents'][0]}–{c['latents'][-1]}: ReLU {c['max_relu']:.2f} "
                 f"(m = {c['at_m']}) vs linear {c['max_linear']:.2f}")
+    if name == "relu_pairs_follow_data":
+        q, q_all = c["partner_cov_percentile_heldout"], c["partner_cov_percentile"]
+        return (f"at m = {c['at_m']}: partners at percentile {q:.2f} of each feature's held-out covariances "
+                f"({q_all:.2f} on all samples; 0 = least co-active, chance ½)" if np.isfinite(q)
+                else f"at m = {c['at_m']}: no antipodal partner")
     if name == "relu_negative_bias":
         return f"mean decoder bias < 0 at {c['share_of_m']:.0%} of m (mean {c['mean_bias']:.3f})"
     return (f"val MSE below linear at {c['share_of_m']:.0%} of m (mean {c['mean_mse_relu']:.4f} vs "
@@ -359,24 +380,29 @@ def _claim_detail(name: str, c: Mapping[str, Any], thr: float) -> str:
 CLAIM_TEXT = {
     "strong_wd_keeps_ring_longer": "strong weight decay keeps the ring to larger m",
     "relu_antipodal_pairs": "ReLU forms antipodal pairs (F/2 ≤ m < F)",
+    "relu_pairs_follow_data": "the pairs are features anti-correlated in the data",
     "relu_negative_bias": "ReLU uses negative biases",
     "relu_beats_linear": "ReLU beats linear on MSE",
 }
 
 
 def claims_table(c: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per (variant/structure, flagged claim): the first seed's verdict and numbers, and the number of
-    trained seeds at which the claim holds."""
+    """One row per (variant/structure, flagged claim): the first seed's verdict and numbers, the number of trained
+    seeds at which the claim holds, and the verdict on the iid null of the same variant (a claim that holds there
+    too is a property of the decoder, not of the correlations; "—" when the variant has no iid structure)."""
     rows = []
     for key, s in c["structures"].items():
         variant, structure = key.split("/", 1)
+        null = c["structures"].get(f"{variant}/iid") if structure != "iid" else None
         for name in FLAG_CLAIMS:
             if name not in s:
                 continue
             seeds = s["seeds"].get(name, {"held_in": int(s[name]["holds"]), "of": 1})
+            on_null = "—" if null is None or name not in null else ("yes" if null[name]["holds"] else "no")
             rows.append({"variant": variant, "structure": structure, "claim": CLAIM_TEXT[name],
                          f"holds (seed {c['seed']})": "yes" if s[name]["holds"] else "no",
                          "held in seeds": f"{seeds['held_in']}/{seeds['of']}",
+                         "holds on the iid null": on_null,
                          f"numbers (seed {c['seed']}, weak wd unless noted)":
                              _claim_detail(name, s[name], c["ring_corr_threshold"])})
     return pd.DataFrame(rows)
