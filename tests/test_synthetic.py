@@ -307,7 +307,8 @@ def test_pipeline_steps_end_to_end(tmp_path):
     summary = sp.summarise(metrics, datas, trains, SYN, tmp_path / "metrics", tmp_path / "summary.json",
                            tmp_path / "claims", tmp_path / "claims.html")
     claims_csv = pd.read_csv(tmp_path / "claims.csv")
-    assert len(claims_csv) == sum(name in s for s in summary["claims"]["structures"].values() for name in sp.FLAG_CLAIMS)
+    structures = summary["claims"]["structures"].values()
+    assert len(claims_csv) == sum(name in s for s in structures for name in sp.FLAG_CLAIMS)
     assert "<table" in (tmp_path / "claims.html").read_text() and (tmp_path / "claims.html.prov.json").is_file()
     claims = summary["claims"]["structures"]["dense/circular"]
     assert set(claims["ring"]) == {"linear_wd1.0", "linear_wd6.0", "relu_wd1.0", "relu_wd6.0"}
@@ -342,6 +343,7 @@ def test_claims_on_a_planted_table():
     syn = {**SYN, "features": 12}
     c = sp.claims(wide, syn)["structures"]["v/circular"]
     assert c["ring"]["relu_wd1.0"] == {"latents": [2, 3], "share": 2 / 11, "max_m": 3}
+    assert c["per_latent"]["relu_wd1.0"]["partner_cov_percentile_heldout"]["6"] == 0.15
     assert c["strong_wd_keeps_ring_longer"]["holds"]
     assert c["relu_leaves_ring"]["spearman_m_cov_corr"] < -0.9
     assert c["relu_antipodal_pairs"]["holds"] and c["relu_antipodal_pairs"]["at_m"] == 6

@@ -29,7 +29,8 @@ from . import data as sdata
 from . import metrics as smetrics
 
 __all__ = ["variants", "grid", "make_data", "load_data", "train_structure", "load_models", "compute_metrics",
-           "summarise", "claims", "claims_table", "FLAG_CLAIMS", "figure_rows", "draw_gram_grid", "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
+           "summarise", "claims", "claims_table", "FLAG_CLAIMS", "CLAIM_TEXT", "figure_rows", "draw_gram_grid",
+           "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -271,7 +272,8 @@ def _structure_claims(df: pd.DataFrame, syn: Mapping[str, Any], thr: float, anti
         s.setdefault("per_latent", {})[f"{act}_wd{wd}"] = {
             k: dict(zip(g["latent"].astype(int).astype(str), g[k].round(4)))
             for k in ("cov_corr", "val_mse", "bias_mean", "frob_sq_per_m", "antipodal_score",
-                      "circulant_fit", "features_represented")}
+                      "partner_cov_percentile", "partner_cov_percentile_heldout", "circulant_fit",
+                      "features_represented") if k in g}
     weak, strong = wds[0], wds[-1]
     relu_weak = df[(df.activation == "relu") & (df.weight_decay == weak)].sort_values("latent")
     lin_weak = df[(df.activation == "linear") & (df.weight_decay == weak)].sort_values("latent")
