@@ -29,6 +29,13 @@ def random_ranges(rng, n_rows, vocab, max_len=30, n_docs=200):
     return indices, indptr[first], indptr[first + G]
 
 
+def test_gather_ranges_keeps_duplicates_in_slice_order():
+    indices = np.array([3, 5, 1, 5, 9, 0, 3], dtype=np.uint16)
+    rows, cols = kernels.gather_ranges(indices, np.array([1, 0, 4]), np.array([4, 2, 4]))
+    assert rows.tolist() == [0, 0, 0, 1, 1] and cols.tolist() == [5, 1, 5, 3, 5]
+    assert rows.dtype == cols.dtype == np.int64
+
+
 def test_window_union_reference_on_a_known_answer():
     indices = np.array([3, 5, 1, 5, 9, 0, 3], dtype=np.uint16)
     offsets, cols = kernels.window_union_reference(indices, np.array([0, 2, 5, 3]), np.array([4, 7, 5, 3]), 10)

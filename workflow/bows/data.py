@@ -26,7 +26,7 @@ import numpy as np
 from .encode import Docs, load_docs
 from .errors import CorpusError, ShapeError
 from .io import provenance, save_npy, write_json, write_sidecar
-from .kernels import window_union
+from .kernels import gather_ranges, window_union
 
 __all__ = ["Windows", "n_windows", "split_windows", "load_window_split", "index_windows"]
 
@@ -72,14 +72,7 @@ class Windows:
     def _gather(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Raw (row, id) pairs of a batch, with duplicates: one concatenated gather of contiguous slices."""
         lo, hi = self._bounds(idx)
-        lens = hi - lo
-        total = int(lens.sum())
-        rows = np.repeat(np.arange(len(lo), dtype=np.int64), lens)
-        # position of each element: lo[row] + (k - start_of_row[k])
-        starts = np.cumsum(lens) - lens
-        pos = np.arange(total, dtype=np.int64) - np.repeat(starts - lo, lens)
-        cols = np.asarray(self.docs.indices[pos] if total else np.zeros(0, np.int64), dtype=np.int64)
-        return rows, cols, len(lo)
+        return *gather_ranges(self.docs.indices, lo, hi), len(lo)
 
     def batch_csr(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CSR of a batch: ``offsets`` int64 [B+1] and ``cols`` int64, sorted unique ids per row.

@@ -15,8 +15,8 @@ import os
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "set_threads", "window_union", "window_union_reference", "split_batch", "split_batch_reference",
-           "mse_pass", "mse_pass_reference"]
+__all__ = ["HAVE_NUMBA", "set_threads", "gather_ranges", "window_union", "window_union_reference", "split_batch",
+           "split_batch_reference", "mse_pass", "mse_pass_reference"]
 
 try:  # numba is optional: without it the references below are used
     if os.environ.get("BOWS_NO_NUMBA"):
@@ -42,16 +42,23 @@ if os.environ.get("BOWS_NUM_THREADS", "").isdigit():  # a job's thread share set
 
 # --------------------------------------------------------------------------------------------- references
 
-def window_union_reference(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
-                           ) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (offsets int64 [B+1], cols int64) of the rows ``indices[lo[b]:hi[b]]``, each sorted and de-duplicated."""
-    lens = hi - lo
+def gather_ranges(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) int64 of the slices ``indices[lo[b]:hi[b]]`` concatenated, duplicates kept: one vectorised
+    gather (element k of row b sits at lo[b] + k − start of row b)."""
+    lens = np.asarray(hi, dtype=np.int64) - np.asarray(lo, dtype=np.int64)
     total = int(lens.sum())
-    B = len(lo)
-    rows = np.repeat(np.arange(B, dtype=np.int64), lens)
+    rows = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
     starts = np.cumsum(lens) - lens
     pos = np.arange(total, dtype=np.int64) - np.repeat(starts - lo, lens)
     cols = np.asarray(indices[pos] if total else np.zeros(0, np.int64), dtype=np.int64)
+    return rows, cols
+
+
+def window_union_reference(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """CSR (offsets int64 [B+1], cols int64) of the rows ``indices[lo[b]:hi[b]]``, each sorted and de-duplicated."""
+    B = len(lo)
+    rows, cols = gather_ranges(indices, lo, hi)
     key = np.unique(rows * vocab_size + cols)
     r = key // vocab_size
     offsets = np.zeros(B + 1, dtype=np.int64)

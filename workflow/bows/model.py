@@ -268,9 +268,9 @@ def make_batch(offsets: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tens
         cols = cols.cpu().numpy()
     B = len(offsets) - 1
     threshold = max(2, math.ceil(dense_share * B))
-    # the CSR index arrays come in int32 (the sparse kernels' index type): no conversion per product
     offsets = np.asarray(offsets, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
+    # split_batch gives the CSR index arrays in int32 (the sparse kernels' index type): no conversion per product
     arrays = (offsets, cols) + tuple(split_batch(offsets, cols, vocab_size, threshold))
     batch = Batch(*(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays), vocab_size=vocab_size)
     return batch if device is None else batch.to(device)
