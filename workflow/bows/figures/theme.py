@@ -172,8 +172,7 @@ def read_table(path: str):
     import pandas as pd
 
     p = str(path)
-    df = pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
-    return df
+    return pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
 
 
 def save_outputs(fig: Figure, outputs: Sequence[str | os.PathLike], settings: Mapping[str, Any],
@@ -193,5 +192,5 @@ def save_outputs(fig: Figure, outputs: Sequence[str | os.PathLike], settings: Ma
         written += save_figure(fig, stem, formats=formats, dpi=int(settings.get("dpi", 150)), close=False)
     plt.close(fig)
     for p in written:
-        write_sidecar(p, {"figures": dict(settings)}, inputs={k: v for k, v in tables.items()})
+        write_sidecar(p, {"figures": dict(settings)}, inputs=dict(tables))
     return written
