@@ -1,10 +1,14 @@
-"""Figures regenerate without retraining: a plot setting or a plotting-code change reruns figure jobs only.
+"""Results follow the code; figures regenerate without retraining.
 
 One full smoke run (the shared ``smoke_run``) is copied to a private work dir; then
 1. a ``figures`` override (dpi) in an extra config file: the dry run lists figure jobs only, a real rerun redraws
    them, and no model, metric table or corpus file is touched;
-2. a comment appended to a plotting module in a copy of the repository: the dry run of the copy's Snakefile lists
-   our figure jobs (their params hold a hash of workflow/bows/figures/*.py) and nothing upstream.
+2. edits to a copy of the repository, each checked by a dry run of the copy's Snakefile (every rule's params hold
+   bows.codehash.code_hash of its script's import closure):
+   - comments, docstrings and formatting in library modules: nothing to be done;
+   - a changed plotting function: figure jobs only;
+   - a changed metric function: metric and figure jobs, never training or anything upstream of it;
+   - a changed model function: training and what follows it, nothing upstream of training.
 """
 
 from __future__ import annotations
@@ -93,25 +97,76 @@ def _repo_copy(dest: Path) -> Path:
     return dest
 
 
-def test_plotting_code_change_reruns_only_figure_jobs(run_copy: Path, tmp_path: Path) -> None:
-    repo = _repo_copy(tmp_path / "repo")
-    base = [SNAKEMAKE, "-s", str(repo / "Snakefile"), "-d", str(run_copy), "--configfile",
-            str(repo / "presets" / "smoke.yaml")]
-    cmd = [*base, "-n"]
-    # bring the run up to date with this frozen snapshot of the code first
-    sync = subprocess.run([*base, "--cores", "2"], cwd=repo, capture_output=True, text=True, timeout=900)
+@pytest.fixture(scope="module")
+def repo_copy(run_copy: Path, tmp_path_factory) -> Path:
+    """A private copy of the repository's code, with the shared run brought up to date with it."""
+    repo = _repo_copy(tmp_path_factory.mktemp("code") / "repo")
+    sync = subprocess.run(_base(repo, run_copy) + ["--cores", "2"], cwd=repo, capture_output=True, text=True,
+                          timeout=900)
     assert sync.returncode == 0, sync.stderr[-3000:]
+    return repo
 
-    unchanged = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=600)
-    assert unchanged.returncode == 0, unchanged.stderr[-3000:]
-    assert planned_jobs(unchanged.stdout + unchanged.stderr) == {}, "an identical copy of the code reruns jobs"
 
-    module = repo / "workflow" / "bows" / "figures" / "sweeps.py"
-    module.write_text(module.read_text() + "\n# a plotting-code change\n")
-    changed = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=600)
-    assert changed.returncode == 0, changed.stderr[-3000:]
-    out = changed.stdout + changed.stderr
-    jobs = planned_jobs(out)
+def _base(repo: Path, wd: Path) -> list[str]:
+    return [SNAKEMAKE, "-s", str(repo / "Snakefile"), "-d", str(wd), "--configfile", str(repo / "presets" / "smoke.yaml")]
+
+
+def _append(text: str):
+    return lambda source: source + text
+
+
+def _reword_docstring(source: str) -> str:
+    assert source.startswith('"""'), "the test expects a module docstring"
+    return '"""A reworded docstring, ' + source[3:].replace("\n\n", "\n\n\n", 1)
+
+
+CODE_CHANGE = _append("\n\ndef _changed():\n    return 1\n")
+
+
+def _planned_after(repo: Path, wd: Path, edits: dict) -> dict[str, int]:
+    """Rule → job count of a dry run after editing library files (path → function of the text; restored after)."""
+    saved = {}
+    try:
+        for rel, edit in edits.items():
+            path = repo / "workflow" / "bows" / rel
+            saved[path] = path.read_text()
+            path.write_text(edit(saved[path]))
+        proc = subprocess.run(_base(repo, wd) + ["-n"], cwd=repo, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return planned_jobs(proc.stdout + proc.stderr)
+    finally:
+        for path, text in saved.items():
+            path.write_text(text)
+
+
+def test_identical_code_reruns_nothing(repo_copy: Path, run_copy: Path) -> None:
+    assert _planned_after(repo_copy, run_copy, {}) == {}, "an identical copy of the code reruns jobs"
+
+
+def test_comments_and_docstrings_rerun_nothing(repo_copy: Path, run_copy: Path) -> None:
+    edits = {
+        "metrics/geometry.py": _append("\n\n# a comment\n"),
+        "train.py": _append("\n# a comment\n\n\n"),
+        "model.py": _reword_docstring,
+        "figures/sweeps.py": _reword_docstring,
+    }
+    assert _planned_after(repo_copy, run_copy, edits) == {}
+
+
+def test_plotting_code_change_reruns_only_figure_jobs(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"figures/sweeps.py": CODE_CHANGE})
     assert {"fig_sweeps", "fig_criteria"} <= set(jobs), jobs
     assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
-    assert "Params have changed" in out
+
+
+def test_metric_change_reruns_metrics_and_figures_never_training(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"metrics/geometry.py": CODE_CHANGE})
+    assert {"metrics_model", "metrics_criteria", "fig_sweeps"} <= set(jobs), jobs
+    assert not {"train_model", "index_windows", "encode_docs", "build_vocab", "prepare_corpus"} & set(jobs), jobs
+    assert not [r for r in jobs if r.startswith("synthetic_") or r.startswith("value_coding")], jobs
+
+
+def test_model_change_reruns_training(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"model.py": CODE_CHANGE})
+    assert {"train_model", "metrics_model", "fig_sweeps"} <= set(jobs), jobs
+    assert not {"index_windows", "encode_docs", "build_vocab", "prepare_corpus"} & set(jobs), jobs

@@ -11,6 +11,7 @@ rule index_windows:
         heldout=f"{WIN}/heldout_windows.npy",
         stats=f"{WIN}/windows.json",
     params:
+        code=code_of("index_windows.py"),
         windows=config["windows"],
         prefixes={s: f"{VOC}/docs/{s}" for s in SPLITS},
     threads: 1

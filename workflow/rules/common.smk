@@ -1,12 +1,12 @@
 # Shared by every stage file. Config validation, the results tree, the training grid and target lists.
 # Paths only; all logic lives in the bows library (workflow/bows).
 
-import hashlib
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+import bows.codehash as codehash
 import bows.config as bcfg
 from bows.errors import BowsError
 from snakemake.exceptions import WorkflowError
@@ -57,14 +57,10 @@ def ref_model(key, name="model.pt"):
     return model_path(bcfg.model_ref(config["analysis"]["models"][key]), name)
 
 
-def code_hash(*files):
-    """sha256 (16 hex) of code files under workflow/ (missing files hash as empty). Figure rules take it as a
-    param, so a plotting-code change reruns exactly the figure jobs that run that code."""
-    digest = hashlib.sha256()
-    for rel in files:
-        path = Path(workflow.basedir, "workflow", rel)
-        digest.update(rel.encode() + (path.read_bytes() if path.is_file() else b""))
-    return digest.hexdigest()[:16]
+def code_of(script):
+    """Hash of a rule's script and the library code it imports (bows.codehash): every rule's params carry it, so a
+    changed function reruns exactly the jobs whose scripts import its module; comments and docstrings do not count."""
+    return codehash.code_hash(Path(workflow.basedir, "workflow", "scripts", script))
 
 
 def section(*names):

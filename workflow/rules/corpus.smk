@@ -6,6 +6,7 @@ rule prepare_corpus:
         splits=expand(f"{RES}/corpus/{{split}}.parquet", split=SPLITS),
         summary=f"{RES}/corpus/summary.json",
     params:
+        code=code_of("prepare_corpus.py"),
         corpus=config["corpus"],
         group_size=G,
     threads: 1

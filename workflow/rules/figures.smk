@@ -14,9 +14,6 @@ FIG_TARGETS = list(config["analysis"]["mechanism_targets"])
 FIG_UMAP = [bcfg.model_ref(m) for m in config["analysis"]["models"]["umap"]]
 
 
-FIG_CODE_FILES = ("bows/figures/__init__.py", "bows/figures/theme.py", "bows/figures/months.py")
-# sha256 (16 hex) of the plotting code behind a figure: theme, shared helpers, its module and its script
-_fig_code_hash = lambda module: code_hash(*FIG_CODE_FILES, f"bows/figures/{module}.py", f"scripts/fig_{module}.py")
 # the main-format output of a figure, in the report under "Paper figures"
 _fig = lambda stem, caption, subcategory, **labels: report(
     f"{FIGS}/{stem}.{FIG_MAIN}",
@@ -48,7 +45,7 @@ rule fig_months_corr:
         other=_others("months_corr"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("months"),
+        code=code_of("fig_months.py"),
         kind="corr",
     threads: 1
     resources:
@@ -69,7 +66,7 @@ rule fig_months_ring_data:
         other=_others("months_ring_data"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("months"),
+        code=code_of("fig_months.py"),
         kind="ring_data",
     threads: 1
     resources:
@@ -91,7 +88,7 @@ rule fig_months_ring_weights:
         other=_others("months_ring_weights"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("months"),
+        code=code_of("fig_months.py"),
         kind="ring_weights",
     threads: 1
     resources:
@@ -113,7 +110,7 @@ rule fig_months_seasonal:
         other=_others("months_seasonal"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("months"),
+        code=code_of("fig_months.py"),
         kind="seasonal",
     threads: 1
     resources:
@@ -157,7 +154,7 @@ rule fig_structure_sweep:
         gram="raw|cos",
     params:
         figures={**config["figures"], "snapshot_latents": config["analysis"]["snapshot_latents"]},
-        code=_fig_code_hash("structure"),
+        code=code_of("fig_structure.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -178,7 +175,7 @@ rule fig_structure_snapshot:
         other=_others("structure_snapshot_L{latent}"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("structure"),
+        code=code_of("fig_structure.py"),
         model=_snapshot_model,
     threads: 1
     resources:
@@ -204,7 +201,7 @@ rule fig_umap:
         other=_others("umap_{variant}_L{latent}_wd{wd}_seed{seed}"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("umap"),
+        code=code_of("fig_umap.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -222,7 +219,7 @@ rule fig_umap_legend:
         other=_others("umap_legend"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("umap"),
+        code=code_of("fig_umap.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -249,7 +246,7 @@ rule fig_mechanism:
         target="|".join(re.escape(t) for t in FIG_TARGETS) or "(?!)",
     params:
         figures=config["figures"],
-        code=_fig_code_hash("mechanism"),
+        code=code_of("fig_mechanism.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -271,7 +268,7 @@ rule fig_mechanism_christmas:
         other=_others("mechanism_christmas_months"),
     params:
         figures=config["figures"],
-        code=_fig_code_hash("mechanism"),
+        code=code_of("fig_mechanism.py"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -22,6 +22,7 @@ rule metrics_data:
     output:
         **metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics"),
     params:
+        code=code_of("metrics_data.py"),
         analysis=ANALYSIS_CORE,
         windows=config["windows"],
         prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
@@ -44,6 +45,7 @@ rule metrics_model:
     output:
         **metric_tables(f"{METRICS}/models/{MODEL_TAG}", *MODEL_TABLES),
     params:
+        code=code_of("metrics_model.py"),
         analysis=ANALYSIS_CORE,
         tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     threads: 2
@@ -65,6 +67,7 @@ rule metrics_months:
     output:
         **metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics"),
     params:
+        code=code_of("metrics_months.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
         tag=bcfg.model_ref(config["analysis"]["models"]["months"]).tag,
     threads: 1
@@ -90,6 +93,7 @@ rule metrics_mechanism:
     output:
         **metric_tables(f"{METRICS}/mechanism", *MECH_TABLES),
     params:
+        code=code_of("metrics_mechanism.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
         windows=config["windows"],
         heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
@@ -114,6 +118,7 @@ rule metrics_umap:
         table=f"{METRICS}/umap/{MODEL_TAG}.parquet",
         csv=f"{METRICS}/umap/{MODEL_TAG}.csv",
     params:
+        code=code_of("metrics_umap.py"),
         analysis=ANALYSIS_CORE,
         tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     threads: 2
@@ -135,6 +140,7 @@ rule metrics_sweep:
     output:
         **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters"),
     params:
+        code=code_of("metrics_sweep.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
         tags=[s.tag for s in GRID],
     threads: 1
@@ -162,6 +168,7 @@ rule metrics_criteria:
     output:
         json=f"{METRICS}/criteria.json",
     params:
+        code=code_of("metrics_criteria.py"),
         config=section("vocab", "windows", "train", "analysis"),
     threads: 1
     resources:

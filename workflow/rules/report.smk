@@ -11,11 +11,6 @@ REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary")
 REP_LOGS = f"{LOGS}/figures"
 
 
-# sha256 (16 hex) of the plotting code behind a rule: the theme, the given figure modules and the rule's script
-# (a change to any of them reruns that rule's figure jobs, nothing else)
-_report_code_hash = lambda rule, *modules: code_hash(
-    "bows/figures/__init__.py", "bows/figures/theme.py", *[f"bows/figures/{m}.py" for m in modules], f"scripts/{rule}.py"
-)
 # the main-format output of one sweep figure, in the report under "Sweeps"
 _report_sweep_fig = lambda name, label: report(
     f"{FIGS}/sweeps_{name}.{REP_MAIN}",
@@ -41,7 +36,7 @@ rule fig_sweeps:
         other=[f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_OTHER],
     params:
         figures=config["figures"],
-        code=_report_code_hash("fig_sweeps", "sweeps"),
+        code=code_of("fig_sweeps.py"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -81,7 +76,7 @@ rule fig_criteria:
         ),
     params:
         figures=config["figures"],
-        code=_report_code_hash("fig_criteria", "criteria", "sweeps"),
+        code=code_of("fig_criteria.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -112,7 +107,7 @@ rule fig_tables:
             for ext in ("html", "csv")
         },
     params:
-        code=_report_code_hash("fig_tables", "sweeps"),
+        code=code_of("fig_tables.py"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -16,8 +16,6 @@ SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
 SYN_LOGS = f"{SYN}/logs"
 SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths
 SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}"
-# plotting code of the synthetic figures (with each rule's script: a change reruns only these figure jobs)
-SYN_FIG_CODE = ("bows/figures/__init__.py", "bows/figures/theme.py", "bows/figures/synthetic.py")
 
 
 rule synthetic_data:
@@ -25,6 +23,7 @@ rule synthetic_data:
         npz=f"{SYN}/{SYN_W}/data.npz",
         json=f"{SYN}/{SYN_W}/data.json",
     params:
+        code=code_of("synthetic_data.py"),
         synthetic=lambda w: SYN_VARIANTS[w.synvar],
     threads: 1
     resources:
@@ -44,6 +43,7 @@ rule synthetic_train:
         models=f"{SYN}/{SYN_W}/models.npz",
         json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
     params:
+        code=code_of("synthetic_train.py"),
         synthetic=lambda w: SYN_VARIANTS[w.synvar],
     threads: 1
     resources:
@@ -64,6 +64,7 @@ rule synthetic_metrics:
         metrics=multiext(f"{SYN}/{SYN_W}/metrics", ".parquet", ".csv"),
         gram=multiext(f"{SYN}/{{synvar}}/{{structure}}/gram", ".parquet", ".csv"),
     params:
+        code=code_of("synthetic_metrics.py"),
         synthetic=lambda w: SYN_VARIANTS[w.synvar],
     threads: 1
     resources:
@@ -91,7 +92,7 @@ rule synthetic_gram_grid:
     params:
         synthetic=lambda w: SYN_VARIANTS[w.synvar],
         figures=config["figures"],
-        code=code_hash(*SYN_FIG_CODE, "scripts/synthetic_gram_grid.py"),
+        code=code_of("synthetic_gram_grid.py"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -120,6 +121,7 @@ rule synthetic_summary:
             labels={"table": "the paper's synthetic claims"},
         ),
     params:
+        code=code_of("synthetic_summary.py"),
         synthetic=SYN_CFG,
     threads: 1
     resources:
@@ -146,7 +148,7 @@ rule synthetic_metrics_figure:
         other=expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_OTHER_FMTS),
     params:
         figures=config["figures"],
-        code=code_hash(*SYN_FIG_CODE, "scripts/synthetic_metrics_figure.py"),
+        code=code_of("synthetic_metrics_figure.py"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -17,6 +17,7 @@ rule train_model:
         model=f"{MODELS}/{MODEL_TAG}/model.pt",
         run=f"{MODELS}/{MODEL_TAG}/run.json",
     params:
+        code=code_of("train_model.py"),
         train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
         windows={k: config["windows"][k] for k in ("group_size", "stride")},
         docs=lambda wc, input: input.docs.removesuffix(".json"),

@@ -15,6 +15,7 @@ rule value_coding_city:
         json=f"{VC}/city_map.json",
         cities=multiext(f"{VC}/city_map_cities", ".parquet", ".csv"),
     params:
+        code=code_of("value_coding_city.py"),
         cfg=VC_CFG["city"],
     threads: 2
     resources:
@@ -32,6 +33,7 @@ rule value_coding_modular:
         json=f"{VC}/modular_addition.json",
         power=multiext(f"{VC}/modular_addition_fourier", ".parquet", ".csv"),
     params:
+        code=code_of("value_coding_modular.py"),
         cfg=VC_CFG["modular"],
     threads: 2
     resources:
@@ -57,6 +59,8 @@ rule value_coding_table:
             subcategory="Table 1",
             labels={"table": "Table 1"},
         ),
+    params:
+        code=code_of("value_coding_table.py"),
     threads: 1
     resources:
         mem_mb=500,
@@ -93,8 +97,7 @@ rule fig_value_coding:
         fourier_other=[f"{VC}/figures/modular_fourier.{fmt}" for fmt in VC_OTHER],
     params:
         figures=config["figures"],
-        code=code_hash("bows/figures/__init__.py", "bows/figures/theme.py", "bows/figures/value_coding.py",
-                       "scripts/fig_value_coding.py"),
+        code=code_of("fig_value_coding.py"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -7,6 +7,7 @@ rule build_vocab:
     output:
         tsv=f"{VOC}/vocab.tsv",
     params:
+        code=code_of("build_vocab.py"),
         vocab=config["vocab"],
     threads: 2
     resources:
@@ -28,6 +29,7 @@ rule encode_docs:
         indices=f"{VOC}/docs/{{split}}.indices.npy",
         meta=f"{VOC}/docs/{{split}}.json",
     params:
+        code=code_of("encode_docs.py"),
         vocab=config["vocab"],
         prefix=lambda wc: f"{VOC}/docs/{wc.split}",
     threads: 2
