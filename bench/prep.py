@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
 
     from bows.corpus import SPLITS, prepare_corpus
-    from bows.data import index_windows
+    from bows.windows import index_windows
     from bows.encode import encode_docs
     from bows.jobs import limit_threads, setup_logging
     from bows.vocab import build_vocab

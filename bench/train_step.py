@@ -41,7 +41,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from bows import kernels  # noqa: E402
-from bows.data import Windows  # noqa: E402
+from bows.windows import Windows  # noqa: E402
 from bows.encode import Docs  # noqa: E402
 from bows.model import TiedAutoencoder  # noqa: E402
 from bows.train import build_batch, epoch_order, make_optimizer, make_scheduler  # noqa: E402

@@ -169,7 +169,7 @@ def test_window_builders_match_definition(G, S):
 
 
 def test_window_builders_match_bows_windows():
-    data = pytest.importorskip("bows.data")
+    data = pytest.importorskip("bows.windows")
     encode = pytest.importorskip("bows.encode")
     indptr, indices = random_docs(80, 30, seed=3)
     docs = encode.Docs(indptr, indices, 30)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from bows.data import Windows, split_windows
+from bows.windows import Windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.model import load_weights
 from bows.train import (TrainSettings, Trainer, batches, epoch_order, make_optimizer, make_scheduler,

@@ -257,7 +257,7 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tupl
 
 def make_batch(offsets: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tensor, vocab_size: int,
                device: torch.device | str | None = None, dense_share: float = DENSE_SHARE) -> Batch:
-    """A :class:`Batch` from CSR arrays (e.g. ``bows.data.Windows.batch_csr``), moved to ``device``.
+    """A :class:`Batch` from CSR arrays (e.g. ``bows.windows.Windows.batch_csr``), moved to ``device``.
 
     Words in at least ``max(2, ⌈dense_share·B⌉)`` rows form the dense block. The arrays come from one compiled pass
     (:func:`bows.kernels.split_batch`; a numpy fallback computes the same arrays), no per-row Python.

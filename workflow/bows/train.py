@@ -427,7 +427,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     """Train one grid model from the pipeline's files and write ``model.pt`` and ``run.json``.
 
     ``docs`` is the train split's CSR prefix (``{VOC}/docs/train``); windows are the unions of
-    ``windows_cfg.group_size`` consecutive documents with ``windows_cfg.stride`` (see :mod:`bows.data`).
+    ``windows_cfg.group_size`` consecutive documents with ``windows_cfg.stride`` (see :mod:`bows.windows`).
     """
     settings = TrainSettings.from_config(train_cfg)
     settings.threads = int(threads)
@@ -435,7 +435,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
         raise ConfigError("train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
                           "fix them in the train section of the config")
     lease = devices.select_device(settings.device, timeout=settings.gpu_lease_timeout)  # before anything initialises CUDA
-    from .data import Windows
+    from .windows import Windows
     from .encode import load_docs
 
     docs_ = load_docs(str(docs), mmap=True)

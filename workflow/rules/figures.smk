@@ -29,94 +29,43 @@ _fig_paths = lambda stem: [f"{FIGS}/{stem}.{fmt}" for fmt in FIG_FORMATS]
 # ----------------------------------------------------------------------------------------------------- months
 
 
+# kind → the metric tables it draws and its label in the report (one rule, one caption with a section per kind)
 FIG_MONTHS = {
-    "corr": ("months_corr", "fig_months_corr", "correlation matrix (data)"),
-    "ring_data": ("months_ring_data", "fig_months_ring_data", "PCA ring (data)"),
-    "ring_weights": ("months_ring_weights", "fig_months_ring_weights", "PCA ring (weights)"),
-    "seasonal": ("months_seasonal", "fig_months_seasonal", "months and seasonal words"),
+    "corr": ({"cooc": f"{METRICS}/data/cooc.parquet"}, "correlation matrix (data)"),
+    "ring_data": ({"ring": f"{METRICS}/data/ring.parquet"}, "PCA ring (data)"),
+    "ring_weights": (
+        {"ring": f"{METRICS}/months/ring.parquet", "metrics": f"{METRICS}/months/metrics.parquet"},
+        "PCA ring (weights)",
+    ),
+    "seasonal": (
+        {"seasonal": f"{METRICS}/months/seasonal.parquet", "metrics": f"{METRICS}/months/metrics.parquet"},
+        "months and seasonal words",
+    ),
 }
 
 
-rule fig_months_corr:
+rule fig_months:
     input:
-        cooc=f"{METRICS}/data/cooc.parquet",
+        unpack(lambda wc: FIG_MONTHS[wc.kind][0]),
     output:
-        main=_fig("months_corr", "fig_months_corr", "Months", figure="correlation matrix (data)"),
-        other=_others("months_corr"),
+        main=report(
+            f"{FIGS}/months_{{kind}}.{FIG_MAIN}",
+            caption="../report/fig_months.rst",
+            category="Paper figures",
+            subcategory="Months",
+            labels=lambda wc: {"figure": FIG_MONTHS[wc.kind][1]},
+        ),
+        other=[f"{FIGS}/months_{{kind}}.{fmt}" for fmt in FIG_OTHER],
+    wildcard_constraints:
+        kind="|".join(FIG_MONTHS),
     params:
-        figures=config["figures"],
         code=code_of("fig_months.py"),
-        kind="corr",
+        figures=config["figures"],
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=lambda wc: 2000 if wc.kind == "corr" else 1000,
     log:
-        f"{FIG_LOGS}/months_corr.log",
-    conda:
-        "../../envs/figures.yaml"
-    script:
-        "../scripts/fig_months.py"
-
-
-rule fig_months_ring_data:
-    input:
-        ring=f"{METRICS}/data/ring.parquet",
-    output:
-        main=_fig("months_ring_data", "fig_months_ring_data", "Months", figure="PCA ring (data)"),
-        other=_others("months_ring_data"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_months.py"),
-        kind="ring_data",
-    threads: 1
-    resources:
-        mem_mb=1000,
-    log:
-        f"{FIG_LOGS}/months_ring_data.log",
-    conda:
-        "../../envs/figures.yaml"
-    script:
-        "../scripts/fig_months.py"
-
-
-rule fig_months_ring_weights:
-    input:
-        ring=f"{METRICS}/months/ring.parquet",
-        metrics=f"{METRICS}/months/metrics.parquet",
-    output:
-        main=_fig("months_ring_weights", "fig_months_ring_weights", "Months", figure="PCA ring (weights)"),
-        other=_others("months_ring_weights"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_months.py"),
-        kind="ring_weights",
-    threads: 1
-    resources:
-        mem_mb=1000,
-    log:
-        f"{FIG_LOGS}/months_ring_weights.log",
-    conda:
-        "../../envs/figures.yaml"
-    script:
-        "../scripts/fig_months.py"
-
-
-rule fig_months_seasonal:
-    input:
-        seasonal=f"{METRICS}/months/seasonal.parquet",
-        metrics=f"{METRICS}/months/metrics.parquet",
-    output:
-        main=_fig("months_seasonal", "fig_months_seasonal", "Months", figure="months and seasonal words"),
-        other=_others("months_seasonal"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_months.py"),
-        kind="seasonal",
-    threads: 1
-    resources:
-        mem_mb=1000,
-    log:
-        f"{FIG_LOGS}/months_seasonal.log",
+        f"{FIG_LOGS}/months_{{kind}}.log",
     conda:
         "../../envs/figures.yaml"
     script:
@@ -280,7 +229,7 @@ rule fig_mechanism_christmas:
         "../scripts/fig_mechanism.py"
 
 
-TARGETS["figures"] += [p for stem, _, _ in FIG_MONTHS.values() for p in _fig_paths(stem)]
+TARGETS["figures"] += [p for kind in FIG_MONTHS for p in _fig_paths(f"months_{kind}")]
 TARGETS["figures"] += [p for g in ("raw", "cos") for p in _fig_paths(f"structure_sweep_{g}")]
 TARGETS["figures"] += [p for L in FIG_SNAP_LATENTS for p in _fig_paths(f"structure_snapshot_L{L}")]
 TARGETS["figures"] += [p for s in FIG_UMAP for p in _fig_paths(f"umap_{s.variant}_L{s.latent}_wd{s.wd}_seed{s.seed}")]

@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
-from bows.data import index_windows
+from bows.windows import index_windows
 from bows.jobs import run
 
 run(snakemake, index_windows, docs=dict(snakemake.params.prefixes), out_dir=Path(snakemake.output.stats).parent,

@@ -1,6 +1,6 @@
 """Data co-occurrence statistics of windows and their comparison with the weight geometry.
 
-Windows are virtual (paper §3.4; bows.data): window w is the union of documents [w·S, w·S + G). Indicators of a few
+Windows are virtual (paper §3.4; bows.windows): window w is the union of documents [w·S, w·S + G). Indicators of a few
 words over many windows are built per block of documents with a cumulative sum (no per-window Python).
 
 Statistics for binary indicators y_i over N windows (n_i = Σ y_i, n_ij = Σ y_i y_j):

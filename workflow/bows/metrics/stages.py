@@ -146,7 +146,7 @@ def run_months(model: str, vocab: str, data_ring: str | None, out: Mapping[str, 
 def heldout_batches(docs_list: Sequence[Any], G: int, S: int, V: int, cap: int | None, seed: int,
                     batch: int = 512):
     """A re-iterable of dense [B, V] float32 batches over all windows of the given splits (seeded cap)."""
-    from ..data import n_windows
+    from ..windows import n_windows
     from .correlation import dense_windows
 
     plan = []

@@ -30,7 +30,7 @@ from .kernels import gather_ranges, window_union
 
 __all__ = ["Windows", "n_windows", "split_windows", "load_window_split", "index_windows"]
 
-log = logging.getLogger("bows.data")
+log = logging.getLogger("bows.windows")
 
 
 def n_windows(n_docs: int, group_size: int, stride: int = 1) -> int:

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bows.data import Windows, index_windows, load_window_split, n_windows, split_windows
+from bows.windows import Windows, index_windows, load_window_split, n_windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.errors import CorpusError
 
