@@ -39,7 +39,7 @@ GPU_PROFILE = ROOT / "profiles" / "gpu" / "config.yaml"
 _BIN = Path(sys.executable).parent
 SMK = str(_BIN / "snakemake") if (_BIN / "snakemake").exists() else "snakemake"
 
-# What a single test node needs on top of profiles/slurm (also what the README tells a user without slurmdbd).
+# What a single test node needs on top of profiles/slurm (also what docs/cluster.md tells a user without slurmdbd).
 NODE_OVERRIDES = {
     "slurm-status-command": "squeue",          # no slurmdbd, so no sacct
     "slurm-init-seconds-before-status-checks": 5,

@@ -1,5 +1,5 @@
 # metrics stage rules: every geometry metric of the paper (§6), its code-less analyses (§6.8), the peers' metrics and
-# the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in the README.
+# the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in docs/metrics.md.
 
 
 from bows.metrics.tables import metric_tables

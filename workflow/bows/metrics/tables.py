@@ -1,4 +1,4 @@
-"""Tidy tables shared by the metric stages (schema in the README: model × scope × item × metric)."""
+"""Tidy tables shared by the metric stages (schema in docs/metrics.md: model × scope × item × metric)."""
 
 from __future__ import annotations
 
