@@ -169,8 +169,8 @@ def test_window_builders_match_definition(G, S):
 
 
 def test_window_builders_match_bows_windows():
-    data = pytest.importorskip("bows.data")
-    encode = pytest.importorskip("bows.encode")
+    from bows import data, encode
+
     indptr, indices = random_docs(80, 30, seed=3)
     docs = encode.Docs(indptr, indices, 30)
     win = data.Windows(docs, 5, 2)
