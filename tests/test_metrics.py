@@ -169,8 +169,9 @@ def test_window_builders_match_definition(G, S):
 
 
 def test_window_builders_match_bows_windows():
-    data = pytest.importorskip("bows.windows")
-    encode = pytest.importorskip("bows.encode")
+    from bows import encode
+    from bows import windows as data
+
     indptr, indices = random_docs(80, 30, seed=3)
     docs = encode.Docs(indptr, indices, 30)
     win = data.Windows(docs, 5, 2)
@@ -354,3 +355,64 @@ def test_semantic_assignment_reverse_claims():
     assert got["war"] == "A"
     assert "music" not in got  # its lowercase form is in a category, but another index claimed it
     assert sum(c == "Other" for c in got.values()) == 2
+
+
+# ------------------------------------------------------------------------------------------------ non-trivial answers
+def test_offdiag_norm_mean_abs_and_cosine_by_hand():
+    G = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, -1.0], [3.0, -1.0, 9.0]])
+    assert geo.offdiag_norm(G) == pytest.approx(np.sqrt(2 * (4 + 9 + 1)))
+    C = np.array([[1.0, 0.5, -0.2], [0.5, 1.0, 0.3], [-0.2, 0.3, 1.0]])
+    assert geo.mean_abs_offdiag(C) == pytest.approx(1 / 3)  # (0.5 + 0.2 + 0.3) · 2 / 6
+    E = np.array([[3.0, 4.0], [4.0, 3.0], [1.0, 0.0], [-1.0, 1.0], [0.0, 0.0]])
+    cos = geo.cosine(E)
+    assert cos[0, 1] == pytest.approx(24 / 25) and cos[2, 3] == pytest.approx(-1 / np.sqrt(2))
+    assert cos[0, 2] == pytest.approx(3 / 5) and cos[1, 1] == pytest.approx(1.0)
+    assert np.isnan(cos[4]).all() and np.isnan(cos[:, 4]).all()  # a dead row has no direction
+
+
+def test_effective_and_stable_rank_with_unequal_singular_values():
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    V, _ = np.linalg.qr(rng.standard_normal((7, 7)))
+    W = U @ np.diag([3.0, 1.0, 0.0]) @ V[:3]  # σ = 3, 1, 0 in a random basis
+    # p = (3/4, 1/4): exp(H) = (3/4)^(−3/4) · (1/4)^(−1/4)
+    assert peers.effective_rank(W) == pytest.approx(0.75 ** -0.75 * 0.25 ** -0.25, rel=1e-6)
+    assert peers.stable_rank(W) == pytest.approx(10 / 9)
+    assert peers.effective_rank(W.T) == pytest.approx(peers.effective_rank(W), rel=1e-6)
+
+
+def test_spearman_upper_by_hand():
+    A = np.zeros((4, 4))
+    B = np.full((4, 4), 99.0)  # the lower triangle and diagonal must not be read
+    iu = np.triu_indices(4, 1)
+    A[iu] = [1, 2, 3, 4, 5, 6]
+    B[iu] = [2, 1, 4, 3, 6, 5]
+    # Σd² = 6 over n = 6 pairs: ρ = 1 − 6·6 / (6·35) = 29/35
+    assert correlation.spearman_upper(A, B) == pytest.approx(29 / 35)
+    A[0, 1] = np.nan  # the pair is dropped: ranks (1..5) vs (1, 3, 2, 5, 4), Σd² = 4, ρ = 1 − 24/120
+    assert correlation.spearman_upper(A, B) == pytest.approx(0.8)
+    assert correlation.spearman_upper(A, -B) == pytest.approx(-0.8)
+
+
+def test_pmi_from_counts_by_hand():
+    N = 100
+    ni = np.array([20, 10, 50])
+    nij = np.array([[20, 5, 10], [5, 10, 0], [10, 0, 50]])
+    pmi = correlation.pmi_from_counts(N, ni, nij)
+    assert pmi[0, 1] == pytest.approx(np.log(2.5)) and pmi[1, 0] == pytest.approx(np.log(2.5))  # 100·5 / (20·10)
+    assert pmi[0, 2] == pytest.approx(0.0)  # 100·10 / (20·50): independent
+    assert np.isnan(pmi[1, 2]) and np.isnan(pmi[2, 1])  # never together
+    assert pmi[0, 0] == pytest.approx(np.log(5)) and pmi[2, 2] == pytest.approx(np.log(2))
+
+
+def test_preact_density_is_the_gaussian_mixture():
+    """scipy's KDE with bw_method = 0.1: a Gaussian of SD 0.1 · s (s the sample SD, ddof = 1) at each value."""
+    z = np.array([-1.0, 1.0, 2.0])
+    grid, dens = mechanism.preact_density(z, bw=0.1, points=101)
+    s = np.std(z, ddof=1) * 0.1
+    ref = np.mean([np.exp(-0.5 * ((grid - zi) / s) ** 2) / (s * np.sqrt(2 * np.pi)) for zi in z], axis=0)
+    np.testing.assert_allclose(dens, ref, rtol=1e-10)
+    pad = 3 * 0.1 * np.std(z)
+    assert grid[0] == pytest.approx(-1 - pad) and grid[-1] == pytest.approx(2 + pad) and len(grid) == 101
+    assert mechanism.preact_density(np.ones(5))[0].size == 0
+    assert mechanism.preact_density(np.array([0.3]))[1].size == 0

@@ -24,4 +24,11 @@ def test_metrics_tables_and_criteria(smoke_run):
     assert [c["id"] for c in crit["criteria"]] == list(range(1, 17))
     assert crit["criteria"][0]["status"] == "pass"  # vocabulary integrity holds on any corpus
     assert crit["criteria"][1]["status"] == "pass"  # window counts
+    for c in crit["criteria"]:
+        if c["status"] == "not_applicable":
+            assert c["details"].get("reason"), c  # every undecided criterion says why
+        else:
+            assert c["status"] in ("pass", "fail") and c["value"] is not None, c
+    assert crit["summary"] == {s: sum(c["status"] == s for c in crit["criteria"])
+                               for s in ("pass", "fail", "not_applicable")}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -59,7 +60,12 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     state = torch.load(models[0], weights_only=True)
     assert set(state) == {"W", "b"} and state["W"].shape[1] == 400
     assert list(res.glob("metrics/**/*.parquet")), "no metric tables"
-    assert (res / "metrics").rglob("criteria.json")
+    crit = list((res / "metrics").rglob("criteria.json"))
+    assert len(crit) == 1, crit
+    data = json.loads(crit[0].read_text())
+    assert [c["id"] for c in data["criteria"]] == list(range(1, 17))
+    assert data["summary"] == {s: sum(c["status"] == s for c in data["criteria"])
+                               for s in ("pass", "fail", "not_applicable")}
     pngs = list(res.glob("figures/**/*.png"))
     assert len(pngs) >= 5, pngs
     assert list((smoke_run / "results" / "synthetic").rglob("*.png"))

@@ -32,8 +32,11 @@ def sweep_tables(metrics: pd.DataFrame, variant: str, wd: float) -> tuple[pd.Dat
     if not len(m):
         return pd.DataFrame(columns=cols), pd.DataFrame(
             columns=["group", "variant", "wd", "latent", "metric", "mean", "sd", "n_seeds"])
-    wide = m.pivot_table(index=["scope", "variant", "wd", "latent", "seed"], columns="metric", values="value",
-                         aggfunc="first", dropna=False).reset_index().rename(columns={"scope": "group"})
+    # one row per (group, model) that exists: a pivot over the product of the keys would add rows for latent × seed
+    # pairs that were never trained
+    wide = (m.groupby(["scope", "variant", "wd", "latent", "seed", "metric"])["value"].first().unstack("metric")
+            .reset_index().rename(columns={"scope": "group"}))
+    wide.columns.name = None
     st = m[m["metric"] == "offdiag_raw"].set_index(["scope", "latent", "seed"])["status"]
     wide["status"] = [st.get((g, L, s), "ok") for g, L, s in zip(wide["group"], wide["latent"], wide["seed"])]
     for c in SWEEP_METRICS:
