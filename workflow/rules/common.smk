@@ -43,15 +43,6 @@ def model_path(spec, name="model.pt"):
     return f"{MODELS}/{spec.tag}/{name}"
 
 
-def grid_models(name="model.pt", **where):
-    """Files of every grid model matching ``where`` (e.g. weight_decay=1.0, variant="relu")."""
-    out = []
-    for spec in GRID:
-        if all(getattr(spec, k) == (float(v) if k == "weight_decay" else v) for k, v in where.items()):
-            out.append(model_path(spec, name))
-    return out
-
-
 def ref_model(key, name="model.pt"):
     """The model an analysis names in analysis.models.<key>."""
     return model_path(bcfg.model_ref(config["analysis"]["models"][key]), name)

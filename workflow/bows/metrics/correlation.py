@@ -16,16 +16,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["window_starts", "n_windows", "window_indicators", "window_csr", "dense_windows", "cooc_counts",
+__all__ = ["n_windows", "window_indicators", "window_csr", "dense_windows", "cooc_counts",
            "phi_from_counts", "pmi_from_counts", "conditional_corr", "mantel", "spearman_upper", "upper"]
 
 
 def n_windows(n_docs: int, G: int, S: int = 1) -> int:
     return max(0, (n_docs - G) // S + 1)
-
-
-def window_starts(widx: np.ndarray, S: int = 1) -> np.ndarray:
-    return np.asarray(widx, dtype=np.int64) * S
 
 
 def window_indicators(indptr: np.ndarray, indices: np.ndarray, lut: np.ndarray, K: int, G: int, S: int,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -34,7 +33,7 @@ import torch
 from ..errors import ConfigError, ShapeError
 
 __all__ = ["ACTIVATIONS", "SynthModel", "TrainSettings", "model_seed", "train_batched", "train_sequential",
-           "train_reference", "reconstruction_mse", "timed"]
+           "train_reference", "reconstruction_mse"]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -236,10 +235,3 @@ def reconstruction_mse(x: np.ndarray, W: np.ndarray, b: np.ndarray, activation: 
         xhat = np.maximum(z, 0.0) if act == "relu" else z
         out[i] = np.mean((xhat - xf) ** 2)
     return out
-
-
-def timed(fn, *args, **kwargs) -> tuple[dict[str, np.ndarray], float]:
-    """``fn(*args, **kwargs)`` and its wall time in seconds."""
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
