@@ -7,6 +7,8 @@ import logging
 import numpy as np
 import pytest
 
+from bows.data import Windows, n_windows
+from bows.encode import Docs
 from bows.errors import VocabError
 from bows.metrics import clusters, correlation, geometry as geo, mechanism, months, peers, r2
 from bows.metrics.data_stats import corr_distance_tests, data_ring, group_data_stats
@@ -155,28 +157,19 @@ def random_docs(n_docs=60, V=30, seed=0):
 def test_window_builders_match_definition(G, S):
     indptr, indices = random_docs()
     V = 30
-    n = correlation.n_windows(len(indptr) - 1, G, S)
+    win = Windows(Docs(indptr, indices, V), G, S)
+    n = len(win)
     widx = np.random.default_rng(1).permutation(n)[: n // 2]
     ref = np.zeros((len(widx), V), dtype=bool)
     for r, w in enumerate(widx):
         ref[r, indices[indptr[w * S]:indptr[w * S + G]]] = True
-    X = correlation.dense_windows(indptr, indices, V, G, S, widx)
+    X = win.dense_array(widx)
     np.testing.assert_array_equal(X.astype(bool), ref)
+    np.testing.assert_array_equal(win.dense(widx).numpy(), X)
     lut = np.full(V, -1)
     lut[[3, 7, 11]] = [0, 1, 2]
     Y = correlation.window_indicators(indptr, indices, lut, 3, G, S, widx, block_cells=2048)
     np.testing.assert_array_equal(Y, ref[:, [3, 7, 11]])
-
-
-def test_window_builders_match_bows_windows():
-    data = pytest.importorskip("bows.data")
-    encode = pytest.importorskip("bows.encode")
-    indptr, indices = random_docs(80, 30, seed=3)
-    docs = encode.Docs(indptr, indices, 30)
-    win = data.Windows(docs, 5, 2)
-    idx = np.arange(len(win))
-    X = correlation.dense_windows(indptr, indices, 30, 5, 2, idx)
-    np.testing.assert_array_equal(X, win.dense(idx).numpy())
 
 
 def planted_month_docs(n_docs=6000, seed=0):
@@ -201,7 +194,7 @@ def test_month_correlation_circulant_on_planted_data():
     index = WordIndex(words)
     groups = {"Months": resolve_group("Months", MONTHS, index, cyclic=True)}
     G = 3
-    widx = np.arange(correlation.n_windows(len(indptr) - 1, G, 1))
+    widx = np.arange(n_windows(len(indptr) - 1, G, 1))
     cooc, ring, met = group_data_stats(indptr, indices, V, G, 1, widx, groups, None, words, top_k=5, n_perm=50,
                                        seed=0)
     get = dict(zip(met["metric"], met["value"]))

@@ -83,6 +83,13 @@ class Windows:
         lo, hi = self._bounds(idx)
         return window_union(np.asarray(self.docs.indices), lo, hi, self.vocab_size)
 
+    def dense_array(self, idx, dtype=np.float32) -> np.ndarray:
+        """Multi-hot numpy array [B, V] (the same entries as :meth:`dense`, without torch)."""
+        rows, cols, B = self._gather(idx)
+        out = np.zeros((B, self.vocab_size), dtype=dtype)
+        out[rows, cols] = 1
+        return out
+
     def dense(self, idx, dtype=None, device=None):
         """Multi-hot tensor [B, V]: entry (b, j) = 1 iff id j occurs in window idx[b]."""
         import torch

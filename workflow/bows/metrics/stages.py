@@ -146,12 +146,12 @@ def run_months(model: str, vocab: str, data_ring: str | None, out: Mapping[str, 
 def heldout_batches(docs_list: Sequence[Any], G: int, S: int, V: int, cap: int | None, seed: int,
                     batch: int = 512):
     """A re-iterable of dense [B, V] float32 batches over all windows of the given splits (seeded cap)."""
-    from ..data import n_windows
-    from .correlation import dense_windows
+    from ..data import Windows
 
     plan = []
     for d in docs_list:
-        plan.append((d, np.arange(n_windows(d.n_docs, G, S), dtype=np.int64)))
+        win = Windows(d, G, S)
+        plan.append((win, np.arange(len(win), dtype=np.int64)))
     total = sum(len(w) for _, w in plan)
     if cap is not None and total > cap:
         keep = _sample(total, cap, seed)
@@ -169,7 +169,7 @@ def heldout_batches(docs_list: Sequence[Any], G: int, S: int, V: int, cap: int |
         def __iter__(self):
             for d, w in plan:
                 for s in range(0, len(w), batch):
-                    yield dense_windows(d.indptr, d.indices, V, G, S, w[s:s + batch])
+                    yield d.dense_array(w[s:s + batch])
 
     return _Batches()
 
@@ -203,10 +203,10 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     twin = np.load(train_windows).astype(np.int64)
     fit_n = int(analysis.get("decoder_fit_windows", 10000))
     twin = twin[_sample(twin.size, fit_n, seed + 1)]
-    from .correlation import dense_windows
+    from ..data import Windows
 
-    fit_batches = (dense_windows(tdocs.indptr, tdocs.indices, V, G, S, twin[s:s + 512])
-                   for s in range(0, twin.size, 512))
+    twins = Windows(tdocs, G, S)
+    fit_batches = (twins.dense_array(twin[s:s + 512]) for s in range(0, twin.size, 512))
     D = fit_linear_decoder(W, fit_batches)
     timings["decoder_fit"] = time.perf_counter() - t0
     t1 = time.perf_counter()
