@@ -40,7 +40,7 @@ def test_circular_mean_activation_matches_the_model():
 def test_circular_covariance_is_circulant_and_decays_with_ring_distance():
     x = sd.generate("circular", sd.DataSpec(features=12, samples=24_000, kappa=5.0, beta=-1.0, sigma=0.3))
     cov = sd.covariance(x)
-    assert sm.circulant_fit(cov) > 0.97
+    assert sm.circulant_fit_by_offset(cov) > 0.97
     # mean covariance at circular distance k = 1..6 decreases monotonically
     c = sm.circulant_projection(cov)[0]
     by_distance = [(c[k] + c[-k]) / 2 for k in range(1, 7)]
@@ -103,11 +103,11 @@ def test_metrics_identity_gram():
     F = 8
     W = np.eye(F)
     assert np.allclose(sm.normalized_gram(W), np.eye(F) / F)
-    assert sm.circulant_fit(W.T @ W) == 1.0
+    assert sm.circulant_fit_by_offset(W.T @ W) == 1.0
     assert sm.antipodal_score(W.T @ W) == 0.0
     assert sm.top_eigen_share(W.T @ W, 2) == pytest.approx(2 / F)
     assert math.isnan(sm.offdiag_corr(W.T @ W, np.random.default_rng(0).normal(size=(F, F))))
-    got = sm.model_metrics(W, -np.ones(F), np.eye(F) + 0.1)
+    got = sm.synthetic_model_metrics(W, -np.ones(F), np.eye(F) + 0.1)
     assert got["frob_sq_per_m"] == pytest.approx(1.0) and got["features_represented"] == F
     assert got["bias_mean"] == -1.0
 
@@ -118,14 +118,14 @@ def test_metrics_circulant_projector():
     G = W.T @ W
     assert np.allclose(G @ G, G) and np.trace(G) == pytest.approx(2.0)
     assert np.allclose(sm.circulant_projection(G), G)
-    assert sm.circulant_fit(G) == pytest.approx(1.0)
+    assert sm.circulant_fit_by_offset(G) == pytest.approx(1.0)
     assert sm.top_eigen_share(G, 2) == pytest.approx(1.0)
     assert sm.antipodal_score(G) == pytest.approx(1 / 5)  # interference of a planar ring is spread, not paired
     assert sm.offdiag_corr(sm.normalized_gram(W), 3.0 * G + 1.0) == pytest.approx(1.0)
     cov = G + 0.01 * _fourier_rows(F, (2,)).T @ _fourier_rows(F, (2,))  # top-2 eigenvectors = W's rows
     assert sm.pca_overlap(W, cov) == pytest.approx(1.0)
     assert sm.pca_overlap(_fourier_rows(F, (3,)), cov) == pytest.approx(0.0, abs=1e-9)
-    assert sm.model_metrics(W, np.zeros(F), cov)["frob_sq_per_m"] == pytest.approx(1.0)
+    assert sm.synthetic_model_metrics(W, np.zeros(F), cov)["frob_sq_per_m"] == pytest.approx(1.0)
 
 
 def test_metrics_antipodal_pairs():
@@ -135,12 +135,12 @@ def test_metrics_antipodal_pairs():
         W[k, 2 * k], W[k, 2 * k + 1] = 1.0, -1.0
     G = W.T @ W
     assert sm.antipodal_score(G) == pytest.approx(1.0)
-    assert sm.circulant_fit(G) < 0.5
+    assert sm.circulant_fit_by_offset(G) < 0.5
     # shuffled pairs (0,3), (1,4), (2,5) are opposite on the ring: circulant again
     W2 = np.zeros((m, F))
     for k in range(m):
         W2[k, k], W2[k, k + 3] = 1.0, -1.0
-    assert sm.circulant_fit(W2.T @ W2) == pytest.approx(1.0)
+    assert sm.circulant_fit_by_offset(W2.T @ W2) == pytest.approx(1.0)
     # dead features are ignored
     W3 = np.hstack([W, np.zeros((m, 2))])
     assert sm.antipodal_score(W3.T @ W3) == pytest.approx(1.0)
@@ -168,9 +168,9 @@ def test_partner_cov_percentile_reads_the_partner_off_the_data():
     dead = opposite.copy()
     dead[:, 3] = 0.0  # feature 3 dead: 0 has no live partner below -0.5
     assert sm.partner_cov_percentile(dead.T @ dead, ring) == 0.0  # the pairs (1,4), (2,5) remain
-    # model_metrics reads the partners off the held-out covariance when given one
-    assert "partner_cov_percentile_heldout" not in sm.model_metrics(opposite, np.zeros(F), ring)
-    got = sm.model_metrics(opposite, np.zeros(F), ring, -ring)  # held-out: the opposite feature is the most co-active
+    # synthetic_model_metrics reads the partners off the held-out covariance when given one
+    assert "partner_cov_percentile_heldout" not in sm.synthetic_model_metrics(opposite, np.zeros(F), ring)
+    got = sm.synthetic_model_metrics(opposite, np.zeros(F), ring, -ring)  # held-out: the opposite feature is the most co-active
     assert got["partner_cov_percentile"] == 0.0 and got["partner_cov_percentile_heldout"] == 1.0
 
 

@@ -144,6 +144,9 @@ def circulant_fit(M: np.ndarray) -> float:
     """R² of the best circulant (function of circular distance only) fit of the off-diagonal entries of M.
 
     R² = 1 − Σ_{i≠j} (M_ij − m̄_{d(i,j)})² / Σ_{i≠j} (M_ij − m̄)², where m̄_d is the mean of entries at distance d.
+    A constant off-diagonal (0/0: nothing to explain, e.g. orthogonal items) and non-finite entries give NaN, so
+    that such a matrix never counts as a ring. The synthetic models' fit by circular offset is
+    :func:`bows.synthetic.metrics.circulant_fit_by_offset`.
     """
     n = M.shape[0]
     if n < 4:

@@ -15,8 +15,9 @@ Example::
 """
 
 from .data import STRUCTURES, DataSpec, covariance, generate, split_indices
-from .metrics import model_metrics, normalized_gram
+from .metrics import synthetic_model_metrics, normalized_gram
 from .train import SynthModel, TrainSettings, model_seed, train_batched, train_reference, train_sequential
 
 __all__ = ["STRUCTURES", "DataSpec", "generate", "split_indices", "covariance", "SynthModel", "TrainSettings",
-           "model_seed", "train_batched", "train_sequential", "train_reference", "model_metrics", "normalized_gram"]
+           "model_seed", "train_batched", "train_sequential", "train_reference",
+           "synthetic_model_metrics", "normalized_gram"]

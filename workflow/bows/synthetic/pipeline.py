@@ -222,7 +222,7 @@ def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     for r in models.itertuples(index=False):
         key = {"variant": variant, "structure": structure, "activation": r.activation,
                "weight_decay": r.weight_decay, "latent": r.latent, "seed": r.seed}
-        values = smetrics.model_metrics(r.W, r.b, cov, cov_val)
+        values = smetrics.synthetic_model_metrics(r.W, r.b, cov, cov_val)
         values.update(train_mse=r.train_mse, val_mse=r.val_mse, final_train_loss=r.final_train_loss)
         rows += [{**key, "metric": k, "value": float(v)} for k, v in values.items()]
         grams.append((key, smetrics.normalized_gram(r.W)))
