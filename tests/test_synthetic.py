@@ -12,7 +12,7 @@ from bows.errors import ConfigError, ShapeError
 from bows.synthetic import data as sd
 from bows.synthetic import metrics as sm
 from bows.synthetic import pipeline as sp
-from bows.synthetic.train import (SynthModel, TrainSettings, model_seed, reconstruction_mse, train_batched,
+from bows.synthetic.train import (SynthModel, SynthTrainSettings, model_seed, reconstruction_mse, train_batched,
                                   train_reference, train_sequential)
 
 
@@ -189,7 +189,7 @@ def _models(structure="circular", F=6, seed=42):
 
 def test_batched_matches_stock_pytorch_training(small_data):
     x, _ = small_data
-    settings = TrainSettings(epochs=4, batch_size=64)
+    settings = SynthTrainSettings(epochs=4, batch_size=64)
     models = _models()
     out = train_batched(x, models, settings)
     for i in (0, 4, 7, 11):
@@ -201,7 +201,7 @@ def test_batched_matches_stock_pytorch_training(small_data):
 
 def test_batched_equals_sequential_and_is_independent_of_companions(small_data):
     x, _ = small_data
-    settings = TrainSettings(epochs=3, batch_size=100)
+    settings = SynthTrainSettings(epochs=3, batch_size=100)
     models = _models()
     together = train_batched(x, models, settings)
     alone = train_sequential(x, models, settings)
@@ -231,7 +231,7 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
     """Known answer: with no decay the linear tied AE converges to the top-m PCA subspace (of the second moment,
     here close to the covariance's because the bias absorbs the mean)."""
     x, _ = small_data
-    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], TrainSettings(epochs=60, batch_size=64))
+    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], SynthTrainSettings(epochs=60, batch_size=64))
     W, b = out["W"][0, :2], out["b"][0]
     xc = x - x.mean(0)
     assert sm.pca_overlap(W, xc.T @ xc / len(x)) > 0.95
@@ -241,13 +241,13 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
 def test_training_rejects_impossible_shapes(small_data):
     x, _ = small_data
     with pytest.raises(ShapeError):
-        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], TrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], SynthTrainSettings(epochs=1))
     with pytest.raises(ConfigError):
-        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], TrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], SynthTrainSettings(epochs=1))
 
 
 def test_cosine_schedule_ends_at_eta_min():
-    s = TrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
+    s = SynthTrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
     assert s.lr_at(0) == pytest.approx(0.01)
     assert s.lr_at(5) == pytest.approx((0.01 + 1e-9) / 2)
     assert s.lr_at(10) == pytest.approx(1e-9)

@@ -140,10 +140,10 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     """
     import torch
 
-    from .train import TrainSettings, reconstruction_mse, train_batched, train_sequential
+    from .train import SynthTrainSettings, reconstruction_mse, train_batched, train_sequential
 
     torch.set_num_threads(max(1, int(threads)))
-    settings = TrainSettings.from_config(dict(syn))
+    settings = SynthTrainSettings.from_config(dict(syn))
     models = grid(structure, syn)
     d = load_data(data_npz)
     x_train, x_val = d["x"][d["train"]], d["x"][d["val"]]

@@ -32,7 +32,7 @@ import torch
 
 from ..errors import ConfigError, ShapeError
 
-__all__ = ["ACTIVATIONS", "SynthModel", "TrainSettings", "model_seed", "train_batched", "train_sequential",
+__all__ = ["ACTIVATIONS", "SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_sequential",
            "train_reference", "reconstruction_mse"]
 
 log = logging.getLogger("bows.synthetic")
@@ -66,8 +66,9 @@ class SynthModel:
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """Optimisation settings (the ``synthetic`` config section's training keys)."""
+class SynthTrainSettings:
+    """Optimisation settings (the ``synthetic`` config section's training keys); the corpus models' settings are
+    :class:`bows.train.TrainSettings` (the ``train`` section)."""
 
     epochs: int = 200
     lr: float = 1e-2
@@ -79,7 +80,7 @@ class TrainSettings:
     eps: float = 1e-8
 
     @classmethod
-    def from_config(cls, syn: dict) -> "TrainSettings":
+    def from_config(cls, syn: dict) -> "SynthTrainSettings":
         clip = syn.get("grad_clip", 1.0)
         return cls(epochs=int(syn["epochs"]), lr=float(syn["lr"]), batch_size=int(syn["batch_size"]),
                    grad_clip=None if clip is None else float(clip), eta_min=float(syn.get("eta_min", 1e-9)),
@@ -104,14 +105,17 @@ def _check(models: Sequence[SynthModel], features: int) -> None:
         raise ShapeError(f"latent sizes {bad} are not in 1..F={features}", "keep synthetic.latent ≤ synthetic.features")
 
 
-def init_weights(model: SynthModel, features: int, generator: torch.Generator) -> torch.Tensor:
-    """W ~ U(−1/√F, 1/√F), shape [m, F]: what ``nn.Linear(F, m)``'s kaiming_uniform(a=√5) draws with ``generator``."""
+def init_weights_linear_layer(model: SynthModel, features: int, generator: torch.Generator) -> torch.Tensor:
+    """W ~ U(−1/√F, 1/√F), shape [m, F]: what ``nn.Linear(F, m)``'s kaiming_uniform(a=√5) draws with ``generator``.
+
+    The corpus models use :func:`bows.model.init_weights` instead (a = √2, bound √(2/V), the paper's init)."""
     bound = 1.0 / math.sqrt(features)
     return torch.empty(model.latent, features).uniform_(-bound, bound, generator=generator)
 
 
 @torch.no_grad()
-def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: TrainSettings = TrainSettings(),
+def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
+                  settings: SynthTrainSettings = SynthTrainSettings(),
                   ) -> dict[str, np.ndarray]:
     """Train ``models`` together on ``x_train`` [N, F] (0/1). Returns numpy arrays:
 
@@ -129,7 +133,7 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: T
     gens = [torch.Generator().manual_seed(m.model_seed) for m in ms]
     W = torch.zeros(k, f, f)
     for i, (m, g) in enumerate(zip(ms, gens)):
-        W[i, : m.latent] = init_weights(m, f, g)
+        W[i, : m.latent] = init_weights_linear_layer(m, f, g)
     b = torch.zeros(k, f)
     wd = torch.tensor([float(m.weight_decay) for m in ms]).view(k, 1, 1)
     wd_b = wd.view(k, 1) if settings.decay_bias else torch.zeros(k, 1)
@@ -179,21 +183,22 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: T
             "grad_norm": norms[back].numpy()}
 
 
-def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel], settings: TrainSettings = TrainSettings(),
+def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel],
+                     settings: SynthTrainSettings = SynthTrainSettings(),
                      ) -> dict[str, np.ndarray]:
     """The same training, one model at a time (the baseline the batched run is measured against)."""
     parts = [train_batched(x_train, [m], settings) for m in models]
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def train_reference(x_train: np.ndarray, model: SynthModel, settings: TrainSettings = TrainSettings(),
+def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrainSettings = SynthTrainSettings(),
                     ) -> dict[str, np.ndarray]:
     """One model with stock PyTorch parts (autograd, ``torch.optim.AdamW``, ``clip_grad_norm_``,
     ``CosineAnnealingLR``): the independent implementation the batched trainer is tested against."""
     x = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)
     n, f = x.shape
     g = torch.Generator().manual_seed(model.model_seed)
-    W = torch.nn.Parameter(init_weights(model, f, g))
+    W = torch.nn.Parameter(init_weights_linear_layer(model, f, g))
     b = torch.nn.Parameter(torch.zeros(f))
     groups = [{"params": [W], "weight_decay": float(model.weight_decay)},
               {"params": [b], "weight_decay": float(model.weight_decay) if settings.decay_bias else 0.0}]
