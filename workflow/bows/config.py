@@ -23,6 +23,7 @@ __all__ = [
     "SCHEMA_PATH",
     "load_config",
     "validate",
+    "defaults",
     "check",
     "ModelSpec",
     "model_grid",
@@ -60,6 +61,16 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of sections", "start it with e.g. `corpus:`")
     return data
+
+
+def defaults() -> dict[str, Any]:
+    """Every section with the schema's defaults (for library calls made without a validated config)."""
+    return copy.deepcopy(_defaults())
+
+
+@lru_cache(maxsize=1)
+def _defaults() -> dict[str, Any]:
+    return validate({})
 
 
 def validate(config: dict[str, Any]) -> dict[str, Any]:
