@@ -12,7 +12,7 @@ from bows.errors import BowsError
 from snakemake.exceptions import WorkflowError
 
 try:
-    bcfg.validate(config)  # Snakemake's validate() on workflow/schemas/config.schema.yaml, with defaults
+    bcfg.validate(config)  # jsonschema on workflow/schemas/config.schema.yaml, with defaults
     bcfg.check(config)
 except BowsError as err:
     raise WorkflowError(f"bows: {err}") from None
