@@ -20,7 +20,7 @@ from ..errors import CorpusError
 from ..io import write_json
 from . import months as mon
 from .data_stats import group_data_stats
-from .mechanism import preact_density, preact_summary, towers_for_target
+from .mechanism import better_than_onehot, preact_density, preact_summary, towers_for_target
 from .model_metrics import model_metrics
 from .r2 import fit_linear_decoder, onehot_r2, reconstruction_stats, strata
 from .sweep import cluster_table, loss_fits, losses_table, sweep_tables
@@ -288,8 +288,7 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
         grid, dens = preact_density(z)
         dens_parts.append(pd.DataFrame({"target": t, "z": grid, "density": dens, "positive": grid > 0}))
         pre.append(pd.DataFrame({"target": t, "window": np.arange(z.size), "z": z, "x_hat": np.maximum(z, 0),
-                                 "onehot_z": one, "better_than_onehot": (1 - np.maximum(z, 0)) ** 2
-                                 < (1 - max(one, 0)) ** 2 - 1e-15}))
+                                 "onehot_z": one, "better_than_onehot": better_than_onehot(z, one)}))
     pre_df = pd.concat(pre, ignore_index=True) if pre else pd.DataFrame(
         columns=["target", "window", "z", "x_hat", "onehot_z", "better_than_onehot"])
     tow_df = pd.concat(towers, ignore_index=True) if towers else pd.DataFrame(
