@@ -29,6 +29,7 @@ __all__ = [
     "ModelSpec",
     "model_grid",
     "model_ref",
+    "sweep_models",
     "fmt_wd",
     "word_lists",
     "paper_forced_tokens",
@@ -183,6 +184,15 @@ def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
                      int(ref.get("seed", 1)))
 
 
+def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[ModelSpec]:
+    """The grid models of the structure sweep (``analysis.models.sweep``'s variant and weight decay of a validated
+    config), optionally only those of latent size ``latent``, sorted by (latent, seed)."""
+    sweep = config["analysis"]["models"]["sweep"]
+    return sorted((s for s in model_grid(config)
+                   if s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"])
+                   and (latent is None or s.latent == int(latent))), key=lambda s: (s.latent, s.seed))
+
+
 # --------------------------------------------------------------------------------------------- word lists
 
 @lru_cache(maxsize=1)
@@ -267,7 +277,7 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"analysis.models.umap[{i}] names {spec.tag}, which train.grid does not train",
                               "add it to train.grid or remove it from analysis.models.umap")
     sweep = config["analysis"]["models"]["sweep"]
-    if not any(s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"]) for s in grid):
+    if not sweep_models(config):
         raise ConfigError(f"analysis.models.sweep uses weight_decay {fmt_wd(sweep['weight_decay'])}, "
                           "but train.grid has no model with it",
                           "set analysis.models.sweep.weight_decay to one of the grid's weight decays")

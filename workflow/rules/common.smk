@@ -38,6 +38,11 @@ MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 
 
 
+def main_format(formats):
+    """The figures' main format (into the report): PNG when configured, else the first of ``formats``."""
+    return "png" if "png" in formats else formats[0]
+
+
 def model_path(spec, name="model.pt"):
     """Path of a trained model's file for a bows.config.ModelSpec."""
     return f"{MODELS}/{spec.tag}/{name}"

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import ModelSpec, defaults, model_grid, model_ref, paper_forced_tokens, stopwords
+from ..config import ModelSpec, defaults, model_ref, paper_forced_tokens, stopwords, sweep_models
 
 __all__ = ["thresholds", "evaluate", "Inputs"]
 
@@ -179,9 +179,7 @@ def c6_seasonal(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
 
 
 def _sweep_specs(inp: Inputs) -> list[ModelSpec]:
-    sw = inp.config["analysis"]["models"]["sweep"]
-    return [s for s in model_grid(inp.config) if s.variant == sw.get("variant", "relu")
-            and s.weight_decay == float(sw.get("weight_decay", 1.0))]
+    return sweep_models(inp.config)
 
 
 def c7_nonorthogonal(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
