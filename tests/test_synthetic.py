@@ -260,7 +260,7 @@ SYN = {"enabled": True, "structures": ["circular", "iid"], "features": 5, "sampl
        "latent": [2, 3], "weight_decay": [1.0, 6.0], "activations": ["linear", "relu"], "epochs": 3, "lr": 0.01,
        "batch_size": 64, "grad_clip": 1.0, "eta_min": 1e-9, "decay_bias": True, "batched": True,
        "figure_rows": None, "figure_latents": None, "ring_corr_threshold": 0.8,
-       "antipodal_threshold": 0.5}
+       "antipodal_threshold": 0.5, "partner_percentile_threshold": 0.25}
 
 
 def test_figure_rows_follow_the_config():

@@ -88,7 +88,7 @@ def c1_vocab(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     stops = stopwords(cfg["stopwords"])
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
-    nmax = int(cfg.get("numbers_max", 100))
+    nmax = int(cfg["numbers_max"])
     numbers = {str(k) for k in range(0, nmax + 1)}
     nonforced = words[len(forced):]
     checks = {
@@ -253,7 +253,7 @@ def c9_snapshots(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     specs = _sweep_specs(inp)
     if not specs:
         return _crit(9, "snapshot check", None, None, None, "L400 and L4000 wd1.0", "", "no sweep models")
-    snaps = list(inp.config.get("analysis", {}).get("snapshot_latents", [])) or [400, 4000]
+    snaps = list(inp.config["analysis"]["snapshot_latents"]) or [400, 4000]
     Ls = sorted({s.latent for s in specs})
     small = min(Ls, key=lambda L: abs(L - snaps[0]))
     large = min(Ls, key=lambda L: abs(L - snaps[-1]))

@@ -64,13 +64,13 @@ def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, 
     widx = np.load(train_windows).astype(np.int64)
     if widx.size == 0:
         raise CorpusError(f"{train_windows} holds no training windows", "use a larger corpus or smaller group_size")
-    sel = _sample(widx.size, analysis.get("max_windows"), int(analysis.get("seed", 42)))
+    sel = _sample(widx.size, analysis.get("max_windows"), int(analysis["seed"]))
     widx = widx[sel]
     counts = vdf.sort_values("index")["count"].to_numpy()
     cooc, ring, met = group_data_stats(docs.indptr, docs.indices, len(index), int(windows["group_size"]),
                                        int(windows["stride"]), widx, groups, counts, index.words,
-                                       int(analysis.get("cooc_top_words", 300)),
-                                       int(analysis["null_permutations"]), int(analysis.get("seed", 42)))
+                                       int(analysis["cooc_top_words"]),
+                                       int(analysis["null_permutations"]), int(analysis["seed"]))
     ins = {"vocab": vocab, "docs": train_docs + ".json", "windows": train_windows}
     save(cooc, _stem(out["cooc"]), config, ins)
     save(ring, _stem(out["ring"]), config, ins)
@@ -86,7 +86,7 @@ def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], 
     rows = Rows(spec_from_tag(tag))
     t0 = time.perf_counter()
     words, gtab, gram = model_metrics(W, b, index, groups, rows, cooc_df, int(analysis["null_permutations"]),
-                                      int(analysis.get("seed", 42)), int(analysis.get("knn_k", 10)))
+                                      int(analysis["seed"]), int(analysis["knn_k"]))
     log.info("model metrics of %s in %.1f s", tag, time.perf_counter() - t0)
     ins = {"model": model, "vocab": vocab}
     save(rows.frame(), _stem(out["metrics"]), config, ins)
@@ -186,8 +186,8 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     index, groups, W, b = _load_model(model, vocab, analysis)
     V = W.shape[1]
     G, S = int(windows["group_size"]), int(windows["stride"])
-    seed = int(analysis.get("seed", 42))
-    targets = list(analysis.get("mechanism_targets", []))
+    seed = int(analysis["seed"])
+    targets = list(analysis["mechanism_targets"])
     tidx = {t: index.lookup(t, case_insensitive=True) for t in targets}
     for t, i in tidx.items():
         if i < 0:
@@ -201,7 +201,7 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     # least-squares linear decoder fitted on training windows
     tdocs = load_docs(train_docs)
     twin = np.load(train_windows).astype(np.int64)
-    fit_n = int(analysis.get("decoder_fit_windows", 10000))
+    fit_n = int(analysis["decoder_fit_windows"])
     twin = twin[_sample(twin.size, fit_n, seed + 1)]
     from ..data import Windows
 
@@ -216,7 +216,7 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     t1 = time.perf_counter()
     r2_1 = onehot_r2(W, b)
     timings["onehot"] = time.perf_counter() - t1
-    thr = float(analysis.get("strata_threshold", 0.5))
+    thr = float(analysis["strata_threshold"])
     r2 = pd.DataFrame({"idx": np.arange(V), "word": index.words, "freq_count": st.freq_count,
                        "freq_rate": st.freq_count / max(st.n_windows, 1), "r2_ctx": st.r2_ctx, "r2_onehot": r2_1})
     r2["delta"] = r2["r2_ctx"] - r2["r2_onehot"]
@@ -355,9 +355,9 @@ def run_umap(model: str, vocab: str, out: str, analysis: Mapping[str, Any], tag:
     index, _ = load_index(vocab)
     W, _b = load_weights(model)
     _check_v(W, index, model)
-    cats = semantic_assignment(index, n_other=int(analysis.get("umap_other_words", 6000)),
-                               seed=int(analysis.get("seed", 42)))
-    XY = umap_layout(W[:, cats["index"].to_numpy()].T, seed=int(analysis.get("seed", 42)))
+    cats = semantic_assignment(index, n_other=int(analysis["umap_other_words"]),
+                               seed=int(analysis["seed"]))
+    XY = umap_layout(W[:, cats["index"].to_numpy()].T, seed=int(analysis["seed"]))
     df = cats.assign(x=XY[:, 0], y=XY[:, 1])
     save(df, _stem(out), config, {"model": model, "vocab": vocab})
 
@@ -370,7 +370,7 @@ def run_sweep(model_metrics: Sequence[str], data_metrics: str, runs: Sequence[st
     sw = analysis["models"]["sweep"]
     sweep, summ = sweep_tables(allm, sw.get("variant", "relu"), float(sw.get("weight_decay", 1.0)))
     losses = losses_table([(spec_from_tag(t), r) for t, r in zip(tags, runs)])
-    fits = loss_fits(losses, n_boot=int(analysis["null_permutations"]), seed=int(analysis.get("seed", 42)))
+    fits = loss_fits(losses, n_boot=int(analysis["null_permutations"]), seed=int(analysis["seed"]))
     ins = {"models": list(model_metrics)}
     save(allm, _stem(out["all"]), config, ins)
     save(sweep, _stem(out["sweep"]), config, ins)

@@ -147,7 +147,7 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     models = grid(structure, syn)
     d = load_data(data_npz)
     x_train, x_val = d["x"][d["train"]], d["x"][d["val"]]
-    batched = bool(syn.get("batched", True))
+    batched = bool(syn["batched"])
     t0 = time.perf_counter()
     out = (train_batched if batched else train_sequential)(x_train, models, settings)
     seconds = time.perf_counter() - t0
@@ -341,8 +341,8 @@ def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
     * ``relu_beats_linear``: share of m with val MSE(ReLU) < val MSE(linear) at the weak wd; holds for more than half.
     """
     thr = float(syn["ring_corr_threshold"])
-    anti_thr = float(syn.get("antipodal_threshold", 0.5))
-    partner_thr = float(syn.get("partner_percentile_threshold", 0.25))
+    anti_thr = float(syn["antipodal_threshold"])
+    partner_thr = float(syn["partner_percentile_threshold"])
     seed = int(syn["seeds"][0])
     out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr,
                            "partner_percentile_threshold": partner_thr, "seed": seed, "structures": {}}

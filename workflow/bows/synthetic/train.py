@@ -81,10 +81,10 @@ class SynthTrainSettings:
 
     @classmethod
     def from_config(cls, syn: dict) -> "SynthTrainSettings":
-        clip = syn.get("grad_clip", 1.0)
+        clip = syn["grad_clip"]
         return cls(epochs=int(syn["epochs"]), lr=float(syn["lr"]), batch_size=int(syn["batch_size"]),
-                   grad_clip=None if clip is None else float(clip), eta_min=float(syn.get("eta_min", 1e-9)),
-                   decay_bias=bool(syn.get("decay_bias", True)))
+                   grad_clip=None if clip is None else float(clip), eta_min=float(syn["eta_min"]),
+                   decay_bias=bool(syn["decay_bias"]))
 
     def lr_at(self, epoch: int) -> float:
         """Cosine annealing per epoch: η_min + (η − η_min)(1 + cos(π·epoch/T))/2."""
