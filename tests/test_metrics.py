@@ -47,6 +47,22 @@ def test_identity_gram():
     assert geo.mean_abs_offdiag(geo.cosine(W.T)) == 0.0
 
 
+def test_cosine_of_a_dead_row_is_the_named_choice():
+    # rows (3, 4), (0, 0), (4, -3): cosines 1 on the diagonal, 0 between the two live orthogonal rows
+    E = np.array([[3.0, 4.0], [0.0, 0.0], [4.0, -3.0]])
+    C = geo.cosine(E)
+    assert np.isnan(C[1]).all() and np.isnan(C[:, 1]).all()
+    assert C[0, 2] == pytest.approx(0.0) and C[0, 0] == pytest.approx(1.0)
+    Z = geo.cosine(E, dead=0.0)
+    assert (Z[1] == 0).all() and (Z[:, 1] == 0).all() and Z[0, 0] == pytest.approx(1.0)
+    G = E @ E.T  # the Gram of the three rows: same cosines, dead row 0 (diagonal 1) unless told otherwise
+    F = geo.cosine_from_gram(G)
+    np.testing.assert_allclose(np.delete(np.delete(F, 1, 0), 1, 1), np.delete(np.delete(Z, 1, 0), 1, 1), atol=1e-12)
+    assert F[1, 1] == 1.0 and F[1, 0] == 0.0 and F[0, 1] == 0.0
+    N = geo.cosine_from_gram(G, dead=np.nan)
+    assert np.isnan(N[1, 0]) and np.isnan(N[0, 1]) and N[1, 1] == 1.0
+
+
 def test_dead_feature_dimensionality_is_zero():
     W = np.concatenate([np.eye(3), np.zeros((3, 1))], axis=1)
     D = peers.dim_fractions(W)

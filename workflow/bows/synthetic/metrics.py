@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics.geometry import cosine_from_gram
+
 __all__ = [
     "normalized_gram",
-    "cosine_matrix",
     "offdiag_corr",
     "circulant_projection",
     "circulant_fit_by_offset",
@@ -31,17 +32,6 @@ def normalized_gram(W: np.ndarray) -> np.ndarray:
     G = W.T @ W
     tr = np.trace(G)
     return G / tr if tr > _TINY else np.zeros_like(G)
-
-
-def cosine_matrix(G: np.ndarray, min_norm: float = 1e-6) -> np.ndarray:
-    """C_ij = G_ij / √(G_ii G_jj); rows/columns of features with ‖w_i‖ ≤ ``min_norm``·max‖w‖ are 0 (diagonal 1)."""
-    G = np.asarray(G, dtype=np.float64)
-    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
-    alive = d > min_norm * max(d.max(), _TINY)
-    inv = np.where(alive, 1.0 / np.where(alive, d, 1.0), 0.0)
-    C = G * inv[:, None] * inv[None, :]
-    np.fill_diagonal(C, 1.0)
-    return C
 
 
 def _offdiag(A: np.ndarray) -> np.ndarray:
@@ -107,7 +97,7 @@ def antipodal_score(G: np.ndarray, min_norm: float = 1e-6) -> float:
     alive = d > min_norm * max(d.max(), _TINY)
     if alive.sum() < 2:
         return 0.0
-    C = cosine_matrix(G, min_norm)[np.ix_(alive, alive)]
+    C = cosine_from_gram(G, min_norm)[np.ix_(alive, alive)]
     np.fill_diagonal(C, np.inf)
     j = C.argmin(1)
     cmin = C[np.arange(len(C)), j]
@@ -133,7 +123,7 @@ def partner_cov_percentile(G: np.ndarray, cov: np.ndarray, pair_cos: float = -0.
         return float("nan")
     d = np.sqrt(np.clip(np.diag(G), 0.0, None))
     alive = d > min_norm * max(d.max(), _TINY)
-    C = cosine_matrix(G, min_norm)
+    C = cosine_from_gram(G, min_norm)
     C[~alive, :] = np.inf
     C[:, ~alive] = np.inf
     np.fill_diagonal(C, np.inf)
