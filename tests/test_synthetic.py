@@ -170,7 +170,8 @@ def test_partner_cov_percentile_reads_the_partner_off_the_data():
     assert sm.partner_cov_percentile(dead.T @ dead, ring) == 0.0  # the pairs (1,4), (2,5) remain
     # synthetic_model_metrics reads the partners off the held-out covariance when given one
     assert "partner_cov_percentile_heldout" not in sm.synthetic_model_metrics(opposite, np.zeros(F), ring)
-    got = sm.synthetic_model_metrics(opposite, np.zeros(F), ring, -ring)  # held-out: the opposite feature is the most co-active
+    # held-out: the opposite feature is the most co-active
+    got = sm.synthetic_model_metrics(opposite, np.zeros(F), ring, -ring)
     assert got["partner_cov_percentile"] == 0.0 and got["partner_cov_percentile_heldout"] == 1.0
 
 

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..config import ModelSpec
