@@ -25,7 +25,7 @@ import torch  # noqa: E402
 import bows.config as bcfg  # noqa: E402
 from bows.synthetic import data as sd  # noqa: E402
 from bows.synthetic.pipeline import grid  # noqa: E402
-from bows.synthetic.train import TrainSettings, train_batched, train_reference, train_sequential  # noqa: E402
+from bows.synthetic.train import SynthTrainSettings, train_batched, train_reference, train_sequential  # noqa: E402
 
 
 def _time(fn, *args):
@@ -63,7 +63,7 @@ def main() -> None:
     tr, _ = sd.split_indices(spec.samples, syn["train_samples"], spec.data_seed)
     xt = x[tr]
     models = grid(args.structure, syn)
-    settings = TrainSettings.from_config({**syn, "epochs": args.epochs})
+    settings = SynthTrainSettings.from_config({**syn, "epochs": args.epochs})
     batched, t_b = _time(train_batched, xt, models, settings)
     seq, t_s = _time(train_sequential, xt, models, settings)
     res = {"structure": args.structure, "models": len(models), "epochs": args.epochs, "threads": args.threads,

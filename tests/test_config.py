@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import bows.config as bcfg
@@ -105,3 +108,10 @@ def test_merge_order_does_not_change_the_config_text():
     b = bcfg.load_config(ROOT / "config.yaml", ROOT / "config.yaml", ROOT / "presets/smoke.yaml")
     assert repr(a) == repr(b)
     assert list(a["corpus"]) == sorted(a["corpus"]) and list(a) == sorted(a)
+
+
+def test_library_validates_without_snakemake():
+    code = ("import sys, bows.config as c; cfg = c.load_config('config.yaml'); "
+            "assert cfg['analysis']['thresholds']['months_min_r2'] == 0.95; "
+            "assert not [m for m in sys.modules if m.split('.')[0].startswith('snakemake')], 'snakemake imported'")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -7,6 +7,8 @@ import logging
 import numpy as np
 import pytest
 
+from bows.windows import Windows, n_windows
+from bows.encode import Docs
 from bows.errors import VocabError
 from bows.metrics import clusters, correlation, geometry as geo, mechanism, months, peers, r2
 from bows.metrics.data_stats import corr_distance_tests, data_ring, group_data_stats
@@ -43,6 +45,22 @@ def test_identity_gram():
     G = geo.gram(W.T)
     assert geo.offdiag_norm(G) == 0.0
     assert geo.mean_abs_offdiag(geo.cosine(W.T)) == 0.0
+
+
+def test_cosine_of_a_dead_row_is_the_named_choice():
+    # rows (3, 4), (0, 0), (4, -3): cosines 1 on the diagonal, 0 between the two live orthogonal rows
+    E = np.array([[3.0, 4.0], [0.0, 0.0], [4.0, -3.0]])
+    C = geo.cosine(E)
+    assert np.isnan(C[1]).all() and np.isnan(C[:, 1]).all()
+    assert C[0, 2] == pytest.approx(0.0) and C[0, 0] == pytest.approx(1.0)
+    Z = geo.cosine(E, dead=0.0)
+    assert (Z[1] == 0).all() and (Z[:, 1] == 0).all() and Z[0, 0] == pytest.approx(1.0)
+    G = E @ E.T  # the Gram of the three rows: same cosines, dead row 0 (diagonal 1) unless told otherwise
+    F = geo.cosine_from_gram(G)
+    np.testing.assert_allclose(np.delete(np.delete(F, 1, 0), 1, 1), np.delete(np.delete(Z, 1, 0), 1, 1), atol=1e-12)
+    assert F[1, 1] == 1.0 and F[1, 0] == 0.0 and F[0, 1] == 0.0
+    N = geo.cosine_from_gram(G, dead=np.nan)
+    assert np.isnan(N[1, 0]) and np.isnan(N[0, 1]) and N[1, 1] == 1.0
 
 
 def test_dead_feature_dimensionality_is_zero():
@@ -155,29 +173,19 @@ def random_docs(n_docs=60, V=30, seed=0):
 def test_window_builders_match_definition(G, S):
     indptr, indices = random_docs()
     V = 30
-    n = correlation.n_windows(len(indptr) - 1, G, S)
+    win = Windows(Docs(indptr, indices, V), G, S)
+    n = len(win)
     widx = np.random.default_rng(1).permutation(n)[: n // 2]
     ref = np.zeros((len(widx), V), dtype=bool)
     for r, w in enumerate(widx):
         ref[r, indices[indptr[w * S]:indptr[w * S + G]]] = True
-    X = correlation.dense_windows(indptr, indices, V, G, S, widx)
+    X = win.dense_array(widx)
     np.testing.assert_array_equal(X.astype(bool), ref)
+    np.testing.assert_array_equal(win.dense(widx).numpy(), X)
     lut = np.full(V, -1)
     lut[[3, 7, 11]] = [0, 1, 2]
     Y = correlation.window_indicators(indptr, indices, lut, 3, G, S, widx, block_cells=2048)
     np.testing.assert_array_equal(Y, ref[:, [3, 7, 11]])
-
-
-def test_window_builders_match_bows_windows():
-    from bows import encode
-    from bows import windows as data
-
-    indptr, indices = random_docs(80, 30, seed=3)
-    docs = encode.Docs(indptr, indices, 30)
-    win = data.Windows(docs, 5, 2)
-    idx = np.arange(len(win))
-    X = correlation.dense_windows(indptr, indices, 30, 5, 2, idx)
-    np.testing.assert_array_equal(X, win.dense(idx).numpy())
 
 
 def planted_month_docs(n_docs=6000, seed=0):
@@ -202,7 +210,7 @@ def test_month_correlation_circulant_on_planted_data():
     index = WordIndex(words)
     groups = {"Months": resolve_group("Months", MONTHS, index, cyclic=True)}
     G = 3
-    widx = np.arange(correlation.n_windows(len(indptr) - 1, G, 1))
+    widx = np.arange(n_windows(len(indptr) - 1, G, 1))
     cooc, ring, met = group_data_stats(indptr, indices, V, G, 1, widx, groups, None, words, top_k=5, n_perm=50,
                                        seed=0)
     get = dict(zip(met["metric"], met["value"]))

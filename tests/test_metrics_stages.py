@@ -160,10 +160,17 @@ def test_criteria_known_answers():
     assert res2[16]["status"] == "fail" and res2[16]["threshold"] == 0.99
 
 
-def test_default_thresholds_are_the_schema_defaults():
-    cfg = _cfg()
-    assert criteria.thresholds(cfg["analysis"]["thresholds"]) == {k: float(v) for k, v in
-                                                                  criteria.DEFAULT_THRESHOLDS.items()}
+def test_misspelt_threshold_is_a_config_error():
+    from bows.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"analysis/thresholds.*'months_min_R2' was unexpected"):
+        load_config(ROOT / "config.yaml", overrides={"analysis": {"thresholds": {"months_min_R2": 0.99}}})
+    with pytest.raises(ConfigError, match=r"analysis/thresholds/months_min_r2"):
+        load_config(ROOT / "config.yaml", overrides={"analysis": {"thresholds": {"months_min_r2": "high"}}})
+    # one threshold given: the others keep their schema defaults
+    cfg = load_config(ROOT / "config.yaml", overrides={"analysis": {"thresholds": {"months_min_r2": 0.99}}})
+    assert cfg["analysis"]["thresholds"]["months_min_r2"] == 0.99
+    assert cfg["analysis"]["thresholds"]["gap_min_freq"] == 20
 
 
 def test_unknown_strict_words_fail_before_work(synthetic_run, tmp_path):

@@ -12,7 +12,7 @@ from bows.errors import ConfigError, ShapeError
 from bows.synthetic import data as sd
 from bows.synthetic import metrics as sm
 from bows.synthetic import pipeline as sp
-from bows.synthetic.train import (SynthModel, TrainSettings, model_seed, reconstruction_mse, train_batched,
+from bows.synthetic.train import (SynthModel, SynthTrainSettings, model_seed, reconstruction_mse, train_batched,
                                   train_reference, train_sequential)
 
 
@@ -40,7 +40,7 @@ def test_circular_mean_activation_matches_the_model():
 def test_circular_covariance_is_circulant_and_decays_with_ring_distance():
     x = sd.generate("circular", sd.DataSpec(features=12, samples=24_000, kappa=5.0, beta=-1.0, sigma=0.3))
     cov = sd.covariance(x)
-    assert sm.circulant_fit(cov) > 0.97
+    assert sm.circulant_fit_by_offset(cov) > 0.97
     # mean covariance at circular distance k = 1..6 decreases monotonically
     c = sm.circulant_projection(cov)[0]
     by_distance = [(c[k] + c[-k]) / 2 for k in range(1, 7)]
@@ -103,11 +103,11 @@ def test_metrics_identity_gram():
     F = 8
     W = np.eye(F)
     assert np.allclose(sm.normalized_gram(W), np.eye(F) / F)
-    assert sm.circulant_fit(W.T @ W) == 1.0
+    assert sm.circulant_fit_by_offset(W.T @ W) == 1.0
     assert sm.antipodal_score(W.T @ W) == 0.0
     assert sm.top_eigen_share(W.T @ W, 2) == pytest.approx(2 / F)
     assert math.isnan(sm.offdiag_corr(W.T @ W, np.random.default_rng(0).normal(size=(F, F))))
-    got = sm.model_metrics(W, -np.ones(F), np.eye(F) + 0.1)
+    got = sm.synthetic_model_metrics(W, -np.ones(F), np.eye(F) + 0.1)
     assert got["frob_sq_per_m"] == pytest.approx(1.0) and got["features_represented"] == F
     assert got["bias_mean"] == -1.0
 
@@ -118,14 +118,14 @@ def test_metrics_circulant_projector():
     G = W.T @ W
     assert np.allclose(G @ G, G) and np.trace(G) == pytest.approx(2.0)
     assert np.allclose(sm.circulant_projection(G), G)
-    assert sm.circulant_fit(G) == pytest.approx(1.0)
+    assert sm.circulant_fit_by_offset(G) == pytest.approx(1.0)
     assert sm.top_eigen_share(G, 2) == pytest.approx(1.0)
     assert sm.antipodal_score(G) == pytest.approx(1 / 5)  # interference of a planar ring is spread, not paired
     assert sm.offdiag_corr(sm.normalized_gram(W), 3.0 * G + 1.0) == pytest.approx(1.0)
     cov = G + 0.01 * _fourier_rows(F, (2,)).T @ _fourier_rows(F, (2,))  # top-2 eigenvectors = W's rows
     assert sm.pca_overlap(W, cov) == pytest.approx(1.0)
     assert sm.pca_overlap(_fourier_rows(F, (3,)), cov) == pytest.approx(0.0, abs=1e-9)
-    assert sm.model_metrics(W, np.zeros(F), cov)["frob_sq_per_m"] == pytest.approx(1.0)
+    assert sm.synthetic_model_metrics(W, np.zeros(F), cov)["frob_sq_per_m"] == pytest.approx(1.0)
 
 
 def test_metrics_antipodal_pairs():
@@ -135,12 +135,12 @@ def test_metrics_antipodal_pairs():
         W[k, 2 * k], W[k, 2 * k + 1] = 1.0, -1.0
     G = W.T @ W
     assert sm.antipodal_score(G) == pytest.approx(1.0)
-    assert sm.circulant_fit(G) < 0.5
+    assert sm.circulant_fit_by_offset(G) < 0.5
     # shuffled pairs (0,3), (1,4), (2,5) are opposite on the ring: circulant again
     W2 = np.zeros((m, F))
     for k in range(m):
         W2[k, k], W2[k, k + 3] = 1.0, -1.0
-    assert sm.circulant_fit(W2.T @ W2) == pytest.approx(1.0)
+    assert sm.circulant_fit_by_offset(W2.T @ W2) == pytest.approx(1.0)
     # dead features are ignored
     W3 = np.hstack([W, np.zeros((m, 2))])
     assert sm.antipodal_score(W3.T @ W3) == pytest.approx(1.0)
@@ -168,9 +168,10 @@ def test_partner_cov_percentile_reads_the_partner_off_the_data():
     dead = opposite.copy()
     dead[:, 3] = 0.0  # feature 3 dead: 0 has no live partner below -0.5
     assert sm.partner_cov_percentile(dead.T @ dead, ring) == 0.0  # the pairs (1,4), (2,5) remain
-    # model_metrics reads the partners off the held-out covariance when given one
-    assert "partner_cov_percentile_heldout" not in sm.model_metrics(opposite, np.zeros(F), ring)
-    got = sm.model_metrics(opposite, np.zeros(F), ring, -ring)  # held-out: the opposite feature is the most co-active
+    # synthetic_model_metrics reads the partners off the held-out covariance when given one
+    assert "partner_cov_percentile_heldout" not in sm.synthetic_model_metrics(opposite, np.zeros(F), ring)
+    # held-out: the opposite feature is the most co-active
+    got = sm.synthetic_model_metrics(opposite, np.zeros(F), ring, -ring)
     assert got["partner_cov_percentile"] == 0.0 and got["partner_cov_percentile_heldout"] == 1.0
 
 
@@ -189,7 +190,7 @@ def _models(structure="circular", F=6, seed=42):
 
 def test_batched_matches_stock_pytorch_training(small_data):
     x, _ = small_data
-    settings = TrainSettings(epochs=4, batch_size=64)
+    settings = SynthTrainSettings(epochs=4, batch_size=64)
     models = _models()
     out = train_batched(x, models, settings)
     for i in (0, 4, 7, 11):
@@ -201,7 +202,7 @@ def test_batched_matches_stock_pytorch_training(small_data):
 
 def test_batched_equals_sequential_and_is_independent_of_companions(small_data):
     x, _ = small_data
-    settings = TrainSettings(epochs=3, batch_size=100)
+    settings = SynthTrainSettings(epochs=3, batch_size=100)
     models = _models()
     together = train_batched(x, models, settings)
     alone = train_sequential(x, models, settings)
@@ -231,7 +232,7 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
     """Known answer: with no decay the linear tied AE converges to the top-m PCA subspace (of the second moment,
     here close to the covariance's because the bias absorbs the mean)."""
     x, _ = small_data
-    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], TrainSettings(epochs=60, batch_size=64))
+    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], SynthTrainSettings(epochs=60, batch_size=64))
     W, b = out["W"][0, :2], out["b"][0]
     xc = x - x.mean(0)
     assert sm.pca_overlap(W, xc.T @ xc / len(x)) > 0.95
@@ -241,13 +242,13 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
 def test_training_rejects_impossible_shapes(small_data):
     x, _ = small_data
     with pytest.raises(ShapeError):
-        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], TrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], SynthTrainSettings(epochs=1))
     with pytest.raises(ConfigError):
-        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], TrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], SynthTrainSettings(epochs=1))
 
 
 def test_cosine_schedule_ends_at_eta_min():
-    s = TrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
+    s = SynthTrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
     assert s.lr_at(0) == pytest.approx(0.01)
     assert s.lr_at(5) == pytest.approx((0.01 + 1e-9) / 2)
     assert s.lr_at(10) == pytest.approx(1e-9)
@@ -260,7 +261,7 @@ SYN = {"enabled": True, "structures": ["circular", "iid"], "features": 5, "sampl
        "latent": [2, 3], "weight_decay": [1.0, 6.0], "activations": ["linear", "relu"], "epochs": 3, "lr": 0.01,
        "batch_size": 64, "grad_clip": 1.0, "eta_min": 1e-9, "decay_bias": True, "batched": True,
        "figure_rows": None, "figure_latents": None, "ring_corr_threshold": 0.8,
-       "antipodal_threshold": 0.5}
+       "antipodal_threshold": 0.5, "partner_percentile_threshold": 0.25}
 
 
 def test_figure_rows_follow_the_config():

@@ -1,7 +1,8 @@
 """Configuration: loading with schema defaults, semantic checks, the training grid and word lists.
 
 The JSON Schema in ``workflow/schemas/config.schema.yaml`` is the single source of truth for keys and defaults. The
-Snakefile validates with Snakemake's ``validate`` (same schema); library users call :func:`load_config`.
+Snakefile and library users validate with :func:`validate` (jsonschema, defaults filled as Snakemake's
+``validate`` fills them); the library does not need Snakemake.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ __all__ = [
     "SCHEMA_PATH",
     "load_config",
     "validate",
+    "defaults",
     "check",
     "ModelSpec",
     "model_grid",
     "model_ref",
+    "sweep_models",
     "fmt_wd",
     "word_lists",
     "paper_forced_tokens",
@@ -62,23 +65,50 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def defaults() -> dict[str, Any]:
+    """Every section with the schema's defaults (for library calls made without a validated config)."""
+    return copy.deepcopy(_defaults())
+
+
+@lru_cache(maxsize=1)
+def _defaults() -> dict[str, Any]:
+    return validate({})
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``config`` in place against the schema, filling defaults (same semantics as Snakemake)."""
-    from snakemake.utils import validate as sm_validate
-    from snakemake_interface_common.exceptions import WorkflowError
+    """Validate ``config`` in place against the schema, filling defaults (the semantics of Snakemake's
+    ``snakemake.utils.validate``: JSON Schema draft 2020-12, each ``properties`` default set before validating)."""
+    import jsonschema
 
     for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"):
         if config.get(section) is None:  # absent, or an empty `section:` line in YAML
             config[section] = {}
     try:
-        sm_validate(config, str(SCHEMA_PATH))
-    except WorkflowError as err:
+        _validator().validate(config)
+    except jsonschema.ValidationError as err:
         raise ConfigError(_schema_message(err), "edit the key named above; the schema "
                                                 "workflow/schemas/config.schema.yaml lists every key") from None
     canonical = _sorted_keys(config)
     config.clear()
     config.update(canonical)
     return config
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    """A draft 2020-12 validator of the config schema that sets each property's default before validating it."""
+    from jsonschema import Draft202012Validator, validators
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validate_properties = Draft202012Validator.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        for prop, sub in properties.items():
+            if "default" in sub:
+                instance.setdefault(prop, sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"properties": set_defaults})(schema)
 
 
 def _sorted_keys(value: Any) -> Any:
@@ -93,7 +123,7 @@ def _sorted_keys(value: Any) -> Any:
 
 
 def _schema_message(err: Exception) -> str:
-    cause = err.__cause__ or err.__context__ or err  # snakemake raises while handling the jsonschema error
+    cause = err.__cause__ or err  # a wrapping error (e.g. Snakemake's WorkflowError) names the schema error as cause
     message = getattr(cause, "message", None) or str(cause).splitlines()[0]
     where = "/".join(str(p) for p in getattr(cause, "absolute_path", []) or [])
     return f"invalid config at '{where or '<top>'}': {message}"
@@ -152,6 +182,15 @@ def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
     """A model reference from ``analysis.models`` as a :class:`ModelSpec`."""
     return ModelSpec(ref.get("variant", "relu"), int(ref["latent"]), float(ref.get("weight_decay", 1.0)),
                      int(ref.get("seed", 1)))
+
+
+def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[ModelSpec]:
+    """The grid models of the structure sweep (``analysis.models.sweep``'s variant and weight decay of a validated
+    config), optionally only those of latent size ``latent``, sorted by (latent, seed)."""
+    sweep = config["analysis"]["models"]["sweep"]
+    return sorted((s for s in model_grid(config)
+                   if s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"])
+                   and (latent is None or s.latent == int(latent))), key=lambda s: (s.latent, s.seed))
 
 
 # --------------------------------------------------------------------------------------------- word lists
@@ -238,7 +277,7 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"analysis.models.umap[{i}] names {spec.tag}, which train.grid does not train",
                               "add it to train.grid or remove it from analysis.models.umap")
     sweep = config["analysis"]["models"]["sweep"]
-    if not any(s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"]) for s in grid):
+    if not sweep_models(config):
         raise ConfigError(f"analysis.models.sweep uses weight_decay {fmt_wd(sweep['weight_decay'])}, "
                           "but train.grid has no model with it",
                           "set analysis.models.sweep.weight_decay to one of the grid's weight decays")

@@ -39,7 +39,7 @@ from typing import Iterable, Mapping, Any
 from .config import stopwords as load_stopwords
 from .errors import ConfigError
 
-__all__ = ["TokenizerSpec", "Tokenizer", "ENGINES", "count_tokens"]
+__all__ = ["TokenizerSpec", "Tokenizer", "ENGINES"]
 
 ENGINES = ("fast", "nltk")
 ENGINE_VERSION = "1"  # bump when an engine's output changes (part of the vocabulary cache key)
@@ -234,14 +234,6 @@ class Tokenizer:
             toks = [t.lower() for t in toks]
         stop, numbers = self._stop, self._numbers
         return [t for t in toks if (t.isalpha() and t not in stop) or t in numbers]
-
-
-def count_tokens(tokenizer: Tokenizer, texts: Iterable[str], counter: Counter | None = None) -> Counter:
-    """Occurrence counts of kept tokens, updated one record at a time (insertion order = first occurrence)."""
-    counter = Counter() if counter is None else counter
-    for text in texts:
-        counter.update(tokenizer(text))
-    return counter
 
 
 # ---------------------------------------------------------------------------------------------- parallel helpers

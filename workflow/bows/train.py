@@ -439,7 +439,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     from .encode import load_docs
 
     docs_ = load_docs(str(docs), mmap=True)
-    win = Windows(docs_, int(windows_cfg["group_size"]), int(windows_cfg.get("stride", 1)))
+    win = Windows(docs_, int(windows_cfg["group_size"]), int(windows_cfg["stride"]))
     train_idx = np.load(train_windows, mmap_mode="r")
     heldout_idx = np.load(heldout_windows, mmap_mode="r")
     if len(train_idx) and int(np.max(train_idx)) >= len(win):
@@ -466,7 +466,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     record = {
         "model": {"variant": variant, "latent": int(latent), "weight_decay": float(weight_decay), "seed": int(seed),
                   "vocab_size": int(docs_.vocab_size), "group_size": int(windows_cfg["group_size"]),
-                  "stride": int(windows_cfg.get("stride", 1))},
+                  "stride": int(windows_cfg["stride"])},
         "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
         **summary,
         "device_lease": lease.record(),

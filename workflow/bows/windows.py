@@ -83,6 +83,13 @@ class Windows:
         lo, hi = self._bounds(idx)
         return window_union(np.asarray(self.docs.indices), lo, hi, self.vocab_size)
 
+    def dense_array(self, idx, dtype=np.float32) -> np.ndarray:
+        """Multi-hot numpy array [B, V] (the same entries as :meth:`dense`, without torch)."""
+        rows, cols, B = self._gather(idx)
+        out = np.zeros((B, self.vocab_size), dtype=dtype)
+        out[rows, cols] = 1
+        return out
+
     def dense(self, idx, dtype=None, device=None):
         """Multi-hot tensor [B, V]: entry (b, j) = 1 iff id j occurs in window idx[b]."""
         import torch
@@ -168,8 +175,8 @@ def index_windows(docs: Mapping[str, str | os.PathLike], out_dir: str | os.PathL
     if len(train) == 0:
         raise CorpusError(f"the train split has {splits['train'].n_docs} records, fewer than group_size={G}",
                           "lower windows.group_size or use a larger corpus")
-    tr, ho = split_windows(len(train), G, S, float(cfg.get("heldout_fraction", 0.1)),
-                           int(cfg.get("heldout_blocks", 20)), int(cfg.get("seed", 42)))
+    tr, ho = split_windows(len(train), G, S, float(cfg["heldout_fraction"]),
+                           int(cfg["heldout_blocks"]), int(cfg["seed"]))
     counts = {name: len(Windows(d, G, S)) for name, d in splits.items()}
     mean_ids = {name: Windows(d, G, S).mean_ids(sample=5000) for name, d in splits.items()}
     docs_bytes = splits["train"].nbytes

@@ -12,7 +12,7 @@ from bows.errors import BowsError
 from snakemake.exceptions import WorkflowError
 
 try:
-    bcfg.validate(config)  # Snakemake's validate() on workflow/schemas/config.schema.yaml, with defaults
+    bcfg.validate(config)  # jsonschema on workflow/schemas/config.schema.yaml, with defaults
     bcfg.check(config)
 except BowsError as err:
     raise WorkflowError(f"bows: {err}") from None
@@ -38,18 +38,14 @@ MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 
 
 
+def main_format(formats):
+    """The figures' main format (into the report): PNG when configured, else the first of ``formats``."""
+    return "png" if "png" in formats else formats[0]
+
+
 def model_path(spec, name="model.pt"):
     """Path of a trained model's file for a bows.config.ModelSpec."""
     return f"{MODELS}/{spec.tag}/{name}"
-
-
-def grid_models(name="model.pt", **where):
-    """Files of every grid model matching ``where`` (e.g. weight_decay=1.0, variant="relu")."""
-    out = []
-    for spec in GRID:
-        if all(getattr(spec, k) == (float(v) if k == "weight_decay" else v) for k, v in where.items()):
-            out.append(model_path(spec, name))
-    return out
 
 
 def ref_model(key, name="model.pt"):

@@ -6,10 +6,9 @@
 import re
 
 FIG_FORMATS = config["figures"]["formats"]
-FIG_MAIN = "png" if "png" in FIG_FORMATS else FIG_FORMATS[0]
+FIG_MAIN = main_format(FIG_FORMATS)
 FIG_OTHER = [f for f in FIG_FORMATS if f != FIG_MAIN]
 FIG_LOGS = f"{LOGS}/figures"
-FIG_SWEEP = config["analysis"]["models"]["sweep"]
 FIG_TARGETS = list(config["analysis"]["mechanism_targets"])
 FIG_UMAP = [bcfg.model_ref(m) for m in config["analysis"]["models"]["umap"]]
 
@@ -76,12 +75,7 @@ rule fig_months:
 
 
 # grid models of the structure sweep (analysis.models.sweep's weight decay and variant), optionally at latent L
-_sweep_specs = lambda latent=None: sorted(
-    (s for s in GRID
-     if s.weight_decay == float(FIG_SWEEP.get("weight_decay", 1.0)) and s.variant == FIG_SWEEP.get("variant", "relu")
-     and (latent is None or s.latent == int(latent))),
-    key=lambda s: (s.latent, s.seed),
-)
+_sweep_specs = lambda latent=None: bcfg.sweep_models(config, latent)
 # a snapshot for every latent size of the sweep, and for each analysis.snapshot_latents (absent ones say why)
 FIG_SNAP_LATENTS = sorted({s.latent for s in _sweep_specs()} | set(config["analysis"]["snapshot_latents"]))
 # the groups table of the sweep's lowest-seed model at L; nothing when the grid has no such model

@@ -4,7 +4,7 @@
 # the figure's modules, its script), so a plot setting or plotting-code change reruns figure jobs, nothing upstream.
 
 REP_FORMATS = config["figures"]["formats"]
-REP_MAIN = "png" if "png" in REP_FORMATS else REP_FORMATS[0]
+REP_MAIN = main_format(REP_FORMATS)
 REP_OTHER = [f for f in REP_FORMATS if f != REP_MAIN]
 REP_SWEEPS = ("loss", "dimensionality", "circularity", "clusters")
 REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary")

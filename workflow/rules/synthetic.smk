@@ -11,7 +11,7 @@ except BowsError as err:
     raise WorkflowError(f"bows: {err}") from None
 SYN_RUNS = [(v, s) for v, cfg in SYN_VARIANTS.items() for s in cfg["structures"]]
 SYN_FORMATS = config["figures"]["formats"]
-SYN_MAIN_FMT = "png" if "png" in SYN_FORMATS else SYN_FORMATS[0]
+SYN_MAIN_FMT = main_format(SYN_FORMATS)
 SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
 SYN_LOGS = f"{SYN}/logs"
 SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths

@@ -6,7 +6,7 @@
 VC = "results/value_coding"
 VC_CFG = config["value_coding"]
 VC_FORMATS = config["figures"]["formats"]
-VC_MAIN = "png" if "png" in VC_FORMATS else VC_FORMATS[0]
+VC_MAIN = main_format(VC_FORMATS)
 VC_OTHER = [f for f in VC_FORMATS if f != VC_MAIN]
 
 

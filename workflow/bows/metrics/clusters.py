@@ -14,7 +14,7 @@ import numpy as np
 
 from .geometry import null_summary
 
-__all__ = ["knn_indices", "knn_purity", "silhouette_cos", "cluster_scores", "umap_layout"]
+__all__ = ["knn_indices", "knn_purity", "cluster_scores", "umap_layout"]
 
 
 def _unit(E: np.ndarray) -> np.ndarray:
@@ -60,13 +60,6 @@ def _silhouette_from_D(D: np.ndarray, labels: np.ndarray, n_cat: int) -> np.ndar
         s[c_own <= 1] = 0.0
         out[p] = float(np.nanmean(s))
     return out
-
-
-def silhouette_cos(E: np.ndarray, labels: np.ndarray) -> float:
-    codes, lab = np.unique(labels, return_inverse=True)
-    U = _unit(E)
-    D = np.clip(1 - U @ U.T, 0, 2)
-    return float(_silhouette_from_D(D, lab[None, :], len(codes))[0])
 
 
 def cluster_scores(E: np.ndarray, labels: np.ndarray, k: int = 10, n_perm: int = 1000, seed: int = 0

@@ -16,16 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["window_starts", "n_windows", "window_indicators", "window_csr", "dense_windows", "cooc_counts",
+__all__ = ["window_indicators", "cooc_counts",
            "phi_from_counts", "pmi_from_counts", "conditional_corr", "mantel", "spearman_upper", "upper"]
-
-
-def n_windows(n_docs: int, G: int, S: int = 1) -> int:
-    return max(0, (n_docs - G) // S + 1)
-
-
-def window_starts(widx: np.ndarray, S: int = 1) -> np.ndarray:
-    return np.asarray(widx, dtype=np.int64) * S
 
 
 def window_indicators(indptr: np.ndarray, indices: np.ndarray, lut: np.ndarray, K: int, G: int, S: int,
@@ -59,29 +51,6 @@ def window_indicators(indptr: np.ndarray, indices: np.ndarray, lut: np.ndarray, 
         s = s_sorted[lo:hi] - d0
         out[order[lo:hi]] = (D[s + G] - D[s]) > 0
     return out
-
-
-def window_csr(indptr: np.ndarray, indices: np.ndarray, G: int, S: int, widx: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols) of the multi-hot entries of windows ``widx`` (rows = position in widx; duplicates possible)."""
-    widx = np.asarray(widx, dtype=np.int64)
-    indptr = np.asarray(indptr, dtype=np.int64)
-    docs = (widx * S)[:, None] + np.arange(G)[None, :]
-    docs = docs.ravel()
-    lens = indptr[docs + 1] - indptr[docs]
-    total = int(lens.sum())
-    rows = np.repeat(np.repeat(np.arange(widx.size), G), lens)
-    excl = np.cumsum(lens) - lens
-    pos = np.repeat(indptr[docs] - excl, lens) + np.arange(total)
-    return rows, np.asarray(indices[pos], dtype=np.int64)
-
-
-def dense_windows(indptr, indices, V: int, G: int, S: int, widx: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """Dense multi-hot matrix [N, V] of windows ``widx``."""
-    rows, cols = window_csr(indptr, indices, G, S, widx)
-    X = np.zeros((len(widx), V), dtype=dtype)
-    X[rows, cols] = 1
-    return X
 
 
 def cooc_counts(Y: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 
 Each criterion returns ``{"id", "name", "value", "threshold", "status", "claimed_at", "evaluated_at", "details"}``
 with status ``pass``, ``fail`` or ``not_applicable`` (with the reason in ``details["reason"]``). Thresholds come from
-``analysis.thresholds`` merged over :data:`DEFAULT_THRESHOLDS` (the reference's proposals, marked ★ there).
+``analysis.thresholds``, each one named with its default (the reference's proposals, marked ★ there) and
+description in the config schema.
 """
 
 from __future__ import annotations
@@ -14,38 +15,19 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import ModelSpec, model_grid, model_ref, paper_forced_tokens, stopwords
+from ..config import ModelSpec, defaults, model_ref, paper_forced_tokens, stopwords, sweep_models
 
-__all__ = ["DEFAULT_THRESHOLDS", "thresholds", "evaluate", "Inputs"]
-
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "corr_dist_max_inversions": 1,          # item 3: the distance profile may invert once
-    "corr_dist_max_spearman": -0.8,         # item 3: Spearman ρ(k, mean corr) ≤ −0.8
-    "ring_min_adjacent_of_12": 10,          # items 4, 5, 9: ≥ 10 of 12 consecutive pairs adjacent (scaled by n/12)
-    "seasonal_min_in_expected_of_9": 7,     # item 6: ≥ 7 of 9 seasonal words near their season
-    "months_min_mean_abs_cos": 0.2,         # item 7
-    "months_min_adjacent_gt_opposite_of_12": 10,  # item 7
-    "sweep_max_final_fraction": 0.2,        # item 8: norm at the largest L ≤ 20% of its max
-    "sweep_half_level": 0.5,                # item 8: first L below 50% of max, Months before Roman numerals
-    "snapshot_max_mean_abs_cos": 0.1,       # item 9: months at the large snapshot L
-    "seed_max_cv": 0.25,                    # item 10: SD < 25% of the mean …
-    "seed_min_mean_fraction": 0.1,          # item 10: … wherever the mean is > 10% of its max
-    "constructive_min_frac_pos": 0.5,       # item 12
-    "uncorrelated_max_ratio": 0.25,         # item 12: |Σ uncorr| < 0.25 Σ corr
-    "gap_min_delta": 0.2,                   # item 14
-    "gap_min_freq": 20,                     # item 14
-    "gap_min_words": 1,                     # item 14
-    "gap_top_fraction": 0.1,                # item 14: top decile of Δ
-    "months_min_r2": 0.95,                  # item 16
-}
+__all__ = ["thresholds", "evaluate", "Inputs"]
 
 PAPER_SCALE = "WikiText-103, V=10000, G=20"
 
 
 def thresholds(cfg: Mapping[str, Any] | None) -> dict[str, float]:
-    out = dict(DEFAULT_THRESHOLDS)
-    out.update({k: float(v) for k, v in (cfg or {}).items()})
-    return out
+    """The pass thresholds: ``analysis.thresholds`` of a validated config (named, with defaults, in the schema);
+    keys absent from ``cfg`` (a config that was never validated) take the schema defaults."""
+    out = dict(defaults()["analysis"]["thresholds"])
+    out.update(cfg or {})
+    return {k: float(v) for k, v in out.items()}
 
 
 class Inputs:
@@ -106,7 +88,7 @@ def c1_vocab(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     stops = stopwords(cfg["stopwords"])
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
-    nmax = int(cfg.get("numbers_max", 100))
+    nmax = int(cfg["numbers_max"])
     numbers = {str(k) for k in range(0, nmax + 1)}
     nonforced = words[len(forced):]
     checks = {
@@ -197,9 +179,7 @@ def c6_seasonal(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
 
 
 def _sweep_specs(inp: Inputs) -> list[ModelSpec]:
-    sw = inp.config["analysis"]["models"]["sweep"]
-    return [s for s in model_grid(inp.config) if s.variant == sw.get("variant", "relu")
-            and s.weight_decay == float(sw.get("weight_decay", 1.0))]
+    return sweep_models(inp.config)
 
 
 def c7_nonorthogonal(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
@@ -273,7 +253,7 @@ def c9_snapshots(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     specs = _sweep_specs(inp)
     if not specs:
         return _crit(9, "snapshot check", None, None, None, "L400 and L4000 wd1.0", "", "no sweep models")
-    snaps = list(inp.config.get("analysis", {}).get("snapshot_latents", [])) or [400, 4000]
+    snaps = list(inp.config["analysis"]["snapshot_latents"]) or [400, 4000]
     Ls = sorted({s.latent for s in specs})
     small = min(Ls, key=lambda L: abs(L - snaps[0]))
     large = min(Ls, key=lambda L: abs(L - snaps[-1]))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["gram", "cosine", "offdiag_norm", "mean_abs_offdiag", "pca", "PCAResult", "ring_angles",
+__all__ = ["gram", "cosine", "cosine_from_gram", "offdiag_norm", "mean_abs_offdiag", "pca", "PCAResult", "ring_angles",
            "adjacent_pairs", "winding_number", "order_agreement", "circulant_fit", "distance_profile",
            "permutation_null", "adjacent_vs_opposite", "circular_distance"]
 
@@ -21,13 +21,35 @@ def gram(E: np.ndarray) -> np.ndarray:
     return E @ E.T
 
 
-def cosine(E: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    """C_ij = ⟨w_i, w_j⟩ / (‖w_i‖‖w_j‖); rows of norm < eps give NaN."""
+def cosine(E: np.ndarray, eps: float = 1e-12, dead: float = np.nan) -> np.ndarray:
+    """C_ij = ⟨w_i, w_j⟩ / (‖w_i‖‖w_j‖) of the rows of E; the rows and columns of a dead row (norm ≤ eps) are
+    ``dead`` (NaN by default: a dead word has no direction, and NaN keeps it out of every nan-aware summary)."""
     E = np.asarray(E, dtype=np.float64)
     n = np.linalg.norm(E, axis=1)
+    alive = n > eps
     with np.errstate(invalid="ignore", divide="ignore"):
-        En = E / np.where(n > eps, n, np.nan)[:, None]
-    return En @ En.T
+        En = E / np.where(alive, n, np.nan)[:, None]
+    C = En @ En.T
+    if not np.isnan(dead):
+        C[~alive, :] = dead
+        C[:, ~alive] = dead
+    return C
+
+
+def cosine_from_gram(G: np.ndarray, min_norm: float = 1e-6, dead: float = 0.0) -> np.ndarray:
+    """C_ij = G_ij / √(G_ii G_jj) from a Gram matrix G = WᵀW; features with ‖w_i‖ ≤ ``min_norm``·max‖w‖ are dead: their
+    rows and columns are ``dead`` (0 by default: a dead feature interferes with nothing), the diagonal is 1.
+    The same quantity as :func:`cosine` of the feature vectors, computed from G (the synthetic models' metrics)."""
+    G = np.asarray(G, dtype=np.float64)
+    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
+    alive = d > min_norm * max(d.max(), 1e-12)
+    inv = np.where(alive, 1.0 / np.where(alive, d, 1.0), 0.0)
+    C = G * inv[:, None] * inv[None, :]
+    if dead != 0.0:
+        C[~alive, :] = dead
+        C[:, ~alive] = dead
+    np.fill_diagonal(C, 1.0)
+    return C
 
 
 def offdiag_norm(G: np.ndarray) -> float:
@@ -144,6 +166,9 @@ def circulant_fit(M: np.ndarray) -> float:
     """R² of the best circulant (function of circular distance only) fit of the off-diagonal entries of M.
 
     R² = 1 − Σ_{i≠j} (M_ij − m̄_{d(i,j)})² / Σ_{i≠j} (M_ij − m̄)², where m̄_d is the mean of entries at distance d.
+    A constant off-diagonal (0/0: nothing to explain, e.g. orthogonal items) and non-finite entries give NaN, so
+    that such a matrix never counts as a ring. The synthetic models' fit by circular offset is
+    :func:`bows.synthetic.metrics.circulant_fit_by_offset`.
     """
     n = M.shape[0]
     if n < 4:

@@ -15,7 +15,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["preact_summary", "preact_density", "tower", "towers_for_target"]
+__all__ = ["better_than_onehot", "preact_summary", "preact_density", "tower", "towers_for_target"]
+
+
+def better_than_onehot(z: np.ndarray, onehot_z: float) -> np.ndarray:
+    """Per window: is (1 − ReLU(z))² smaller than the one-hot input's (1 − ReLU(z₁))² (by more than 1e-15)?"""
+    return (1 - np.maximum(np.asarray(z), 0)) ** 2 < (1 - max(onehot_z, 0.0)) ** 2 - 1e-15
 
 
 def preact_summary(z: np.ndarray, onehot_z: float) -> dict[str, float]:
@@ -25,10 +30,8 @@ def preact_summary(z: np.ndarray, onehot_z: float) -> dict[str, float]:
     if n == 0:
         return {"n_windows": 0, "frac_pos": np.nan, "frac_above_onehot": np.nan, "frac_better_than_onehot": np.nan,
                 "z_median": np.nan, "z_mean": np.nan}
-    err = (1 - np.maximum(z, 0)) ** 2
-    err1 = (1 - max(onehot_z, 0.0)) ** 2
     return {"n_windows": n, "frac_pos": float(np.mean(z > 0)), "frac_above_onehot": float(np.mean(z > onehot_z)),
-            "frac_better_than_onehot": float(np.mean(err < err1 - 1e-15)), "z_median": float(np.median(z)),
+            "frac_better_than_onehot": float(np.mean(better_than_onehot(z, onehot_z))), "z_median": float(np.median(z)),
             "z_mean": float(z.mean())}
 
 

@@ -16,7 +16,7 @@ Model: z(x) = Wᵀ W x + b, x̂ = ReLU(z); W ∈ ℝ^{L×V}.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -154,8 +154,3 @@ def strata(r2_relu: np.ndarray, r2_lin: np.ndarray, threshold: float) -> np.ndar
     out[r2_lin >= threshold] = "linear"
     out[~np.isfinite(r2_relu) | ~np.isfinite(r2_lin)] = "undefined"
     return out
-
-
-def batched(X_source, n: int, size: int) -> Iterator[tuple[int, int]]:
-    for s in range(0, n, size):
-        yield s, min(n, s + size)

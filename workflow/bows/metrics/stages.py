@@ -20,7 +20,7 @@ from ..errors import CorpusError
 from ..io import write_json
 from . import months as mon
 from .data_stats import group_data_stats
-from .mechanism import preact_density, preact_summary, towers_for_target
+from .mechanism import better_than_onehot, preact_density, preact_summary, towers_for_target
 from .model_metrics import model_metrics
 from .r2 import fit_linear_decoder, onehot_r2, reconstruction_stats, strata
 from .sweep import cluster_table, loss_fits, losses_table, sweep_tables
@@ -64,13 +64,13 @@ def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, 
     widx = np.load(train_windows).astype(np.int64)
     if widx.size == 0:
         raise CorpusError(f"{train_windows} holds no training windows", "use a larger corpus or smaller group_size")
-    sel = _sample(widx.size, analysis.get("max_windows"), int(analysis.get("seed", 42)))
+    sel = _sample(widx.size, analysis.get("max_windows"), int(analysis["seed"]))
     widx = widx[sel]
     counts = vdf.sort_values("index")["count"].to_numpy()
     cooc, ring, met = group_data_stats(docs.indptr, docs.indices, len(index), int(windows["group_size"]),
                                        int(windows["stride"]), widx, groups, counts, index.words,
-                                       int(analysis.get("cooc_top_words", 300)),
-                                       int(analysis["null_permutations"]), int(analysis.get("seed", 42)))
+                                       int(analysis["cooc_top_words"]),
+                                       int(analysis["null_permutations"]), int(analysis["seed"]))
     ins = {"vocab": vocab, "docs": train_docs + ".json", "windows": train_windows}
     save(cooc, _stem(out["cooc"]), config, ins)
     save(ring, _stem(out["ring"]), config, ins)
@@ -86,7 +86,7 @@ def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], 
     rows = Rows(spec_from_tag(tag))
     t0 = time.perf_counter()
     words, gtab, gram = model_metrics(W, b, index, groups, rows, cooc_df, int(analysis["null_permutations"]),
-                                      int(analysis.get("seed", 42)), int(analysis.get("knn_k", 10)))
+                                      int(analysis["seed"]), int(analysis["knn_k"]))
     log.info("model metrics of %s in %.1f s", tag, time.perf_counter() - t0)
     ins = {"model": model, "vocab": vocab}
     save(rows.frame(), _stem(out["metrics"]), config, ins)
@@ -146,12 +146,12 @@ def run_months(model: str, vocab: str, data_ring: str | None, out: Mapping[str, 
 def heldout_batches(docs_list: Sequence[Any], G: int, S: int, V: int, cap: int | None, seed: int,
                     batch: int = 512):
     """A re-iterable of dense [B, V] float32 batches over all windows of the given splits (seeded cap)."""
-    from ..windows import n_windows
-    from .correlation import dense_windows
+    from ..windows import Windows
 
     plan = []
     for d in docs_list:
-        plan.append((d, np.arange(n_windows(d.n_docs, G, S), dtype=np.int64)))
+        win = Windows(d, G, S)
+        plan.append((win, np.arange(len(win), dtype=np.int64)))
     total = sum(len(w) for _, w in plan)
     if cap is not None and total > cap:
         keep = _sample(total, cap, seed)
@@ -169,7 +169,7 @@ def heldout_batches(docs_list: Sequence[Any], G: int, S: int, V: int, cap: int |
         def __iter__(self):
             for d, w in plan:
                 for s in range(0, len(w), batch):
-                    yield dense_windows(d.indptr, d.indices, V, G, S, w[s:s + batch])
+                    yield d.dense_array(w[s:s + batch])
 
     return _Batches()
 
@@ -186,8 +186,8 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     index, groups, W, b = _load_model(model, vocab, analysis)
     V = W.shape[1]
     G, S = int(windows["group_size"]), int(windows["stride"])
-    seed = int(analysis.get("seed", 42))
-    targets = list(analysis.get("mechanism_targets", []))
+    seed = int(analysis["seed"])
+    targets = list(analysis["mechanism_targets"])
     tidx = {t: index.lookup(t, case_insensitive=True) for t in targets}
     for t, i in tidx.items():
         if i < 0:
@@ -201,12 +201,12 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     # least-squares linear decoder fitted on training windows
     tdocs = load_docs(train_docs)
     twin = np.load(train_windows).astype(np.int64)
-    fit_n = int(analysis.get("decoder_fit_windows", 10000))
+    fit_n = int(analysis["decoder_fit_windows"])
     twin = twin[_sample(twin.size, fit_n, seed + 1)]
-    from .correlation import dense_windows
+    from ..windows import Windows
 
-    fit_batches = (dense_windows(tdocs.indptr, tdocs.indices, V, G, S, twin[s:s + 512])
-                   for s in range(0, twin.size, 512))
+    twins = Windows(tdocs, G, S)
+    fit_batches = (twins.dense_array(twin[s:s + 512]) for s in range(0, twin.size, 512))
     D = fit_linear_decoder(W, fit_batches)
     timings["decoder_fit"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -216,7 +216,7 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
     t1 = time.perf_counter()
     r2_1 = onehot_r2(W, b)
     timings["onehot"] = time.perf_counter() - t1
-    thr = float(analysis.get("strata_threshold", 0.5))
+    thr = float(analysis["strata_threshold"])
     r2 = pd.DataFrame({"idx": np.arange(V), "word": index.words, "freq_count": st.freq_count,
                        "freq_rate": st.freq_count / max(st.n_windows, 1), "r2_ctx": st.r2_ctx, "r2_onehot": r2_1})
     r2["delta"] = r2["r2_ctx"] - r2["r2_onehot"]
@@ -288,8 +288,7 @@ def run_mechanism(model: str, vocab: str, heldout_docs: Sequence[str], train_doc
         grid, dens = preact_density(z)
         dens_parts.append(pd.DataFrame({"target": t, "z": grid, "density": dens, "positive": grid > 0}))
         pre.append(pd.DataFrame({"target": t, "window": np.arange(z.size), "z": z, "x_hat": np.maximum(z, 0),
-                                 "onehot_z": one, "better_than_onehot": (1 - np.maximum(z, 0)) ** 2
-                                 < (1 - max(one, 0)) ** 2 - 1e-15}))
+                                 "onehot_z": one, "better_than_onehot": better_than_onehot(z, one)}))
     pre_df = pd.concat(pre, ignore_index=True) if pre else pd.DataFrame(
         columns=["target", "window", "z", "x_hat", "onehot_z", "better_than_onehot"])
     tow_df = pd.concat(towers, ignore_index=True) if towers else pd.DataFrame(
@@ -356,9 +355,9 @@ def run_umap(model: str, vocab: str, out: str, analysis: Mapping[str, Any], tag:
     index, _ = load_index(vocab)
     W, _b = load_weights(model)
     _check_v(W, index, model)
-    cats = semantic_assignment(index, n_other=int(analysis.get("umap_other_words", 6000)),
-                               seed=int(analysis.get("seed", 42)))
-    XY = umap_layout(W[:, cats["index"].to_numpy()].T, seed=int(analysis.get("seed", 42)))
+    cats = semantic_assignment(index, n_other=int(analysis["umap_other_words"]),
+                               seed=int(analysis["seed"]))
+    XY = umap_layout(W[:, cats["index"].to_numpy()].T, seed=int(analysis["seed"]))
     df = cats.assign(x=XY[:, 0], y=XY[:, 1])
     save(df, _stem(out), config, {"model": model, "vocab": vocab})
 
@@ -371,7 +370,7 @@ def run_sweep(model_metrics: Sequence[str], data_metrics: str, runs: Sequence[st
     sw = analysis["models"]["sweep"]
     sweep, summ = sweep_tables(allm, sw.get("variant", "relu"), float(sw.get("weight_decay", 1.0)))
     losses = losses_table([(spec_from_tag(t), r) for t, r in zip(tags, runs)])
-    fits = loss_fits(losses, n_boot=int(analysis["null_permutations"]), seed=int(analysis.get("seed", 42)))
+    fits = loss_fits(losses, n_boot=int(analysis["null_permutations"]), seed=int(analysis["seed"]))
     ins = {"models": list(model_metrics)}
     save(allm, _stem(out["all"]), config, ins)
     save(sweep, _stem(out["sweep"]), config, ins)

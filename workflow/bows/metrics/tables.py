@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..config import ModelSpec
@@ -15,14 +14,7 @@ from ..io import atomic_path, write_sidecar
 
 TIDY_COLUMNS = ["model", "variant", "latent", "wd", "seed", "scope", "item", "metric", "value", "status"]
 
-__all__ = ["TIDY_COLUMNS", "Rows", "save", "spec_from_tag", "finite", "metric_tables"]
-
-
-def finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
+__all__ = ["TIDY_COLUMNS", "Rows", "save", "spec_from_tag", "metric_tables"]
 
 
 class Rows:
@@ -96,9 +88,3 @@ def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=TIDY_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-def nan_if_empty(a: np.ndarray, fn) -> float:
-    a = np.asarray(a, dtype=np.float64)
-    a = a[np.isfinite(a)]
-    return float(fn(a)) if a.size else float("nan")

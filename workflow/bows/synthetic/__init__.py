@@ -8,15 +8,16 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
 
 Example::
 
-    from bows.synthetic import DataSpec, generate, SynthModel, TrainSettings, train_batched
+    from bows.synthetic import DataSpec, generate, SynthModel, SynthTrainSettings, train_batched
     x = generate("circular", DataSpec(features=12))
     models = [SynthModel("circular", "relu", 1.0, m, 42) for m in range(2, 13)]
-    out = train_batched(x[:8000], models, TrainSettings(epochs=200))
+    out = train_batched(x[:8000], models, SynthTrainSettings(epochs=200))
 """
 
 from .data import STRUCTURES, DataSpec, covariance, generate, split_indices
-from .metrics import model_metrics, normalized_gram
-from .train import SynthModel, TrainSettings, model_seed, train_batched, train_reference, train_sequential
+from .metrics import synthetic_model_metrics, normalized_gram
+from .train import SynthModel, SynthTrainSettings, model_seed, train_batched, train_reference, train_sequential
 
-__all__ = ["STRUCTURES", "DataSpec", "generate", "split_indices", "covariance", "SynthModel", "TrainSettings",
-           "model_seed", "train_batched", "train_sequential", "train_reference", "model_metrics", "normalized_gram"]
+__all__ = ["STRUCTURES", "DataSpec", "generate", "split_indices", "covariance", "SynthModel", "SynthTrainSettings",
+           "model_seed", "train_batched", "train_sequential", "train_reference",
+           "synthetic_model_metrics", "normalized_gram"]

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..metrics.geometry import cosine_from_gram
+
 __all__ = [
     "normalized_gram",
-    "cosine_matrix",
     "offdiag_corr",
     "circulant_projection",
-    "circulant_fit",
+    "circulant_fit_by_offset",
     "antipodal_score",
     "partner_cov_percentile",
     "top_eigen_share",
     "pca_overlap",
-    "model_metrics",
+    "synthetic_model_metrics",
     "METRIC_NAMES",
 ]
 
@@ -31,17 +32,6 @@ def normalized_gram(W: np.ndarray) -> np.ndarray:
     G = W.T @ W
     tr = np.trace(G)
     return G / tr if tr > _TINY else np.zeros_like(G)
-
-
-def cosine_matrix(G: np.ndarray, min_norm: float = 1e-6) -> np.ndarray:
-    """C_ij = G_ij / √(G_ii G_jj); rows/columns of features with ‖w_i‖ ≤ ``min_norm``·max‖w‖ are 0 (diagonal 1)."""
-    G = np.asarray(G, dtype=np.float64)
-    d = np.sqrt(np.clip(np.diag(G), 0.0, None))
-    alive = d > min_norm * max(d.max(), _TINY)
-    inv = np.where(alive, 1.0 / np.where(alive, d, 1.0), 0.0)
-    C = G * inv[:, None] * inv[None, :]
-    np.fill_diagonal(C, 1.0)
-    return C
 
 
 def _offdiag(A: np.ndarray) -> np.ndarray:
@@ -68,7 +58,7 @@ def circulant_projection(G: np.ndarray) -> np.ndarray:
     return c[k]
 
 
-def circulant_fit(G: np.ndarray) -> float:
+def circulant_fit_by_offset(G: np.ndarray) -> float:
     """Share of the off-diagonal variation of G explained by the circular offset (j − i) mod F:
 
         1 − Σ_{i≠j} (G_ij − c_{(j−i) mod F})² / Σ_{i≠j} (G_ij − ḡ)²,
@@ -76,6 +66,11 @@ def circulant_fit(G: np.ndarray) -> float:
     with ḡ the mean off-diagonal entry. 1 for any circulant matrix (a ring in feature order, and the identity, whose
     off-diagonal is constant); near 0 when the off-diagonal structure ignores the ring order (e.g. antipodal pairs
     of non-opposite features). Depends on the feature order, so it is meaningful for the circular structure.
+
+    Differs from :func:`bows.metrics.geometry.circulant_fit`, which groups entries by circular *distance*
+    min(|i − j|, F − |i − j|) (a symmetric ring) and gives NaN for a constant off-diagonal: here entries are
+    grouped by *offset* (j − i) mod F (any circulant, symmetric or not) and a constant off-diagonal, which every
+    circulant fits exactly, gives 1.0 (the synthetic summaries and figures rely on this value).
     """
     G = np.asarray(G, dtype=np.float64)
     F = G.shape[0]
@@ -102,7 +97,7 @@ def antipodal_score(G: np.ndarray, min_norm: float = 1e-6) -> float:
     alive = d > min_norm * max(d.max(), _TINY)
     if alive.sum() < 2:
         return 0.0
-    C = cosine_matrix(G, min_norm)[np.ix_(alive, alive)]
+    C = cosine_from_gram(G, min_norm)[np.ix_(alive, alive)]
     np.fill_diagonal(C, np.inf)
     j = C.argmin(1)
     cmin = C[np.arange(len(C)), j]
@@ -128,7 +123,7 @@ def partner_cov_percentile(G: np.ndarray, cov: np.ndarray, pair_cos: float = -0.
         return float("nan")
     d = np.sqrt(np.clip(np.diag(G), 0.0, None))
     alive = d > min_norm * max(d.max(), _TINY)
-    C = cosine_matrix(G, min_norm)
+    C = cosine_from_gram(G, min_norm)
     C[~alive, :] = np.inf
     C[:, ~alive] = np.inf
     np.fill_diagonal(C, np.inf)
@@ -174,7 +169,7 @@ METRIC_NAMES = ("cov_corr", "circulant_fit", "antipodal_score", "partner_cov_per
                 "train_mse", "val_mse", "final_train_loss")
 
 
-def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np.ndarray | None = None
+def synthetic_model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np.ndarray | None = None
                   ) -> dict[str, float]:
     """Every geometry metric of one model: W [m, F] (unpadded), b [F], cov [F, F] (the data covariance), and
     ``cov_heldout`` the covariance of samples the model never trained on: ``partner_cov_percentile_heldout`` reads
@@ -192,7 +187,7 @@ def model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np
     norms_sq = np.diag(G)
     return {
         "cov_corr": offdiag_corr(Gn, cov),
-        "circulant_fit": circulant_fit(Gn),
+        "circulant_fit": circulant_fit_by_offset(Gn),
         "antipodal_score": antipodal_score(G),
         "partner_cov_percentile": partner_cov_percentile(G, cov),
         "top2_share": top_eigen_share(G, 2),

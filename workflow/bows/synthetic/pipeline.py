@@ -140,14 +140,14 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     """
     import torch
 
-    from .train import TrainSettings, reconstruction_mse, train_batched, train_sequential
+    from .train import SynthTrainSettings, reconstruction_mse, train_batched, train_sequential
 
     torch.set_num_threads(max(1, int(threads)))
-    settings = TrainSettings.from_config(dict(syn))
+    settings = SynthTrainSettings.from_config(dict(syn))
     models = grid(structure, syn)
     d = load_data(data_npz)
     x_train, x_val = d["x"][d["train"]], d["x"][d["val"]]
-    batched = bool(syn.get("batched", True))
+    batched = bool(syn["batched"])
     t0 = time.perf_counter()
     out = (train_batched if batched else train_sequential)(x_train, models, settings)
     seconds = time.perf_counter() - t0
@@ -222,7 +222,7 @@ def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     for r in models.itertuples(index=False):
         key = {"variant": variant, "structure": structure, "activation": r.activation,
                "weight_decay": r.weight_decay, "latent": r.latent, "seed": r.seed}
-        values = smetrics.model_metrics(r.W, r.b, cov, cov_val)
+        values = smetrics.synthetic_model_metrics(r.W, r.b, cov, cov_val)
         values.update(train_mse=r.train_mse, val_mse=r.val_mse, final_train_loss=r.final_train_loss)
         rows += [{**key, "metric": k, "value": float(v)} for k, v in values.items()]
         grams.append((key, smetrics.normalized_gram(r.W)))
@@ -341,8 +341,8 @@ def claims(wide: pd.DataFrame, syn: Mapping[str, Any]) -> dict[str, Any]:
     * ``relu_beats_linear``: share of m with val MSE(ReLU) < val MSE(linear) at the weak wd; holds for more than half.
     """
     thr = float(syn["ring_corr_threshold"])
-    anti_thr = float(syn.get("antipodal_threshold", 0.5))
-    partner_thr = float(syn.get("partner_percentile_threshold", 0.25))
+    anti_thr = float(syn["antipodal_threshold"])
+    partner_thr = float(syn["partner_percentile_threshold"])
     seed = int(syn["seeds"][0])
     out: dict[str, Any] = {"ring_corr_threshold": thr, "antipodal_threshold": anti_thr,
                            "partner_percentile_threshold": partner_thr, "seed": seed, "structures": {}}

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -33,8 +32,8 @@ import torch
 
 from ..errors import ConfigError, ShapeError
 
-__all__ = ["ACTIVATIONS", "SynthModel", "TrainSettings", "model_seed", "train_batched", "train_sequential",
-           "train_reference", "reconstruction_mse", "timed"]
+__all__ = ["ACTIVATIONS", "SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_sequential",
+           "train_reference", "reconstruction_mse"]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -67,8 +66,9 @@ class SynthModel:
 
 
 @dataclass(frozen=True)
-class TrainSettings:
-    """Optimisation settings (the ``synthetic`` config section's training keys)."""
+class SynthTrainSettings:
+    """Optimisation settings (the ``synthetic`` config section's training keys); the corpus models' settings are
+    :class:`bows.train.TrainSettings` (the ``train`` section)."""
 
     epochs: int = 200
     lr: float = 1e-2
@@ -80,11 +80,11 @@ class TrainSettings:
     eps: float = 1e-8
 
     @classmethod
-    def from_config(cls, syn: dict) -> "TrainSettings":
-        clip = syn.get("grad_clip", 1.0)
+    def from_config(cls, syn: dict) -> "SynthTrainSettings":
+        clip = syn["grad_clip"]
         return cls(epochs=int(syn["epochs"]), lr=float(syn["lr"]), batch_size=int(syn["batch_size"]),
-                   grad_clip=None if clip is None else float(clip), eta_min=float(syn.get("eta_min", 1e-9)),
-                   decay_bias=bool(syn.get("decay_bias", True)))
+                   grad_clip=None if clip is None else float(clip), eta_min=float(syn["eta_min"]),
+                   decay_bias=bool(syn["decay_bias"]))
 
     def lr_at(self, epoch: int) -> float:
         """Cosine annealing per epoch: η_min + (η − η_min)(1 + cos(π·epoch/T))/2."""
@@ -105,14 +105,17 @@ def _check(models: Sequence[SynthModel], features: int) -> None:
         raise ShapeError(f"latent sizes {bad} are not in 1..F={features}", "keep synthetic.latent ≤ synthetic.features")
 
 
-def init_weights(model: SynthModel, features: int, generator: torch.Generator) -> torch.Tensor:
-    """W ~ U(−1/√F, 1/√F), shape [m, F]: what ``nn.Linear(F, m)``'s kaiming_uniform(a=√5) draws with ``generator``."""
+def init_weights_linear_layer(model: SynthModel, features: int, generator: torch.Generator) -> torch.Tensor:
+    """W ~ U(−1/√F, 1/√F), shape [m, F]: what ``nn.Linear(F, m)``'s kaiming_uniform(a=√5) draws with ``generator``.
+
+    The corpus models use :func:`bows.model.init_weights` instead (a = √2, bound √(2/V), the paper's init)."""
     bound = 1.0 / math.sqrt(features)
     return torch.empty(model.latent, features).uniform_(-bound, bound, generator=generator)
 
 
 @torch.no_grad()
-def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: TrainSettings = TrainSettings(),
+def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
+                  settings: SynthTrainSettings = SynthTrainSettings(),
                   ) -> dict[str, np.ndarray]:
     """Train ``models`` together on ``x_train`` [N, F] (0/1). Returns numpy arrays:
 
@@ -130,7 +133,7 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: T
     gens = [torch.Generator().manual_seed(m.model_seed) for m in ms]
     W = torch.zeros(k, f, f)
     for i, (m, g) in enumerate(zip(ms, gens)):
-        W[i, : m.latent] = init_weights(m, f, g)
+        W[i, : m.latent] = init_weights_linear_layer(m, f, g)
     b = torch.zeros(k, f)
     wd = torch.tensor([float(m.weight_decay) for m in ms]).view(k, 1, 1)
     wd_b = wd.view(k, 1) if settings.decay_bias else torch.zeros(k, 1)
@@ -180,21 +183,22 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel], settings: T
             "grad_norm": norms[back].numpy()}
 
 
-def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel], settings: TrainSettings = TrainSettings(),
+def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel],
+                     settings: SynthTrainSettings = SynthTrainSettings(),
                      ) -> dict[str, np.ndarray]:
     """The same training, one model at a time (the baseline the batched run is measured against)."""
     parts = [train_batched(x_train, [m], settings) for m in models]
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def train_reference(x_train: np.ndarray, model: SynthModel, settings: TrainSettings = TrainSettings(),
+def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrainSettings = SynthTrainSettings(),
                     ) -> dict[str, np.ndarray]:
     """One model with stock PyTorch parts (autograd, ``torch.optim.AdamW``, ``clip_grad_norm_``,
     ``CosineAnnealingLR``): the independent implementation the batched trainer is tested against."""
     x = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)
     n, f = x.shape
     g = torch.Generator().manual_seed(model.model_seed)
-    W = torch.nn.Parameter(init_weights(model, f, g))
+    W = torch.nn.Parameter(init_weights_linear_layer(model, f, g))
     b = torch.nn.Parameter(torch.zeros(f))
     groups = [{"params": [W], "weight_decay": float(model.weight_decay)},
               {"params": [b], "weight_decay": float(model.weight_decay) if settings.decay_bias else 0.0}]
@@ -236,10 +240,3 @@ def reconstruction_mse(x: np.ndarray, W: np.ndarray, b: np.ndarray, activation: 
         xhat = np.maximum(z, 0.0) if act == "relu" else z
         out[i] = np.mean((xhat - xf) ** 2)
     return out
-
-
-def timed(fn, *args, **kwargs) -> tuple[dict[str, np.ndarray], float]:
-    """``fn(*args, **kwargs)`` and its wall time in seconds."""
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
