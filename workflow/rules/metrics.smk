@@ -28,6 +28,7 @@ rule metrics_data:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/data.tsv"
     log:
         f"{LOGS}/metrics/data.log",
     conda:
@@ -49,6 +50,7 @@ rule metrics_model:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
     log:
         f"{LOGS}/metrics/models/{MODEL_TAG}.log",
     conda:
@@ -70,6 +72,7 @@ rule metrics_months:
     threads: 1
     resources:
         mem_mb=2000,
+    benchmark: f"{BENCH}/metrics/months.tsv"
     log:
         f"{LOGS}/metrics/months.log",
     conda:
@@ -98,6 +101,7 @@ rule metrics_mechanism:
     threads: 2
     resources:
         mem_mb=8000,
+    benchmark: f"{BENCH}/metrics/mechanism.tsv"
     log:
         f"{LOGS}/metrics/mechanism.log",
     conda:
@@ -119,6 +123,7 @@ rule metrics_umap:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/umap/{MODEL_TAG}.tsv"
     log:
         f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
     conda:
@@ -140,6 +145,7 @@ rule metrics_sweep:
     threads: 1
     resources:
         mem_mb=2000,
+    benchmark: f"{BENCH}/metrics/sweep.tsv"
     log:
         f"{LOGS}/metrics/sweep.log",
     conda:
@@ -166,6 +172,7 @@ rule metrics_criteria:
     threads: 1
     resources:
         mem_mb=1000,
+    benchmark: f"{BENCH}/metrics/criteria.tsv"
     log:
         f"{LOGS}/metrics/criteria.log",
     conda:

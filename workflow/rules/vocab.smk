@@ -11,6 +11,7 @@ rule build_vocab:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/build_vocab.tsv"
     log:
         f"{LOGS}/build_vocab.log",
     conda:
@@ -33,6 +34,7 @@ rule encode_docs:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/encode_docs_{{split}}.tsv"
     log:
         f"{LOGS}/encode_docs_{{split}}.log",
     conda:
