@@ -1,6 +1,7 @@
 # Two commands from a fresh clone:
 #   make run    create .venv, install, run the default workflow end to end, write results/report.html
 #   make test   the test suite (creates .venv if needed)
+#   make gpu-check   correctness, determinism and speed of training on this machine's GPU (docs/gpu.md)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ CORES  ?= all
 SMK    := $(BIN)/snakemake
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv dry-run lint report clean-results
+.PHONY: run test venv dry-run lint report clean-results gpu-check
 
 venv: $(STAMP)
 
@@ -35,6 +36,10 @@ dry-run: $(STAMP)
 	$(SMK) -n --quiet
 	$(SMK) -n --quiet --configfile presets/smoke.yaml
 	$(SMK) -n --quiet --configfile presets/paper.yaml
+
+# The training path on this machine's GPU (≤ 8 min on one GPU; skips and exits 0 without one): docs/gpu.md
+gpu-check: $(STAMP)
+	$(BIN)/python bench/gpu_check.py --out results/gpu_check.json
 
 lint: $(STAMP)
 	$(SMK) --lint

@@ -127,6 +127,23 @@ def test_env_file_is_pinned_like_pyproject(family):
     assert not problems, f"{path}: " + "; ".join(problems)
 
 
+def test_cuda_training_env_cannot_resolve_to_a_cpu_torch():
+    """envs/train-cuda.yaml: train.yaml's packages, pinned alike, plus the metapackage only CUDA builds satisfy."""
+    cuda = yaml.safe_load((ENVS / "train-cuda.yaml").read_text())
+    cpu = yaml.safe_load((ENVS / "train.yaml").read_text())
+    deps = [str(d) for d in cuda["dependencies"] if not isinstance(d, dict)]
+    assert "conda-forge" in cuda["channels"] and "defaults" not in cuda["channels"]
+    assert "pytorch-gpu==" + pyproject_pins()["torch"] in deps
+    assert not any(parse_spec(d)[0] == "pytorch-cpu" or "cpu" in (parse_spec(d)[2] or "") for d in deps)
+    assert set(deps) - {str(d) for d in cpu["dependencies"] if not isinstance(d, dict)} == {
+        "pytorch-gpu==" + pyproject_pins()["torch"]}
+    pins = pyproject_pins()
+    for dep in deps:
+        name, op, ver = parse_spec(dep)
+        if name not in NOT_PACKAGES:
+            assert op == "==" and ver == pins[norm(CONDA_TO_PYPI.get(name, name))], dep
+
+
 def test_pyproject_dependencies_all_live_in_some_env():
     """Each runtime dependency (except the workflow engine itself) is provided by at least one environment."""
     engine = {"snakemake", "snakemake-executor-plugin-slurm"}

@@ -135,6 +135,17 @@ def test_training_rule_gpu_request_becomes_gpus_flag(tmp_path):
     assert not cpu_rules["train_model"]["resources"].get("gpu"), "a CPU run must not ask SLURM for a GPU"
 
 
+def test_paper_preset_requests_gpus_from_a_login_node_without_any(tmp_path, monkeypatch):
+    """Parsed where no GPU exists, the paper preset still asks for one GPU per training job, in the CUDA env."""
+    monkeypatch.setenv("BOWS_FAKE_GPUS", "0")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    rules = {r["name"]: r for r in rules_info(SNAKEFILE, tmp_path / "wd", [ROOT / "config.yaml",
+                                                                           ROOT / "presets" / "paper.yaml"])}
+    train = rules["train_model"]
+    assert train["resources"].get("gpu") == 1, train["resources"]
+    assert Path(train["conda"]).name == "train-cuda.yaml", train["conda"]
+
+
 # --------------------------------------------------------------------------------------------- a real SLURM
 
 def _slurm_skip_reason() -> str | None:

@@ -116,6 +116,17 @@ def test_batches_cover_all_windows_and_drop_empty(small):
     assert seen == len(tr) - empty
 
 
+def test_loader_threads_deliver_the_same_batches_in_order(small):
+    win, tr, _ = small
+    one = list(batches(win, tr, 50, 60))
+    many = list(batches(win, tr, 50, 60, workers=3))
+    assert len(one) == len(many) == math.ceil(len(tr) / 50)
+    for a, b in zip(one, many):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert torch.equal(a.offsets, b.offsets) and torch.equal(a.cols, b.cols)
+
+
 # --------------------------------------------------------------------------------------------- training
 
 def test_training_lowers_the_loss_and_reports(small):
@@ -155,6 +166,49 @@ def test_in_process_resume_is_bit_identical(small, tmp_path):
     assert resumed.resumed_from == 2
     assert weights_hash(resumed.model) == weights_hash(full)
     assert resumed.history.epoch == [1, 2, 3, 4]
+
+
+def test_loader_threads_do_not_change_the_weights(small):
+    win, tr, ho = small
+    one, _ = train(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=2, loader_threads=1))
+    many, summary = train(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=2, loader_threads=3))
+    assert summary["loader_threads"] == 3
+    assert weights_hash(one) == weights_hash(many)
+
+
+def test_max_steps_caps_the_run_and_its_schedule(small):
+    win, tr, ho = small
+    per_epoch = math.ceil(len(tr) / 32)
+    t = Trainer(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=4, max_steps=per_epoch + 2))
+    t.run()
+    assert t.step == per_epoch + 2 and t.history.steps == [per_epoch, 2] and t.history.epoch == [1, 2]
+    assert t.opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)  # the cosine ends at the cap
+    assert result_params({"max_steps": None, "epochs": 4}) == {"epochs": 4}  # null: old params unchanged
+    assert result_params({"max_steps": 7, "epochs": 4}) == {"epochs": 4, "max_steps": 7}
+
+
+def test_run_records_the_device_and_a_resume_elsewhere(small, tmp_path, caplog):
+    from bows.model import safe_load, save_state
+
+    win, tr, ho = small
+    ck = tmp_path / "ck"
+    part = Trainer(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=4), ckpt_dir=ck)
+    part.s.epochs = 2
+    part.run()
+    facts = part.summary()["device_facts"]
+    assert facts["type"] == "cpu" and facts["cpu"] and facts["threads"] == torch.get_num_threads()
+    assert facts["precision"] == "fp32" and facts["torch"] == str(torch.__version__)
+    same = Trainer(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=4), ckpt_dir=ck)
+    assert same.try_resume() and same.device_change is None
+    state = safe_load(ck / "state.pt", "checkpoint")
+    state["device"] = {**state["device"], "type": "cuda", "gpu": "NVIDIA H200", "cuda": "13.0"}
+    save_state(ck / "state.pt", state)
+    other = Trainer(win, 60, tr, ho, 5, 1.0, 3, settings(epochs=4), ckpt_dir=ck)
+    other.run()
+    assert other.resumed_from == 2
+    moved = other.summary()["resumed_on_other_device"]
+    assert moved["checkpoint"]["gpu"] == "NVIDIA H200" and moved["now"]["type"] == "cpu"
+    assert "not be bit-identical" in caplog.text
 
 
 def test_foreign_checkpoint_is_ignored(small, tmp_path):

@@ -14,6 +14,12 @@ the optimiser and scheduler states, the RNG states, the epoch and the loss histo
 it loads with ``weights_only=True``). A killed job that is started again continues from the last saved epoch and, on
 CPU with the same thread count, ends with bit-identical weights. The checkpoint is deleted once ``model.pt`` and
 ``run.json`` are written (``keep_checkpoints: true`` keeps it).
+
+Devices: ``run.json`` and every checkpoint record the device and software (:func:`bows.devices.device_facts`); a
+checkpoint resumed on another device warns and says so in ``run.json`` (``resumed_on_other_device``). Bit-identical
+weights: on the CPU always (same thread count); on CUDA only with ``deterministic: true`` and the same GPU model and
+software; never across devices (docs/gpu.md). Batches are built by :func:`loader_threads` threads ahead of the step
+and, on CUDA, copied to the GPU by those threads; the step does not wait on the host (no ``.item()`` per step).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import math
 import os
 import sys
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -58,7 +65,10 @@ log = logging.getLogger("bows.train")
 #: Keys of the ``train`` config section that change a trained model (rule params: a change retrains). The grid,
 #: threads, device, GPU model and checkpoint cadence do not change what is learned.
 RESULT_KEYS = ("epochs", "batch_size", "lr", "betas", "eps", "decay_bias", "loss", "latent_relu", "precision",
-               "eval_batches")
+               "eval_batches", "max_steps")
+
+#: Result keys left out of the rule params and fingerprints while null, so that adding them retrains nothing.
+_OMIT_WHEN_NULL = ("max_steps",)
 
 CHECKPOINT = "state.pt"
 CHECKPOINT_FORMAT = 1
@@ -66,7 +76,8 @@ CHECKPOINT_FORMAT = 1
 
 def result_params(train_cfg: Mapping[str, Any]) -> dict[str, Any]:
     """The part of the ``train`` section a trained model depends on (see :data:`RESULT_KEYS`)."""
-    return {k: train_cfg[k] for k in RESULT_KEYS if k in train_cfg}
+    return {k: train_cfg[k] for k in RESULT_KEYS
+            if k in train_cfg and not (k in _OMIT_WHEN_NULL and train_cfg[k] is None)}
 
 
 def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int = 512) -> int:
@@ -94,6 +105,11 @@ class TrainSettings:
     eval_batches: int | None = None
     keep_checkpoints: bool = False
     gpu_lease_timeout: float = 600.0
+    max_steps: int | None = None  # rehearsals: stop after this many steps (the cosine schedule spans them)
+    deterministic: bool = False
+    loader_threads: int | None = None
+    jobs_per_gpu: int = 1
+    whole_gpu_latent: int = 2000
     progress: bool | None = None  # None: bars only when stderr is a terminal
 
     @classmethod
@@ -106,7 +122,7 @@ class TrainSettings:
 
     def fingerprint(self, **extra: Any) -> str:
         """Hash of everything that changes the trained weights (a checkpoint resumes only a run with the same)."""
-        d = {k: v for k, v in asdict(self).items() if k in RESULT_KEYS}
+        d = result_params(asdict(self))
         d["betas"] = list(d["betas"])
         d.update(extra)
         return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -158,23 +174,77 @@ def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None =
     return make_batch(offsets, cols, vocab_size) if len(offsets) > 1 else None
 
 
-def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size: int | None = None
-            ) -> Iterator[Any]:
+def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size: int | None = None,
+            workers: int = 1, device: torch.device | str | None = None) -> Iterator[Any]:
     """:func:`build_batch` of the windows ``idx`` in order, ``batch_size`` at a time.
 
-    The next batch is assembled in a background thread while the current one trains.
+    ``workers`` background threads build the next batches while the current one trains (the numba kernels release
+    the GIL). With a CUDA ``device`` (and ``vocab_size``) the workers also copy each batch to the GPU from pinned
+    memory on a side stream, so the training thread neither builds nor copies; the batch it receives is ready for
+    its stream (an event wait on the GPU, no host synchronisation).
     """
     starts = range(0, len(idx), batch_size)
     if len(starts) == 0:
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bows-batches") as pool:
-        fut = pool.submit(build_batch, windows, idx[starts[0]:starts[0] + batch_size], vocab_size)
+    workers = max(1, int(workers))
+    stream = _copy_stream(device) if vocab_size is not None else None
+
+    def load(s: int) -> Any:
+        return _to_device(build_batch(windows, idx[s:s + batch_size], vocab_size), device, stream)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bows-batches") as pool:
+        pending = deque(pool.submit(load, s) for s in starts[:workers])
         for k in range(len(starts)):
-            item = fut.result()
-            if k + 1 < len(starts):
-                s = starts[k + 1]
-                fut = pool.submit(build_batch, windows, idx[s:s + batch_size], vocab_size)
-            yield item
+            item = pending.popleft().result()
+            if k + workers < len(starts):
+                pending.append(pool.submit(load, starts[k + workers]))
+            yield _ready(item, device)
+
+
+def _copy_stream(device: torch.device | str | None) -> Any:
+    """A CUDA side stream for the batches' host-to-device copies (None off CUDA)."""
+    if device is None or torch.device(device).type != "cuda":
+        return None
+    return torch.cuda.Stream(device=torch.device(device))
+
+
+def _to_device(batch: Any, device: torch.device | str | None, stream: Any) -> Any:
+    """(batch on the GPU, the event its copy records) on ``stream``; the batch itself when there is no stream."""
+    if stream is None or batch is None:
+        return batch
+    with torch.cuda.stream(stream):
+        out = batch.to(device)  # pinned buffers, non_blocking copies
+        event = torch.cuda.Event()
+        event.record(stream)
+    return out, event
+
+
+def _ready(item: Any, device: torch.device | str | None) -> Any:
+    """A loaded batch, usable on the current stream: wait for its copy there (on the GPU, not the host)."""
+    if not isinstance(item, tuple) or len(item) != 2 or not isinstance(item[1], torch.cuda.Event):
+        return item
+    batch, event = item
+    current = torch.cuda.current_stream(torch.device(device))
+    current.wait_event(event)
+    for t in batch._fields():
+        t.record_stream(current)  # the allocator keeps the memory until the step's kernels are done with it
+    return batch
+
+
+def loader_threads(settings: "TrainSettings", device: torch.device | str) -> int:
+    """Batch-building threads: ``loader_threads``, else 1 on the CPU (the step uses the cores) and the job's
+    threads on a GPU (the step waits on the loader there)."""
+    if settings.loader_threads:
+        return int(settings.loader_threads)
+    return max(1, int(settings.threads)) if torch.device(device).type == "cuda" else 1
+
+
+def set_determinism(on: bool) -> None:
+    """``torch.use_deterministic_algorithms`` (warning, not failing, on an op without a deterministic version) and
+    the cuBLAS workspace setting it needs on CUDA (read when cuBLAS starts, so set before the first product)."""
+    if on:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(bool(on), warn_only=True)
 
 
 # --------------------------------------------------------------------------------------------- the trainer
@@ -231,9 +301,13 @@ class Trainer:
         self.s = settings
         self.device = torch.device(device)
         self.compute_dtype = _precision(settings.precision, self.device)
+        set_determinism(settings.deterministic)
+        self.loader_workers = loader_threads(settings, self.device)
         self.ckpt_dir = Path(ckpt_dir) if ckpt_dir else None
         self.steps_per_epoch = math.ceil(len(self.train_idx) / settings.batch_size)
         self.total_steps = settings.epochs * self.steps_per_epoch
+        if settings.max_steps:
+            self.total_steps = min(self.total_steps, int(settings.max_steps))
         self.fingerprint = settings.fingerprint(V=self.V, latent=self.latent, wd=self.weight_decay, seed=self.seed,
                                                 variant=variant, n_train=len(self.train_idx), data=data_id)
         self.gen = torch.Generator().manual_seed(self.seed)
@@ -246,6 +320,8 @@ class Trainer:
         self.step = 0
         self.history = History()
         self.resumed_from: int | None = None
+        self.device_facts = devices.device_facts(self.device, settings.precision, settings.deterministic)
+        self.device_change: dict[str, Any] | None = None  # set when resuming a checkpoint of another device
         self.train_seconds = 0.0
         self.log_every = 120.0  # seconds between progress lines when no progress bar is shown
 
@@ -266,6 +342,7 @@ class Trainer:
             "rng": {"torch": self.gen.get_state()},
             "history": asdict(self.history),
             "train_seconds": self.train_seconds,
+            "device": self.device_facts,
         }
 
     def save_checkpoint(self) -> None:
@@ -300,8 +377,19 @@ class Trainer:
         self.history = History(**st["history"])
         self.train_seconds = float(st.get("train_seconds", 0.0))
         self.resumed_from = self.epoch
+        self.check_device(st.get("device"))
         log.info("resuming from %s after epoch %d/%d (step %d)", path, self.epoch, self.s.epochs, self.step)
         return True
+
+    def check_device(self, saved: Mapping[str, Any] | None) -> None:
+        """Warn, and keep for ``run.json``, when the checkpoint was written on another device or software: the
+        resumed run is then not bit-identical to an uninterrupted one."""
+        if devices.device_key(saved) == devices.device_key(self.device_facts):
+            return
+        self.device_change = {"checkpoint": dict(saved or {}), "now": self.device_facts,
+                              "note": "resumed on another device or software: not bit-identical to one run"}
+        log.warning("the checkpoint was written on %s; resuming on %s: the weights will not be bit-identical to "
+                    "an uninterrupted run", devices.device_key(saved), devices.device_key(self.device_facts))
 
     # ----------------------------------------------------------------------------------------- loops
 
@@ -315,7 +403,7 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         rows = 0
         with torch.no_grad():
-            for batch in batches(self.windows, idx, self.s.batch_size, self.V):
+            for batch in batches(self.windows, idx, self.s.batch_size, self.V, self.loader_workers, self.device):
                 if batch is None:
                     continue
                 batch = batch.to(self.device)
@@ -329,7 +417,9 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         rows = 0
         t0 = last_log = time.perf_counter()
-        for k, batch in enumerate(batches(self.windows, order, self.s.batch_size, self.V)):
+        order = order[: max(0, self.total_steps - self.step) * self.s.batch_size]  # a max_steps cap
+        loader = batches(self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device)
+        for k, batch in enumerate(loader):
             if batch is not None:
                 batch = batch.to(self.device)
                 loss = model.loss_and_grad(batch, self.compute_dtype)  # writes E.grad, b.grad
@@ -349,6 +439,28 @@ class Trainer:
                          self.steps_per_epoch, float(total) / max(rows, 1), (k + 1) / (last_log - t0))
         return float(total) / max(rows, 1)
 
+    def run_epoch(self, bar: Any = None) -> None:
+        """One epoch (or what is left of it under ``max_steps``), its held-out loss, history and checkpoint."""
+        t0, first = time.perf_counter(), self.step
+        train_loss = self.train_epoch(bar)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        train_s = time.perf_counter() - t0
+        heldout = self.evaluate()
+        self.epoch += 1
+        self.train_seconds += train_s
+        h = self.history
+        h.epoch.append(self.epoch)
+        h.train_loss.append(train_loss)
+        h.heldout_loss.append(heldout)
+        h.seconds.append(round(time.perf_counter() - t0, 3))
+        h.steps.append(self.step - first)
+        log.info("epoch %d/%d  train %.6g  held-out %s  %.2f steps/s", self.epoch, self.s.epochs, train_loss,
+                 "n/a" if heldout is None else f"{heldout:.6g}", (self.step - first) / max(train_s, 1e-9))
+        last = self.epoch == self.s.epochs or self.step >= self.total_steps
+        if self.epoch % self.s.checkpoint_every == 0 or last:
+            self.save_checkpoint()
+
     def run(self) -> TiedAutoencoder:
         """Train (or finish training) the model; returns it."""
         self.try_resume()
@@ -358,26 +470,8 @@ class Trainer:
                    desc=f"{self.variant} L{self.latent} wd{self.weight_decay} seed{self.seed}",
                    disable=not _show_progress(self.s.progress), file=sys.stderr)
         try:
-            while self.epoch < self.s.epochs:
-                t0 = time.perf_counter()
-                train_loss = self.train_epoch(bar)
-                if self.device.type == "cuda":
-                    torch.cuda.synchronize(self.device)
-                train_s = time.perf_counter() - t0
-                heldout = self.evaluate()
-                self.epoch += 1
-                self.train_seconds += train_s
-                h = self.history
-                h.epoch.append(self.epoch)
-                h.train_loss.append(train_loss)
-                h.heldout_loss.append(heldout)
-                h.seconds.append(round(time.perf_counter() - t0, 3))
-                h.steps.append(self.steps_per_epoch)
-                log.info("epoch %d/%d  train %.6g  held-out %s  %.2f steps/s", self.epoch, self.s.epochs,
-                         train_loss, "n/a" if heldout is None else f"{heldout:.6g}",
-                         self.steps_per_epoch / max(train_s, 1e-9))
-                if self.epoch % self.s.checkpoint_every == 0 or self.epoch == self.s.epochs:
-                    self.save_checkpoint()
+            while self.epoch < self.s.epochs and self.step < self.total_steps:
+                self.run_epoch(bar)
         finally:
             bar.close()
         return self.model
@@ -399,6 +493,9 @@ class Trainer:
             "resumed_from_epoch": self.resumed_from,
             "device": str(self.device),
             "threads": torch.get_num_threads(),
+            "loader_threads": self.loader_workers,
+            "device_facts": self.device_facts,
+            "resumed_on_other_device": self.device_change,
         }
 
 
@@ -434,7 +531,11 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     if settings.checkpoint_every < 1 or settings.epochs < 1 or settings.batch_size < 1:
         raise ConfigError("train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
                           "fix them in the train section of the config")
-    lease = devices.select_device(settings.device, timeout=settings.gpu_lease_timeout)  # before anything initialises CUDA
+    if settings.deterministic:
+        set_determinism(True)  # the cuBLAS setting must precede CUDA
+    units = devices.gpu_units(int(latent), settings.jobs_per_gpu, settings.whole_gpu_latent)
+    lease = devices.select_device(settings.device, timeout=settings.gpu_lease_timeout,  # before CUDA starts
+                                  jobs_per_gpu=settings.jobs_per_gpu, units=units)
     from .windows import Windows
     from .encode import load_docs
 

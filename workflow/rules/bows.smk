@@ -17,6 +17,7 @@ rule index_windows:
     threads: 1
     resources:
         mem_mb=2000,
+    benchmark: f"{BENCH}/index_windows.tsv"
     log:
         f"{LOGS}/index_windows.log",
     conda:

@@ -32,6 +32,7 @@ METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}"
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
+BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
 
 GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"

@@ -12,6 +12,7 @@ rule prepare_corpus:
     threads: 1
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/prepare_corpus.tsv"
     log:
         f"{LOGS}/prepare_corpus.log",
     conda:

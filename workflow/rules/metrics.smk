@@ -29,6 +29,7 @@ rule metrics_data:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/data.tsv"
     log:
         f"{LOGS}/metrics/data.log",
     conda:
@@ -51,6 +52,7 @@ rule metrics_model:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
     log:
         f"{LOGS}/metrics/models/{MODEL_TAG}.log",
     conda:
@@ -73,6 +75,7 @@ rule metrics_months:
     threads: 1
     resources:
         mem_mb=2000,
+    benchmark: f"{BENCH}/metrics/months.tsv"
     log:
         f"{LOGS}/metrics/months.log",
     conda:
@@ -102,6 +105,7 @@ rule metrics_mechanism:
     threads: 2
     resources:
         mem_mb=8000,
+    benchmark: f"{BENCH}/metrics/mechanism.tsv"
     log:
         f"{LOGS}/metrics/mechanism.log",
     conda:
@@ -124,6 +128,7 @@ rule metrics_umap:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/metrics/umap/{MODEL_TAG}.tsv"
     log:
         f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
     conda:
@@ -146,6 +151,7 @@ rule metrics_sweep:
     threads: 1
     resources:
         mem_mb=2000,
+    benchmark: f"{BENCH}/metrics/sweep.tsv"
     log:
         f"{LOGS}/metrics/sweep.log",
     conda:
@@ -173,6 +179,7 @@ rule metrics_criteria:
     threads: 1
     resources:
         mem_mb=1000,
+    benchmark: f"{BENCH}/metrics/criteria.tsv"
     log:
         f"{LOGS}/metrics/criteria.log",
     conda:

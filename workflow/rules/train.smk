@@ -1,6 +1,7 @@
 # Training (paper §4): one job per model of train.grid, the tied autoencoder on the virtual windows.
 # Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
-# On CUDA (train.device: cuda, or auto with a visible GPU) every job asks for resources gpu=1 and leases one GPU.
+# With train.device: cuda every job asks for resources gpu (1, or its slots with train.jobs_per_gpu > 1), runs in the
+# CUDA env (envs/train-cuda.yaml: no CPU-only torch) and takes its GPU as bows.devices says; auto asks for no GPU.
 
 import bows.devices as bdev
 import bows.train as btrain
@@ -26,11 +27,12 @@ rule train_model:
     resources:
         mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
         runtime=config["train"]["runtime"],
-        **bdev.job_resources(config["train"]["device"], config["train"]["gpu_model"]),
+        **bdev.rule_resources(config["train"]),
+    benchmark: f"{BENCH}/train/{MODEL_TAG}.tsv"
     log:
         f"{LOGS}/train/{MODEL_TAG}.log",
     conda:
-        "../../envs/train.yaml"
+        "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
     script:
         "../scripts/train_model.py"
 

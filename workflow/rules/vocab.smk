@@ -12,6 +12,7 @@ rule build_vocab:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/build_vocab.tsv"
     log:
         f"{LOGS}/build_vocab.log",
     conda:
@@ -35,6 +36,7 @@ rule encode_docs:
     threads: 2
     resources:
         mem_mb=4000,
+    benchmark: f"{BENCH}/encode_docs_{{split}}.tsv"
     log:
         f"{LOGS}/encode_docs_{{split}}.log",
     conda:
