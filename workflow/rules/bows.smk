@@ -11,7 +11,7 @@ rule index_windows:
         heldout=f"{WIN}/heldout_windows.npy",
         stats=f"{WIN}/windows.json",
     params:
-        windows=config["windows"],
+        windows=WINDOWS_INDEX,
         prefixes={s: f"{VOC}/docs/{s}" for s in SPLITS},
     threads: 1
     resources:
