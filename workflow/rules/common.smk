@@ -47,14 +47,17 @@ SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-
 
 def _warn_low_exposure():
     """One warning at start naming the wd > 0 models whose decay exposure E = wd · Σ lr_t is below 1 (needs the
-    window index, so from the second run of a fresh clone on; run.json and the train log always carry E)."""
+    window index, so from the second run of a fresh clone on; run.json and the train log always carry E). Also
+    leaves the exposures in config["_exposure"] for the report's front page (main process only, no rule reads it)."""
     import json
-    from bows.exposure import low_exposure
+    from bows.exposure import exposure_summary, low_exposure
 
     stats = Path(WIN) / "windows.json"
     if not stats.is_file():
         return
-    low = low_exposure(GRID, config["train"], json.loads(stats.read_text())["train_windows"])
+    n_train = json.loads(stats.read_text())["train_windows"]
+    config["_exposure"] = exposure_summary(GRID, config["train"], n_train)
+    low = low_exposure(GRID, config["train"], n_train)
     if low:
         names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
         print(f"bows: warning: weight decay barely acts (decay exposure E = wd·Σlr < 1) for {names}; "

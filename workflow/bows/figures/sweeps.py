@@ -45,9 +45,9 @@ __all__ = [
 ]
 
 #: Figure names written by :func:`render_sweeps` (file stems ``sweeps_<name>``).
-SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters")
+SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters", "subspace")
 
-_TAG = re.compile(r"(?P<variant>relu|linear)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
+_TAG = re.compile(r"(?P<variant>relu|linear|pca)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
 
 
 # ------------------------------------------------------------------------------------------------ shared pieces
@@ -434,7 +434,8 @@ def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mappi
 
 
 def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, words: Sequence[str],
-                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None) -> dict[str, list[Path]]:
+                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None,
+                  subspace: str | None = None) -> dict[str, list[Path]]:
     """Read the metric tables and write every sweep figure; ``outputs`` maps a name of :data:`SWEEP_FIGURES` to
     its paths (one per format)."""
     from .theme import apply_theme
@@ -452,6 +453,8 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
         "circularity": ("Circularity of cyclic groups", lambda: circularity_figure(ma, width=width),
                         {"metrics_all": metrics_all}),
         "clusters": ("Semantic cluster scores", lambda: cluster_figure(cl, width=width), {"clusters": clusters}),
+        "subspace": ("Weight decay and the principal subspace", lambda: _subspace(subspace, width),
+                     {"subspace": subspace}),
     }
     done: dict[str, list[Path]] = {}
     for name, paths in outputs.items():
@@ -460,6 +463,14 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
         title, make, inputs = makers[name]
         done[name] = draw(make, title, paths, figures, inputs=inputs or tables)
     return done
+
+
+def _subspace(path: str | None, width: float) -> Figure:
+    from .subspace import subspace_figure
+
+    if not path:
+        raise NotAvailable("no subspace table given")
+    return subspace_figure(pd.read_parquet(path), width=width)
 
 
 # ------------------------------------------------------------------------------------------------ report tables

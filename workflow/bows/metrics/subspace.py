@@ -88,13 +88,20 @@ def top_eigen(A: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return vals, _fix_signs(vecs), "randomized"
 
 
+def _centre(M: np.ndarray, mu: np.ndarray, block: int = 1024) -> np.ndarray:
+    """M − μμᵀ, written into M (row blocks: no second V×V matrix at V = 10,000)."""
+    for i in range(0, M.shape[0], block):
+        M[i:i + block] -= np.outer(mu[i:i + block], mu)
+    return M
+
+
 def principal_subspaces(M: np.ndarray, mu: np.ndarray, k: int, seed: int = 0) -> dict[str, Any]:
-    """Top-k eigenpairs of the second moment M and of the covariance M − μμᵀ."""
+    """Top-k eigenpairs of the second moment M and of the covariance M − μμᵀ (M is overwritten by the latter)."""
     out: dict[str, Any] = {"mean": mu}
     t0 = time.perf_counter()
     vals, vecs, method = top_eigen(M, k, seed)
     out.update(moment_values=vals, moment_vectors=vecs)
-    C = M - np.outer(mu, mu)
+    C = _centre(M, mu)
     vals, vecs, _ = top_eigen(C, k, seed)
     out.update(cov_values=vals, cov_vectors=vecs, method=method)
     log.info("top-%d eigenvectors of V=%d (%s) in %.1f s", k, M.shape[0], method, time.perf_counter() - t0)
