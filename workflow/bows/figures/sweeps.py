@@ -444,11 +444,14 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
     width = float(s["width"])
     tables = {"losses": losses, "loss_fit": loss_fit, "metrics_all": metrics_all, "clusters": clusters}
     lo, fit = pd.read_parquet(losses), pd.read_parquet(loss_fit)
-    ma, cl = pd.read_parquet(metrics_all), pd.read_parquet(clusters)
+    # the geometry figures draw the paper's ReLU models (one line per weight decay); the linear and pca baselines
+    # are drawn beside them in the loss and subspace figures and listed in the tables
+    ma, cl = _relu_only(pd.read_parquet(metrics_all)), _relu_only(pd.read_parquet(clusters))
     makers = {
         "loss": ("Loss against latent size", lambda: loss_figure(lo, fit, width=width),
                  {"losses": losses, "loss_fit": loss_fit}),
-        "dimensionality": ("Feature dimensionality", lambda: dimensionality_figure(ma, read_words(words), width=width),
+        "dimensionality": ("Feature dimensionality",
+                           lambda: dimensionality_figure(ma, _relu_only(read_words(words)), width=width),
                            {"metrics_all": metrics_all, "words": list(words)}),
         "circularity": ("Circularity of cyclic groups", lambda: circularity_figure(ma, width=width),
                         {"metrics_all": metrics_all}),
@@ -463,6 +466,11 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
         title, make, inputs = makers[name]
         done[name] = draw(make, title, paths, figures, inputs=inputs or tables)
     return done
+
+
+def _relu_only(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ReLU models (and model-less data rows)."""
+    return df[df["variant"].isna() | (df["variant"] == "relu")] if "variant" in df else df
 
 
 def _subspace(path: str | None, width: float) -> Figure:

@@ -29,8 +29,8 @@ from .words import WordIndex, resolve_group, resolve_groups, semantic_assignment
 
 log = logging.getLogger("bows.metrics")
 
-__all__ = ["run_data", "run_subspace", "run_model", "run_months", "run_mechanism", "run_umap", "run_sweep", "heldout_batches",
-           "load_index"]
+__all__ = ["run_data", "run_subspace", "run_model", "run_months", "run_mechanism", "run_umap", "run_sweep",
+           "heldout_batches", "load_index"]
 
 
 def _stem(path: str | os.PathLike) -> str:

@@ -52,15 +52,21 @@ def window_moments(batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
     return M / max(n, 1), s / max(n, 1), n
 
 
-def randomized_eigh(A: np.ndarray, k: int, iters: int = 6, oversample: int | None = None, seed: int = 0
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def randomized_eigh(A: np.ndarray, k: int, iters: int = 10, oversample: int | None = None, seed: int = 0,
+                    start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k eigenpairs of a symmetric PSD matrix by subspace iteration in float32 with a Rayleigh–Ritz step:
-    Q ← orth(A Q) ``iters`` times from a Gaussian start of k + oversample columns (Halko et al. 2011, Alg. 4.4)."""
+    Q ← orth(A Q) ``iters`` times from k + oversample columns (Halko et al. 2011, Alg. 4.4): Gaussian, or ``start``
+    (e.g. the eigenvectors of a nearby matrix) completed with Gaussian columns. The defaults (10 iterations,
+    oversampling 20 + k/4) reach eigenvalues within 0.3 % and a subspace overlap above 0.998 with the exact top-300
+    of a Zipfian-window second moment at V = 3,000 (bench/subspace.py)."""
     V = A.shape[0]
-    p = oversample if oversample is not None else 20 + k // 10
+    p = oversample if oversample is not None else 20 + k // 4
     m = min(V, k + p)
     A32 = np.asarray(A, dtype=np.float32)
-    Q = np.linalg.qr(np.random.default_rng(seed).standard_normal((V, m)).astype(np.float32))[0]
+    Q = np.random.default_rng(seed).standard_normal((V, m)).astype(np.float32)
+    if start is not None:
+        Q[:, :min(m, start.shape[1])] = start[:, :m]
+    Q = np.linalg.qr(Q)[0]
     for _ in range(iters):
         Q = np.linalg.qr(A32 @ Q)[0]
     T = (Q.T @ (A32 @ Q)).astype(np.float64)
@@ -75,8 +81,10 @@ def _fix_signs(vecs: np.ndarray) -> np.ndarray:
     return vecs * np.where(vecs[idx, np.arange(vecs.shape[1])] < 0, -1.0, 1.0)
 
 
-def top_eigen(A: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
-    """(eigenvalues descending [k], eigenvectors [V, k], method) of symmetric ``A``."""
+def top_eigen(A: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, str]:
+    """(eigenvalues descending [k], eigenvectors [V, k], method) of symmetric ``A`` (``start``: a warm start for
+    the randomised solver, with fewer iterations)."""
     V = A.shape[0]
     k = int(min(k, V))
     if V <= EXACT_MAX_V:
@@ -84,7 +92,10 @@ def top_eigen(A: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndar
 
         vals, vecs = eigh(A, subset_by_index=[V - k, V - 1], driver="evr")
         return vals[::-1].copy(), _fix_signs(vecs[:, ::-1]), "exact"
-    vals, vecs = randomized_eigh(A, k, seed=seed)
+    if start is None:
+        vals, vecs = randomized_eigh(A, k, seed=seed)
+    else:
+        vals, vecs = randomized_eigh(A, k, iters=6, seed=seed, start=start)
     return vals, _fix_signs(vecs), "randomized"
 
 
@@ -101,8 +112,8 @@ def principal_subspaces(M: np.ndarray, mu: np.ndarray, k: int, seed: int = 0) ->
     t0 = time.perf_counter()
     vals, vecs, method = top_eigen(M, k, seed)
     out.update(moment_values=vals, moment_vectors=vecs)
-    C = _centre(M, mu)
-    vals, vecs, _ = top_eigen(C, k, seed)
+    C = _centre(M, mu)  # a rank-one change of M: its top subspace starts the covariance's (randomised solver)
+    vals, vecs, _ = top_eigen(C, k, seed, start=vecs)
     out.update(cov_values=vals, cov_vectors=vecs, method=method)
     log.info("top-%d eigenvectors of V=%d (%s) in %.1f s", k, M.shape[0], method, time.perf_counter() - t0)
     return out
