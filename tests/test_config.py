@@ -28,7 +28,7 @@ def test_value_coding_train_fraction_must_leave_pairs_on_both_sides():
         load(value_coding={"modular": {"modulus": 3, "train_fraction": 0.01}})
 
 
-@pytest.mark.parametrize("preset,n_models", [((), 19), (("presets/smoke.yaml",), 11), (("presets/paper.yaml",), 54)])
+@pytest.mark.parametrize("preset,n_models", [((), 15), (("presets/smoke.yaml",), 11), (("presets/paper.yaml",), 54)])
 def test_grid_sizes(preset, n_models):
     assert len(bcfg.model_grid(load(*preset))) == n_models
 
