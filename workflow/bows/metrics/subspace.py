@@ -95,7 +95,7 @@ def top_eigen(A: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = N
     if start is None:
         vals, vecs = randomized_eigh(A, k, seed=seed)
     else:
-        vals, vecs = randomized_eigh(A, k, iters=6, seed=seed, start=start)
+        vals, vecs = randomized_eigh(A, k, iters=3, seed=seed, start=start)
     return vals, _fix_signs(vecs), "randomized"
 
 
