@@ -17,7 +17,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 wildcard_constraints:
     split="train|validation|test",
-    variant="relu|linear",
+    variant="relu|linear|pca",
     latent=r"\d+",
     wd=r"[0-9][0-9.e+-]*",
     seed=r"\d+",

@@ -31,7 +31,7 @@ def test_value_coding_train_fraction_must_leave_pairs_on_both_sides():
         load(value_coding={"modular": {"modulus": 3, "train_fraction": 0.01}})
 
 
-@pytest.mark.parametrize("preset,n_models", [((), 12), (("presets/smoke.yaml",), 8), (("presets/paper.yaml",), 54)])
+@pytest.mark.parametrize("preset,n_models", [((), 15), (("presets/smoke.yaml",), 11), (("presets/paper.yaml",), 54)])
 def test_grid_sizes(preset, n_models):
     assert len(bcfg.model_grid(load(*preset))) == n_models
 
@@ -115,3 +115,21 @@ def test_library_validates_without_snakemake():
             "assert cfg['analysis']['thresholds']['months_min_r2'] == 0.95; "
             "assert not [m for m in sys.modules if m.split('.')[0].startswith('snakemake')], 'snakemake imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_pca_blocks_must_not_decay():
+    grid = [{"latent": [25, 50, 100, 200, 400], "weight_decay": [1.0, 0.0, 4.0]},
+            {"latent": [50], "weight_decay": [1.0], "variant": ["pca"]}]
+    with pytest.raises(ConfigError, match="pca baseline is not trained"):
+        load(train={"grid": grid})
+
+
+def test_counts_encoding_needs_the_mse_loss():
+    with pytest.raises(ConfigError, match="counts needs train.loss: mse"):
+        load(windows={"encoding": "counts"}, train={"loss": "bce"})
+    assert load(windows={"encoding": "counts"})["windows"]["encoding"] == "counts"
+
+
+def test_subspace_k_is_the_largest_latent_capped():
+    assert bcfg.subspace_k(load()) == 400
+    assert bcfg.subspace_k(load("presets/paper.yaml")) == 1000  # analysis.subspace_max_latent

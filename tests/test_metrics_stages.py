@@ -115,11 +115,12 @@ def test_stages_end_to_end(synthetic_run):
     text = (t / "criteria.json").read_text()
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)
-    assert [c["id"] for c in data["criteria"]] == list(range(1, 17))
+    assert [c["id"] for c in data["criteria"]] == list(range(1, 18))
     assert all(c["status"] in ("pass", "fail", "not_applicable") for c in data["criteria"])
     assert "The_present" in data["criteria"][0]["details"]["failed_checks"]  # this vocabulary has no "The"
     assert res["summary"] == {s: sum(c["status"] == s for c in data["criteria"]) for s in ("pass", "fail",
                                                                                           "not_applicable")}
+    assert len(data["criteria"]) == 17
 
 
 def _cfg():

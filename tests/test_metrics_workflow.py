@@ -21,7 +21,7 @@ def test_metrics_tables_and_criteria(smoke_run):
     allm = pd.read_parquet(m / "metrics_all.parquet")
     assert {"d_star", "phi_half", "msq_welch", "erank", "offdiag_raw", "order_agreement_p"} <= set(allm["metric"])
     crit = json.loads((m / "criteria.json").read_text())
-    assert [c["id"] for c in crit["criteria"]] == list(range(1, 17))
+    assert [c["id"] for c in crit["criteria"]] == list(range(1, 18))
     assert crit["criteria"][0]["status"] == "pass"  # vocabulary integrity holds on any corpus
     assert crit["criteria"][1]["status"] == "pass"  # window counts
     for c in crit["criteria"]:

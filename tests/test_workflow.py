@@ -63,7 +63,7 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     crit = list((res / "metrics").rglob("criteria.json"))
     assert len(crit) == 1, crit
     data = json.loads(crit[0].read_text())
-    assert [c["id"] for c in data["criteria"]] == list(range(1, 17))
+    assert [c["id"] for c in data["criteria"]] == list(range(1, 18))
     assert data["summary"] == {s: sum(c["status"] == s for c in data["criteria"])
                                for s in ("pass", "fail", "not_applicable")}
     pngs = list(res.glob("figures/**/*.png"))

@@ -30,6 +30,7 @@ __all__ = [
     "model_grid",
     "model_ref",
     "sweep_models",
+    "subspace_k",
     "fmt_wd",
     "word_lists",
     "paper_forced_tokens",
@@ -191,6 +192,11 @@ def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[M
     return sorted((s for s in model_grid(config)
                    if s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"])
                    and (latent is None or s.latent == int(latent))), key=lambda s: (s.latent, s.seed))
+def subspace_k(config: Mapping[str, Any]) -> int:
+    """Eigenvectors the overlap metric and the pca models need: the grid's largest L, capped by
+    ``analysis.subspace_max_latent`` and V."""
+    top = max(s.latent for s in model_grid(config))
+    return int(min(top, config["analysis"]["subspace_max_latent"], config["vocab"]["size"]))
 
 
 # --------------------------------------------------------------------------------------------- word lists
@@ -247,6 +253,21 @@ def stopwords(spec: str) -> frozenset[str]:
 
 # --------------------------------------------------------------------------------------------- semantic checks
 
+def _check_baselines(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
+    """pca models are not trained: weight decay 0, L within the eigenvectors computed; counts need the MSE loss."""
+    pca = [s for s in grid if s.variant == "pca"]
+    if any(s.weight_decay != 0.0 for s in pca):
+        raise ConfigError("train.grid lists pca models with a weight decay: the pca baseline is not trained",
+                          "give pca blocks weight_decay: [0.0]")
+    cap = config["analysis"]["subspace_max_latent"]
+    if any(s.latent > cap for s in pca):
+        raise ConfigError(f"train.grid lists pca models with L above analysis.subspace_max_latent={cap}",
+                          "raise analysis.subspace_max_latent or drop those latent sizes from the pca block")
+    if config["windows"]["encoding"] == "counts" and config["train"]["loss"] != "mse":
+        raise ConfigError("windows.encoding: counts needs train.loss: mse (BCE wants binary targets)",
+                          "set train.loss to mse or windows.encoding to binary")
+
+
 def check(config: Mapping[str, Any]) -> None:
     """Consistency checks the schema cannot express. Raises one :class:`ConfigError` naming the fix."""
     V = config["vocab"]["size"]
@@ -257,6 +278,7 @@ def check(config: Mapping[str, Any]) -> None:
     if too_big:
         raise ShapeError(f"latent sizes {too_big} exceed the vocabulary size V={V}: the autoencoder cannot compress",
                          "lower train.grid latent sizes or raise vocab.size")
+    _check_baselines(config, grid)
     forced = config["vocab"]["forced_tokens"]
     n_forced = len(paper_forced_tokens()) if forced == "paper" else len(set(forced))
     if isinstance(forced, str) and forced != "paper":

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "set_threads", "gather_ranges", "window_union", "window_union_reference", "split_batch",
-           "split_batch_reference", "mse_pass", "mse_pass_reference"]
+           "split_batch_reference", "mse_pass", "mse_pass_reference", "gram_add", "gram_add_reference"]
 
 try:  # numba is optional: without it the references below are used
     if os.environ.get("BOWS_NO_NUMBA"):
@@ -112,6 +112,15 @@ def mse_pass_reference(z, b, offsets, cols, relu: bool) -> float:
     value = float(torch.dot(flat, flat)) + float((1.0 - 2.0 * yt).sum())
     flat[at] = yt - (yt > 0).to(yt.dtype) if relu else yt - 1.0
     return value
+
+
+def gram_add_reference(offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, M: np.ndarray) -> None:
+    """M += Xᵀ X in place (upper triangle i ≤ j only) for the CSR rows X (cols sorted per row)."""
+    for b in range(len(offsets) - 1):
+        c = np.asarray(cols[offsets[b]:offsets[b + 1]], dtype=np.int64)
+        v = np.asarray(values[offsets[b]:offsets[b + 1]], dtype=np.float64)
+        block = np.triu(np.outer(v, v))
+        M[np.ix_(c, c)] += block
 
 
 # --------------------------------------------------------------------------------------------- compiled kernels
@@ -225,6 +234,19 @@ if HAVE_NUMBA:
             row_sums[r] = s + t
 
 
+if HAVE_NUMBA:
+
+    @njit(cache=True, nogil=True)
+    def _gram_add(offsets, cols, values, M):  # pragma: no cover - compiled
+        for b in range(offsets.shape[0] - 1):
+            for p in range(offsets[b], offsets[b + 1]):
+                i = cols[p]
+                vi = np.float64(values[p])
+                row = M[i]
+                for q in range(p, offsets[b + 1]):
+                    row[cols[q]] += vi * values[q]
+
+
 # --------------------------------------------------------------------------------------------- entry points
 
 def window_union(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
@@ -253,3 +275,11 @@ def mse_pass(z, b, offsets, cols, relu: bool) -> float:
     row_sums = np.empty(z.shape[0], np.float64)
     _mse_pass(z.numpy(), b.detach().numpy(), offsets.numpy(), cols.numpy(), bool(relu), row_sums)
     return float(row_sums.sum())
+
+
+def gram_add(offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, M: np.ndarray) -> None:
+    """See :func:`gram_add_reference` (``M`` float64 [V, V], C-contiguous; same sums)."""
+    if not HAVE_NUMBA:
+        return gram_add_reference(offsets, cols, values, M)
+    _gram_add(np.ascontiguousarray(offsets, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
+              np.ascontiguousarray(values, dtype=np.float64), M)

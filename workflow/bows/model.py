@@ -127,6 +127,8 @@ class TiedAutoencoder(nn.Module):
 
     def loss(self, batch: "Batch", compute_dtype: torch.dtype | None = None) -> torch.Tensor:
         """The training loss of a CSR batch (fast path, see :func:`recon_loss`)."""
+        if isinstance(batch, DenseBatch):
+            return reference_loss(self.W, self.b, batch.x, self.variant, self.latent_relu, self.loss_name)
         return recon_loss(self.E, self.b, batch, variant=self.variant, latent_relu=self.latent_relu,
                           loss=self.loss_name, compute_dtype=compute_dtype)
 
@@ -138,6 +140,12 @@ class TiedAutoencoder(nn.Module):
         faults comparable to the work itself).
         """
         E, b = self.E, self.b
+        if isinstance(batch, DenseBatch):  # the counts encoding: plain autograd on the dense formula
+            E.grad, b.grad = None, None
+            with torch.enable_grad():
+                value = self.loss(batch)
+                value.backward()
+            return value.detach()
         if E.grad is None or E.grad.shape != E.shape:
             E.grad = torch.empty_like(E)
         if b.grad is None or b.grad.shape != b.shape:
@@ -235,6 +243,29 @@ class Batch:
         x = torch.zeros(self.size, self.vocab_size, dtype=dtype, device=self.cols.device)
         x[self.rows, self.cols] = 1
         return x
+
+
+class DenseBatch:
+    """A batch as a dense [B, V] float32 tensor of any non-negative values (the ``counts`` window encoding). It
+    trains through the plain formula and autograd (:func:`reference_loss`), slower than the binary fast path."""
+
+    __slots__ = ("x", "size", "vocab_size")
+
+    def __init__(self, x: torch.Tensor):
+        self.x = x
+        self.size, self.vocab_size = int(x.shape[0]), int(x.shape[1])
+
+    def to(self, device: torch.device | str) -> "DenseBatch":
+        return self if self.x.device == torch.device(device) else DenseBatch(self.x.to(device))
+
+    @classmethod
+    def from_csr(cls, offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> "DenseBatch":
+        B = len(offsets) - 1
+        x = torch.zeros(B, vocab_size, dtype=torch.float32)
+        rows = np.repeat(np.arange(B), np.diff(offsets))
+        x[torch.from_numpy(rows), torch.from_numpy(np.asarray(cols, dtype=np.int64))] = torch.from_numpy(
+            np.asarray(values, dtype=np.float32))
+        return cls(x)
 
 
 _SPARSE_OK = {"mps": False}  # device types without sparse CSR × dense kernels

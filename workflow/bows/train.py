@@ -42,8 +42,9 @@ import torch
 
 from . import devices, kernels
 from .errors import CheckpointError, ConfigError, ShapeError
+from .exposure import exposure_record
 from .io import provenance, remove_stale_temps, sidecar_path, write_json
-from .model import TiedAutoencoder, make_batch, safe_load, save_state, save_weights
+from .model import DenseBatch, TiedAutoencoder, make_batch, safe_load, save_state, save_weights
 
 __all__ = [
     "TrainSettings",
@@ -164,9 +165,15 @@ def _drop_empty(offsets: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.n
     return out, cols
 
 
-def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None = None) -> Any:
+def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None = None, encoding: str = "binary"
+                ) -> Any:
     """The batch of the windows ``idx``, empty windows dropped: CSR (offsets, cols), or a CPU
-    :class:`~bows.model.Batch` when ``vocab_size`` is given (``None`` if every window is empty)."""
+    :class:`~bows.model.Batch` when ``vocab_size`` is given (``None`` if every window is empty). In the ``counts``
+    encoding (``vocab_size`` required) a :class:`~bows.model.DenseBatch` of the per-window record counts."""
+    if encoding == "counts":
+        offsets, cols, values = windows.batch_counts(np.asarray(idx, dtype=np.int64))
+        offsets, cols = _drop_empty(offsets, cols)
+        return DenseBatch.from_csr(offsets, cols, values, vocab_size) if len(offsets) > 1 else None
     offsets, cols = windows.batch_csr(np.asarray(idx, dtype=np.int64))
     offsets, cols = _drop_empty(np.asarray(offsets, dtype=np.int64), np.asarray(cols, dtype=np.int64))
     if vocab_size is None:
@@ -175,7 +182,8 @@ def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None =
 
 
 def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size: int | None = None,
-            workers: int = 1, device: torch.device | str | None = None) -> Iterator[Any]:
+            workers: int = 1, device: torch.device | str | None = None, encoding: str = "binary"
+            ) -> Iterator[Any]:
     """:func:`build_batch` of the windows ``idx`` in order, ``batch_size`` at a time.
 
     ``workers`` background threads build the next batches while the current one trains (the numba kernels release
@@ -190,7 +198,7 @@ def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size:
     stream = _copy_stream(device) if vocab_size is not None else None
 
     def load(s: int) -> Any:
-        return _to_device(build_batch(windows, idx[s:s + batch_size], vocab_size), device, stream)
+        return _to_device(build_batch(windows, idx[s:s + batch_size], vocab_size, encoding), device, stream)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bows-batches") as pool:
         pending = deque(pool.submit(load, s) for s in starts[:workers])
@@ -226,7 +234,7 @@ def _ready(item: Any, device: torch.device | str | None) -> Any:
     batch, event = item
     current = torch.cuda.current_stream(torch.device(device))
     current.wait_event(event)
-    for t in batch._fields():
+    for t in getattr(batch, "_fields", tuple)():
         t.record_stream(current)  # the allocator keeps the memory until the step's kernels are done with it
     return batch
 
@@ -287,7 +295,7 @@ class Trainer:
     def __init__(self, windows: WindowSource, vocab_size: int, train_idx: np.ndarray, heldout_idx: np.ndarray,
                  latent: int, weight_decay: float, seed: int, settings: TrainSettings, variant: str = "relu",
                  ckpt_dir: str | os.PathLike | None = None, device: torch.device | str = "cpu",
-                 data_id: str = ""):
+                 data_id: str = "", encoding: str = "binary"):
         if len(train_idx) == 0:
             raise ShapeError("no training windows", "lower windows.group_size or use a larger corpus")
         if latent > vocab_size:
@@ -299,6 +307,7 @@ class Trainer:
         self.heldout_idx = np.asarray(heldout_idx, dtype=np.int64)
         self.latent, self.weight_decay, self.seed, self.variant = int(latent), float(weight_decay), int(seed), variant
         self.s = settings
+        self.encoding = encoding
         self.device = torch.device(device)
         self.compute_dtype = _precision(settings.precision, self.device)
         set_determinism(settings.deterministic)
@@ -309,7 +318,8 @@ class Trainer:
         if settings.max_steps:
             self.total_steps = min(self.total_steps, int(settings.max_steps))
         self.fingerprint = settings.fingerprint(V=self.V, latent=self.latent, wd=self.weight_decay, seed=self.seed,
-                                                variant=variant, n_train=len(self.train_idx), data=data_id)
+                                                variant=variant, n_train=len(self.train_idx), data=data_id,
+                                                **({"encoding": encoding} if encoding != "binary" else {}))
         self.gen = torch.Generator().manual_seed(self.seed)
         self.model = TiedAutoencoder(self.V, self.latent, variant=variant, latent_relu=settings.latent_relu,
                                      loss=settings.loss, generator=self.gen).to(self.device)
@@ -403,7 +413,8 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         rows = 0
         with torch.no_grad():
-            for batch in batches(self.windows, idx, self.s.batch_size, self.V, self.loader_workers, self.device):
+            for batch in batches(self.windows, idx, self.s.batch_size, self.V, self.loader_workers, self.device,
+                                 self.encoding):
                 if batch is None:
                     continue
                 batch = batch.to(self.device)
@@ -418,7 +429,8 @@ class Trainer:
         rows = 0
         t0 = last_log = time.perf_counter()
         order = order[: max(0, self.total_steps - self.step) * self.s.batch_size]  # a max_steps cap
-        loader = batches(self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device)
+        loader = batches(self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device,
+                         self.encoding)
         for k, batch in enumerate(loader):
             if batch is not None:
                 batch = batch.to(self.device)
@@ -491,6 +503,7 @@ class Trainer:
             "train_seconds": round(self.train_seconds, 3),
             "steps_per_second": round(self.step / self.train_seconds, 3) if self.train_seconds > 0 else None,
             "resumed_from_epoch": self.resumed_from,
+            "exposure": exposure_record(self.weight_decay, self.s.lr, self.total_steps),
             "device": str(self.device),
             "threads": torch.get_num_threads(),
             "loader_threads": self.loader_workers,
@@ -549,11 +562,16 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     torch.set_num_threads(max(1, int(threads)))
     kernels.set_threads(threads)
     data_id = f"{docs_.n_docs}:{docs_.vocab_size}:{len(train_idx)}:{len(heldout_idx)}"
+    encoding = str(windows_cfg["encoding"])
     tr = Trainer(win, docs_.vocab_size, np.asarray(train_idx), np.asarray(heldout_idx), latent, weight_decay,
-                 seed, settings, variant, ckpt_dir, lease.device, data_id=data_id)
+                 seed, settings, variant, ckpt_dir, lease.device, data_id=data_id, encoding=encoding)
     log.info("training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps", variant,
              latent, weight_decay, seed, lease.describe(), docs_.vocab_size, len(train_idx), len(heldout_idx),
              tr.total_steps)
+    E = exposure_record(weight_decay, settings.lr, tr.total_steps)["decay_exposure"]
+    if weight_decay > 0 and E < 1:
+        log.warning("decay exposure E = wd · Σ lr_t = %.3g < 1: the weight decay barely acts (see docs/baselines.md)",
+                    E)
     t0 = time.perf_counter()
     model = tr.run()
     W, b = model.weights()
@@ -567,7 +585,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     record = {
         "model": {"variant": variant, "latent": int(latent), "weight_decay": float(weight_decay), "seed": int(seed),
                   "vocab_size": int(docs_.vocab_size), "group_size": int(windows_cfg["group_size"]),
-                  "stride": int(windows_cfg["stride"])},
+                  "stride": int(windows_cfg["stride"]), "encoding": encoding},
         "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
         **summary,
         "device_lease": lease.record(),

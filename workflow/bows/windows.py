@@ -89,6 +89,27 @@ class Windows:
         out = np.zeros((B, self.vocab_size), dtype=dtype)
         out[rows, cols] = 1
         return out
+    def batch_counts(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR of a batch in the ``counts`` encoding: ``offsets`` int64 [B+1], ``cols`` int64 (sorted per row) and
+        ``values`` float32, the number of the window's G records that contain the word (records hold unique ids, so
+        this is the multiplicity of the id in the window's slice of the same CSR)."""
+        rows, cols, B = self._gather(idx)
+        key, counts = np.unique(rows * self.vocab_size + cols, return_counts=True)
+        r = key // self.vocab_size
+        offsets = np.zeros(B + 1, dtype=np.int64)
+        np.cumsum(np.bincount(r, minlength=B), out=offsets[1:])
+        return offsets, key - r * self.vocab_size, counts.astype(np.float32)
+
+    def batch_values(self, idx: np.ndarray, encoding: str = "binary"
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR (offsets, cols, values) of a batch in ``encoding`` (``binary``: values 1; ``counts``: see
+        :meth:`batch_counts`)."""
+        if encoding == "counts":
+            return self.batch_counts(idx)
+        if encoding != "binary":
+            raise ShapeError(f"unknown window encoding {encoding!r}", "set windows.encoding to binary or counts")
+        offsets, cols = self.batch_csr(idx)
+        return offsets, cols, np.ones(len(cols), dtype=np.float32)
 
     def dense(self, idx, dtype=None, device=None):
         """Multi-hot tensor [B, V]: entry (b, j) = 1 iff id j occurs in window idx[b]."""

@@ -12,7 +12,7 @@ rule index_windows:
         stats=f"{WIN}/windows.json",
     params:
         code=code_of("index_windows.py"),
-        windows=config["windows"],
+        windows=WINDOWS_INDEX,
         prefixes={s: f"{VOC}/docs/{s}" for s in SPLITS},
     threads: 1
     resources:

@@ -26,16 +26,47 @@ SPLITS = ["train", "validation", "test"]
 RES = f"results/{CORPUS}"  # one corpus
 VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics
-MODELS = f"{RES}/models/V{V}_G{G}_S{S}"  # {variant}/L{latent}_wd{wd}_seed{seed}/model.pt
-CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}"  # resumable state, not tracked by Snakemake
-METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}"
-FIGS = f"{RES}/figures/V{V}_G{G}_S{S}"
+ENCODING = config["windows"]["encoding"]  # binary | counts: the models' input; binary paths carry no suffix
+ENC = "" if ENCODING == "binary" else f"_{ENCODING}"
+MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{seed}/model.pt
+CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
+METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
+FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
+# the windows section without the encoding: what the window index and the data statistics depend on
+WINDOWS_INDEX = {k: v for k, v in config["windows"].items() if k != "encoding"}
+# what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
+WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
+    {"encoding": ENCODING} if ENCODING != "binary" else {})
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
 
 GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
+SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-subspace overlap
+
+
+def _warn_low_exposure():
+    """One warning at start naming the wd > 0 models whose decay exposure E = wd · Σ lr_t is below 1 (needs the
+    window index, so from the second run of a fresh clone on; run.json and the train log always carry E). Also
+    leaves the exposures in config["_exposure"] for the report's front page (main process only, no rule reads it)."""
+    import json
+    from bows.exposure import exposure_summary, low_exposure
+
+    stats = Path(WIN) / "windows.json"
+    if not stats.is_file():
+        return
+    n_train = json.loads(stats.read_text())["train_windows"]
+    config["_exposure"] = exposure_summary(GRID, config["train"], n_train)
+    low = low_exposure(GRID, config["train"], n_train)
+    if low:
+        names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
+        print(f"bows: warning: weight decay barely acts (decay exposure E = wd·Σlr < 1) for {names}; "
+              "see docs/baselines.md", file=sys.stderr)
+
+
+if workflow.is_main_process:  # not again in every job's own process
+    _warn_low_exposure()
 
 
 

@@ -24,7 +24,7 @@ rule metrics_data:
     params:
         code=code_of("metrics_data.py"),
         analysis=ANALYSIS_CORE,
-        windows=config["windows"],
+        windows=WINDOWS_INDEX,
         prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
     threads: 2
     resources:
@@ -38,11 +38,36 @@ rule metrics_data:
         "../scripts/metrics_data.py"
 
 
+rule metrics_subspace:
+    input:
+        indptr=f"{VOC}/docs/train.indptr.npy",
+        indices=f"{VOC}/docs/train.indices.npy",
+        docs=f"{VOC}/docs/train.json",
+        windows=f"{WIN}/train_windows.npy",
+    output:
+        subspace=f"{METRICS}/data/subspace.npz",
+    params:
+        analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
+        windows=config["windows"],
+        k=SUBSPACE_K,
+        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+    threads: 2
+    resources:
+        mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
+    log:
+        f"{LOGS}/metrics/subspace{ENC}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/metrics_subspace.py"
+
+
 rule metrics_model:
     input:
         model=f"{MODELS}/{MODEL_TAG}/model.pt",
         vocab=f"{VOC}/vocab.tsv",
         cooc=f"{METRICS}/data/cooc.parquet",
+        subspace=f"{METRICS}/data/subspace.npz",
     output:
         **metric_tables(f"{METRICS}/models/{MODEL_TAG}", *MODEL_TABLES),
     params:
@@ -98,7 +123,7 @@ rule metrics_mechanism:
     params:
         code=code_of("metrics_mechanism.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
-        windows=config["windows"],
+        windows=WINDOWS_INDEX,
         heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
         train=lambda wc, input: input.train.removesuffix(".json"),
         tag=bcfg.model_ref(config["analysis"]["models"]["mechanism"]).tag,
@@ -143,7 +168,8 @@ rule metrics_sweep:
         runs=[model_path(s, "run.json") for s in GRID],
         data=f"{METRICS}/data/metrics.parquet",
     output:
-        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters"),
+        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters",
+                        "subspace"),
     params:
         code=code_of("metrics_sweep.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
@@ -171,6 +197,7 @@ rule metrics_criteria:
         r2_gap=f"{METRICS}/mechanism/r2_gap.parquet",
         sweep=f"{METRICS}/sweep_summary.parquet",
         clusters=f"{METRICS}/clusters.parquet",
+        subspace=f"{METRICS}/subspace.parquet",
     output:
         json=f"{METRICS}/criteria.json",
     params:
@@ -194,6 +221,8 @@ TARGETS["metrics"] += [
     *metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics").values(),
     *metric_tables(f"{METRICS}/mechanism", *MECH_TABLES).values(),
     *[f"{METRICS}/umap/{s.tag}.{ext}" for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"]) for ext in ("parquet", "csv")],
-    *metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters").values(),
+    *metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters",
+                   "subspace").values(),
+    f"{METRICS}/data/subspace.npz",
     f"{METRICS}/criteria.json",
 ]

@@ -6,8 +6,8 @@
 REP_FORMATS = config["figures"]["formats"]
 REP_MAIN = main_format(REP_FORMATS)
 REP_OTHER = [f for f in REP_FORMATS if f != REP_MAIN]
-REP_SWEEPS = ("loss", "dimensionality", "circularity", "clusters")
-REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary")
+REP_SWEEPS = ("loss", "dimensionality", "circularity", "clusters", "subspace")
+REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary", "subspace")
 REP_LOGS = f"{LOGS}/figures"
 
 
@@ -27,12 +27,14 @@ rule fig_sweeps:
         loss_fit=f"{METRICS}/loss_fit.parquet",
         metrics_all=f"{METRICS}/metrics_all.parquet",
         clusters=f"{METRICS}/clusters.parquet",
+        subspace=f"{METRICS}/subspace.parquet",
         words=[f"{METRICS}/models/{s.tag}/words.parquet" for s in GRID],
     output:
         loss=_report_sweep_fig("loss", "loss vs latent size"),
         dimensionality=_report_sweep_fig("dimensionality", "feature dimensionality"),
         circularity=_report_sweep_fig("circularity", "circularity"),
         clusters=_report_sweep_fig("clusters", "cluster scores"),
+        subspace=_report_sweep_fig("subspace", "principal subspace"),
         other=[f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_OTHER],
     params:
         figures=config["figures"],
@@ -94,6 +96,7 @@ rule fig_tables:
         loss_fit=f"{METRICS}/loss_fit.parquet",
         clusters=f"{METRICS}/clusters.parquet",
         sweep_summary=f"{METRICS}/sweep_summary.parquet",
+        subspace=f"{METRICS}/subspace.parquet",
     output:
         **{
             f"{name}_{ext}": report(

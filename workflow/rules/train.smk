@@ -8,6 +8,8 @@ import bows.train as btrain
 
 
 rule train_model:
+    wildcard_constraints:
+        variant="relu|linear",
     input:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
@@ -20,7 +22,7 @@ rule train_model:
     params:
         code=code_of("train_model.py"),
         train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
-        windows={k: config["windows"][k] for k in ("group_size", "stride")},
+        windows=WINDOWS_TRAIN,
         docs=lambda wc, input: input.docs.removesuffix(".json"),
         ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     threads: config["train"]["threads"]
@@ -35,6 +37,23 @@ rule train_model:
         "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
     script:
         "../scripts/train_model.py"
+
+
+rule pca_model:
+    input:
+        subspace=f"{METRICS}/data/subspace.npz",
+    output:
+        model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/model.pt",
+        run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
+    threads: 1
+    resources:
+        mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,
+    log:
+        f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/pca_model.py"
 
 
 TARGETS["train"] += [model_path(spec) for spec in GRID]

@@ -10,4 +10,4 @@ outputs = {name: [getattr(out, name), *[p for p in out.other if Path(p).name.sta
            for name in SWEEP_FIGURES}
 run(snakemake, render_sweeps, losses=snakemake.input.losses, loss_fit=snakemake.input.loss_fit,
     metrics_all=snakemake.input.metrics_all, clusters=snakemake.input.clusters, words=list(snakemake.input.words),
-    outputs=outputs, figures=snakemake.params.figures)
+    outputs=outputs, figures=snakemake.params.figures, subspace=snakemake.input.subspace)

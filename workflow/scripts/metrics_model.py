@@ -8,4 +8,4 @@ from bows.metrics.stages import run_model
 o = snakemake.output
 run(snakemake, run_model, model=snakemake.input.model, vocab=snakemake.input.vocab, cooc=snakemake.input.cooc,
     out={n: o[n] for n in ("metrics", "words", "groups", "gram")}, analysis=snakemake.params.analysis,
-    tag=snakemake.params.tag, config={"analysis": snakemake.params.analysis})
+    tag=snakemake.params.tag, subspace=snakemake.input.subspace, config={"analysis": snakemake.params.analysis})

@@ -45,9 +45,9 @@ __all__ = [
 ]
 
 #: Figure names written by :func:`render_sweeps` (file stems ``sweeps_<name>``).
-SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters")
+SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters", "subspace")
 
-_TAG = re.compile(r"(?P<variant>relu|linear)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
+_TAG = re.compile(r"(?P<variant>relu|linear|pca)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
 
 
 # ------------------------------------------------------------------------------------------------ shared pieces
@@ -434,7 +434,8 @@ def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mappi
 
 
 def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, words: Sequence[str],
-                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None) -> dict[str, list[Path]]:
+                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None,
+                  subspace: str | None = None) -> dict[str, list[Path]]:
     """Read the metric tables and write every sweep figure; ``outputs`` maps a name of :data:`SWEEP_FIGURES` to
     its paths (one per format)."""
     from .theme import apply_theme
@@ -443,15 +444,20 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
     width = float(s["width"])
     tables = {"losses": losses, "loss_fit": loss_fit, "metrics_all": metrics_all, "clusters": clusters}
     lo, fit = pd.read_parquet(losses), pd.read_parquet(loss_fit)
-    ma, cl = pd.read_parquet(metrics_all), pd.read_parquet(clusters)
+    # the geometry figures draw the paper's ReLU models (one line per weight decay); the linear and pca baselines
+    # are drawn beside them in the loss and subspace figures and listed in the tables
+    ma, cl = _relu_only(pd.read_parquet(metrics_all)), _relu_only(pd.read_parquet(clusters))
     makers = {
         "loss": ("Loss against latent size", lambda: loss_figure(lo, fit, width=width),
                  {"losses": losses, "loss_fit": loss_fit}),
-        "dimensionality": ("Feature dimensionality", lambda: dimensionality_figure(ma, read_words(words), width=width),
+        "dimensionality": ("Feature dimensionality",
+                           lambda: dimensionality_figure(ma, _relu_only(read_words(words)), width=width),
                            {"metrics_all": metrics_all, "words": list(words)}),
         "circularity": ("Circularity of cyclic groups", lambda: circularity_figure(ma, width=width),
                         {"metrics_all": metrics_all}),
         "clusters": ("Semantic cluster scores", lambda: cluster_figure(cl, width=width), {"clusters": clusters}),
+        "subspace": ("Weight decay and the principal subspace", lambda: _subspace(subspace, width),
+                     {"subspace": subspace}),
     }
     done: dict[str, list[Path]] = {}
     for name, paths in outputs.items():
@@ -460,6 +466,19 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
         title, make, inputs = makers[name]
         done[name] = draw(make, title, paths, figures, inputs=inputs or tables)
     return done
+
+
+def _relu_only(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ReLU models (and model-less data rows)."""
+    return df[df["variant"].isna() | (df["variant"] == "relu")] if "variant" in df else df
+
+
+def _subspace(path: str | None, width: float) -> Figure:
+    from .subspace import subspace_figure
+
+    if not path:
+        raise NotAvailable("no subspace table given")
+    return subspace_figure(pd.read_parquet(path), width=width)
 
 
 # ------------------------------------------------------------------------------------------------ report tables

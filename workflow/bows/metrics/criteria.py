@@ -37,12 +37,14 @@ class Inputs:
                  windows: Mapping[str, Any] | None = None, data_metrics: pd.DataFrame | None = None,
                  metrics_all: pd.DataFrame | None = None, months_metrics: pd.DataFrame | None = None,
                  mechanism: pd.DataFrame | None = None, r2_gap: pd.DataFrame | None = None,
-                 sweep: pd.DataFrame | None = None, clusters: pd.DataFrame | None = None):
+                 sweep: pd.DataFrame | None = None, clusters: pd.DataFrame | None = None,
+                 subspace: pd.DataFrame | None = None):
         self.config = config
         self.vocab, self.windows = vocab, windows or {}
         self.data_metrics, self.metrics_all = data_metrics, metrics_all
         self.months_metrics, self.mechanism, self.r2_gap = months_metrics, mechanism, r2_gap
         self.sweep, self.clusters = sweep, clusters
+        self.subspace = subspace
 
     def value(self, df: pd.DataFrame | None, scope: str, metric: str, model: str | None = None,
               item: str | None = None) -> float:
@@ -420,10 +422,48 @@ def c16_months_r2(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
                  tied_linear_r2=tied, lstsq_sd=inp.value(inp.mechanism, "Months", "r2_sd", item="lstsq_h"))
 
 
+def _wd_pairs(sub: pd.DataFrame) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """{"relu/L400_seed1": (row at wd 0, row at the largest wd)} for every trained (variant, L, seed) with both."""
+    out = {}
+    trained = sub[sub["variant"].isin(["relu", "linear"])]
+    for (variant, L, seed), g in trained.groupby(["variant", "latent", "seed"]):
+        wds = sorted(g["wd"].astype(float).unique())
+        if len(wds) >= 2 and wds[0] == 0.0:
+            lo, hi = (g[g["wd"].astype(float) == w].iloc[0] for w in (wds[0], wds[-1]))
+            out[f"{variant}/L{L}_seed{seed}"] = (lo, hi)
+    return out
+
+
+def c17_subspace(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
+    """Weight decay pushes W towards the data's principal subspace: at the same L, the overlap with the top-L
+    covariance eigenvectors rises and ‖W‖²_F/L falls from wd 0 to the largest wd."""
+    claimed = "overlap → 1 and WᵀW → projector as wd grows (V10000, L up to 10000)"
+    sub = inp.subspace
+    if sub is None or not len(sub):
+        return _crit(17, "weight decay moves W towards the principal subspace", None, None, None, claimed, "",
+                     "no subspace table")
+    out, oks = {}, []
+    for name, (lo, hi) in _wd_pairs(sub).items():
+        if not (_f(lo["overlap_cov"]) and _f(hi["overlap_cov"]) and _f(lo["frob2_per_latent"])):
+            continue
+        rise = float(hi["overlap_cov"] - lo["overlap_cov"])
+        ratio = float(hi["frob2_per_latent"] / lo["frob2_per_latent"])
+        ok = rise >= th["subspace_min_overlap_rise"] and ratio <= th["subspace_max_norm_ratio"]
+        out[name] = {"wd": [float(lo["wd"]), float(hi["wd"])], "exposure": [lo["decay_exposure"], hi["decay_exposure"]],
+                     "overlap_cov": [float(lo["overlap_cov"]), float(hi["overlap_cov"])], "overlap_rise": rise,
+                     "frob2_per_latent": [float(lo["frob2_per_latent"]), float(hi["frob2_per_latent"])],
+                     "norm_ratio": ratio, "pass": ok}
+        oks.append(ok)
+    return _crit(17, "weight decay moves W towards the principal subspace", out,
+                 {"min_overlap_rise": th["subspace_min_overlap_rise"], "max_norm_ratio": th["subspace_max_norm_ratio"]},
+                 all(oks) if oks else None, claimed, ", ".join(out),
+                 "" if oks else "no latent size trained at weight decay 0 and a larger one")
+
+
 CRITERIA: list[Callable[[Inputs, Mapping[str, float]], dict[str, Any]]] = [
     c1_vocab, c2_windows, c3_month_corr, c4_data_ring, c5_weight_ring, c6_seasonal, c7_nonorthogonal,
     c8_orthogonalise, c9_snapshots, c10_seeds, c11_onehot, c12_constructive, c13_christmas, c14_gap, c15_clusters,
-    c16_months_r2]
+    c16_months_r2, c17_subspace]
 
 
 def evaluate(inp: Inputs) -> dict[str, Any]:

@@ -23,14 +23,14 @@ from .data_stats import group_data_stats
 from .mechanism import better_than_onehot, preact_density, preact_summary, towers_for_target
 from .model_metrics import model_metrics
 from .r2 import fit_linear_decoder, onehot_r2, reconstruction_stats, strata
-from .sweep import cluster_table, loss_fits, losses_table, sweep_tables
+from .sweep import cluster_table, loss_fits, losses_table, subspace_table, sweep_tables
 from .tables import Rows, concat, save, spec_from_tag
 from .words import WordIndex, resolve_group, resolve_groups, semantic_assignment, seasonal_words
 
 log = logging.getLogger("bows.metrics")
 
-__all__ = ["run_data", "run_model", "run_months", "run_mechanism", "run_umap", "run_sweep", "heldout_batches",
-           "load_index"]
+__all__ = ["run_data", "run_subspace", "run_model", "run_months", "run_mechanism", "run_umap", "run_sweep",
+           "heldout_batches", "load_index"]
 
 
 def _stem(path: str | os.PathLike) -> str:
@@ -77,16 +77,46 @@ def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, 
     save(met, _stem(out["metrics"]), config, ins)
 
 
+def run_subspace(train_docs: str, train_windows: str, out: str, analysis: Mapping[str, Any],
+                 windows: Mapping[str, Any], k: int) -> dict[str, Any]:
+    """Rule metrics_subspace: top-k eigenvectors of the windows' second moment and covariance (see
+    :mod:`.subspace`) from a seeded sample of ``analysis.subspace_windows`` training windows."""
+    from ..data import Windows
+    from ..encode import load_docs
+    from .subspace import principal_subspaces, save_subspace, window_moments
+
+    docs = load_docs(train_docs, mmap=True)
+    win = Windows(docs, int(windows["group_size"]), int(windows["stride"]))
+    widx = np.load(train_windows).astype(np.int64)
+    cap = min(int(analysis.get("subspace_windows", 50000)), int(analysis.get("max_windows") or widx.size))
+    widx = widx[_sample(widx.size, cap, int(analysis.get("seed", 42)))]
+    enc = windows.get("encoding", "binary")
+    t0 = time.perf_counter()
+    batches = (win.batch_values(widx[s:s + 4096], enc) for s in range(0, widx.size, 4096))
+    M, mu, n = window_moments(batches, win.vocab_size)
+    log.info("second moments of %d %s windows in %.1f s", n, enc, time.perf_counter() - t0)
+    sub = principal_subspaces(M, mu, min(int(k), win.vocab_size), int(analysis.get("seed", 42)))
+    save_subspace(out, sub, n)
+    return sub
+
+
 # ----------------------------------------------------------------------------------------------------- model
 def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
-              tag: str, config: Mapping[str, Any] | None = None) -> None:
-    """Rule metrics_model: every per-model metric of one grid model."""
+              tag: str, config: Mapping[str, Any] | None = None, subspace: str | None = None) -> None:
+    """Rule metrics_model: every per-model metric of one grid model (with the principal-subspace overlap when
+    ``subspace`` names the eigenvector file)."""
+    from .subspace import load_subspace, subspace_metrics
+
     index, groups, W, b = _load_model(model, vocab, analysis)
     cooc_df = pd.read_parquet(cooc) if cooc else None
     rows = Rows(spec_from_tag(tag))
     t0 = time.perf_counter()
     words, gtab, gram = model_metrics(W, b, index, groups, rows, cooc_df, int(analysis["null_permutations"]),
                                       int(analysis["seed"]), int(analysis["knn_k"]))
+    values, status = subspace_metrics(W, load_subspace(subspace) if subspace else None)
+    always = ("frob2_per_latent", "random_baseline")
+    rows.add_many("subspace", {k: values.pop(k) for k in always})
+    rows.add_many("subspace", values, status=status)
     log.info("model metrics of %s in %.1f s", tag, time.perf_counter() - t0)
     ins = {"model": model, "vocab": vocab}
     save(rows.frame(), _stem(out["metrics"]), config, ins)
@@ -369,7 +399,8 @@ def run_sweep(model_metrics: Sequence[str], data_metrics: str, runs: Sequence[st
     allm = concat([pd.read_parquet(p) for p in model_metrics] + [pd.read_parquet(data_metrics)])
     sw = analysis["models"]["sweep"]
     sweep, summ = sweep_tables(allm, sw.get("variant", "relu"), float(sw.get("weight_decay", 1.0)))
-    losses = losses_table([(spec_from_tag(t), r) for t, r in zip(tags, runs)])
+    specs = [(spec_from_tag(t), r) for t, r in zip(tags, runs)]
+    losses = losses_table(specs)
     fits = loss_fits(losses, n_boot=int(analysis["null_permutations"]), seed=int(analysis["seed"]))
     ins = {"models": list(model_metrics)}
     save(allm, _stem(out["all"]), config, ins)
@@ -378,13 +409,15 @@ def run_sweep(model_metrics: Sequence[str], data_metrics: str, runs: Sequence[st
     save(losses, _stem(out["losses"]), config, ins)
     save(fits, _stem(out["loss_fit"]), config, ins)
     save(cluster_table(allm), _stem(out["clusters"]), config, ins)
+    if "subspace" in out:
+        save(subspace_table(allm, specs), _stem(out["subspace"]), config, ins)
 
 
 # ----------------------------------------------------------------------------------------------------- criteria
 def run_criteria(out: str, config: Mapping[str, Any], vocab: str | None = None, windows_json: str | None = None,
                  data_metrics: str | None = None, metrics_all: str | None = None, months_metrics: str | None = None,
                  mechanism: str | None = None, r2_gap: str | None = None, sweep_summary: str | None = None,
-                 clusters: str | None = None) -> dict[str, Any]:
+                 clusters: str | None = None, subspace: str | None = None) -> dict[str, Any]:
     """Rule metrics_criteria: criteria.json (paper §10 items 1–16), with provenance embedded."""
     from ..io import provenance, read_json
     from .criteria import Inputs, evaluate
@@ -395,11 +428,12 @@ def run_criteria(out: str, config: Mapping[str, Any], vocab: str | None = None, 
     _, vdf = load_index(vocab) if vocab else (None, None)
     inp = Inputs(config, vocab=vdf, windows=read_json(windows_json) if windows_json else None,
                  data_metrics=pq(data_metrics), metrics_all=pq(metrics_all), months_metrics=pq(months_metrics),
-                 mechanism=pq(mechanism), r2_gap=pq(r2_gap), sweep=pq(sweep_summary), clusters=pq(clusters))
+                 mechanism=pq(mechanism), r2_gap=pq(r2_gap), sweep=pq(sweep_summary), clusters=pq(clusters),
+                 subspace=pq(subspace))
     res = evaluate(inp)
     ins = {k: v for k, v in dict(vocab=vocab, windows=windows_json, data_metrics=data_metrics, metrics_all=metrics_all,
                                   months=months_metrics, mechanism=mechanism, r2_gap=r2_gap, sweep=sweep_summary,
-                                  clusters=clusters).items() if v}
+                                  clusters=clusters, subspace=subspace).items() if v}
     res = _json_clean(res)
     res["provenance"] = provenance({"analysis": dict(config["analysis"])}, ins, hash_inputs=False)
     write_json(out, res)

@@ -18,7 +18,8 @@ import pandas as pd
 from ..config import ModelSpec
 from .peers import power_law_fit
 
-__all__ = ["sweep_tables", "losses_table", "loss_fits", "cluster_table", "read_history"]
+__all__ = ["sweep_tables", "losses_table", "loss_fits", "cluster_table", "read_history", "subspace_table",
+           "SUBSPACE_COLUMNS"]
 
 SWEEP_METRICS = ("offdiag_raw", "offdiag_cos", "mean_abs_cos")
 
@@ -115,3 +116,31 @@ def cluster_table(metrics: pd.DataFrame) -> pd.DataFrame:
                          "p_value": d.get(f"{name}_p", np.nan), "n_words": d.get("n_category_words", np.nan),
                          "status": st.get(name, "ok")})
     return pd.DataFrame(rows, columns=cols)
+
+
+SUBSPACE_METRICS = ("overlap_moment", "overlap_cov", "excess_moment", "excess_cov", "random_baseline",
+                    "frob2_per_latent")
+SUBSPACE_COLUMNS = ["model", "variant", "latent", "wd", "seed", "decay_exposure", "decay_exposure_paper", "steps",
+                    *SUBSPACE_METRICS, "status"]
+
+
+def _exposure(run_json: str | Path) -> dict[str, Any]:
+    path = Path(run_json)
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    e = data.get("exposure") or {}
+    return {"decay_exposure": e.get("decay_exposure", np.nan),
+            "decay_exposure_paper": e.get("decay_exposure_paper", np.nan), "steps": data.get("steps", np.nan)}
+
+
+def subspace_table(metrics: pd.DataFrame, runs: Iterable[tuple[ModelSpec, str | Path]]) -> pd.DataFrame:
+    """One row per model: decay exposure (from run.json; NaN for pca), principal-subspace overlaps, ‖W‖²_F/L."""
+    m = metrics[(metrics["scope"] == "subspace") & (metrics["model"] != "data")]
+    rows = []
+    for spec, path in runs:
+        g = m[m["model"] == spec.tag]
+        d = dict(zip(g["metric"], g["value"]))
+        bad = sorted(set(g.loc[g["status"] != "ok", "status"]))
+        rows.append({"model": spec.tag, "variant": spec.variant, "latent": spec.latent, "wd": spec.weight_decay,
+                     "seed": spec.seed, **_exposure(path), **{k: d.get(k, np.nan) for k in SUBSPACE_METRICS},
+                     "status": "; ".join(bad) if bad else ("ok" if len(g) else "no subspace metrics")})
+    return pd.DataFrame(rows, columns=SUBSPACE_COLUMNS)
