@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bows.baselines import pca_weights, write_pca_model
-from bows.data import Windows
+from bows.windows import Windows
 from bows.encode import Docs
 from bows.metrics.subspace import principal_subspaces, save_subspace, window_moments
 from bows.model import load_weights

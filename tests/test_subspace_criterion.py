@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bows.metrics.criteria import DEFAULT_THRESHOLDS, Inputs, c17_subspace
+from bows.metrics.criteria import Inputs, c17_subspace, thresholds
+
+DEFAULT_THRESHOLDS = thresholds(None)  # the schema defaults
 from bows.metrics.sweep import SUBSPACE_COLUMNS
 
 CFG = {"analysis": {"models": {}}}

@@ -562,7 +562,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     torch.set_num_threads(max(1, int(threads)))
     kernels.set_threads(threads)
     data_id = f"{docs_.n_docs}:{docs_.vocab_size}:{len(train_idx)}:{len(heldout_idx)}"
-    encoding = str(windows_cfg["encoding"])
+    encoding = str(windows_cfg.get("encoding", "binary"))
     tr = Trainer(win, docs_.vocab_size, np.asarray(train_idx), np.asarray(heldout_idx), latent, weight_decay,
                  seed, settings, variant, ckpt_dir, lease.device, data_id=data_id, encoding=encoding)
     log.info("training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps", variant,

@@ -47,6 +47,7 @@ rule metrics_subspace:
     output:
         subspace=f"{METRICS}/data/subspace.npz",
     params:
+        code=code_of("metrics_subspace.py"),
         analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
         windows=config["windows"],
         k=SUBSPACE_K,

@@ -45,6 +45,8 @@ rule pca_model:
     output:
         model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/model.pt",
         run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
+    params:
+        code=code_of("pca_model.py"),
     threads: 1
     resources:
         mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,

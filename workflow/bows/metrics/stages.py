@@ -81,7 +81,7 @@ def run_subspace(train_docs: str, train_windows: str, out: str, analysis: Mappin
                  windows: Mapping[str, Any], k: int) -> dict[str, Any]:
     """Rule metrics_subspace: top-k eigenvectors of the windows' second moment and covariance (see
     :mod:`.subspace`) from a seeded sample of ``analysis.subspace_windows`` training windows."""
-    from ..data import Windows
+    from ..windows import Windows
     from ..encode import load_docs
     from .subspace import principal_subspaces, save_subspace, window_moments
 
