@@ -67,7 +67,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     from snakemake.utils import validate as sm_validate
     from snakemake_interface_common.exceptions import WorkflowError
 
-    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"):
+    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures"):
         if config.get(section) is None:  # absent, or an empty `section:` line in YAML
             config[section] = {}
     try:
@@ -261,6 +261,9 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
                               f"{n_train} of the {p * p} sums of modulus {p} for training",
                               "choose a fraction that leaves pairs for both training and validation")
+    from .sae.settings import check as check_sae
+
+    check_sae(config)
     corpus = config["corpus"]
     if corpus["source"] == "local" and not corpus["local"]["train"]:
         raise ConfigError("corpus.source is local but corpus.local.train is not set",
