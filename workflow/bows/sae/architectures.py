@@ -65,7 +65,7 @@ class SAE(nn.Module):
     def loss(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """(loss, parts): the training objective of one batch and its parts as floats."""
         mse = _mse(h, self.forward(h))
-        return mse, {"mse": float(mse)}
+        return mse, {"mse": float(mse.detach())}
 
     @torch.no_grad()
     def normalise_decoder(self) -> None:
@@ -74,8 +74,8 @@ class SAE(nn.Module):
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """The saved state: encoder, decoder, biases and the threshold-like knob (k, or λ) as tensors."""
-        out = {k: v.detach().cpu().float().contiguous().clone() for k, v in self.state_dict().items()}
-        out["sparsity"] = torch.tensor(float(self.spec.sparsity))
+        out = {k: v.detach().cpu().float().contiguous().clone() for k, v in self.state_dict().items()}  # float32
+        out["sparsity"] = torch.tensor(float(self.spec.sparsity), dtype=torch.float64)
         return out
 
 
@@ -93,7 +93,7 @@ class ReluSAE(SAE):
         a = self.encode(h)
         mse = _mse(h, self.decode(a))
         l1 = a.sum(dim=1).mean()
-        return mse + self.spec.sparsity * l1, {"mse": float(mse), "l1": float(l1)}
+        return mse + self.spec.sparsity * l1, {"mse": float(mse.detach()), "l1": float(l1.detach())}
 
 
 def topk(z: torch.Tensor, k: int) -> torch.Tensor:
@@ -123,7 +123,7 @@ class MatryoshkaSAE(TopKSAE):
         a = self.encode(h)
         parts = [_mse(h, a[:, :m] @ self.W_dec[:m] + self.b_dec) for m in self.prefix_sizes]
         total = torch.stack(parts).mean()
-        return total, {"mse": float(parts[-1]), "prefix_mse_first": float(parts[0])}
+        return total, {"mse": float(parts[-1].detach()), "prefix_mse_first": float(parts[0].detach())}
 
     def tensors(self) -> dict[str, torch.Tensor]:
         out = super().tensors()

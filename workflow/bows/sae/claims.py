@@ -4,9 +4,12 @@
   data's): over the ``sae.l0_targets`` sweep of the TopK SAE at the width nearest the number of ground-truth words,
   the k of the highest MCC lies within a factor ``sae.claims.l0_peak_factor`` of the held-out true L0. A peak at
   an end of the sweep is reported (``at_edge``): the true peak may then lie outside it.
-* ``narrow_merges_more`` ("feature hedging": narrow dictionaries merge correlated features): the mean hedging of the
-  word groups (:func:`bows.sae.scores.hedging`) is larger for the narrowest TopK SAE than for the widest, both at the
-  k nearest the true L0.
+* ``narrow_merges_more`` ("feature hedging": narrow dictionaries merge correlated features): the mean merged fraction
+  of the word groups (:func:`bows.sae.scores.hedging`: 1 − distinct best latents / group words) is larger for the
+  narrowest TopK SAE than for the widest, both at the k nearest the true L0. The flag reads the merged fraction, not
+  the hedging energy: the word directions of a BOWS model are themselves far from orthogonal within a group (the
+  ground-truth dictionary's own hedging is high), so the energy confounds merging with the model's geometry; the
+  hedging values are reported beside it.
 
 Both read the tidy tables of :mod:`bows.sae.pipeline` (``scores``: one row per SAE × metric; ``hedging``: one row per
 SAE × group × metric). Thresholds come from the config and were set before the first run.
@@ -63,18 +66,19 @@ def hedging_narrow_wide(wide: pd.DataFrame, hedge: pd.DataFrame, true_l0: float,
         return None
     k = _nearest(d["sparsity"].to_numpy(float), true_l0)
     narrow, wide_w = int(d["width"].min()), int(d["width"].max())
-    h = hedge[(hedge["architecture"] == architecture) & (hedge["sparsity"] == k) & (hedge["metric"] == "hedging")]
-    h = h.dropna(subset=["value"])
-    per = {w: h[h["width"] == w].set_index("group")["value"] for w in (narrow, wide_w)}
-    groups = sorted(set(per[narrow].index) & set(per[wide_w].index))
+    h = hedge[(hedge["architecture"] == architecture) & (hedge["sparsity"] == k)].dropna(subset=["value"])
+    per = {(met, w): h[(h["width"] == w) & (h["metric"] == met)].set_index("group")["value"]
+           for met in ("merged_fraction", "hedging") for w in (narrow, wide_w)}
+    groups = sorted(set(per["merged_fraction", narrow].index) & set(per["merged_fraction", wide_w].index))
     if not groups:
         return None
-    a = float(np.mean([per[narrow][g] for g in groups]))
-    b = float(np.mean([per[wide_w][g] for g in groups]))
+    mean = {key: float(np.mean([v[g] for g in groups])) for key, v in per.items()}
     return {"architecture": architecture, "k": k, "narrow_width": narrow, "wide_width": wide_w, "groups": groups,
-            "hedging_narrow": a, "hedging_wide": b,
-            "per_group": {g: [round(float(per[narrow][g]), 4), round(float(per[wide_w][g]), 4)] for g in groups},
-            "holds": bool(a > b)}
+            "merged_narrow": mean["merged_fraction", narrow], "merged_wide": mean["merged_fraction", wide_w],
+            "hedging_narrow": mean["hedging", narrow], "hedging_wide": mean["hedging", wide_w],
+            "per_group_merged": {g: [round(float(per["merged_fraction", w][g]), 4) for w in (narrow, wide_w)]
+                                 for g in groups},
+            "holds": bool(mean["merged_fraction", narrow] > mean["merged_fraction", wide_w])}
 
 
 def claims(scores: pd.DataFrame, hedge: pd.DataFrame, data: Mapping[str, Mapping[str, Any]],
@@ -98,8 +102,9 @@ def _detail(name: str, c: Mapping[str, Any]) -> str:
         return (f"width {c['width']}: best MCC {c['peak_mcc']:.3f} at k = {c['peak_k']:g}, true L0 "
                 f"{c['true_l0']:.2f} (ratio {c['ratio']:.2f}, allowed ×{c['factor']:g}){edge}; MCC by k "
                 f"{c['mcc_by_k']}")
-    return (f"k = {c['k']:g}: hedging {c['hedging_narrow']:.3f} at width {c['narrow_width']} vs "
-            f"{c['hedging_wide']:.3f} at width {c['wide_width']} (groups {', '.join(c['groups'])})")
+    return (f"k = {c['k']:g}: merged fraction {c['merged_narrow']:.3f} at width {c['narrow_width']} vs "
+            f"{c['merged_wide']:.3f} at width {c['wide_width']} (hedging {c['hedging_narrow']:.3f} vs "
+            f"{c['hedging_wide']:.3f}; groups {', '.join(c['groups'])})")
 
 
 def claims_table(c: Mapping[str, Any], scale: Mapping[str, str]) -> pd.DataFrame:

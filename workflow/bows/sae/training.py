@@ -70,7 +70,7 @@ def train_sae(spec: SaeSpec, h_train: torch.Tensor, h_heldout: torch.Tensor, sae
             loss.backward()
             opt.step()
             sae.normalise_decoder()
-            total += float(loss)
+            total += float(loss.detach())
             parts_sum += parts["mse"]
             steps += 1
         ev = evaluate(sae, h_heldout)
