@@ -240,6 +240,15 @@ def test_missing_optional_dependency(monkeypatch):
         _load(backend="saelens")
 
 
+def test_saelens_backend_refuses_matryoshka(monkeypatch):
+    import bows.sae.settings as settings
+
+    monkeypatch.setattr(settings.importlib.util, "find_spec", lambda name: object())  # as if installed
+    with pytest.raises(ConfigError, match="relu and topk SAEs only"):
+        _load(backend="saelens")
+    assert _load(backend="saelens", architectures=["relu", "topk"])["sae"]["backend"] == "saelens"
+
+
 def test_bad_config_stops_snakemake_before_any_job(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("sae:\n  models: [{latent: 77}]\n")
@@ -251,17 +260,39 @@ def test_bad_config_stops_snakemake_before_any_job(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ SAELens
 
-@pytest.mark.skipif(importlib.util.find_spec("sae_lens") is None, reason="the optional [sae] extra is not installed")
+NO_SAELENS = importlib.util.find_spec("sae_lens") is None
+
+
+@pytest.mark.skipif(NO_SAELENS, reason="the optional [sae] extra is not installed")
 def test_own_topk_against_saelens_on_a_toy():
-    from bows.sae.saelens import train_topk
+    from bows.sae.saelens import to_bows, train
 
     T, h_tr, h_ho = planted(0)
-    ours, _ = train_sae(SaeSpec("topk", 8, 3), h_tr, h_ho, TRAIN, seed=0)
-    theirs = train_topk(h_tr, width=8, k=3, lr=TRAIN["lr"], batch_size=TRAIN["batch_size"], epochs=TRAIN["epochs"])
+    spec = SaeSpec("topk", 8, 3)
+    ours, _ = train_sae(spec, h_tr, h_ho, TRAIN, seed=0)
+    theirs = to_bows(spec, train(spec, h_tr, TRAIN["lr"], TRAIN["batch_size"], TRAIN["epochs"], seed=0))
     m_ours = sc.mcc(sc.abs_cos(T, ours.W_dec.detach().numpy()))["mcc"]
-    m_theirs = sc.mcc(sc.abs_cos(T, theirs))["mcc"]
+    m_theirs = sc.mcc(sc.abs_cos(T, theirs.W_dec.detach().numpy()))["mcc"]
     assert m_theirs >= 0.9 and m_ours >= 0.9
     assert abs(m_ours - m_theirs) < 0.08
+
+
+@pytest.mark.skipif(NO_SAELENS, reason="the optional [sae] extra is not installed")
+@pytest.mark.parametrize("spec", [SaeSpec("topk", 6, 2), SaeSpec("relu", 6, 0.1)])
+def test_saelens_sae_converts_exactly(spec):
+    from bows.sae.saelens import _make, to_bows
+
+    torch.manual_seed(0)
+    theirs = _make(spec, 5)
+    with torch.no_grad():                                         # decoder rows of unequal norms, non-zero biases
+        theirs.W_dec.mul_(torch.linspace(0.3, 2.0, 6)[:, None])
+        theirs.b_enc.normal_()
+        theirs.b_dec.normal_()
+    h = torch.randn(50, 5)
+    ours = to_bows(spec, theirs)
+    with torch.no_grad():
+        assert torch.allclose(ours(h), theirs.decode(theirs.encode(h)), atol=1e-5)
+        assert torch.allclose(ours.W_dec.norm(dim=1), torch.ones(6))
 
 
 # ------------------------------------------------------------------------------------------------ the stage

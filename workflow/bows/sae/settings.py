@@ -93,3 +93,6 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"sae.matryoshka_prefixes {prefixes} must lie strictly between 0 and 1",
                           "give the nested dictionary sizes as fractions of the width, e.g. [0.25, 0.5]")
     check_backend(sae["backend"])
+    if sae["backend"] == "saelens" and "matryoshka" in sae["architectures"]:
+        raise ConfigError("sae.backend saelens trains relu and topk SAEs only, but sae.architectures lists matryoshka",
+                          "drop matryoshka from sae.architectures or use sae.backend: bows")
