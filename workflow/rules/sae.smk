@@ -5,6 +5,7 @@
 
 import bows.devices as bdev
 from bows.metrics.tables import metric_tables
+from bows.sae.settings import memory_estimate_mb as _sae_mem
 from bows.sae.settings import models as _sae_models
 
 SAE_CFG = config["sae"]
@@ -16,6 +17,7 @@ SAE_MAIN = "png" if "png" in SAE_FORMATS else SAE_FORMATS[0]
 SAE_OTHER = [f for f in SAE_FORMATS if f != SAE_MAIN]
 SAE_PARAMS = {k: v for k, v in SAE_CFG.items() if k not in ("claims", "threads", "device", "gpu_model")}
 SAE_TABLES = ("scores", "words", "hedging")
+_sae_mb = lambda wc: _sae_mem(SAE_CFG, int(wc.latent), V)  # activations + the cosine matrix of the scores
 
 
 rule sae_activations:
@@ -37,7 +39,7 @@ rule sae_activations:
         docs=lambda wc, input: input.docs.removesuffix(".json"),
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=_sae_mb,
     log:
         f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
     conda:
@@ -57,7 +59,7 @@ rule sae_train:
         device=SAE_CFG["device"],
     threads: SAE_CFG["threads"]
     resources:
-        mem_mb=2000,
+        mem_mb=_sae_mb,
         **bdev.job_resources(SAE_CFG["device"], SAE_CFG["gpu_model"]),
     log:
         f"{SAE_LOGS}/train/{MODEL_TAG}_{{arch}}.log",
@@ -79,7 +81,7 @@ rule sae_scores:
         tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=_sae_mb,
     log:
         f"{SAE_LOGS}/scores/{MODEL_TAG}.log",
     conda:

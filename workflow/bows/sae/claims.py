@@ -102,9 +102,10 @@ def _detail(name: str, c: Mapping[str, Any]) -> str:
         return (f"width {c['width']}: best MCC {c['peak_mcc']:.3f} at k = {c['peak_k']:g}, true L0 "
                 f"{c['true_l0']:.2f} (ratio {c['ratio']:.2f}, allowed ×{c['factor']:g}){edge}; MCC by k "
                 f"{c['mcc_by_k']}")
+    per = "; ".join(f"{g} {a:.2f} vs {b:.2f}" for g, (a, b) in c["per_group_merged"].items())
     return (f"k = {c['k']:g}: merged fraction {c['merged_narrow']:.3f} at width {c['narrow_width']} vs "
-            f"{c['merged_wide']:.3f} at width {c['wide_width']} (hedging {c['hedging_narrow']:.3f} vs "
-            f"{c['hedging_wide']:.3f}; groups {', '.join(c['groups'])})")
+            f"{c['merged_wide']:.3f} at width {c['wide_width']} (per group: {per}; hedging "
+            f"{c['hedging_narrow']:.3f} vs {c['hedging_wide']:.3f})")
 
 
 def claims_table(c: Mapping[str, Any], scale: Mapping[str, str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from ..config import ModelSpec, model_grid, model_ref, resolve_group_words
 from ..errors import ConfigError, ShapeError
 
-__all__ = ["ARCHITECTURES", "SaeSpec", "models", "sweep", "check", "check_backend"]
+__all__ = ["ARCHITECTURES", "SaeSpec", "models", "sweep", "check", "check_backend", "memory_estimate_mb"]
 
 #: architectures this package trains, and the sparsity knob each sweeps (config key)
 ARCHITECTURES = {"relu": "l1_coefficients", "topk": "l0_targets", "matryoshka": "l0_targets"}
@@ -49,6 +49,17 @@ def sweep(sae: Mapping[str, Any], architecture: str) -> list[SaeSpec]:
     """Every SAE of one architecture: widths × its sparsity settings (config order)."""
     knob = ARCHITECTURES[architecture]
     return [SaeSpec(architecture, int(w), float(s)) for w in sae["widths"] for s in sae[knob]]
+
+
+def memory_estimate_mb(sae: Mapping[str, Any], latent: int, n_words: int) -> int:
+    """Memory of an SAE job in MB: the float32 activations (train and held-out, a few copies while scaling) and
+    the float64 cosine matrix words × widest dictionary of the scores, plus 1 GB for the libraries. ``n_words``
+    stands for ``sae.words`` when that is null (every word: the vocabulary size)."""
+    samples = (sae["train_samples"] or 10**6) + (sae["heldout_samples"] or 10**5)
+    words = sae["words"] or n_words
+    acts = 3 * 4 * samples * latent
+    cos = 2 * 8 * words * max(int(w) for w in sae["widths"])
+    return 1000 + (acts + cos) // 2**20
 
 
 def check_backend(backend: str) -> None:
