@@ -297,6 +297,17 @@ def test_saelens_sae_converts_exactly(spec):
 
 # ------------------------------------------------------------------------------------------------ the stage
 
+def test_paper_preset_lists_the_paper_scale_sae_jobs(tmp_path):
+    proc = snakemake(tmp_path, "-n", "sae", configfiles=("presets/paper.yaml",))
+    jobs = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
+            if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert jobs["sae_activations"] == 1 and jobs["sae_train"] == 3 and jobs["sae_scores"] == 1
+    assert "sae_summary" in jobs and "sae_figures" in jobs
+    # memory of the paper's SAE jobs: 550k samples × L 1000 float32 (3 copies) + the 10000 × 20000 float64 cosines
+    expected = 1000 + (3 * 4 * 550_000 * 1000 + 2 * 8 * 10_000 * 20_000) // 2**20
+    assert f"mem_mb={expected}," in proc.stdout
+
+
 @pytest.mark.workflow
 def test_sae_stage_on_the_smoke_preset(tmp_path):
     snakemake(tmp_path, "--cores", "2", "sae")

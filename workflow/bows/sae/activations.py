@@ -22,7 +22,8 @@ from ..data import Windows
 from ..encode import load_docs
 from ..errors import CorpusError
 
-__all__ = ["sample_windows", "support", "word_frequency", "choose_words", "restrict", "activations", "true_l0"]
+__all__ = ["sample_windows", "support", "word_frequency", "choose_words", "restrict", "activations", "true_l0",
+           "build"]
 
 log = logging.getLogger("bows.sae")
 

@@ -171,8 +171,9 @@ def load_saes(path: str | os.PathLike) -> tuple[dict[str, SAE], float, dict[str,
     out = {}
     for name, t in state["saes"].items():
         spec = _spec_of(name, t)
-        prefixes = tuple(float(m) / spec.width for m in t["prefix_sizes"].tolist()[:-1]) if "prefix_sizes" in t else ()
-        sae = build(spec, int(t["W_dec"].shape[1]), prefixes=prefixes)
+        sae = build(spec, int(t["W_dec"].shape[1]))
         sae.load_state_dict({k: v for k, v in t.items() if k in sae.state_dict()})
+        if "prefix_sizes" in t:
+            sae.prefix_sizes = [int(m) for m in t["prefix_sizes"].tolist()]
         out[name] = sae
     return out, float(state["scale"]), dict(state.get("meta", {}))

@@ -36,8 +36,8 @@ def _wide(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _nearest(values: np.ndarray, target: float) -> float:
-    values = np.asarray(sorted(set(values.tolist())), dtype=float)
-    return float(values[np.argmin(np.abs(np.log(values) - math.log(max(target, 1e-9))) + 1e-9 * -values)])
+    """The value nearest ``target`` on a log scale (the larger one on a tie)."""
+    return float(min(set(values.tolist()), key=lambda v: (abs(math.log(v / target)), -v)))
 
 
 def l0_peak(wide: pd.DataFrame, true_l0: float, n_words: int, factor: float, architecture: str = "topk"
