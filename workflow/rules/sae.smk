@@ -16,6 +16,8 @@ SAE_FORMATS = config["figures"]["formats"]
 SAE_MAIN = "png" if "png" in SAE_FORMATS else SAE_FORMATS[0]
 SAE_OTHER = [f for f in SAE_FORMATS if f != SAE_MAIN]
 SAE_PARAMS = {k: v for k, v in SAE_CFG.items() if k not in ("claims", "threads", "device", "gpu_model")}
+# the keys that change the activations (a change of widths or sparsities retrains, but does not resample)
+SAE_DATA = {k: SAE_CFG[k] for k in ("group_size", "words", "groups", "train_samples", "heldout_samples", "seed")}
 SAE_TABLES = ("scores", "words", "hedging")
 _sae_mb = lambda wc: _sae_mem(SAE_CFG, int(wc.latent), V)  # activations + the cosine matrix of the scores
 
@@ -33,7 +35,7 @@ rule sae_activations:
         npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
         json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
     params:
-        sae=SAE_PARAMS,
+        sae=SAE_DATA,
         word_groups={k: v for k, v in config["analysis"]["word_groups"].items() if k in SAE_CFG["groups"]},
         stride=S,
         docs=lambda wc, input: input.docs.removesuffix(".json"),
