@@ -2,7 +2,7 @@
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
-# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding.
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae.
 
 import os
 
@@ -32,6 +32,7 @@ include: "workflow/rules/metrics.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/value_coding.smk"
+include: "workflow/rules/sae.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -82,3 +83,8 @@ rule synthetic:
 rule value_coding:
     input:
         TARGETS["value_coding"],
+
+
+rule sae:
+    input:
+        TARGETS["sae"],

@@ -19,7 +19,7 @@ def load(*presets, **overrides):
 
 def test_defaults_fill_every_section():
     cfg = load()
-    assert set(cfg) == {"corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"}
+    assert set(cfg) == {"corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures"}
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]
     assert cfg["windows"]["stride"] == 1
@@ -48,7 +48,7 @@ def test_paper_grid_is_the_papers():
 def test_union_of_blocks_has_no_duplicates():
     cfg = load(train={"grid": [{"latent": [8, 16], "weight_decay": [1.0]}, {"latent": [16], "weight_decay": [1]}]},
                analysis={"models": {"months": {"latent": 16, "weight_decay": 1.0}, "mechanism": {"latent": 16},
-                                    "umap": [{"latent": 8}]}})
+                                    "umap": [{"latent": 8}]}}, sae={"models": [{"latent": 16}]})
     assert [s.tag for s in bcfg.model_grid(cfg)] == ["relu/L8_wd1.0_seed1", "relu/L16_wd1.0_seed1"]
 
 

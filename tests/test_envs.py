@@ -31,7 +31,7 @@ from rules_info import rules_info  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = ROOT / "envs"
 WORKFLOW = ROOT / "workflow"
-FAMILIES = ("corpus", "train", "analysis", "figures")
+FAMILIES = ("corpus", "train", "analysis", "figures", "sae")
 
 # conda-forge package name -> PyPI distribution name (where they differ)
 CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch", "matplotlib-base": "matplotlib",
@@ -48,6 +48,7 @@ RUNNER_PROVIDED = {"snakemake", "snakemake_interface_common", "snakemake_interfa
 # expected family per rule file (a rule may still pick another family; this only documents the default)
 FILE_FAMILY = {"corpus.smk": "corpus", "vocab.smk": "corpus", "bows.smk": "corpus", "train.smk": "train",
                "metrics.smk": "analysis", "figures.smk": "figures", "report.smk": "figures"}
+# (sae.smk mixes: its computing rules use sae, its figure rule figures)
 
 
 def norm(name: str) -> str:

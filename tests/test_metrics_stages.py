@@ -63,7 +63,7 @@ def synthetic_run(tmp_path_factory):
         "train": {"grid": [{"latent": [8], "weight_decay": [0.0, 1.0], "seed": [1]}]},
         "analysis": {"models": {"months": {"latent": 8, "weight_decay": 1.0}, "mechanism": {"latent": 8},
                                 "umap": [{"latent": 8}]}, "null_permutations": 20, "cooc_top_words": 20,
-                     "decoder_fit_windows": 200}})
+                     "decoder_fit_windows": 200}, "sae": {"enabled": False}})
     return t, cfg
 
 

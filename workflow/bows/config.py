@@ -81,7 +81,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     ``snakemake.utils.validate``: JSON Schema draft 2020-12, each ``properties`` default set before validating)."""
     import jsonschema
 
-    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "figures"):
+    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures"):
         if config.get(section) is None:  # absent, or an empty `section:` line in YAML
             config[section] = {}
     try:
@@ -322,6 +322,9 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
                               f"{n_train} of the {p * p} sums of modulus {p} for training",
                               "choose a fraction that leaves pairs for both training and validation")
+    from .sae.settings import check as check_sae
+
+    check_sae(config)
     corpus = config["corpus"]
     if corpus["source"] == "local" and not corpus["local"]["train"]:
         raise ConfigError("corpus.source is local but corpus.local.train is not set",

@@ -98,7 +98,7 @@ def section(*names):
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {k: [] for k in ("corpus", "vocab", "windows", "train", "metrics", "figures", "synthetic", "value_coding",
-                           "report")}
+                           "sae", "report")}
 
 
 def all_targets():
