@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..data import Windows
+from ..windows import Windows
 from ..encode import load_docs
 from ..errors import CorpusError
 
