@@ -1,7 +1,7 @@
 """Ground-truth activations: h = W x from the windows of a BOWS model's training data, at ``sae.group_size``.
 
 A sample is the union of g = ``sae.group_size`` consecutive records starting where a window of the training index
-starts (:mod:`bows.data`): with g ≤ ``windows.group_size`` its records lie inside that window, so training samples
+starts (:mod:`bows.windows`): with g ≤ ``windows.group_size`` its records lie inside that window, so training samples
 come from training windows and held-out samples from the held-out blocks, sharing no record.
 
 The ground truth is restricted to a word set S (``sae.words`` most frequent words of the training sample, plus the

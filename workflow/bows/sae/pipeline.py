@@ -52,7 +52,7 @@ def make_activations(model: str, vocab: str, docs: str, train_windows: str, sae:
                      word_groups: Mapping[str, Any], out_npz: str, out_json: str) -> dict[str, Any]:
     """Rule ``sae_activations``: the ground-truth activations of one BOWS model (see :mod:`bows.sae.activations`).
     ``train_windows`` is the window index ``train_windows.npy``; ``heldout_windows.npy`` lies beside it."""
-    from ..data import load_window_split
+    from ..windows import load_window_split
     from ..model import load_weights
     from ..vocab import read_vocab
     from .activations import build
