@@ -33,7 +33,6 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/sae.smk"
-include: "workflow/rules/report.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -82,7 +82,7 @@ def vocab_cfg():
     models = {"months": {"latent": 8, "weight_decay": 4.0}, "mechanism": {"latent": 8}, "sweep": {"weight_decay": 1.0},
               "umap": [{"latent": 8}]}
     return load_config(ROOT / "config.yaml", overrides={"vocab": {"size": len(FORCED) + len(FILLER)}, "train": grid,
-                                                         "analysis": {"models": models}})
+                                                         "analysis": {"models": models}, "sae": {"enabled": False}})
 
 
 def test_c1_vocabulary_passes_and_fails(vocab_cfg):

@@ -47,7 +47,7 @@ RUNNER_PROVIDED = {"snakemake", "snakemake_interface_common", "snakemake_interfa
                    "snakemake_interface_logger_plugins", "snakemake_interface_software_deployment_plugins"}
 # expected family per rule file (a rule may still pick another family; this only documents the default)
 FILE_FAMILY = {"corpus.smk": "corpus", "vocab.smk": "corpus", "bows.smk": "corpus", "train.smk": "train",
-               "metrics.smk": "analysis", "figures.smk": "figures", "report.smk": "figures"}
+               "metrics.smk": "analysis", "figures.smk": "figures"}
 # (sae.smk mixes: its computing rules use sae, its figure rule figures)
 
 
@@ -444,7 +444,7 @@ def test_every_rule_that_runs_code_has_a_family_env(rules):
 
 
 def test_rules_use_their_files_family(rules):
-    """Rules of corpus/vocab/bows.smk use corpus, train.smk train, metrics.smk analysis, figures/report.smk figures."""
+    """Rules of corpus/vocab/bows.smk use corpus, train.smk train, metrics.smk analysis, figures.smk figures."""
     problems = []
     for rule in rules:
         expected = FILE_FAMILY.get(Path(rule["snakefile"]).name)

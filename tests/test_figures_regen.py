@@ -25,7 +25,7 @@ from conftest import ROOT, SNAKEMAKE, snakemake
 pytestmark = pytest.mark.workflow
 
 #: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the target rules)
-FIGURE_RULE = re.compile(r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|all|figures|synthetic)$")
+FIGURE_RULE = re.compile(r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|all|figures|synthetic|sae)$")
 UPSTREAM = re.compile(r"^(prepare_corpus|build_vocab|encode_docs|index_windows|train_model|metrics_\w+|"
                       r"synthetic_(data|train|metrics|summary))$")
 

@@ -176,7 +176,7 @@ def assert_one_clear_error(res: subprocess.CompletedProcess, *needles: str) -> s
     low = text.lower()
     for needle in needles:
         assert needle.lower() in low, f"the error does not mention {needle!r}:\n{text[-3000:]}"
-    problems = {m.strip() for m in re.findall(r"bows: (.*)", text)}
+    problems = {m.strip() for m in re.findall(r"bows: (.*)", text) if not m.startswith("warning:")}
     assert len(problems) <= 1, f"several different errors for one bad input: {problems}"
     return text
 
@@ -250,7 +250,9 @@ def test_bad_corpus_gives_one_clear_error(case, tmp_path):
 def test_unknown_words_in_strict_group(smoke, tmp_path):
     wd = copy_wd(smoke, tmp_path / "wd")
     groups = {"Made up": {"words": ["qzxqzx", "vvbnmq"], "strict": True}}
-    res = snakemake(["metrics"], wd, overrides={"analysis": {"word_groups": groups}}, cores=1, timeout=300)
+    # the SAE benchmark's groups (months, days) are not among these word groups: left out of this run
+    res = snakemake(["metrics"], wd, overrides={"analysis": {"word_groups": groups}, "sae": {"enabled": False}},
+                    cores=1, timeout=300)
     text = assert_one_clear_error(res, "qzxqzx")
     assert "strict" in text.lower() or "word_groups" in text, text[-2000:]
     assert not leftovers(wd / "results")

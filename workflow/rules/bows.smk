@@ -10,18 +10,19 @@ rule index_windows:
         train=f"{WIN}/train_windows.npy",
         heldout=f"{WIN}/heldout_windows.npy",
         stats=f"{WIN}/windows.json",
+    log:
+        f"{LOGS}/index_windows.log",
+    benchmark:
+        f"{BENCH}/index_windows.tsv"
+    conda:
+        "../../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         code=code_of("index_windows.py"),
         windows=WINDOWS_INDEX,
         prefixes={s: f"{VOC}/docs/{s}" for s in SPLITS},
-    threads: 1
-    resources:
-        mem_mb=2000,
-    benchmark: f"{BENCH}/index_windows.tsv"
-    log:
-        f"{LOGS}/index_windows.log",
-    conda:
-        "../../envs/corpus.yaml"
     script:
         "../scripts/index_windows.py"
 

@@ -36,7 +36,8 @@ FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
 WINDOWS_INDEX = {k: v for k, v in config["windows"].items() if k != "encoding"}
 # what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
 WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
-    {"encoding": ENCODING} if ENCODING != "binary" else {})
+    {"encoding": ENCODING} if ENCODING != "binary" else {}
+)
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
@@ -61,13 +62,15 @@ def _warn_low_exposure():
     low = low_exposure(GRID, config["train"], n_train)
     if low:
         names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
-        print(f"bows: warning: weight decay barely acts (decay exposure E = wd·Σlr < 1) for {names}; "
-              "see docs/baselines.md", file=sys.stderr)
+        print(
+            f"bows: warning: weight decay barely acts (decay exposure E = wd·Σlr < 1) for {names}; "
+            "see docs/baselines.md",
+            file=sys.stderr,
+        )
 
 
 if workflow.is_main_process:  # not again in every job's own process
     _warn_low_exposure()
-
 
 
 def main_format(formats):
@@ -97,8 +100,10 @@ def section(*names):
 
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
-TARGETS = {k: [] for k in ("corpus", "vocab", "windows", "train", "metrics", "figures", "synthetic", "value_coding",
-                           "sae", "report")}
+TARGETS = {
+    k: []
+    for k in ("corpus", "vocab", "windows", "train", "metrics", "figures", "synthetic", "value_coding", "sae", "report")
+}
 
 
 def all_targets():

@@ -55,18 +55,18 @@ rule fig_months:
             labels=lambda wc: {"figure": FIG_MONTHS[wc.kind][1]},
         ),
         other=[f"{FIGS}/months_{{kind}}.{fmt}" for fmt in FIG_OTHER],
+    log:
+        f"{FIG_LOGS}/months_{{kind}}.log",
     wildcard_constraints:
         kind="|".join(FIG_MONTHS),
-    params:
-        code=code_of("fig_months.py"),
-        figures=config["figures"],
+    conda:
+        "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc: 2000 if wc.kind == "corr" else 1000,
-    log:
-        f"{FIG_LOGS}/months_{{kind}}.log",
-    conda:
-        "../../envs/figures.yaml"
+    params:
+        code=code_of("fig_months.py"),
+        figures=config["figures"],
     script:
         "../scripts/fig_months.py"
 
@@ -90,21 +90,22 @@ rule fig_structure_sweep:
         sweep=f"{METRICS}/sweep.parquet",
         summary=f"{METRICS}/sweep_summary.parquet",
     output:
-        main=_fig("structure_sweep_{gram}", "fig_structure_sweep", "Structure sweep", figure="sweep ({gram})",
-                  latent="all"),
+        main=_fig(
+            "structure_sweep_{gram}", "fig_structure_sweep", "Structure sweep", figure="sweep ({gram})", latent="all"
+        ),
         other=_others("structure_sweep_{gram}"),
+    log:
+        f"{FIG_LOGS}/structure_sweep_{{gram}}.log",
     wildcard_constraints:
         gram="raw|cos",
-    params:
-        figures={**config["figures"], "snapshot_latents": config["analysis"]["snapshot_latents"]},
-        code=code_of("fig_structure.py"),
+    conda:
+        "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
-    log:
-        f"{FIG_LOGS}/structure_sweep_{{gram}}.log",
-    conda:
-        "../../envs/figures.yaml"
+    params:
+        figures={**config["figures"], "snapshot_latents": config["analysis"]["snapshot_latents"]},
+        code=code_of("fig_structure.py"),
     script:
         "../scripts/fig_structure.py"
 
@@ -113,20 +114,25 @@ rule fig_structure_snapshot:
     input:
         unpack(_snapshot_groups),
     output:
-        main=_fig("structure_snapshot_L{latent}", "fig_structure_snapshot", "Structure sweep",
-                  figure="PCA snapshot", latent="{latent}"),
+        main=_fig(
+            "structure_snapshot_L{latent}",
+            "fig_structure_snapshot",
+            "Structure sweep",
+            figure="PCA snapshot",
+            latent="{latent}",
+        ),
         other=_others("structure_snapshot_L{latent}"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_structure.py"),
-        model=_snapshot_model,
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{FIG_LOGS}/structure_snapshot_L{{latent}}.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_structure.py"),
+        model=_snapshot_model,
     script:
         "../scripts/fig_structure.py"
 
@@ -139,19 +145,24 @@ rule fig_umap:
         umap=f"{METRICS}/umap/{MODEL_TAG}.parquet",
         clusters=f"{METRICS}/clusters.parquet",
     output:
-        main=_fig("umap_{variant}_L{latent}_wd{wd}_seed{seed}", "fig_umap", "UMAP", figure="UMAP",
-                  model="{variant} L{latent} wd{wd} seed{seed}"),
+        main=_fig(
+            "umap_{variant}_L{latent}_wd{wd}_seed{seed}",
+            "fig_umap",
+            "UMAP",
+            figure="UMAP",
+            model="{variant} L{latent} wd{wd} seed{seed}",
+        ),
         other=_others("umap_{variant}_L{latent}_wd{wd}_seed{seed}"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_umap.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{FIG_LOGS}/umap_{{variant}}_L{{latent}}_wd{{wd}}_seed{{seed}}.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_umap.py"),
     script:
         "../scripts/fig_umap.py"
 
@@ -160,16 +171,16 @@ rule fig_umap_legend:
     output:
         main=_fig("umap_legend", "fig_umap_legend", "UMAP", figure="legend", model="all"),
         other=_others("umap_legend"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_umap.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{FIG_LOGS}/umap_legend.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_umap.py"),
     script:
         "../scripts/fig_umap.py"
 
@@ -185,18 +196,18 @@ rule fig_mechanism:
     output:
         main=_fig("mechanism_{target}", "fig_mechanism", "Mechanism", figure="mechanism", target="{target}"),
         other=_others("mechanism_{target}"),
+    log:
+        f"{FIG_LOGS}/mechanism_{{target}}.log",
     wildcard_constraints:
         target="|".join(re.escape(t) for t in FIG_TARGETS) or "(?!)",
-    params:
-        figures=config["figures"],
-        code=code_of("fig_mechanism.py"),
+    conda:
+        "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
-    log:
-        f"{FIG_LOGS}/mechanism_{{target}}.log",
-    conda:
-        "../../envs/figures.yaml"
+    params:
+        figures=config["figures"],
+        code=code_of("fig_mechanism.py"),
     script:
         "../scripts/fig_mechanism.py"
 
@@ -206,19 +217,24 @@ rule fig_mechanism_christmas:
         towers=FIG_MECH_TABLES["towers"],
         metrics=FIG_MECH_TABLES["metrics"],
     output:
-        main=_fig("mechanism_christmas_months", "fig_mechanism_christmas", "Mechanism",
-                  figure="Christmas vs months", target="Christmas"),
+        main=_fig(
+            "mechanism_christmas_months",
+            "fig_mechanism_christmas",
+            "Mechanism",
+            figure="Christmas vs months",
+            target="Christmas",
+        ),
         other=_others("mechanism_christmas_months"),
-    params:
-        figures=config["figures"],
-        code=code_of("fig_mechanism.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{FIG_LOGS}/mechanism_christmas_months.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_mechanism.py"),
     script:
         "../scripts/fig_mechanism.py"
 
@@ -230,3 +246,132 @@ TARGETS["figures"] += [p for s in FIG_UMAP for p in _fig_paths(f"umap_{s.variant
 TARGETS["figures"] += _fig_paths("umap_legend")
 TARGETS["figures"] += [p for t in FIG_TARGETS for p in _fig_paths(f"mechanism_{t}")]
 TARGETS["figures"] += _fig_paths("mechanism_christmas_months")
+
+
+# ------------------------------------------------------------------------- our figures, the criteria and tables
+# Our figures over the grid (loss scaling, feature dimensionality, circularity, cluster scores, principal subspace),
+# the reproduction criteria dashboard and the metric tables shown in `snakemake --report results/report.html`.
+
+REP_FORMATS = config["figures"]["formats"]
+REP_MAIN = main_format(REP_FORMATS)
+REP_OTHER = [f for f in REP_FORMATS if f != REP_MAIN]
+REP_SWEEPS = ("loss", "dimensionality", "circularity", "clusters", "subspace")
+REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary", "subspace")
+REP_LOGS = f"{LOGS}/figures"
+
+
+# the main-format output of one sweep figure, in the report under "Sweeps"
+_report_sweep_fig = lambda name, label: report(
+    f"{FIGS}/sweeps_{name}.{REP_MAIN}",
+    caption=f"../report/fig_sweeps_{name}.rst",
+    category="Sweeps",
+    subcategory="Our figures",
+    labels={"figure": label},
+)
+
+
+rule fig_sweeps:
+    input:
+        losses=f"{METRICS}/losses.parquet",
+        loss_fit=f"{METRICS}/loss_fit.parquet",
+        metrics_all=f"{METRICS}/metrics_all.parquet",
+        clusters=f"{METRICS}/clusters.parquet",
+        subspace=f"{METRICS}/subspace.parquet",
+        words=[f"{METRICS}/models/{s.tag}/words.parquet" for s in GRID],
+    output:
+        loss=_report_sweep_fig("loss", "loss vs latent size"),
+        dimensionality=_report_sweep_fig("dimensionality", "feature dimensionality"),
+        circularity=_report_sweep_fig("circularity", "circularity"),
+        clusters=_report_sweep_fig("clusters", "cluster scores"),
+        subspace=_report_sweep_fig("subspace", "principal subspace"),
+        other=[f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_OTHER],
+    log:
+        f"{REP_LOGS}/fig_sweeps.log",
+    conda:
+        "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_sweeps.py"),
+    script:
+        "../scripts/fig_sweeps.py"
+
+
+rule fig_criteria:
+    input:
+        criteria=f"{METRICS}/criteria.json",
+    output:
+        main=report(
+            f"{FIGS}/criteria_dashboard.{REP_MAIN}",
+            caption="../report/fig_criteria.rst",
+            category="Reproduction criteria",
+            subcategory="Dashboard",
+            labels={"figure": "criteria dashboard"},
+        ),
+        other=[f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_OTHER],
+        csv=report(
+            f"{FIGS}/tables/criteria.csv",
+            caption="../report/fig_criteria_table.rst",
+            category="Tables",
+            subcategory="Reproduction criteria",
+            labels={"table": "criteria (CSV)"},
+        ),
+        html=report(
+            f"{FIGS}/tables/criteria.html",
+            caption="../report/fig_criteria_table.rst",
+            category="Tables",
+            subcategory="Reproduction criteria",
+            labels={"table": "criteria"},
+        ),
+    log:
+        f"{REP_LOGS}/fig_criteria.log",
+    conda:
+        "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_criteria.py"),
+    script:
+        "../scripts/fig_criteria.py"
+
+
+rule fig_tables:
+    input:
+        metrics_all=f"{METRICS}/metrics_all.parquet",
+        loss_fit=f"{METRICS}/loss_fit.parquet",
+        clusters=f"{METRICS}/clusters.parquet",
+        sweep_summary=f"{METRICS}/sweep_summary.parquet",
+        subspace=f"{METRICS}/subspace.parquet",
+    output:
+        **{
+            f"{name}_{ext}": report(
+                f"{FIGS}/tables/{name}.{ext}",
+                caption="../report/fig_sweeps_table.rst",
+                category="Tables",
+                subcategory="Metrics",
+                labels={"table": name if ext == "html" else f"{name} (CSV)"},
+            )
+            for name in REP_TABLES
+            for ext in ("html", "csv")
+        },
+    log:
+        f"{REP_LOGS}/fig_tables.log",
+    conda:
+        "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        code=code_of("fig_tables.py"),
+    script:
+        "../scripts/fig_tables.py"
+
+
+TARGETS["figures"] += [f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_FORMATS]
+TARGETS["figures"] += [f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_FORMATS]
+TARGETS["figures"] += [f"{FIGS}/tables/criteria.{ext}" for ext in ("csv", "html")]
+TARGETS["report"] += [f"{FIGS}/tables/{n}.{ext}" for n in REP_TABLES for ext in ("html", "csv")]

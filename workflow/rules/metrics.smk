@@ -21,19 +21,20 @@ rule metrics_data:
         windows=f"{WIN}/train_windows.npy",
     output:
         **metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics"),
+    log:
+        f"{LOGS}/metrics/data.log",
+    benchmark:
+        f"{BENCH}/metrics/data.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
     params:
         code=code_of("metrics_data.py"),
         analysis=ANALYSIS_CORE,
         windows=WINDOWS_INDEX,
         prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
-    threads: 2
-    resources:
-        mem_mb=4000,
-    benchmark: f"{BENCH}/metrics/data.tsv"
-    log:
-        f"{LOGS}/metrics/data.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_data.py"
 
@@ -46,19 +47,19 @@ rule metrics_subspace:
         windows=f"{WIN}/train_windows.npy",
     output:
         subspace=f"{METRICS}/data/subspace.npz",
+    log:
+        f"{LOGS}/metrics/subspace{ENC}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
     params:
         code=code_of("metrics_subspace.py"),
         analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
         windows=config["windows"],
         k=SUBSPACE_K,
         prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
-    threads: 2
-    resources:
-        mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
-    log:
-        f"{LOGS}/metrics/subspace{ENC}.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_subspace.py"
 
@@ -71,18 +72,19 @@ rule metrics_model:
         subspace=f"{METRICS}/data/subspace.npz",
     output:
         **metric_tables(f"{METRICS}/models/{MODEL_TAG}", *MODEL_TABLES),
+    log:
+        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
+    benchmark:
+        f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
     params:
         code=code_of("metrics_model.py"),
         analysis=ANALYSIS_CORE,
         tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
-    threads: 2
-    resources:
-        mem_mb=4000,
-    benchmark: f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
-    log:
-        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_model.py"
 
@@ -94,18 +96,19 @@ rule metrics_months:
         ring=f"{METRICS}/data/ring.parquet",
     output:
         **metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics"),
+    log:
+        f"{LOGS}/metrics/months.log",
+    benchmark:
+        f"{BENCH}/metrics/months.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         code=code_of("metrics_months.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
         tag=bcfg.model_ref(config["analysis"]["models"]["months"]).tag,
-    threads: 1
-    resources:
-        mem_mb=2000,
-    benchmark: f"{BENCH}/metrics/months.tsv"
-    log:
-        f"{LOGS}/metrics/months.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_months.py"
 
@@ -121,6 +124,15 @@ rule metrics_mechanism:
         train_windows=f"{WIN}/train_windows.npy",
     output:
         **metric_tables(f"{METRICS}/mechanism", *MECH_TABLES),
+    log:
+        f"{LOGS}/metrics/mechanism.log",
+    benchmark:
+        f"{BENCH}/metrics/mechanism.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
     params:
         code=code_of("metrics_mechanism.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
@@ -128,14 +140,6 @@ rule metrics_mechanism:
         heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
         train=lambda wc, input: input.train.removesuffix(".json"),
         tag=bcfg.model_ref(config["analysis"]["models"]["mechanism"]).tag,
-    threads: 2
-    resources:
-        mem_mb=8000,
-    benchmark: f"{BENCH}/metrics/mechanism.tsv"
-    log:
-        f"{LOGS}/metrics/mechanism.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_mechanism.py"
 
@@ -147,18 +151,19 @@ rule metrics_umap:
     output:
         table=f"{METRICS}/umap/{MODEL_TAG}.parquet",
         csv=f"{METRICS}/umap/{MODEL_TAG}.csv",
+    log:
+        f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
+    benchmark:
+        f"{BENCH}/metrics/umap/{MODEL_TAG}.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
     params:
         code=code_of("metrics_umap.py"),
         analysis=ANALYSIS_CORE,
         tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
-    threads: 2
-    resources:
-        mem_mb=4000,
-    benchmark: f"{BENCH}/metrics/umap/{MODEL_TAG}.tsv"
-    log:
-        f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_umap.py"
 
@@ -169,20 +174,20 @@ rule metrics_sweep:
         runs=[model_path(s, "run.json") for s in GRID],
         data=f"{METRICS}/data/metrics.parquet",
     output:
-        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters",
-                        "subspace"),
+        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"),
+    log:
+        f"{LOGS}/metrics/sweep.log",
+    benchmark:
+        f"{BENCH}/metrics/sweep.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         code=code_of("metrics_sweep.py"),
         analysis=ANALYSIS_NO_THRESHOLDS,
         tags=[s.tag for s in GRID],
-    threads: 1
-    resources:
-        mem_mb=2000,
-    benchmark: f"{BENCH}/metrics/sweep.tsv"
-    log:
-        f"{LOGS}/metrics/sweep.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/metrics_sweep.py"
 
@@ -201,17 +206,18 @@ rule metrics_criteria:
         subspace=f"{METRICS}/subspace.parquet",
     output:
         json=f"{METRICS}/criteria.json",
-    params:
-        code=code_of("metrics_criteria.py"),
-        config=section("vocab", "windows", "train", "analysis"),
+    log:
+        f"{LOGS}/metrics/criteria.log",
+    benchmark:
+        f"{BENCH}/metrics/criteria.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=1000,
-    benchmark: f"{BENCH}/metrics/criteria.tsv"
-    log:
-        f"{LOGS}/metrics/criteria.log",
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        code=code_of("metrics_criteria.py"),
+        config=section("vocab", "windows", "train", "analysis"),
     script:
         "../scripts/metrics_criteria.py"
 
@@ -221,9 +227,14 @@ TARGETS["metrics"] += [
     *[f"{METRICS}/models/{s.tag}/{n}.{ext}" for s in GRID for n in MODEL_TABLES for ext in ("parquet", "csv")],
     *metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics").values(),
     *metric_tables(f"{METRICS}/mechanism", *MECH_TABLES).values(),
-    *[f"{METRICS}/umap/{s.tag}.{ext}" for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"]) for ext in ("parquet", "csv")],
-    *metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters",
-                   "subspace").values(),
+    *[
+        f"{METRICS}/umap/{s.tag}.{ext}"
+        for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"])
+        for ext in ("parquet", "csv")
+    ],
+    *metric_tables(
+        METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"
+    ).values(),
     f"{METRICS}/data/subspace.npz",
     f"{METRICS}/criteria.json",
 ]

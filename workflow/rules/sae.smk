@@ -34,19 +34,19 @@ rule sae_activations:
     output:
         npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
         json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
+    log:
+        f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
+    conda:
+        "../../envs/sae.yaml"
+    threads: 1
+    resources:
+        mem_mb=_sae_mb,
     params:
         code=code_of("sae_activations.py"),
         sae=SAE_DATA,
         word_groups={k: v for k, v in config["analysis"]["word_groups"].items() if k in SAE_CFG["groups"]},
         stride=S,
         docs=lambda wc, input: input.docs.removesuffix(".json"),
-    threads: 1
-    resources:
-        mem_mb=_sae_mb,
-    log:
-        f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
-    conda:
-        "../../envs/sae.yaml"
     script:
         "../scripts/sae_activations.py"
 
@@ -57,18 +57,18 @@ rule sae_train:
     output:
         saes=f"{SAE_DIR}/{MODEL_TAG}/{{arch,relu|topk|matryoshka}}/saes.pt",
         history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
-    params:
-        code=code_of("sae_train.py"),
-        sae=SAE_PARAMS,
-        device=SAE_CFG["device"],
-    threads: SAE_CFG["threads"]
-    resources:
-        mem_mb=_sae_mb,
-        **bdev.job_resources(SAE_CFG["device"], SAE_CFG["gpu_model"]),
     log:
         f"{SAE_LOGS}/train/{MODEL_TAG}_{{arch}}.log",
     conda:
         "../../envs/sae.yaml"
+    threads: SAE_CFG["threads"]
+    resources:
+        **bdev.job_resources(SAE_CFG["device"], SAE_CFG["gpu_model"]),
+        mem_mb=_sae_mb,
+    params:
+        code=code_of("sae_train.py"),
+        sae=SAE_PARAMS,
+        device=SAE_CFG["device"],
     script:
         "../scripts/sae_train.py"
 
@@ -80,17 +80,17 @@ rule sae_scores:
         saes=[f"{SAE_DIR}/{MODEL_TAG}/{a}/saes.pt" for a in SAE_CFG["architectures"]],
     output:
         **metric_tables(f"{SAE_DIR}/{MODEL_TAG}", *SAE_TABLES),
-    params:
-        code=code_of("sae_scores.py"),
-        sae=SAE_PARAMS,
-        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
-    threads: 1
-    resources:
-        mem_mb=_sae_mb,
     log:
         f"{SAE_LOGS}/scores/{MODEL_TAG}.log",
     conda:
         "../../envs/sae.yaml"
+    threads: 1
+    resources:
+        mem_mb=_sae_mb,
+    params:
+        code=code_of("sae_scores.py"),
+        sae=SAE_PARAMS,
+        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     script:
         "../scripts/sae_scores.py"
 
@@ -112,17 +112,17 @@ rule sae_summary:
             subcategory="Claims",
             labels={"table": "the SAE papers' claims"},
         ),
-    params:
-        code=code_of("sae_summary.py"),
-        sae=SAE_CFG,
-        models=SAE_MODELS,
-    threads: 1
-    resources:
-        mem_mb=2000,
     log:
         f"{SAE_LOGS}/summary.log",
     conda:
         "../../envs/sae.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        code=code_of("sae_summary.py"),
+        sae=SAE_CFG,
+        models=SAE_MODELS,
     script:
         "../scripts/sae_summary.py"
 
@@ -149,16 +149,16 @@ rule sae_figures:
             labels={"figure": "recovery vs word frequency"},
         ),
         other=[f"{SAE_DIR}/figures/sae_{n}.{fmt}" for n in ("benchmark", "recovery") for fmt in SAE_OTHER],
-    params:
-        figures=config["figures"],
-        code=code_of("sae_figures.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SAE_LOGS}/figures.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("sae_figures.py"),
     script:
         "../scripts/sae_figures.py"
 

@@ -22,16 +22,16 @@ rule synthetic_data:
     output:
         npz=f"{SYN}/{SYN_W}/data.npz",
         json=f"{SYN}/{SYN_W}/data.json",
-    params:
-        code=code_of("synthetic_data.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SYN_LOGS}/synthetic_data_{{synvar}}_{{structure}}.log",
     conda:
         "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        code=code_of("synthetic_data.py"),
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
     script:
         "../scripts/synthetic_data.py"
 
@@ -42,16 +42,16 @@ rule synthetic_train:
     output:
         models=f"{SYN}/{SYN_W}/models.npz",
         json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
-    params:
-        code=code_of("synthetic_train.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
-    threads: 1
-    resources:
-        mem_mb=2000,
     log:
         f"{SYN_LOGS}/synthetic_train_{{synvar}}_{{structure}}.log",
     conda:
         "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        code=code_of("synthetic_train.py"),
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
     script:
         "../scripts/synthetic_train.py"
 
@@ -63,16 +63,16 @@ rule synthetic_metrics:
     output:
         metrics=multiext(f"{SYN}/{SYN_W}/metrics", ".parquet", ".csv"),
         gram=multiext(f"{SYN}/{{synvar}}/{{structure}}/gram", ".parquet", ".csv"),
-    params:
-        code=code_of("synthetic_metrics.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SYN_LOGS}/synthetic_metrics_{{synvar}}_{{structure}}.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        code=code_of("synthetic_metrics.py"),
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
     script:
         "../scripts/synthetic_metrics.py"
 
@@ -89,17 +89,17 @@ rule synthetic_gram_grid:
             labels={"variant": "{synvar}", "structure": "{structure}", "figure": "Gram grid"},
         ),
         other=expand(f"{SYN}/figures/{{{{synvar}}}}_{{{{structure}}}}_gram_grid.{{fmt}}", fmt=SYN_OTHER_FMTS),
-    params:
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
-        figures=config["figures"],
-        code=code_of("synthetic_gram_grid.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SYN_LOGS}/synthetic_gram_grid_{{synvar}}_{{structure}}.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+        figures=config["figures"],
+        code=code_of("synthetic_gram_grid.py"),
     script:
         "../scripts/synthetic_gram_grid.py"
 
@@ -120,16 +120,16 @@ rule synthetic_summary:
             subcategory="Claims",
             labels={"table": "the paper's synthetic claims"},
         ),
-    params:
-        code=code_of("synthetic_summary.py"),
-        synthetic=SYN_CFG,
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SYN_LOGS}/synthetic_summary.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        code=code_of("synthetic_summary.py"),
+        synthetic=SYN_CFG,
     script:
         "../scripts/synthetic_summary.py"
 
@@ -146,24 +146,27 @@ rule synthetic_metrics_figure:
             labels={"figure": "metrics vs latent size"},
         ),
         other=expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_OTHER_FMTS),
-    params:
-        figures=config["figures"],
-        code=code_of("synthetic_metrics_figure.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{SYN_LOGS}/synthetic_metrics_figure.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("synthetic_metrics_figure.py"),
     script:
         "../scripts/synthetic_metrics_figure.py"
 
 
 if SYN_CFG["enabled"]:
-    TARGETS["synthetic"] += [
-        f"{SYN}/figures/{v}_{s}_gram_grid.{fmt}" for v, s in SYN_RUNS for fmt in SYN_FORMATS
-    ]
+    TARGETS["synthetic"] += [f"{SYN}/figures/{v}_{s}_gram_grid.{fmt}" for v, s in SYN_RUNS for fmt in SYN_FORMATS]
     TARGETS["synthetic"] += expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_FORMATS)
-    TARGETS["synthetic"] += [f"{SYN}/summary.json", f"{SYN}/metrics.parquet", f"{SYN}/metrics.csv",
-                             f"{SYN}/claims.csv", f"{SYN}/claims.html"]
+    TARGETS["synthetic"] += [
+        f"{SYN}/summary.json",
+        f"{SYN}/metrics.parquet",
+        f"{SYN}/metrics.csv",
+        f"{SYN}/claims.csv",
+        f"{SYN}/claims.html",
+    ]

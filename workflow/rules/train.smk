@@ -8,8 +8,6 @@ import bows.train as btrain
 
 
 rule train_model:
-    wildcard_constraints:
-        variant="relu|linear",
     input:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
@@ -19,22 +17,25 @@ rule train_model:
     output:
         model=f"{MODELS}/{MODEL_TAG}/model.pt",
         run=f"{MODELS}/{MODEL_TAG}/run.json",
+    log:
+        f"{LOGS}/train/{MODEL_TAG}.log",
+    benchmark:
+        f"{BENCH}/train/{MODEL_TAG}.tsv"
+    wildcard_constraints:
+        variant="relu|linear",
+    conda:
+        "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        **bdev.rule_resources(config["train"]),
+        mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
+        runtime=config["train"]["runtime"],
     params:
         code=code_of("train_model.py"),
         train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
         windows=WINDOWS_TRAIN,
         docs=lambda wc, input: input.docs.removesuffix(".json"),
         ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
-        runtime=config["train"]["runtime"],
-        **bdev.rule_resources(config["train"]),
-    benchmark: f"{BENCH}/train/{MODEL_TAG}.tsv"
-    log:
-        f"{LOGS}/train/{MODEL_TAG}.log",
-    conda:
-        "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
     script:
         "../scripts/train_model.py"
 
@@ -45,15 +46,15 @@ rule pca_model:
     output:
         model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/model.pt",
         run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
-    params:
-        code=code_of("pca_model.py"),
-    threads: 1
-    resources:
-        mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,
     log:
         f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
     conda:
         "../../envs/train.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,
+    params:
+        code=code_of("pca_model.py"),
     script:
         "../scripts/pca_model.py"
 

@@ -14,16 +14,16 @@ rule value_coding_city:
     output:
         json=f"{VC}/city_map.json",
         cities=multiext(f"{VC}/city_map_cities", ".parquet", ".csv"),
-    params:
-        code=code_of("value_coding_city.py"),
-        cfg=VC_CFG["city"],
-    threads: 2
-    resources:
-        mem_mb=3000,
     log:
         f"{VC}/logs/value_coding_city.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=3000,
+    params:
+        code=code_of("value_coding_city.py"),
+        cfg=VC_CFG["city"],
     script:
         "../scripts/value_coding_city.py"
 
@@ -32,16 +32,16 @@ rule value_coding_modular:
     output:
         json=f"{VC}/modular_addition.json",
         power=multiext(f"{VC}/modular_addition_fourier", ".parquet", ".csv"),
-    params:
-        code=code_of("value_coding_modular.py"),
-        cfg=VC_CFG["modular"],
-    threads: 2
-    resources:
-        mem_mb=2000,
     log:
         f"{VC}/logs/value_coding_modular.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: 2
+    resources:
+        mem_mb=2000,
+    params:
+        code=code_of("value_coding_modular.py"),
+        cfg=VC_CFG["modular"],
     script:
         "../scripts/value_coding_modular.py"
 
@@ -59,15 +59,15 @@ rule value_coding_table:
             subcategory="Table 1",
             labels={"table": "Table 1"},
         ),
-    params:
-        code=code_of("value_coding_table.py"),
-    threads: 1
-    resources:
-        mem_mb=500,
     log:
         f"{VC}/logs/value_coding_table.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+    params:
+        code=code_of("value_coding_table.py"),
     script:
         "../scripts/value_coding_table.py"
 
@@ -95,21 +95,22 @@ rule fig_value_coding:
             labels={"figure": "modular addition Fourier power"},
         ),
         fourier_other=[f"{VC}/figures/modular_fourier.{fmt}" for fmt in VC_OTHER],
-    params:
-        figures=config["figures"],
-        code=code_of("fig_value_coding.py"),
-    threads: 1
-    resources:
-        mem_mb=1000,
     log:
         f"{VC}/logs/fig_value_coding.log",
     conda:
         "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        figures=config["figures"],
+        code=code_of("fig_value_coding.py"),
     script:
         "../scripts/fig_value_coding.py"
 
 
 if VC_CFG["enabled"]:
     TARGETS["value_coding"] += [f"{VC}/table1.{ext}" for ext in ("parquet", "csv", "html")]
-    TARGETS["value_coding"] += [f"{VC}/figures/{n}.{fmt}" for n in ("city_map_probe", "modular_fourier")
-                                for fmt in VC_FORMATS]
+    TARGETS["value_coding"] += [
+        f"{VC}/figures/{n}.{fmt}" for n in ("city_map_probe", "modular_fourier") for fmt in VC_FORMATS
+    ]

@@ -6,17 +6,18 @@ rule build_vocab:
         train=f"{RES}/corpus/train.parquet",
     output:
         tsv=f"{VOC}/vocab.tsv",
-    params:
-        code=code_of("build_vocab.py"),
-        vocab=config["vocab"],
+    log:
+        f"{LOGS}/build_vocab.log",
+    benchmark:
+        f"{BENCH}/build_vocab.tsv"
+    conda:
+        "../../envs/corpus.yaml"
     threads: 2
     resources:
         mem_mb=4000,
-    benchmark: f"{BENCH}/build_vocab.tsv"
-    log:
-        f"{LOGS}/build_vocab.log",
-    conda:
-        "../../envs/corpus.yaml"
+    params:
+        code=code_of("build_vocab.py"),
+        vocab=config["vocab"],
     script:
         "../scripts/build_vocab.py"
 
@@ -29,18 +30,19 @@ rule encode_docs:
         indptr=f"{VOC}/docs/{{split}}.indptr.npy",
         indices=f"{VOC}/docs/{{split}}.indices.npy",
         meta=f"{VOC}/docs/{{split}}.json",
+    log:
+        f"{LOGS}/encode_docs_{{split}}.log",
+    benchmark:
+        f"{BENCH}/encode_docs_{{split}}.tsv"
+    conda:
+        "../../envs/corpus.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
     params:
         code=code_of("encode_docs.py"),
         vocab=config["vocab"],
         prefix=lambda wc: f"{VOC}/docs/{wc.split}",
-    threads: 2
-    resources:
-        mem_mb=4000,
-    benchmark: f"{BENCH}/encode_docs_{{split}}.tsv"
-    log:
-        f"{LOGS}/encode_docs_{{split}}.log",
-    conda:
-        "../../envs/corpus.yaml"
     script:
         "../scripts/encode_docs.py"
 

@@ -4,7 +4,8 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
     data      generators (circular, figure8, sphere, iid), split, covariance
     train     the tied autoencoder x̂ = act(WᵀWx + b) and a batched trainer for many models at once
     metrics   trace-normalised Gram, covariance alignment, circulant fit, antipodal score, eigen-share, …
-    pipeline  the workflow steps as functions of files
+    runs      the data and training jobs as functions of files
+    pipeline  the metric, claim and figure jobs as functions of files
 
 Example::
 
@@ -14,10 +15,20 @@ Example::
     out = train_batched(x[:8000], models, SynthTrainSettings(epochs=200))
 """
 
-from .data import STRUCTURES, DataSpec, covariance, generate, split_indices
-from .metrics import synthetic_model_metrics, normalized_gram
-from .train import SynthModel, SynthTrainSettings, model_seed, train_batched, train_reference, train_sequential
+import importlib
 
-__all__ = ["STRUCTURES", "DataSpec", "generate", "split_indices", "covariance", "SynthModel", "SynthTrainSettings",
-           "model_seed", "train_batched", "train_sequential", "train_reference",
-           "synthetic_model_metrics", "normalized_gram"]
+#: public name → the submodule that defines it; submodules load on first use, so that a job importing one of them
+#: (and its code hash) does not take in the others
+_EXPORTS = {
+    **dict.fromkeys(("STRUCTURES", "DataSpec", "covariance", "generate", "split_indices"), "data"),
+    **dict.fromkeys(("synthetic_model_metrics", "normalized_gram"), "metrics"),
+    **dict.fromkeys(("SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_reference",
+                     "train_sequential"), "train"),
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,122 @@
+"""The synthetic branch's data and training jobs: generate a structure's samples, train its models.
+
+Kept apart from the metrics, claims and figures (bows.synthetic.pipeline) so that the data and training jobs run,
+and their code hash covers, only the generators, the trainer and the file formats.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from .. import io
+from . import data as sdata
+
+log = logging.getLogger("bows.synthetic")
+
+
+def grid(structure: str, syn: Mapping[str, Any]):
+    """Every model of one structure: activations × weight decays × latent sizes × seeds (config order)."""
+    from .train import SynthModel
+
+    return [SynthModel(structure, a, float(wd), int(m), int(s)) for a, wd, m, s in itertools.product(
+        syn["activations"], syn["weight_decay"], syn["latent"], syn["seeds"])]
+
+
+def _provenance_config(syn: Mapping[str, Any], structure: str | None = None) -> dict[str, Any]:
+    return {"synthetic": dict(syn), **({"structure": structure} if structure else {})}
+
+
+# --------------------------------------------------------------------------------------------------------- data
+
+
+def make_data(structure: str, syn: Mapping[str, Any], out_npz: str | Path, out_json: str | Path) -> dict[str, Any]:
+    """Generate the structure's dataset, split it, and write ``data.npz`` (+ sidecar) and ``data.json``."""
+    spec = sdata.DataSpec.from_config(dict(syn))
+    train_idx, val_idx = sdata.split_indices(spec.samples, int(syn["train_samples"]), spec.data_seed)
+    t0 = time.perf_counter()
+    x = sdata.generate(structure, spec)
+    cov = sdata.covariance(x)
+    with io.atomic_path(out_npz) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, x=x, train=train_idx, val=val_idx, covariance=cov,
+                     anchors=sdata.anchors(structure, spec.features))
+    stats = sdata.data_stats(x)
+    stats.update(variant=syn.get("variant", "dense"), structure=structure, spec=spec.as_dict(),
+                 train_samples=len(train_idx), val_samples=len(val_idx),
+                 iid_p=sdata.iid_probability(spec) if structure == "iid" else None,
+                 seconds=time.perf_counter() - t0)
+    log.info("%s: %d × %d samples, mean activation %.3f", structure, *x.shape, stats["mean_activation"])
+    io.write_sidecar(out_npz, _provenance_config(syn, structure))
+    io.write_json(out_json, {**stats, "provenance": io.provenance(_provenance_config(syn, structure))})
+    return stats
+
+
+def load_data(path: str | Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``data.npz`` (x, train, val, covariance, anchors)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+# ----------------------------------------------------------------------------------------------------- training
+
+
+def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path, out_npz: str | Path,
+                    out_json: str | Path, threads: int = 1) -> dict[str, Any]:
+    """Train every model of ``structure`` (batched unless ``synthetic.batched`` is false) and save them.
+
+    ``models.npz``: ``W`` float32 [K, F, F] (rows ≥ m are zero; model k is ``W[k, :latent[k]]``), ``b`` [K, F],
+    ``loss`` [K, epochs], ``grad_norm`` [K, epochs], ``train_mse``/``val_mse`` [K] (final model, full splits),
+    and the keys ``activation`` (str), ``weight_decay``, ``latent``, ``seed``, ``model_seed`` (uint64) per model.
+    """
+    import torch
+
+    from .train import SynthTrainSettings, reconstruction_mse, train_batched, train_sequential
+
+    torch.set_num_threads(max(1, int(threads)))
+    settings = SynthTrainSettings.from_config(dict(syn))
+    models = grid(structure, syn)
+    d = load_data(data_npz)
+    x_train, x_val = d["x"][d["train"]], d["x"][d["val"]]
+    batched = bool(syn["batched"])
+    t0 = time.perf_counter()
+    out = (train_batched if batched else train_sequential)(x_train, models, settings)
+    seconds = time.perf_counter() - t0
+    W = [out["W"][i, : m.latent] for i, m in enumerate(models)]
+    acts = [m.activation for m in models]
+    train_mse = np.array([reconstruction_mse(x_train, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    val_mse = np.array([reconstruction_mse(x_val, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    steps = settings.epochs * -(-len(x_train) // settings.batch_size)
+    log.info("%s: %d models × %d steps in %.1f s (%s)", structure, len(models), steps, seconds,
+             "batched" if batched else "sequential")
+    with io.atomic_path(out_npz) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, W=out["W"], b=out["b"], loss=out["loss"], grad_norm=out["grad_norm"],
+                     train_mse=train_mse, val_mse=val_mse, activation=np.array(acts),
+                     weight_decay=np.array([m.weight_decay for m in models]),
+                     latent=np.array([m.latent for m in models]), seed=np.array([m.seed for m in models]),
+                     model_seed=np.array([m.model_seed for m in models], dtype=np.uint64))
+    io.write_sidecar(out_npz, _provenance_config(syn, structure), inputs={"data": str(data_npz)})
+    record = {
+        "variant": syn.get("variant", "dense"),
+        "structure": structure,
+        "settings": settings.as_dict(),
+        "batched": batched,
+        "threads": int(threads),
+        "models": len(models),
+        "steps_per_model": steps,
+        "seconds": seconds,
+        "ms_per_step": 1e3 * seconds / steps,
+        "per_model": [{"activation": m.activation, "weight_decay": m.weight_decay, "latent": m.latent,
+                       "seed": m.seed, "model_seed": m.model_seed, "loss": out["loss"][i].tolist(),
+                       "train_mse": float(train_mse[i]), "val_mse": float(val_mse[i])}
+                      for i, m in enumerate(models)],
+        "provenance": io.provenance(_provenance_config(syn, structure), inputs={"data": str(data_npz)}),
+    }
+    io.write_json(out_json, record)
+    return record
