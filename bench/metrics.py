@@ -40,7 +40,9 @@ def main() -> None:
     from bows.config import load_config, paper_forced_tokens, word_lists
     from bows.encode import Docs, save_docs
     from bows.io import save_npy
-    from bows.metrics import stages
+    from bows.stages.mechanism import run_mechanism
+    from bows.stages.model import run_model
+    from bows.stages.umap import run_umap
     from bows.model import save_weights
     from bows.vocab import write_vocab
 
@@ -89,22 +91,22 @@ def main() -> None:
         print(f"setup (synthetic files) {time.perf_counter() - t0:.1f} s")
         tag = f"relu/L{L}_wd1.0_seed1"
         t0 = time.perf_counter()
-        stages.run_model(str(t / "model.pt"), str(t / "vocab.tsv"), None,
-                         {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")}, an, tag)
+        run_model(str(t / "model.pt"), str(t / "vocab.tsv"), None,
+                  {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")}, an, tag)
         t_model = time.perf_counter() - t0
         print(f"per-model metrics (peers, groups, {args.permutations} permutations, clusters): {t_model:.1f} s")
         t0 = time.perf_counter()
-        tm = stages.run_mechanism(str(t / "model.pt"), str(t / "vocab.tsv"), [str(t / "validation"), str(t / "test")],
-                                  str(t / "train"), str(t / "train_windows.npy"),
-                                  {n: str(t / f"x_{n}.parquet") for n in
-                                   ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")},
-                                  an, cfg["windows"], tag)
+        tm = run_mechanism(str(t / "model.pt"), str(t / "vocab.tsv"), [str(t / "validation"), str(t / "test")],
+                           str(t / "train"), str(t / "train_windows.npy"),
+                           {n: str(t / f"x_{n}.parquet") for n in
+                            ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")},
+                           an, cfg["windows"], tag)
         t_mech = time.perf_counter() - t0
         print("mechanism: " + ", ".join(f"{k} {v:.1f} s" for k, v in tm.items()))
         total = t_model + t_mech
         if args.umap:
             t0 = time.perf_counter()
-            stages.run_umap(str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "umap.parquet"), an, tag)
+            run_umap(str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "umap.parquet"), an, tag)
             t_umap = time.perf_counter() - t0
             print(f"umap ({an['umap_other_words']} other words): {t_umap:.1f} s")
             total += t_umap

@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_criteria
+from bows.stages.criteria import run_criteria
 
 i = snakemake.input
 run(snakemake, run_criteria, out=snakemake.output.json, config=snakemake.params.config, vocab=i.vocab,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_data
+from bows.stages.data import run_data
 
 o = snakemake.output
 run(snakemake, run_data, vocab=snakemake.input.vocab, train_docs=snakemake.params.prefix,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_mechanism
+from bows.stages.mechanism import run_mechanism
 
 o = snakemake.output
 names = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_model
+from bows.stages.model import run_model
 
 o = snakemake.output
 run(snakemake, run_model, model=snakemake.input.model, vocab=snakemake.input.vocab, cooc=snakemake.input.cooc,

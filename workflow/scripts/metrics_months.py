@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_months
+from bows.stages.months import run_months
 
 o = snakemake.output
 run(snakemake, run_months, model=snakemake.input.model, vocab=snakemake.input.vocab, data_ring=snakemake.input.ring,

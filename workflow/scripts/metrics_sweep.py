@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.metrics.stages import run_sweep
+from bows.stages.sweep import run_sweep
 
 o = snakemake.output
 names = ("metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace")

@@ -1,8 +1,8 @@
 """Geometry metrics of BOWS autoencoders (paper §6, §6.8, §10) and of peer papers.
 
 Pure functions on numpy arrays live in the topical modules (``geometry``, ``peers``, ``correlation``, ``r2``,
-``mechanism``, ``clusters``, ``months``, ``sweep``, ``criteria``); :mod:`bows.metrics.stages` holds one entry point per
-Snakemake rule. Typical notebook use::
+``mechanism``, ``clusters``, ``months``, ``subspace``, ``sweep``, ``criteria``); the rules' entry points live in
+:mod:`bows.stages`. Typical notebook use::
 
     from bows.model import load_weights
     from bows.metrics import peers, geometry
@@ -12,8 +12,8 @@ Snakemake rule. Typical notebook use::
 
 import importlib
 
-__all__ = ["clusters", "correlation", "criteria", "geometry", "mechanism", "months", "peers", "r2", "sweep", "words",
-           "stages", "tables"]
+__all__ = ["clusters", "correlation", "criteria", "data_stats", "geometry", "mechanism", "model_metrics", "months",
+           "peers", "r2", "subspace", "sweep", "tables", "words"]
 
 
 def __getattr__(name: str):
