@@ -211,3 +211,14 @@ def test_sweep_criteria_known_answers():
     swapped = summ.assign(group=summ["group"].map({"Months": "Roman numerals", "Roman numerals": "Months"}))
     res2 = {c["id"]: c for c in criteria.evaluate(criteria.Inputs(cfg, sweep=swapped))["criteria"]}
     assert res2[8]["status"] == "fail"
+
+
+def test_metric_job_memory_covers_the_rehearsal_peaks():
+    """metrics_model asks SLURM for memory_estimate_mb(L, V): at the paper's V = 10,000 the rehearsal measured peaks
+    of 774 / 1,696 / 3,955 MB at L = 1,000 / 4,000 / 10,000 (bench/README.md); each request leaves 20 % headroom."""
+    from bows.stages.model import memory_estimate_mb
+
+    for latent, peak in ((1000, 774), (4000, 1696), (10000, 3955)):
+        assert memory_estimate_mb(latent, 10000) >= 1.2 * peak
+    assert memory_estimate_mb(20000, 10000) - memory_estimate_mb(10000, 10000) == \
+        memory_estimate_mb(10000, 10000) - memory_estimate_mb(0, 10000)  # linear in L·V

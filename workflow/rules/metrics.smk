@@ -2,6 +2,7 @@
 # the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in docs/metrics.md.
 
 
+import bows.stages.model as bstage_model
 from bows.metrics.tables import metric_tables
 
 # the analysis settings a per-model rule depends on (thresholds and model choices only matter downstream)
@@ -80,7 +81,7 @@ rule metrics_model:
         "../../envs/analysis.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wc: bstage_model.memory_estimate_mb(int(wc.latent), V),
     params:
         code=code_of("metrics_model.py"),
         analysis=ANALYSIS_CORE,

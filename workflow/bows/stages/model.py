@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any, Mapping
 
-import pandas as pd
-
-from ..metrics.model_metrics import model_metrics
-from ..metrics.subspace import load_subspace, subspace_metrics
-from ..metrics.tables import Rows, save, spec_from_tag
-from .common import load_model
-
 log = logging.getLogger("bows.metrics")
+
+# Peak bytes per weight of the metric job, above a fixed 800 MB: float64 working copies of W and of its normalised
+# columns, the SVD's factors and the Gram blocks. The paper-shape rehearsal (V = 10,000; bench/README.md) measured
+# 774 / 1,696 / 3,955 MB at L = 1,000 / 4,000 / 10,000, i.e. about 31 bytes per weight above ~450 MB.
+BYTES_PER_WEIGHT = 48
+BASE_MB = 800
+
+
+def memory_estimate_mb(latent: int, vocab_size: int) -> int:
+    """The memory a metrics_model job asks for, in MB (the rule's ``mem_mb``; SLURM kills a job above it)."""
+    return BASE_MB + int(math.ceil(BYTES_PER_WEIGHT * latent * vocab_size / 1e6))
 
 
 def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
               tag: str, config: Mapping[str, Any] | None = None, subspace: str | None = None) -> None:
     """Every per-model metric, with the principal-subspace overlap when ``subspace`` names the eigenvector file."""
+    import pandas as pd
+
+    from ..metrics.model_metrics import model_metrics
+    from ..metrics.subspace import load_subspace, subspace_metrics
+    from ..metrics.tables import Rows, save, spec_from_tag
+    from .common import load_model
+
     index, groups, W, b = load_model(model, vocab, analysis)
     cooc_df = pd.read_parquet(cooc) if cooc else None
     rows = Rows(spec_from_tag(tag))
