@@ -9,7 +9,7 @@ CORES  ?= all
 SMK    := $(BIN)/snakemake
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv dry-run lint report clean-results gpu-check
+.PHONY: run test venv dry-run lint report clean-results gpu-check docs
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ dry-run: $(STAMP)
 # The training path on this machine's GPU (≤ 8 min on one GPU; skips and exits 0 without one): docs/gpu.md
 gpu-check: $(STAMP)
 	$(BIN)/python bench/gpu_check.py --out results/gpu_check.json
+
+# docs/config-reference.md is written from the schema (tests/test_docs.py fails when it is stale)
+docs: $(STAMP)
+	cd workflow && ../$(BIN)/python -m bows.schema_doc > ../docs/config-reference.md
 
 lint: $(STAMP)
 	$(SMK) --lint

@@ -170,3 +170,33 @@ def test_docs_pages_have_a_title_and_an_introduction():
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         assert lines[0].startswith("# "), f"{path.name}: first line is not a title"
         assert not lines[1].startswith(("#", "|", "```", "-")), f"{path.name}: no introduction under the title"
+
+
+def test_config_reference_is_the_schemas():
+    """docs/config-reference.md is what ``make docs`` writes from the schema today."""
+    from bows.schema_doc import SCHEMA, reference
+
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    assert (ROOT / "docs" / "config-reference.md").read_text() == reference(schema), "stale: run `make docs`"
+
+
+def test_config_reference_lists_every_key_with_its_default():
+    """A planted schema: nested keys become dotted rows, defaults and limits show, a $defs block gets its own table;
+    a key added to the schema makes the committed page stale."""
+    from bows.schema_doc import reference
+
+    schema = {"properties": {"train": {"type": "object", "description": "Training.", "properties": {
+        "lr": {"type": "number", "default": 0.0005, "exclusiveMinimum": 0, "description": "Peak rate."},
+        "opt": {"type": "object", "properties": {"betas": {"type": "array", "items": {"type": "number"},
+                                                            "default": [0.9, 0.999]}}},
+        "device": {"enum": ["auto", "cpu"], "default": "auto"}}}},
+        "$defs": {"ref": {"type": "object", "properties": {"latent": {"type": "integer", "minimum": 1}}}}}
+    page = reference(schema)
+    assert "| `train.lr` | number | `0.0005` | Peak rate. (> 0) |" in page
+    assert "| `train.opt.betas` | array of number | `[0.9, 0.999]` |  |" in page
+    assert "| `train.device` | `auto` \\| `cpu` | `\"auto\"` |  |" in page
+    assert "| `latent` | integer | required | ≥ 1 |" in page
+    schema["properties"]["train"]["properties"]["epochs"] = {"type": "integer", "default": 10}
+    assert reference(schema) != page
