@@ -13,7 +13,7 @@ Group metrics on E_g (the group's rows of E = Wᵀ):
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -53,13 +53,18 @@ def _matrix(cooc: pd.DataFrame | None, group: str, words: list[str], col: str) -
         return None
 
 
+GROUP_COLUMNS = ["group", "word", "pos", "norm", "pc1", "pc2", "pc3", "npc1", "npc2", "angle", "evr1", "evr2", "evr3",
+                 "status"]
+GRAM_COLUMNS = ["group", "word_i", "word_j", "pos_i", "pos_j", "dot", "cos"]
+
+
 def group_tables(W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: pd.DataFrame | None,
                  n_perm: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fill group metric rows; return (groups table, gram table)."""
+    """Fill every group's metric rows; return (groups table: per-word coordinates, gram table: per pair)."""
     coords, grams = [], []
     for name, g in groups.items():
         ok = g.found
-        idx = g.indices[ok]
+        idx, pos = g.indices[ok], np.flatnonzero(ok)
         words = [w for w, f in zip(g.words, ok) if f]
         n = len(idx)
         st = "ok" if ok.all() else f"{int((~ok).sum())} of {len(g.words)} words missing: {', '.join(g.missing)}"
@@ -68,55 +73,77 @@ def group_tables(W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: p
             rows.add(name, "offdiag_raw", np.nan, status=f"fewer than 2 words found ({st})")
             continue
         E = W[:, idx].T.astype(np.float64)
-        G = geo.gram(E)
-        C = geo.cosine(E)
-        norms = np.linalg.norm(E, axis=1)
+        G, C, norms = geo.gram(E), geo.cosine(E), np.linalg.norm(E, axis=1)
         rows.add_many(name, {"offdiag_raw": geo.offdiag_norm(G), "offdiag_cos": geo.offdiag_norm(C),
                              "mean_abs_cos": geo.mean_abs_offdiag(C),
                              "mean_cos": float(np.nanmean(C[~np.eye(n, dtype=bool)])),
                              "mean_norm": float(norms.mean())}, status=st)
-        pos = np.flatnonzero(ok)
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        grams.append(pd.DataFrame({"group": name, "word_i": np.array(words, dtype=object)[i.ravel()],
-                                   "word_j": np.array(words, dtype=object)[j.ravel()], "pos_i": pos[i.ravel()],
-                                   "pos_j": pos[j.ravel()], "dot": G.ravel(), "cos": C.ravel()}))
-        praw = geo.pca(E, 3)
-        unit = E / np.where(norms > 1e-12, norms, 1.0)[:, None]
-        pnorm = geo.pca(unit, 2)
-        ang = geo.ring_angles(pnorm.scores)
-        coords.append(pd.DataFrame({
-            "group": name, "word": words, "pos": pos, "norm": norms, "pc1": praw.scores[:, 0],
-            "pc2": praw.scores[:, 1], "pc3": praw.scores[:, 2], "npc1": pnorm.scores[:, 0],
-            "npc2": pnorm.scores[:, 1], "angle": ang, "evr1": praw.explained_variance_ratio[0],
-            "evr2": praw.explained_variance_ratio[1], "evr3": praw.explained_variance_ratio[2], "status": "ok"}))
+        grams.append(_gram_frame(name, words, pos, G, C))
+        frame, praw, pnorm = _coords_frame(name, words, pos, E, norms)
+        coords.append(frame)
         if n >= 3:
-            rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st)
-            rows.add(name, "ring_winding", geo.winding_number(pnorm.scores), status=st)
-            rows.add(name, "ring_adjacent_pairs_raw", geo.adjacent_pairs(geo.ring_angles(praw.scores[:, :2])),
-                     status=st)
-            rows.add(name, "ring_winding_raw", geo.winding_number(praw.scores[:, :2]), status=st)
-            _order_rows(rows, name, ang, n_perm, seed, st)
+            _ring_rows(rows, name, praw, pnorm, frame["angle"].to_numpy(), n_perm, seed, st)
         if n >= 4:
-            cf = geo.circulant_fit(C)
-            null = geo.permutation_null(lambda p: geo.circulant_fit(C[np.ix_(p, p)]), n, n_perm, seed)
-            s = geo.null_summary(cf, null)
-            rows.add_many(name, {"circulant_r2": cf, "circulant_r2_null_mean": s["null_mean"],
-                                 "circulant_r2_null_sd": s["null_sd"], "circulant_r2_p": s["p"],
-                                 "adjacent_gt_opposite": geo.adjacent_vs_opposite(C)}, status=st)
-        base = name[:-len(" (no I)")] if name.endswith(" (no I)") else name
-        phi = _matrix(cooc, base, words, "phi")
-        pmi = _matrix(cooc, base, words, "pmi")
-        if phi is None:
-            rows.add(name, "mantel_phi_r", np.nan, status="no data co-occurrence table for this group")
-        elif n >= 4:
-            r, p = mantel(phi, C, n_perm, seed)
-            rows.add_many(name, {"mantel_phi_r": r, "mantel_phi_p": p, "spearman_phi": spearman_upper(phi, C),
-                                 "spearman_pmi": spearman_upper(pmi, C)}, status=st)
-    gcols = ["group", "word", "pos", "norm", "pc1", "pc2", "pc3", "npc1", "npc2", "angle", "evr1", "evr2", "evr3",
-             "status"]
-    gram_cols = ["group", "word_i", "word_j", "pos_i", "pos_j", "dot", "cos"]
-    return (pd.concat(coords, ignore_index=True) if coords else pd.DataFrame(columns=gcols),
-            pd.concat(grams, ignore_index=True) if grams else pd.DataFrame(columns=gram_cols))
+            _circulant_rows(rows, name, C, n_perm, seed, st)
+        _mantel_rows(rows, name, words, C, cooc, n_perm, seed, st)
+    return (pd.concat(coords, ignore_index=True) if coords else pd.DataFrame(columns=GROUP_COLUMNS),
+            pd.concat(grams, ignore_index=True) if grams else pd.DataFrame(columns=GRAM_COLUMNS))
+
+
+def _gram_frame(name: str, words: list[str], pos: np.ndarray, G: np.ndarray, C: np.ndarray) -> pd.DataFrame:
+    """One row per ordered word pair of a group: raw dot product and cosine."""
+    n = len(words)
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    w = np.array(words, dtype=object)
+    return pd.DataFrame({"group": name, "word_i": w[i], "word_j": w[j], "pos_i": pos[i], "pos_j": pos[j],
+                         "dot": G.ravel(), "cos": C.ravel()})
+
+
+def _coords_frame(name: str, words: list[str], pos: np.ndarray, E: np.ndarray, norms: np.ndarray):
+    """Per word: norm, top-3 PCA scores of the raw vectors, top-2 of the unit vectors and the ring angle in the
+    latter plane; also returns both PCA fits."""
+    praw = geo.pca(E, 3)
+    pnorm = geo.pca(E / np.where(norms > 1e-12, norms, 1.0)[:, None], 2)
+    evr = praw.explained_variance_ratio
+    frame = pd.DataFrame({
+        "group": name, "word": words, "pos": pos, "norm": norms, "pc1": praw.scores[:, 0],
+        "pc2": praw.scores[:, 1], "pc3": praw.scores[:, 2], "npc1": pnorm.scores[:, 0],
+        "npc2": pnorm.scores[:, 1], "angle": geo.ring_angles(pnorm.scores), "evr1": evr[0], "evr2": evr[1],
+        "evr3": evr[2], "status": "ok"})
+    return frame, praw, pnorm
+
+
+def _ring_rows(rows: Rows, name: str, praw: Any, pnorm: Any, ang: np.ndarray, n_perm: int, seed: int,
+               st: str) -> None:
+    """Ring order in the unit-vector plane and in the raw plane, and its permutation test."""
+    rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st)
+    rows.add(name, "ring_winding", geo.winding_number(pnorm.scores), status=st)
+    rows.add(name, "ring_adjacent_pairs_raw", geo.adjacent_pairs(geo.ring_angles(praw.scores[:, :2])), status=st)
+    rows.add(name, "ring_winding_raw", geo.winding_number(praw.scores[:, :2]), status=st)
+    _order_rows(rows, name, ang, n_perm, seed, st)
+
+
+def _circulant_rows(rows: Rows, name: str, C: np.ndarray, n_perm: int, seed: int, st: str) -> None:
+    """Circulant R² of the cosine matrix with its permutation null, and adjacent-over-opposite."""
+    cf = geo.circulant_fit(C)
+    null = geo.permutation_null(lambda p: geo.circulant_fit(C[np.ix_(p, p)]), len(C), n_perm, seed)
+    s = geo.null_summary(cf, null)
+    rows.add_many(name, {"circulant_r2": cf, "circulant_r2_null_mean": s["null_mean"],
+                         "circulant_r2_null_sd": s["null_sd"], "circulant_r2_p": s["p"],
+                         "adjacent_gt_opposite": geo.adjacent_vs_opposite(C)}, status=st)
+
+
+def _mantel_rows(rows: Rows, name: str, words: list[str], C: np.ndarray, cooc: pd.DataFrame | None, n_perm: int,
+                 seed: int, st: str) -> None:
+    """Mantel and Spearman agreement of the cosines with the data's phi and PMI (groups of 4 words or more)."""
+    base = name[:-len(" (no I)")] if name.endswith(" (no I)") else name
+    phi = _matrix(cooc, base, words, "phi")
+    if phi is None:
+        rows.add(name, "mantel_phi_r", np.nan, status="no data co-occurrence table for this group")
+    elif len(words) >= 4:
+        r, p = mantel(phi, C, n_perm, seed)
+        rows.add_many(name, {"mantel_phi_r": r, "mantel_phi_p": p, "spearman_phi": spearman_upper(phi, C),
+                             "spearman_pmi": spearman_upper(_matrix(cooc, base, words, "pmi"), C)}, status=st)
 
 
 def top_words_mantel(W: np.ndarray, rows: Rows, cooc: pd.DataFrame | None, index: WordIndex, n_perm: int,
