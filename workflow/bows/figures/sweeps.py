@@ -228,80 +228,28 @@ def _lines_vs_latent(ax: Any, stats: pd.DataFrame, colours: Mapping[float, Any],
                     ms=4, lw=1.3, capsize=2, label=label_fmt.format(wd=float(wd)) + extra_label)
 
 
+DIM_METRICS = ["d_star", "dim_frac_mean", "phi_half", "phi_one", "msq_overlap", "msq_random", "msq_welch",
+               "frob2_over_latent"]
+
+
 def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width: float = 6.4) -> Figure:
     """Four panels: (a) D_i distribution per L with D* and mean D_i, (b) φ½ and φ1 vs L, (c) mean squared overlap
     vs L with the random and Welch baselines, (d) ‖W‖_F²/L vs L (1 = rank-L projector)."""
-    names = ["d_star", "dim_frac_mean", "phi_half", "phi_one", "msq_overlap", "msq_random", "msq_welch",
-             "frob2_over_latent"]
-    m = _model_metric(metrics_all, names) if metrics_all is not None and not metrics_all.empty else pd.DataFrame()
+    m = _model_metric(metrics_all, DIM_METRICS) if metrics_all is not None and not metrics_all.empty \
+        else pd.DataFrame()
     if m.empty and (words is None or words.empty):
         raise NotAvailable("no per-model dimensionality metrics (metrics_all has no scope='model' rows)")
-    wds = set(m["wd"]) if not m.empty else set(words["wd"])
-    colours = _wd_colours(wds)
+    colours = _wd_colours(set(m["wd"]) if not m.empty else set(words["wd"]))
     fig, axes = new_figure(ncols=2, nrows=2, width=width * 1.7, height=width * 1.35)
     ax_d, ax_phi, ax_ov, ax_fr = axes.ravel()
-
-    # (a) distribution of D_i per L at the weight decay with the most latent sizes, first seed of each model
-    if words is not None and not words.empty and np.isfinite(words["dim_frac"]).any():
-        per_wd = words.groupby("wd")["latent"].nunique()
-        wd0 = float(per_wd.idxmax())
-        w = words[(words["wd"] == wd0)]
-        w = w[w["seed"] == w.groupby("latent")["seed"].transform("min")]
-        latents = sorted(w["latent"].unique())
-        data = [w.loc[w["latent"] == L, "dim_frac"].to_numpy(float) for L in latents]
-        pos = np.arange(len(latents))
-        ax_d.boxplot(data, positions=pos, widths=0.55, showfliers=False, patch_artist=True,
-                     boxprops={"facecolor": colours[wd0], "alpha": 0.35}, medianprops={"color": "black"})
-        ax_d.plot(pos, [d.mean() for d in data], "o", color=colours[wd0], ms=5, label=r"mean $D_i$")
-        if not m.empty:
-            ds = m[(m["metric"] == "d_star") & (m["wd"] == wd0)]
-            ds = ds[ds["seed"] == ds.groupby("latent")["seed"].transform("min")].set_index("latent")["value"]
-            ax_d.plot(pos, [ds.get(L, np.nan) for L in latents], "D", color="#c0392b", ms=5,
-                      label=r"$D^* = L/\|W\|_F^2$")
-        ax_d.set_xticks(pos, [str(L) for L in latents], rotation=45 if len(latents) > 8 else 0)
-        ax_d.set_xlabel("latent size L")
-        ax_d.set_ylabel("dimensions per feature")
-        _log_y(ax_d)
-        ax_d.set_title(rf"(a) $D_i$ per word (boxes), wd {wd0:g}")
-        ax_d.legend(fontsize="small", loc="best")
-    else:
-        unavailable_panel(ax_d, "no per-word D_i (words tables missing or empty)", title=r"(a) $D_i$ per word")
-
-    def _panel(ax: Any, metric_styles: Sequence[tuple[str, str, str]], title: str, ylabel: str,
-               logy: bool = False) -> None:
-        sub = m[m["metric"].isin([s[0] for s in metric_styles])] if not m.empty else m
-        if sub.empty:
-            unavailable_panel(ax, f"no {', '.join(s[0] for s in metric_styles)} values", title=title)
-            return
-        for metric, ls, label in metric_styles:
-            st = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
-            if st.empty:
-                continue
-            _lines_vs_latent(ax, st, colours, label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}", ls=ls,
-                             marker="o" if ls == "-" else "s")
-        _log_latent_axis(ax, sub["latent"])
-        if logy:
-            _log_y(ax)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
-
-    _panel(ax_phi, [("phi_half", "-", r"$\varphi_{1/2}$"), ("phi_one", "--", r"$\varphi_1$")],
-           r"(b) represented words: $\varphi_{1/2}$ ($\|w\| > \frac{1}{2}$), $\varphi_1$ ($\|w\| > 1$)",
-           "share of words")
+    _dim_frac_panel(ax_d, words, m, colours)
+    _metric_panel(ax_phi, m, colours, [("phi_half", "-", r"$\varphi_{1/2}$"), ("phi_one", "--", r"$\varphi_1$")],
+                  r"(b) represented words: $\varphi_{1/2}$ ($\|w\| > \frac{1}{2}$), $\varphi_1$ ($\|w\| > 1$)",
+                  "share of words")
     if not m.empty and m["metric"].isin(["phi_half", "phi_one"]).any():
         ax_phi.set_ylim(-0.03, 1.03)
-    # (c) overlap vs baselines: baselines depend on L only, so draw them once in grey
-    if not m.empty and (m["metric"] == "msq_overlap").any():
-        _panel(ax_ov, [("msq_overlap", "-", "overlap")], "(c) interference vs baselines",
-               r"mean $(\hat w_i \cdot \hat w_j)^2$, $i \neq j$", logy=True)
-        for metric, ls, label in (("msq_random", ":", "random 1/L"), ("msq_welch", "-.", "Welch bound")):
-            b = m[m["metric"] == metric].groupby("latent")["value"].mean().sort_index()
-            if not b.empty:
-                ax_ov.plot(b.index, b.to_numpy(), ls=ls, color="0.35", lw=1.3, label=label)
-        ax_ov.legend(fontsize="small", loc="best")
-    else:
-        unavailable_panel(ax_ov, "no mean squared overlap values", title="(c) interference vs baselines")
-    _panel(ax_fr, [("frob2_over_latent", "-", "norm")], "(d) norm argument", r"$\|W\|_F^2 / L$")
+    _overlap_panel(ax_ov, m, colours)
+    _metric_panel(ax_fr, m, colours, [("frob2_over_latent", "-", "norm")], "(d) norm argument", r"$\|W\|_F^2 / L$")
     if not m.empty and (m["metric"] == "frob2_over_latent").any():
         ax_fr.axhline(1.0, color="0.35", ls=":", lw=1.2, label="rank-L projector")
         ax_fr.legend(fontsize="small", loc="best")
@@ -309,6 +257,69 @@ def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width:
         ax_phi.legend(fontsize="small", loc="best", ncols=2)
     fig.suptitle("Feature dimensionality and interference against latent size")
     return fig
+
+
+def _dim_frac_panel(ax: Any, words: pd.DataFrame | None, m: pd.DataFrame, colours: Mapping[float, Any]) -> None:
+    """(a) D_i per word as boxes per L, at the weight decay with the most latent sizes (first seed of each model),
+    with mean D_i and D* = L/‖W‖_F²."""
+    if words is None or words.empty or not np.isfinite(words["dim_frac"]).any():
+        unavailable_panel(ax, "no per-word D_i (words tables missing or empty)", title=r"(a) $D_i$ per word")
+        return
+    wd0 = float(words.groupby("wd")["latent"].nunique().idxmax())
+    w = words[(words["wd"] == wd0)]
+    w = w[w["seed"] == w.groupby("latent")["seed"].transform("min")]
+    latents = sorted(w["latent"].unique())
+    data = [w.loc[w["latent"] == L, "dim_frac"].to_numpy(float) for L in latents]
+    pos = np.arange(len(latents))
+    ax.boxplot(data, positions=pos, widths=0.55, showfliers=False, patch_artist=True,
+               boxprops={"facecolor": colours[wd0], "alpha": 0.35}, medianprops={"color": "black"})
+    ax.plot(pos, [d.mean() for d in data], "o", color=colours[wd0], ms=5, label=r"mean $D_i$")
+    if not m.empty:
+        ds = m[(m["metric"] == "d_star") & (m["wd"] == wd0)]
+        ds = ds[ds["seed"] == ds.groupby("latent")["seed"].transform("min")].set_index("latent")["value"]
+        ax.plot(pos, [ds.get(L, np.nan) for L in latents], "D", color="#c0392b", ms=5,
+                label=r"$D^* = L/\|W\|_F^2$")
+    ax.set_xticks(pos, [str(L) for L in latents], rotation=45 if len(latents) > 8 else 0)
+    ax.set_xlabel("latent size L")
+    ax.set_ylabel("dimensions per feature")
+    _log_y(ax)
+    ax.set_title(rf"(a) $D_i$ per word (boxes), wd {wd0:g}")
+    ax.legend(fontsize="small", loc="best")
+
+
+def _metric_panel(ax: Any, m: pd.DataFrame, colours: Mapping[float, Any],
+                  metric_styles: Sequence[tuple[str, str, str]], title: str, ylabel: str, logy: bool = False) -> None:
+    """Seed mean and range of the given model metrics against L, one line per weight decay and metric."""
+    sub = m[m["metric"].isin([s[0] for s in metric_styles])] if not m.empty else m
+    if sub.empty:
+        unavailable_panel(ax, f"no {', '.join(s[0] for s in metric_styles)} values", title=title)
+        return
+    for metric, ls, label in metric_styles:
+        st = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
+        if st.empty:
+            continue
+        _lines_vs_latent(ax, st, colours, label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}",
+                         ls=ls, marker="o" if ls == "-" else "s")
+    _log_latent_axis(ax, sub["latent"])
+    if logy:
+        _log_y(ax)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
+def _overlap_panel(ax: Any, m: pd.DataFrame, colours: Mapping[float, Any]) -> None:
+    """(c) mean squared overlap against L, with the random 1/L and Welch baselines (which depend on L only, so
+    they are drawn once, in grey)."""
+    if m.empty or not (m["metric"] == "msq_overlap").any():
+        unavailable_panel(ax, "no mean squared overlap values", title="(c) interference vs baselines")
+        return
+    _metric_panel(ax, m, colours, [("msq_overlap", "-", "overlap")], "(c) interference vs baselines",
+                  r"mean $(\hat w_i \cdot \hat w_j)^2$, $i \neq j$", logy=True)
+    for metric, ls, label in (("msq_random", ":", "random 1/L"), ("msq_welch", "-.", "Welch bound")):
+        b = m[m["metric"] == metric].groupby("latent")["value"].mean().sort_index()
+        if not b.empty:
+            ax.plot(b.index, b.to_numpy(), ls=ls, color="0.35", lw=1.3, label=label)
+    ax.legend(fontsize="small", loc="best")
 
 
 # ------------------------------------------------------------------------------------------------ circularity
