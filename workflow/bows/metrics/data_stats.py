@@ -52,78 +52,98 @@ def corr_distance_tests(C: np.ndarray) -> dict[str, float]:
     return out
 
 
+RING_COLUMNS = ["group", "word", "pos", "pc1", "pc2", "evr1", "evr2", "status"]
+
+
 def group_data_stats(indptr: np.ndarray, indices: np.ndarray, V: int, G: int, S: int, widx: np.ndarray,
                      groups: Mapping[str, Group], counts: np.ndarray | None, words: list[str], top_k: int,
                      n_perm: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(cooc, ring, metrics) tables. ``counts`` = vocabulary counts used to pick the top-k words."""
-    all_groups: dict[str, tuple[list[str], np.ndarray, bool]] = {
-        name: (g.words, g.indices, g.cyclic) for name, g in groups.items()}
-    if top_k > 0:
-        order = np.argsort(-np.asarray(counts), kind="stable")[:top_k] if counts is not None else np.arange(top_k)
-        order = order[order < V]
-        all_groups[TOP] = ([words[i] for i in order], order.astype(np.int64), False)
+    all_groups = _analysed_groups(groups, V, words, counts, top_k)
     cols = sorted({int(i) for _, idx, _ in all_groups.values() for i in idx if i >= 0})
     lut = np.full(V, -1, dtype=np.int64)
     lut[cols] = np.arange(len(cols))
     log.info("data statistics: %d windows x %d words", len(widx), len(cols))
     Y = window_indicators(indptr, indices, lut, len(cols), G, S, widx)
-    N = Y.shape[0]
     cooc, ring, rows = [], [], Rows(None)
     for name, (gw, gidx, cyclic) in all_groups.items():
-        n = len(gw)
         found = gidx >= 0
-        Yg = np.zeros((N, n), dtype=bool)
+        Yg = np.zeros((Y.shape[0], len(gw)), dtype=bool)
         Yg[:, found] = Y[:, lut[gidx[found]]]
         Nn, ni, nij = cooc_counts(Yg)
-        phi = phi_from_counts(Nn, ni, nij)
-        pmi = pmi_from_counts(Nn, ni, nij)
         cc, n_cond = conditional_corr(Yg)
         status = np.where(~found, "missing: word not in vocabulary", np.where(ni == 0, "rare: 0 windows", "ok"))
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        i, j = i.ravel(), j.ravel()
-        st = np.where(status[i] != "ok", status[i], status[j])
-        cooc.append(pd.DataFrame({
-            "group": name, "word_i": np.array(gw, dtype=object)[i], "word_j": np.array(gw, dtype=object)[j],
-            "pos_i": i, "pos_j": j, "n_windows": Nn, "n_i": ni[i], "n_j": ni[j], "n_ij": nij[i, j],
-            "corr_cond": cc[i, j], "phi": phi[i, j], "pmi": pmi[i, j], "status": st}))
+        cooc.append(_cooc_frame(name, gw, Nn, ni, nij, cc, status))
         if name == TOP:
             continue
         rows.add(name, "n_windows_with_group", n_cond)
         rows.add(name, "n_windows", Nn)
         for k, w in enumerate(gw):
             rows.add(name, "window_rate", ni[k] / max(Nn, 1), item=w, status=status[k])
-        if not cyclic:
-            continue
-        ok = found & (ni > 0)
-        if ok.sum() < 4:
-            rows.add(name, "ring_adjacent_pairs", np.nan, status="too few words occur in the windows")
-            continue
-        P, evr = data_ring(Yg[:, ok])
-        full = np.full((n, 2), np.nan)
-        full[ok] = P
-        ring.append(pd.DataFrame({"group": name, "word": gw, "pos": np.arange(n), "pc1": full[:, 0],
-                                  "pc2": full[:, 1], "evr1": evr[0], "evr2": evr[1], "status": status}))
-        sub = cc[np.ix_(ok, ok)]
-        st_all = "ok" if ok.all() else f"{int((~ok).sum())} words missing or absent"
-        for k, v in corr_distance_tests(sub).items():
-            rows.add(name, k, v, status=st_all)
-        rows.add(name, "circulant_r2", geo.circulant_fit(sub), status=st_all)
-        null = geo.permutation_null(lambda p: geo.circulant_fit(sub[np.ix_(p, p)]), len(sub), n_perm, seed)
-        s = geo.null_summary(geo.circulant_fit(sub), null)
-        rows.add_many(name, {"circulant_r2_null_mean": s["null_mean"], "circulant_r2_null_sd": s["null_sd"],
-                             "circulant_r2_p": s["p"]}, status=st_all)
-        ang = geo.ring_angles(P)
-        rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st_all)
-        rows.add(name, "ring_pairs_total", len(ang), status=st_all)
-        rows.add(name, "ring_winding", geo.winding_number(P), status=st_all)
-        _order_rows(rows, name, ang, n_perm, seed, st_all)
-    cooc_df = pd.concat(cooc, ignore_index=True) if cooc else pd.DataFrame()
-    ring_df = pd.concat(ring, ignore_index=True) if ring else pd.DataFrame(
-        columns=["group", "word", "pos", "pc1", "pc2", "evr1", "evr2", "status"])
-    return cooc_df, ring_df, rows.frame()
+        if cyclic:
+            ring.append(_data_ring_rows(rows, name, gw, Yg, found & (ni > 0), cc, status, n_perm, seed))
+    ring = [r for r in ring if r is not None]
+    return (pd.concat(cooc, ignore_index=True) if cooc else pd.DataFrame(),
+            pd.concat(ring, ignore_index=True) if ring else pd.DataFrame(columns=RING_COLUMNS), rows.frame())
 
 
-def _order_rows(rows: Rows, scope: str, ang: np.ndarray, n_perm: int, seed: int, status: str = "ok",
+def _analysed_groups(groups: Mapping[str, Group], V: int, words: list[str], counts: np.ndarray | None,
+                     top_k: int) -> dict[str, tuple[list[str], np.ndarray, bool]]:
+    """name → (words, vocabulary indices, cyclic) of every group, plus the ``top_k`` most frequent words."""
+    out = {name: (g.words, g.indices, g.cyclic) for name, g in groups.items()}
+    if top_k > 0:
+        order = np.argsort(-np.asarray(counts), kind="stable")[:top_k] if counts is not None else np.arange(top_k)
+        order = order[order < V]
+        out[TOP] = ([words[i] for i in order], order.astype(np.int64), False)
+    return out
+
+
+def _cooc_frame(name: str, gw: list[str], Nn: int, ni: np.ndarray, nij: np.ndarray, cc: np.ndarray,
+                status: np.ndarray) -> pd.DataFrame:
+    """One row per ordered word pair: counts, conditional correlation, phi and PMI (a pair's status is its first
+    word's if that is not ok, else its second's)."""
+    phi, pmi = phi_from_counts(Nn, ni, nij), pmi_from_counts(Nn, ni, nij)
+    n = len(gw)
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
+    w = np.array(gw, dtype=object)
+    return pd.DataFrame({
+        "group": name, "word_i": w[i], "word_j": w[j], "pos_i": i, "pos_j": j, "n_windows": Nn, "n_i": ni[i],
+        "n_j": ni[j], "n_ij": nij[i, j], "corr_cond": cc[i, j], "phi": phi[i, j], "pmi": pmi[i, j],
+        "status": np.where(status[i] != "ok", status[i], status[j])})
+
+
+def _data_ring_rows(rows: Rows, name: str, gw: list[str], Yg: np.ndarray, ok: np.ndarray, cc: np.ndarray,
+                    status: np.ndarray, n_perm: int, seed: int) -> pd.DataFrame | None:
+    """A cyclic group's ring in the data: its top-2 principal plane (returned, one row per word) and its ring
+    metrics (into ``rows``); None with a status row when fewer than 4 of its words occur."""
+    if ok.sum() < 4:
+        rows.add(name, "ring_adjacent_pairs", np.nan, status="too few words occur in the windows")
+        return None
+    n = len(gw)
+    P, evr = data_ring(Yg[:, ok])
+    full = np.full((n, 2), np.nan)
+    full[ok] = P
+    frame = pd.DataFrame({"group": name, "word": gw, "pos": np.arange(n), "pc1": full[:, 0], "pc2": full[:, 1],
+                          "evr1": evr[0], "evr2": evr[1], "status": status})
+    sub = cc[np.ix_(ok, ok)]
+    st = "ok" if ok.all() else f"{int((~ok).sum())} words missing or absent"
+    for k, v in corr_distance_tests(sub).items():
+        rows.add(name, k, v, status=st)
+    cf = geo.circulant_fit(sub)
+    rows.add(name, "circulant_r2", cf, status=st)
+    s = geo.null_summary(cf, geo.permutation_null(lambda p: geo.circulant_fit(sub[np.ix_(p, p)]), len(sub), n_perm,
+                                                  seed))
+    rows.add_many(name, {"circulant_r2_null_mean": s["null_mean"], "circulant_r2_null_sd": s["null_sd"],
+                         "circulant_r2_p": s["p"]}, status=st)
+    ang = geo.ring_angles(P)
+    rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st)
+    rows.add(name, "ring_pairs_total", len(ang), status=st)
+    rows.add(name, "ring_winding", geo.winding_number(P), status=st)
+    order_rows(rows, name, ang, n_perm, seed, st)
+    return frame
+
+
+def order_rows(rows: Rows, scope: str, ang: np.ndarray, n_perm: int, seed: int, status: str = "ok",
                 prefix: str = "") -> None:
     """order_agreement + permutation null (shuffled group order) + chance-corrected value."""
     a = geo.order_agreement(ang)

@@ -21,7 +21,7 @@ import pandas as pd
 from . import geometry as geo
 from .clusters import cluster_scores
 from .correlation import mantel, spearman_upper
-from .data_stats import TOP, _order_rows
+from .data_stats import TOP, order_rows
 from .peers import dim_fractions, peer_metrics
 from .tables import Rows
 from .words import Group, WordIndex, semantic_assignment
@@ -120,7 +120,7 @@ def _ring_rows(rows: Rows, name: str, praw: Any, pnorm: Any, ang: np.ndarray, n_
     rows.add(name, "ring_winding", geo.winding_number(pnorm.scores), status=st)
     rows.add(name, "ring_adjacent_pairs_raw", geo.adjacent_pairs(geo.ring_angles(praw.scores[:, :2])), status=st)
     rows.add(name, "ring_winding_raw", geo.winding_number(praw.scores[:, :2]), status=st)
-    _order_rows(rows, name, ang, n_perm, seed, st)
+    order_rows(rows, name, ang, n_perm, seed, st)
 
 
 def _circulant_rows(rows: Rows, name: str, C: np.ndarray, n_perm: int, seed: int, st: str) -> None:
