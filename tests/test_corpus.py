@@ -12,6 +12,7 @@ import pytest
 from bows.corpus import SPLITS, load_bundled, load_corpus, prepare_corpus, wiki_markup_to_records
 from bows.errors import CorpusError
 from bows.io import read_json
+from conftest import ROOT, snakemake
 
 
 @pytest.fixture(autouse=True)
@@ -179,7 +180,6 @@ def test_clear_errors_and_no_partial_outputs(tmp_path, case):
 
 
 # ------------------------------------------------------------------------------------------ workflow, all sources
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 def _synthetic_lines(n: int, seed: int) -> list[str]:
@@ -200,7 +200,6 @@ def _synthetic_lines(n: int, seed: int) -> list[str]:
 @pytest.mark.workflow
 @pytest.mark.parametrize("source", ["bundled", "hf", "local"])
 def test_workflow_windows_from_every_source(tmp_path, source):
-    import subprocess
 
     import yaml
 
@@ -218,11 +217,8 @@ def test_workflow_windows_from_every_source(tmp_path, source):
     extra = tmp_path / "extra.yaml"
     extra.write_text(yaml.safe_dump(cfg))
     wd = tmp_path / "wd"
-    cmd = [str(REPO / ".venv" / "bin" / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(wd), "--cores", "2",
-           "--configfile", str(REPO / "presets" / "smoke.yaml"), str(extra), "--", "windows"]
-    env = dict(__import__("os").environ, HF_DATASETS_CACHE=str(tmp_path / "hf_cache"))
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    snakemake(wd, "--cores", "2", "--configfile", str(ROOT / "presets" / "smoke.yaml"), str(extra), "--", "windows",
+              configfiles=(), timeout=600, env={"HF_DATASETS_CACHE": str(tmp_path / "hf_cache")})
     res = wd / "results" / f"t-{source}"
     stats = read_json(res / "V400_G5_S1" / "windows.json")
     assert stats["train_windows"] > 0 and stats["heldout_windows"] > 0

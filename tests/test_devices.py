@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from types import SimpleNamespace
 from bows.devices import (DeviceError, default_lock_dir, gpu_units, job_resources, lease_gpu, rule_resources,
                           select_device, visible_gpus, wants_gpu)
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, snakemake
 
 
 _LEASE_VARS = ("BOWS_FAKE_GPUS", "CUDA_VISIBLE_DEVICES", "BOWS_GPU_LOCK_DIR", "SLURM_JOB_ID", "SLURM_JOB_GPUS",
@@ -146,11 +145,8 @@ def test_select_device_fake_gpu_without_cuda_build(clean_env, tmp_path):
 def test_rule_requests_a_gpu_when_training_on_cuda(tmp_path):
     cfg = tmp_path / "cuda.yaml"
     cfg.write_text("train:\n  device: cuda\n  gpu_model: a100\n")
-    env = {**os.environ, "BOWS_FAKE_GPUS": "0"}
-    out = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"), "-d",
-                          str(tmp_path / "wd"), "-n", "--configfile", str(ROOT / "presets" / "smoke.yaml"),
-                          str(cfg), "--", "train"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
-    assert out.returncode == 0, out.stderr[-3000:]
+    out = snakemake(tmp_path / "wd", "-n", "--configfile", str(ROOT / "presets" / "smoke.yaml"), str(cfg), "--",
+                    "train", configfiles=(), env={"BOWS_FAKE_GPUS": "0"}, timeout=300)
     text = out.stdout + out.stderr
     blocks = [b for b in text.split("rule ") if b.startswith("train_model:")]
     assert blocks and all("gpu=1" in b and "gpu_model=a100" in b for b in blocks), text[-3000:]

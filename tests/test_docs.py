@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 README = ROOT / "README.md"
 README_MAX_BYTES = 16 * 1024
 DOC_FILES = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

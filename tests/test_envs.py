@@ -28,7 +28,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent / "slurm"))
 from rules_info import rules_info  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 ENVS = ROOT / "envs"
 WORKFLOW = ROOT / "workflow"
 FAMILIES = ("corpus", "train", "analysis", "figures", "sae")

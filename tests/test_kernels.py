@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ import torch
 from bows import kernels
 from bows.model import TiedAutoencoder, make_batch, reference_loss
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 needs_numba = pytest.mark.skipif(not kernels.HAVE_NUMBA, reason="numba not installed")
 
 

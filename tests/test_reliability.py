@@ -29,12 +29,11 @@ import numpy as np
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 SNAKEFILE = ROOT / "Snakefile"
 CONFIGS = [ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml"]
 _BIN = Path(sys.executable).parent
 SMK = str(_BIN / "snakemake") if (_BIN / "snakemake").exists() else "snakemake"
-sys.path.insert(0, str(ROOT / "workflow"))
 
 CORPUS = "smoke"  # corpus.name of presets/smoke.yaml
 MODELS = f"results/{CORPUS}/models/V400_G5_S1"

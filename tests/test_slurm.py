@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent / "slurm"))
 from local_slurm import LocalSlurm, unavailable_reason  # noqa: E402
 from rules_info import rules_info  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 SNAKEFILE = ROOT / "Snakefile"
 CONFIGS = [ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml"]
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"

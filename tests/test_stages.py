@@ -14,7 +14,7 @@ from bows.config import load_config, paper_forced_tokens, word_lists
 from bows.metrics import criteria, peers
 from bows.metrics.tables import Rows, save, spec_from_tag
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def test_singular_values_match_svd():

@@ -23,7 +23,7 @@ from bows.model import load_weights
 from bows.train import (TrainSettings, Trainer, batches, epoch_order, make_optimizer, make_scheduler,
                         memory_estimate_mb, result_params, train)
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 WORKFLOW = ROOT / "workflow"
 
 
@@ -295,20 +295,6 @@ def test_sigkill_then_rerun_is_bit_identical(disk_data):
 
 
 # --------------------------------------------------------------------------------------------- the grid
-
-def test_paper_dry_run_lists_54_training_jobs(tmp_path):
-    out = subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-s", str(ROOT / "Snakefile"), "-d",
-                          str(tmp_path), "-n", "--quiet", "rules", "--configfile",
-                          str(ROOT / "presets" / "paper.yaml"), "--", "train"],
-                         capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-3000:]
-    counts = {}
-    for line in (out.stdout + out.stderr).splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-    assert counts.get("train_model") == 54, out.stdout[-3000:]
-
 
 @pytest.mark.workflow
 def test_smoke_workflow_trains_its_grid(smoke_run):
