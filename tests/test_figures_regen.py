@@ -159,6 +159,12 @@ def test_plotting_code_change_reruns_only_figure_jobs(repo_copy: Path, run_copy:
     assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
 
 
+def test_synthetic_plotting_change_reruns_only_synthetic_figures(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"figures/synthetic.py": CODE_CHANGE})
+    assert {"synthetic_gram_grid", "synthetic_metrics_figure"} <= set(jobs), jobs
+    assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
+
+
 def test_metric_change_reruns_metrics_and_figures_never_training(repo_copy: Path, run_copy: Path) -> None:
     jobs = _planned_after(repo_copy, run_copy, {"metrics/geometry.py": CODE_CHANGE})
     assert {"metrics_model", "metrics_criteria", "fig_sweeps"} <= set(jobs), jobs

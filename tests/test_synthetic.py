@@ -11,7 +11,9 @@ import pytest
 from bows.errors import ConfigError, ShapeError
 from bows.synthetic import data as sd
 from bows.synthetic import metrics as sm
+from bows.synthetic import drawing as sdraw
 from bows.synthetic import pipeline as sp
+from bows.synthetic import variants as sv
 from bows.synthetic.train import (SynthModel, SynthTrainSettings, model_seed, reconstruction_mse, train_batched,
                                   train_reference, train_sequential)
 
@@ -265,26 +267,26 @@ SYN = {"enabled": True, "structures": ["circular", "iid"], "features": 5, "sampl
 
 
 def test_figure_rows_follow_the_config():
-    assert sp.figure_rows(SYN) == [("linear", 1.0), ("relu", 1.0), ("relu", 6.0)]
-    assert sp.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 6}]}) == [("relu", 6.0)]
+    assert sv.figure_rows(SYN) == [("linear", 1.0), ("relu", 1.0), ("relu", 6.0)]
+    assert sv.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 6}]}) == [("relu", 6.0)]
     with pytest.raises(ConfigError):
-        sp.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 3.0}]})
+        sv.figure_rows({**SYN, "figure_rows": [{"activation": "relu", "weight_decay": 3.0}]})
 
 
 def test_variants_override_data_keys_only():
     syn = {**SYN, "variants": [{"name": "dense"}, {"name": "sparse", "beta": -2.0, "structures": ["circular"]}]}
-    v = sp.variants(syn)
+    v = sv.variants(syn)
     assert list(v) == ["dense", "sparse"]
     assert v["dense"]["beta"] == 0.0 and v["sparse"]["beta"] == -2.0 and v["sparse"]["kappa"] == 10.0
     assert v["sparse"]["structures"] == ["circular"] and v["sparse"]["variant"] == "sparse"
     assert "variants" not in v["dense"]
-    assert list(sp.variants(SYN)) == ["dense"]
+    assert list(sv.variants(SYN)) == ["dense"]
     with pytest.raises(ConfigError):
-        sp.variants({**SYN, "variants": [{"name": "a"}, {"name": "a"}]})
+        sv.variants({**SYN, "variants": [{"name": "a"}, {"name": "a"}]})
     with pytest.raises(ConfigError):
-        sp.variants({**SYN, "variants": [{"name": "a", "epochs": 3}]})
+        sv.variants({**SYN, "variants": [{"name": "a", "epochs": 3}]})
     with pytest.raises(ConfigError):
-        sp.variants({**SYN, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
+        sv.variants({**SYN, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
 
 
 def test_pipeline_steps_end_to_end(tmp_path):
@@ -316,10 +318,10 @@ def test_pipeline_steps_end_to_end(tmp_path):
     for key in sp.FLAG_CLAIMS:
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
-    out = sp.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
+    out = sdraw.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
                             [tmp_path / "fig.png", tmp_path / "fig.pdf"])
     assert all(p.stat().st_size > 1000 for p in out)
-    out = sp.draw_metrics_figure(tmp_path / "metrics.parquet", {"dpi": 50}, [tmp_path / "m.png"])
+    out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", {"dpi": 50}, [tmp_path / "m.png"])
     assert out[0].stat().st_size > 1000
 
 

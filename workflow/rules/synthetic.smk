@@ -2,7 +2,7 @@
 # One data/train/metrics/figure job per (data variant, structure): every model of a structure trains in one batched
 # job. Then a summary over all of them. Everything lands under results/synthetic/{synvar}/{structure}/.
 
-from bows.synthetic.pipeline import variants as _syn_variants
+from bows.synthetic.variants import variants as _syn_variants
 
 SYN_CFG = config["synthetic"]
 try:

@@ -5,7 +5,9 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
     train     the tied autoencoder x̂ = act(WᵀWx + b) and a batched trainer for many models at once
     metrics   trace-normalised Gram, covariance alignment, circulant fit, antipodal score, eigen-share, …
     runs      the data and training jobs as functions of files
-    pipeline  the metric, claim and figure jobs as functions of files
+    variants  the data variants of the config, resolved and checked
+    pipeline  the metric and claim jobs as functions of files
+    drawing   the figure jobs
 
 Example::
 

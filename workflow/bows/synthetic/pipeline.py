@@ -9,14 +9,13 @@ writes under ``results/synthetic/{variant}/{structure}/``:
     compute_metrics  data.npz + models.npz → metrics table (one row per model × metric) + Gram table
     summarise        every (variant, structure)'s tables → one metrics table + summary.json (the paper's claims as
                      numbers)
-    draw_*           the Gram grid of one structure; metrics against the latent size for all of them
+
+The data variants are resolved in :mod:`.variants`, the figure jobs live in :mod:`.drawing`.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -24,68 +23,17 @@ import numpy as np
 import pandas as pd
 
 from .. import io
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError
 from . import data as sdata
 from . import metrics as smetrics
 from .runs import _provenance_config, grid, load_data, make_data, train_structure
 
-__all__ = ["variants", "grid", "make_data", "load_data", "train_structure", "load_models", "compute_metrics",
-           "summarise", "claims", "claims_table", "FLAG_CLAIMS", "CLAIM_TEXT", "figure_rows", "draw_gram_grid",
-           "draw_metrics_figure", "KEYS", "VARIANT_KEYS"]
+__all__ = ["grid", "make_data", "load_data", "train_structure", "load_models", "compute_metrics", "summarise",
+           "claims", "claims_table", "FLAG_CLAIMS", "CLAIM_TEXT", "KEYS"]
 
 log = logging.getLogger("bows.synthetic")
 
 KEYS = ["variant", "structure", "activation", "weight_decay", "latent", "seed"]
-
-#: data keys a variant may override
-VARIANT_KEYS = ("structures", "features", "samples", "train_samples", "kappa", "beta", "sigma", "iid_p", "data_seed")
-
-
-def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every data variant of the ``synthetic`` section, resolved: the section's keys overridden by the variant's,
-    plus ``variant`` = its name (no ``variants`` key). Raises ConfigError on duplicates or impossible settings."""
-    out: dict[str, dict[str, Any]] = {}
-    base = {k: v for k, v in syn.items() if k != "variants"}
-    for v in syn.get("variants") or [{"name": "dense"}]:
-        name = v["name"]
-        if name in out:
-            raise ConfigError(f"synthetic.variants names {name!r} twice", "give every variant its own name")
-        unknown = sorted(set(v) - {"name", *VARIANT_KEYS})
-        if unknown:
-            raise ConfigError(f"synthetic variant {name!r} sets {unknown}, which a variant cannot override",
-                              f"a variant may set {list(VARIANT_KEYS)}")
-        resolved = {**base, **{k: val for k, val in v.items() if k != "name"}, "variant": name}
-        if not 0 < int(resolved["train_samples"]) < int(resolved["samples"]):
-            raise ConfigError(f"synthetic variant {name!r}: train_samples must be in (0, samples)",
-                              "leave some samples for validation")
-        bad = [m for m in resolved["latent"] if m > resolved["features"]]
-        if bad:
-            raise ConfigError(f"synthetic variant {name!r}: latent sizes {bad} exceed features="
-                              f"{resolved['features']}", "keep synthetic.latent at most the number of features")
-        figure_rows(resolved)  # fail at parse time, not when the figure is drawn
-        out[name] = resolved
-    return out
-
-
-def figure_rows(syn: Mapping[str, Any]) -> list[tuple[str, float]]:
-    """Rows of the Gram grid as (activation, weight decay): ``synthetic.figure_rows`` or, when null, the paper's
-    layout derived from the config: linear at the smallest decay, then ReLU at every decay (ascending)."""
-    rows = syn.get("figure_rows")
-    wds = sorted(float(w) for w in syn["weight_decay"])
-    if rows:
-        out = [(r["activation"], float(r["weight_decay"])) for r in rows]
-        missing = [r for r in out if r[0] not in syn["activations"] or r[1] not in wds]
-        if missing:
-            raise ConfigError(f"synthetic.figure_rows {missing} are not trained",
-                              "use activations from synthetic.activations and decays from synthetic.weight_decay")
-        return out
-    out = []
-    if "linear" in syn["activations"]:
-        out.append(("linear", wds[0]))
-    if "relu" in syn["activations"]:
-        out += [("relu", w) for w in wds]
-    return out
-
 
 def load_models(path: str | Path) -> pd.DataFrame:
     """The models of a ``models.npz`` as a DataFrame: one row per model with ``W`` ([m, F] array) and ``b``."""
@@ -342,47 +290,3 @@ def summarise(metric_tables: Sequence[str | Path], data_jsons: Sequence[str | Pa
         for path in written:
             io.write_sidecar(path, _provenance_config(syn), inputs=inputs)
     return summary
-
-
-# ----------------------------------------------------------------------------------------------------- figures
-
-def _save(fig, outputs: Sequence[str | Path], figures: Mapping[str, Any], prov: dict, inputs: dict) -> list[Path]:
-    from ..figures.theme import save_figure
-
-    outputs = [Path(p) for p in outputs]
-    formats = [p.suffix.lstrip(".") for p in outputs]
-    paths = save_figure(fig, outputs[0].with_suffix(""), formats=formats, dpi=int(figures.get("dpi", 150)))
-    for path in paths:
-        io.write_sidecar(path, prov, inputs=inputs)
-    return paths
-
-
-def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any], figures: Mapping[str, Any],
-                   outputs: Sequence[str | Path]) -> list[Path]:
-    """Draw the Gram grid of one structure (rows from :func:`figure_rows`) to every path in ``outputs``."""
-    from ..figures.synthetic import gram_grid
-    from ..figures.theme import NotAvailable, apply_theme, unavailable_figure
-
-    apply_theme(figures)
-    gram = pd.read_parquet(gram_table)
-    F = int(gram["i"].max()) + 1 if len(gram) else 0
-    title = (f"{structure} ({syn.get('variant', 'dense')}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
-             f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}")
-    try:
-        fig = gram_grid(gram, figure_rows(syn), syn.get("figure_latents"), seed=int(syn["seeds"][0]), title=title)
-    except NotAvailable as err:
-        fig = unavailable_figure(f"{structure} Gram grid", str(err))
-    return _save(fig, outputs, figures, _provenance_config(syn, structure), {"gram": str(gram_table)})
-
-
-def draw_metrics_figure(table: str | Path, figures: Mapping[str, Any], outputs: Sequence[str | Path]) -> list[Path]:
-    """Draw the metrics-vs-latent figure of every structure to every path in ``outputs``."""
-    from ..figures.synthetic import metrics_vs_latent
-    from ..figures.theme import NotAvailable, apply_theme, unavailable_figure
-
-    apply_theme(figures)
-    try:
-        fig = metrics_vs_latent(pd.read_parquet(table))
-    except NotAvailable as err:
-        fig = unavailable_figure("synthetic metrics", str(err))
-    return _save(fig, outputs, figures, {"figures": dict(figures)}, {"table": str(table)})
