@@ -1,24 +1,26 @@
-"""Configuration: loading with schema defaults, semantic checks, the training grid and word lists.
+"""Configuration: loading with schema defaults, and the semantic checks the schema cannot express.
 
 The JSON Schema in ``workflow/schemas/config.schema.yaml`` is the single source of truth for keys and defaults. The
 Snakefile and library users validate with :func:`validate` (jsonschema, defaults filled as Snakemake's
 ``validate`` fills them); the library does not need Snakemake.
+
+The training grid lives in :mod:`bows.grid` and the word lists in :mod:`bows.wordlists`; their names are re-exported
+here for notebooks. Jobs import those modules directly, so that a job's code hash (:mod:`bows.codehash`) does not
+take in the loader and the checks, which run once, when the workflow is parsed.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
-import json
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .errors import ConfigError, ShapeError
+from .grid import ModelSpec, fmt_wd, model_grid, model_ref, subspace_k, sweep_models
+from .wordlists import paper_forced_tokens, resolve_group_words, stopwords, word_lists
 
 __all__ = [
     "SCHEMA_PATH",
@@ -144,113 +146,6 @@ def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None, 
     return config
 
 
-# --------------------------------------------------------------------------------------------- the training grid
-
-def fmt_wd(wd: float) -> str:
-    """Weight decay as it appears in paths: ``str(float(wd))`` ("1.0", "4.0", "0.0", "0.0001")."""
-    return str(float(wd))
-
-
-@dataclass(frozen=True, order=True)
-class ModelSpec:
-    variant: str
-    latent: int
-    weight_decay: float
-    seed: int
-
-    @property
-    def wd(self) -> str:
-        return fmt_wd(self.weight_decay)
-
-    @property
-    def tag(self) -> str:
-        """``relu/L1000_wd4.0_seed1``: the model's folder below the windows tag."""
-        return f"{self.variant}/L{self.latent}_wd{self.wd}_seed{self.seed}"
-
-
-def model_grid(config: Mapping[str, Any]) -> list[ModelSpec]:
-    """Every model of ``train.grid`` (the union of its blocks), sorted and without duplicates."""
-    specs = set()
-    for block in config["train"]["grid"]:
-        for variant, latent, wd, seed in itertools.product(
-                block.get("variant", ["relu"]), block["latent"], block.get("weight_decay", [1.0]),
-                block.get("seed", [1])):
-            specs.add(ModelSpec(variant, int(latent), float(wd), int(seed)))
-    return sorted(specs)
-
-
-def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
-    """A model reference from ``analysis.models`` as a :class:`ModelSpec`."""
-    return ModelSpec(ref.get("variant", "relu"), int(ref["latent"]), float(ref.get("weight_decay", 1.0)),
-                     int(ref.get("seed", 1)))
-
-
-def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[ModelSpec]:
-    """The grid models of the structure sweep (``analysis.models.sweep``'s variant and weight decay of a validated
-    config), optionally only those of latent size ``latent``, sorted by (latent, seed)."""
-    sweep = config["analysis"]["models"]["sweep"]
-    return sorted((s for s in model_grid(config)
-                   if s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"])
-                   and (latent is None or s.latent == int(latent))), key=lambda s: (s.latent, s.seed))
-def subspace_k(config: Mapping[str, Any]) -> int:
-    """Eigenvectors the overlap metric and the pca models need: the grid's largest L, capped by
-    ``analysis.subspace_max_latent`` and V."""
-    top = max(s.latent for s in model_grid(config))
-    return int(min(top, config["analysis"]["subspace_max_latent"], config["vocab"]["size"]))
-
-
-# --------------------------------------------------------------------------------------------- word lists
-
-@lru_cache(maxsize=1)
-def word_lists() -> dict[str, Any]:
-    """The paper's word lists (forced tokens, semantic categories, word groups, seasonal words, mechanism)."""
-    text = resources.files("bows").joinpath("data/word_lists.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def paper_forced_tokens() -> list[str]:
-    """The 39 forced tokens of the official code, in Python-sorted order."""
-    return sorted({w for words in word_lists()["forced_tokens"].values() for w in words})
-
-
-_PAPER_GROUPS = {
-    "Months": lambda wl: wl["word_groups"]["Months"],
-    "Roman numerals": lambda wl: wl["word_groups"]["Roman numerals"],
-    "Days": lambda wl: wl["forced_tokens"]["days"],
-    "Planets": lambda wl: wl["forced_tokens"]["planets"],
-    "Animal families": lambda wl: wl["forced_tokens"]["animal_families"],
-    "Animal examples": lambda wl: wl["forced_tokens"]["animal_examples"],
-}
-
-
-def resolve_group_words(name: str, words: str | list[str]) -> list[str]:
-    """The words of a group: a list as given, or ``"paper"`` for the built-in list of that group name."""
-    if isinstance(words, str):
-        if words != "paper":
-            raise ConfigError(f"word group '{name}': words must be a list or \"paper\", got {words!r}",
-                              "write the words as a YAML list, e.g. words: [January, February]")
-        if name not in _PAPER_GROUPS:
-            raise ConfigError(f"word group '{name}' has no built-in list",
-                              f"give its words as a list; built-in groups are {sorted(_PAPER_GROUPS)}")
-        return list(_PAPER_GROUPS[name](word_lists()))
-    return list(words)
-
-
-def stopwords(spec: str) -> frozenset[str]:
-    """Stop words: ``nltk_english`` (bundled list), ``none``, or a path to a file with one word per line."""
-    if spec == "none":
-        return frozenset()
-    if spec == "nltk_english":
-        text = resources.files("bows").joinpath("data/nltk_english_stopwords.txt").read_text(encoding="utf-8")
-    else:
-        path = Path(spec)
-        if not path.is_file():
-            raise ConfigError(f"vocab.stopwords: file {spec} does not exist",
-                              "use nltk_english, none, or the path of a file with one word per line")
-        text = path.read_text(encoding="utf-8")
-    return frozenset(w.strip() for w in text.splitlines() if w.strip())
-
-
 # --------------------------------------------------------------------------------------------- semantic checks
 
 def _check_baselines(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
@@ -270,22 +165,49 @@ def _check_baselines(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
 
 def check(config: Mapping[str, Any]) -> None:
     """Consistency checks the schema cannot express. Raises one :class:`ConfigError` naming the fix."""
-    V = config["vocab"]["size"]
     grid = model_grid(config)
+    _check_grid(config, grid)
+    _check_baselines(config, grid)
+    _check_forced_tokens(config)
+    _check_analysis_models(config, grid)
+    for name, group in config["analysis"]["word_groups"].items():
+        resolve_group_words(name, group["words"])
+    _check_synthetic(config["synthetic"])
+    _check_value_coding(config["value_coding"])
+    from .sae.settings import check as check_sae
+
+    check_sae(config)
+    corpus = config["corpus"]
+    if corpus["source"] == "local" and not corpus["local"]["train"]:
+        raise ConfigError("corpus.source is local but corpus.local.train is not set",
+                          "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder")
+
+
+def _check_grid(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
+    """A non-empty grid whose latent sizes compress (L ≤ V)."""
+    V = config["vocab"]["size"]
     if not grid:
         raise ConfigError("train.grid is empty", "list at least one block with latent sizes")
     too_big = sorted({s.latent for s in grid if s.latent > V})
     if too_big:
         raise ShapeError(f"latent sizes {too_big} exceed the vocabulary size V={V}: the autoencoder cannot compress",
                          "lower train.grid latent sizes or raise vocab.size")
-    _check_baselines(config, grid)
+
+
+def _check_forced_tokens(config: Mapping[str, Any]) -> None:
+    """Forced tokens are a list or "paper", and fit in the vocabulary."""
+    V = config["vocab"]["size"]
     forced = config["vocab"]["forced_tokens"]
-    n_forced = len(paper_forced_tokens()) if forced == "paper" else len(set(forced))
     if isinstance(forced, str) and forced != "paper":
         raise ConfigError(f"vocab.forced_tokens must be a list or \"paper\", got {forced!r}",
                           "write a YAML list of words, [] for none, or paper")
+    n_forced = len(paper_forced_tokens()) if forced == "paper" else len(set(forced))
     if n_forced > V:
         raise ShapeError(f"{n_forced} forced tokens do not fit in a vocabulary of {V}", "raise vocab.size")
+
+
+def _check_analysis_models(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
+    """The months, mechanism and UMAP models are trained by the grid, and the sweep's weight decay is in it."""
     names = set(grid)
     for key in ("months", "mechanism"):
         spec = model_ref(config["analysis"]["models"][key])
@@ -298,34 +220,31 @@ def check(config: Mapping[str, Any]) -> None:
         if spec not in names:
             raise ConfigError(f"analysis.models.umap[{i}] names {spec.tag}, which train.grid does not train",
                               "add it to train.grid or remove it from analysis.models.umap")
-    sweep = config["analysis"]["models"]["sweep"]
     if not sweep_models(config):
-        raise ConfigError(f"analysis.models.sweep uses weight_decay {fmt_wd(sweep['weight_decay'])}, "
+        raise ConfigError(f"analysis.models.sweep uses weight_decay "
+                          f"{fmt_wd(config['analysis']['models']['sweep']['weight_decay'])}, "
                           "but train.grid has no model with it",
                           "set analysis.models.sweep.weight_decay to one of the grid's weight decays")
-    for name, group in config["analysis"]["word_groups"].items():
-        resolve_group_words(name, group["words"])
-    syn = config["synthetic"]
-    if syn["enabled"]:
-        bad = [m for m in syn["latent"] if m > syn["features"]]
-        if bad:
-            raise ShapeError(f"synthetic.latent {bad} exceed synthetic.features={syn['features']}",
-                             "keep synthetic latent sizes at most the number of features")
-        if syn["train_samples"] >= syn["samples"]:
-            raise ConfigError("synthetic.train_samples must be smaller than synthetic.samples",
-                              "leave some samples for validation")
-    vc = config["value_coding"]
-    if vc["enabled"]:
-        p = vc["modular"]["modulus"]
-        n_train = round(vc["modular"]["train_fraction"] * p * p)
-        if not 1 <= n_train < p * p:
-            raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
-                              f"{n_train} of the {p * p} sums of modulus {p} for training",
-                              "choose a fraction that leaves pairs for both training and validation")
-    from .sae.settings import check as check_sae
 
-    check_sae(config)
-    corpus = config["corpus"]
-    if corpus["source"] == "local" and not corpus["local"]["train"]:
-        raise ConfigError("corpus.source is local but corpus.local.train is not set",
-                          "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder")
+
+def _check_synthetic(syn: Mapping[str, Any]) -> None:
+    if not syn["enabled"]:
+        return
+    bad = [m for m in syn["latent"] if m > syn["features"]]
+    if bad:
+        raise ShapeError(f"synthetic.latent {bad} exceed synthetic.features={syn['features']}",
+                         "keep synthetic latent sizes at most the number of features")
+    if syn["train_samples"] >= syn["samples"]:
+        raise ConfigError("synthetic.train_samples must be smaller than synthetic.samples",
+                          "leave some samples for validation")
+
+
+def _check_value_coding(vc: Mapping[str, Any]) -> None:
+    if not vc["enabled"]:
+        return
+    p = vc["modular"]["modulus"]
+    n_train = round(vc["modular"]["train_fraction"] * p * p)
+    if not 1 <= n_train < p * p:
+        raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
+                          f"{n_train} of the {p * p} sums of modulus {p} for training",
+                          "choose a fraction that leaves pairs for both training and validation")

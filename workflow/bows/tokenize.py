@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Any
 
-from .config import stopwords as load_stopwords
+from .wordlists import stopwords as load_stopwords
 from .errors import ConfigError
 
 __all__ = ["TokenizerSpec", "Tokenizer", "ENGINES"]

@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .config import paper_forced_tokens
+from .wordlists import paper_forced_tokens
 from .errors import ConfigError, VocabError
 from .io import atomic_path, file_sha256, read_json, sidecar_path, write_sidecar
 from .tokenize import TokenizerSpec, _count_chunk, map_chunks

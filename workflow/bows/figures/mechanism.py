@@ -36,7 +36,7 @@ ONEHOT_COLOUR = "#f28e2b"
 
 def r2_words(target: str) -> list[str]:
     """Words of Panel A for ``target`` (the paper's lists; other targets: the target then the default list)."""
-    from ..config import word_lists
+    from ..wordlists import word_lists
 
     mech = word_lists()["mechanism"]
     spec = mech["targets"].get(target)

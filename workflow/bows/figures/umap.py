@@ -27,7 +27,7 @@ _TAB20_ORDER = (0, 2, 4, 6, 8, 10, 12, 16, 18, 1, 5, 9, 3, 7, 11, 13, 17, 19)
 
 def categories() -> list[str]:
     """The paper's 12 semantic categories, in the order of its list."""
-    from ..config import word_lists
+    from ..wordlists import word_lists
 
     return list(word_lists()["semantic_categories"])
 

@@ -15,7 +15,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import ModelSpec, defaults, model_ref, paper_forced_tokens, stopwords, sweep_models
+from ..config import defaults
+from ..grid import ModelSpec, model_ref, sweep_models
+from ..wordlists import paper_forced_tokens, stopwords
 
 __all__ = ["thresholds", "evaluate", "Inputs"]
 

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..config import ModelSpec
+from ..grid import ModelSpec
 from .peers import power_law_fit
 
 __all__ = ["sweep_tables", "losses_table", "loss_fits", "cluster_table", "read_history", "subspace_table",

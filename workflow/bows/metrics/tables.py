@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from ..config import ModelSpec
+from ..grid import ModelSpec
 from ..io import atomic_path, write_sidecar
 
 TIDY_COLUMNS = ["model", "variant", "latent", "wd", "seed", "scope", "item", "metric", "value", "status"]

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import resolve_group_words, word_lists
+from ..wordlists import resolve_group_words, word_lists
 from ..errors import VocabError
 
 log = logging.getLogger("bows.metrics")

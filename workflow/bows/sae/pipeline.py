@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io
-from ..config import resolve_group_words
+from ..wordlists import resolve_group_words
 from ..errors import CheckpointError
 from . import scores as sc
 from .claims import claims, claims_table

@@ -11,8 +11,9 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..config import ModelSpec, model_grid, model_ref, resolve_group_words
 from ..errors import ConfigError, ShapeError
+from ..grid import ModelSpec, model_grid, model_ref
+from ..wordlists import resolve_group_words
 
 __all__ = ["ARCHITECTURES", "SaeSpec", "models", "sweep", "check", "check_backend", "memory_estimate_mb"]
 

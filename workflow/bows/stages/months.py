@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..config import word_lists
+from ..wordlists import word_lists
 from ..metrics import geometry as geo
 from ..metrics import months as mon
 from ..metrics.tables import Rows, save, spec_from_tag
