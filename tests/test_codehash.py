@@ -118,3 +118,32 @@ def test_every_rule_with_a_script_carries_its_code_hash() -> None:
             rules += 1
             assert f'code=code_of("{script.group(1)}")' in block, f"{path.name}: rule {name} lacks its code hash"
     assert rules >= 30
+
+
+UPSTREAM_SCRIPTS = ("prepare_corpus.py", "build_vocab.py", "encode_docs.py", "index_windows.py", "train_model.py",
+                    "synthetic_data.py", "synthetic_train.py")
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("synthetic_metrics.py",
+                                                                                 "synthetic_summary.py")
+
+
+def test_data_and_training_jobs_hash_no_analysis_config_or_plotting_code() -> None:
+    """Corpus, vocabulary, windows and training jobs rerun only for their own code: not for a metric, a plot, the
+    config loader and its checks (they run when the workflow is parsed), or the SAE settings."""
+    for script in UPSTREAM_SCRIPTS:
+        closure = _closure(script)
+        bad = [m for m in closure if m.startswith(("metrics/", "stages/", "figures/", "sae/"))
+               or m in ("config.py", "synthetic/pipeline.py", "synthetic/drawing.py")]
+        assert not bad, f"{script} hashes {bad}"
+
+
+def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
+    entries = {m for m in (ROOT / "workflow" / "bows" / "stages").glob("*.py")} - {
+        ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")}
+    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py")))  # one entry module per analysis rule
+    for script in METRIC_SCRIPTS:
+        closure = _closure(script)
+        assert not [m for m in closure if m.startswith(("figures/", "sae/")) or m == "train.py"], (script, closure)
+        if script.startswith("metrics_"):
+            own = f"stages/{script.removeprefix('metrics_')}"
+            assert [m for m in closure if m.startswith("stages/") and m not in ("stages/__init__.py",
+                                                                                  "stages/common.py")] == [own]

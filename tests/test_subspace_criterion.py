@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bows.config import defaults
 from bows.metrics.criteria import Inputs, c17_subspace, thresholds
-
-DEFAULT_THRESHOLDS = thresholds(None)  # the schema defaults
 from bows.metrics.sweep import SUBSPACE_COLUMNS
+
+DEFAULT_THRESHOLDS = thresholds(defaults()["analysis"]["thresholds"])  # the schema defaults
 
 CFG = {"analysis": {"models": {}}}
 

@@ -15,7 +15,6 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..config import defaults
 from ..grid import ModelSpec, model_ref, sweep_models
 from ..wordlists import paper_forced_tokens, stopwords
 
@@ -24,12 +23,10 @@ __all__ = ["thresholds", "evaluate", "Inputs"]
 PAPER_SCALE = "WikiText-103, V=10000, G=20"
 
 
-def thresholds(cfg: Mapping[str, Any] | None) -> dict[str, float]:
-    """The pass thresholds: ``analysis.thresholds`` of a validated config (named, with defaults, in the schema);
-    keys absent from ``cfg`` (a config that was never validated) take the schema defaults."""
-    out = dict(defaults()["analysis"]["thresholds"])
-    out.update(cfg or {})
-    return {k: float(v) for k, v in out.items()}
+def thresholds(cfg: Mapping[str, Any]) -> dict[str, float]:
+    """The pass thresholds: ``analysis.thresholds`` of a validated config (named, with their defaults, in the
+    schema; :func:`bows.config.defaults` gives them without a config file)."""
+    return {k: float(v) for k, v in cfg.items()}
 
 
 class Inputs:
@@ -470,7 +467,7 @@ CRITERIA: list[Callable[[Inputs, Mapping[str, float]], dict[str, Any]]] = [
 
 def evaluate(inp: Inputs) -> dict[str, Any]:
     """All criteria; a criterion that raises is reported as not_applicable with the error (never crashes)."""
-    th = thresholds(inp.config["analysis"].get("thresholds"))
+    th = thresholds(inp.config["analysis"]["thresholds"])
     out = []
     for fn in CRITERIA:
         try:
