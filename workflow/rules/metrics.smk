@@ -50,6 +50,8 @@ rule metrics_subspace:
         subspace=f"{METRICS}/data/subspace.npz",
     log:
         f"{LOGS}/metrics/subspace{ENC}.log",
+    benchmark:
+        f"{BENCH}/metrics/subspace{ENC}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
