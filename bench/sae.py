@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bows.sae import scores as sc  # noqa: E402
-from bows.sae.pipeline import load_activations  # noqa: E402
+from bows.sae.files import load_activations  # noqa: E402
 from bows.sae.settings import SaeSpec  # noqa: E402
 from bows.sae.training import activation_scale, evaluate, train_sae  # noqa: E402
 

@@ -147,3 +147,49 @@ def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
             own = f"stages/{script.removeprefix('metrics_')}"
             assert [m for m in closure if m.startswith("stages/") and m not in ("stages/__init__.py",
                                                                                   "stages/common.py")] == [own]
+
+
+#: rules whose wall time and peak memory are recorded (``benchmark:``): training, metric and SAE rules
+MEASURED = re.compile(r"^(train_model|pca_model|metrics_\w+|sae_\w+)$")
+
+
+def rules_without_benchmark(text: str) -> list[str]:
+    """Names of the measured rules of a rule file's text that have no ``benchmark:`` directive."""
+    missing = []
+    for block in re.split(r"(?m)^(?=rule |checkpoint )", text)[1:]:
+        name = block.split()[1].rstrip(":")
+        if MEASURED.match(name) and not re.search(r"(?m)^    benchmark:\n\s+\S", block):
+            missing.append(name)
+    return missing
+
+
+def test_a_rule_without_benchmark_is_found() -> None:
+    text = ('rule sae_train:\n    log:\n        "a.log",\n    benchmark:\n        "a.tsv"\n    script:\n        "x.py"\n\n\n'
+            'rule metrics_new:\n    log:\n        "b.log",\n    script:\n        "y.py"\n\n\n'
+            'rule fig_new:\n    log:\n        "c.log",\n')
+    assert rules_without_benchmark(text) == ["metrics_new"]
+
+
+def test_every_training_metric_and_sae_rule_has_a_benchmark() -> None:
+    names = []
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        text = path.read_text()
+        names += [n for n in re.findall(r"(?m)^rule (\w+):", text) if MEASURED.match(n)]
+        missing = rules_without_benchmark(text)
+        assert not missing, f"{path.name}: rules without a benchmark: directive: {missing}"
+    assert {"train_model", "pca_model", "metrics_model", "sae_train", "sae_scores"} <= set(names), names
+
+
+def test_sae_jobs_hash_only_the_code_they_run() -> None:
+    """Retraining an SAE never follows a change of the scores, the claims or the plots; only the figure job hashes
+    plotting code."""
+    closures = {s: _closure(f"sae_{s}.py") for s in ("activations", "train", "scores", "summary", "figures")}
+    assert "sae/activations.py" in closures["activations"] and "sae/training.py" in closures["train"]
+    for step in ("activations", "train"):
+        assert not closures[step] & {"sae/scores.py", "sae/claims.py"}, closures[step]
+    assert "sae/training.py" not in closures["activations"] and "sae/activations.py" not in closures["train"]
+    assert "sae/scores.py" in closures["scores"] and "sae/claims.py" not in closures["scores"]
+    for step, closure in closures.items():
+        plotting = [m for m in closure if m.startswith("figures/")]
+        assert bool(plotting) == (step == "figures"), (step, plotting)
+    assert "figures/sae.py" in closures["figures"]

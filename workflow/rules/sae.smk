@@ -12,6 +12,7 @@ SAE_CFG = config["sae"]
 SAE_DIR = f"{RES}/sae/V{V}_G{G}_S{S}"
 SAE_MODELS = [s.tag for s in _sae_models(SAE_CFG)] if SAE_CFG["enabled"] else []
 SAE_LOGS = f"{LOGS}/sae"
+SAE_BENCH = f"{BENCH}/sae"  # benchmark: files (wall time, peak memory), beside the logs
 SAE_FORMATS = config["figures"]["formats"]
 SAE_MAIN = "png" if "png" in SAE_FORMATS else SAE_FORMATS[0]
 SAE_OTHER = [f for f in SAE_FORMATS if f != SAE_MAIN]
@@ -36,6 +37,8 @@ rule sae_activations:
         json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
     log:
         f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
+    benchmark:
+        f"{SAE_BENCH}/activations/{MODEL_TAG}.tsv"
     conda:
         "../../envs/sae.yaml"
     threads: 1
@@ -59,6 +62,8 @@ rule sae_train:
         history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
     log:
         f"{SAE_LOGS}/train/{MODEL_TAG}_{{arch}}.log",
+    benchmark:
+        f"{SAE_BENCH}/train/{MODEL_TAG}_{{arch}}.tsv"
     conda:
         "../../envs/sae.yaml"
     threads: SAE_CFG["threads"]
@@ -82,6 +87,8 @@ rule sae_scores:
         **metric_tables(f"{SAE_DIR}/{MODEL_TAG}", *SAE_TABLES),
     log:
         f"{SAE_LOGS}/scores/{MODEL_TAG}.log",
+    benchmark:
+        f"{SAE_BENCH}/scores/{MODEL_TAG}.tsv"
     conda:
         "../../envs/sae.yaml"
     threads: 1
@@ -114,6 +121,8 @@ rule sae_summary:
         ),
     log:
         f"{SAE_LOGS}/summary.log",
+    benchmark:
+        f"{SAE_BENCH}/summary.tsv"
     conda:
         "../../envs/sae.yaml"
     threads: 1
@@ -151,6 +160,8 @@ rule sae_figures:
         other=[f"{SAE_DIR}/figures/sae_{n}.{fmt}" for n in ("benchmark", "recovery") for fmt in SAE_OTHER],
     log:
         f"{SAE_LOGS}/figures.log",
+    benchmark:
+        f"{SAE_BENCH}/figures.tsv"
     conda:
         "../../envs/figures.yaml"
     threads: 1

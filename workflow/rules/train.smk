@@ -48,6 +48,8 @@ rule pca_model:
         run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
     log:
         f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+    benchmark:
+        f"{BENCH}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 1

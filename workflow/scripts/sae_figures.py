@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.sae.pipeline import draw_figures
+from bows.sae.steps.figures import draw_figures
 
 out = snakemake.output
 run(snakemake, draw_figures, scores=snakemake.input.scores, hedging=snakemake.input.hedging,

@@ -3,7 +3,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))
 from bows.jobs import run
-from bows.sae.pipeline import summarise
+from bows.sae.steps.summary import summarise
 
 run(snakemake, summarise, scores=list(snakemake.input.scores), hedging=list(snakemake.input.hedging),
     words=list(snakemake.input.words), activations=list(snakemake.input.activations),

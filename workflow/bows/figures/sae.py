@@ -1,5 +1,5 @@
 """Figures of the SAE benchmark: MCC against L0 (true L0 marked) and against width, hedging against width, and
-per-word best recovery against word frequency. Tables in (see :mod:`bows.sae.pipeline`), Figures out."""
+per-word best recovery against word frequency. Tables in (see :mod:`bows.sae.steps`), Figures out."""
 
 from __future__ import annotations
 

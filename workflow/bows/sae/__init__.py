@@ -11,5 +11,6 @@ Modules (each small; none imports torch at import time except those that train):
     training       the small trainer (Adam, held-out evaluation, history)
     scores         MCC, per-word best recovery, explained variance, L0, dead latents, hedging
     claims         the two SAE papers' claims as flags with values
-    pipeline       the stage's steps as functions of files (one per workflow rule)
+    files          what the steps share: provenance parameters, reading the activations archive
+    steps          the stage's steps as functions of files, one module per workflow rule (its code hash its own)
 """

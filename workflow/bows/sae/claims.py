@@ -11,8 +11,8 @@
   ground-truth dictionary's own hedging is high), so the energy confounds merging with the model's geometry; the
   hedging values are reported beside it.
 
-Both read the tidy tables of :mod:`bows.sae.pipeline` (``scores``: one row per SAE × metric; ``hedging``: one row per
-SAE × group × metric). Thresholds come from the config and were set before the first run.
+Both read the tidy tables of :mod:`bows.sae.steps.scores` (``scores``: one row per SAE × metric; ``hedging``: one
+row per SAE × group × metric). Thresholds come from the config and were set before the first run.
 """
 
 from __future__ import annotations
