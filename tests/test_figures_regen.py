@@ -6,7 +6,8 @@ One full smoke run (the shared ``smoke_run``) is copied to a private work dir; t
 2. edits to a copy of the repository, each checked by a dry run of the copy's Snakefile (every rule's params hold
    bows.codehash.code_hash of its script's import closure):
    - comments, docstrings and formatting in library modules: nothing to be done;
-   - a changed plotting function: figure jobs only;
+   - a changed plotting function: figure jobs only (the SAE plots: the SAE figure job only);
+   - a changed SAE training function: SAE training and what follows it, never the SAE activations or BOWS training;
    - a changed metric function: metric and figure jobs, never training or anything upstream of it;
    - a changed model function: training and what follows it, nothing upstream of training.
 """
@@ -163,6 +164,23 @@ def test_synthetic_plotting_change_reruns_only_synthetic_figures(repo_copy: Path
     jobs = _planned_after(repo_copy, run_copy, {"figures/synthetic.py": CODE_CHANGE})
     assert {"synthetic_gram_grid", "synthetic_metrics_figure"} <= set(jobs), jobs
     assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
+
+
+SAE_UPSTREAM = {"sae_activations", "sae_train", "sae_scores", "sae_summary"}
+
+
+def test_sae_plotting_change_reruns_only_sae_figures(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"figures/sae.py": CODE_CHANGE})
+    assert "sae_figures" in jobs, jobs
+    assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for an SAE plotting change: {jobs}"
+    assert not SAE_UPSTREAM & set(jobs), jobs
+
+
+def test_sae_training_change_retrains_saes_never_the_bows_models(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"sae/training.py": CODE_CHANGE})
+    assert {"sae_train", "sae_scores", "sae_summary", "sae_figures"} <= set(jobs), jobs
+    assert "sae_activations" not in jobs, jobs
+    assert not [r for r in jobs if UPSTREAM.match(r) or r.startswith(("fig_", "value_coding"))], jobs
 
 
 def test_metric_change_reruns_metrics_and_figures_never_training(repo_copy: Path, run_copy: Path) -> None:
