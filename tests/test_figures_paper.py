@@ -203,7 +203,7 @@ def test_ring_closed_polygon_with_spokes_and_labels():
     spokes = [ln for ln in ax.lines[1:] if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == 0]
     assert len(spokes) == 12
     assert set(MONTH_ABBR) <= set(texts(fig))
-    assert ax.get_legend() is not None
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["winter", "spring", "summer", "autumn"]
 
 
 def test_ring_notes_missing_months_and_needs_three():
