@@ -222,7 +222,12 @@ def test_workflow_windows_from_every_source(tmp_path, source):
     res = wd / "results" / f"t-{source}"
     stats = read_json(res / "V400_G5_S1" / "windows.json")
     assert stats["train_windows"] > 0 and stats["heldout_windows"] > 0
-    assert all(stats["windows"][s] > 0 for s in SPLITS)
+    # G = 5, S = 1: a split of n records has n − 5 + 1 windows; the train split's are train, held-out or margin
+    assert all(stats["windows"][s] == stats["records"][s] - 4 > 0 for s in SPLITS)
+    parts = stats["train_windows"] + stats["heldout_windows"] + stats["margin_windows"]
+    assert parts == stats["windows"]["train"]
+    rows = {s: pq.read_metadata(res / "corpus" / f"{s}.parquet").num_rows for s in SPLITS}
+    assert rows == stats["records"]  # one record per corpus row
     from bows.vocab import read_vocab
 
     assert len(read_vocab(res / "V400" / "vocab.tsv")) == 400

@@ -252,13 +252,22 @@ def test_render_criteria_writes_png_csv_html(tmp_path: Path) -> None:
     assert (tmp_path / "dash.png.prov.json").is_file()
 
 
-def test_draw_writes_the_not_available_figure(tmp_path: Path) -> None:
+def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> None:
+    from bows.figures import theme
+
     def fail() -> Figure:
         raise NotAvailable("Christmas is not in the vocabulary")
 
+    drawn = []
+    real = theme.save_outputs
+    monkeypatch.setattr(theme, "save_outputs", lambda fig, *a, **k: drawn.append(fig) or real(fig, *a, **k))
     paths = sweeps.draw(fail, "Christmas", [tmp_path / "x.png", tmp_path / "x.pdf"], {"dpi": 50})
     assert [p.suffix for p in paths] == [".png", ".pdf"]
-    assert all(p.stat().st_size > 0 for p in paths)
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
+    (ax,) = drawn[0].axes  # one panel: the reason, under the figure's title
+    assert ax.get_title() == "Christmas"
+    assert [t.get_text().replace("\n", " ") for t in ax.texts] == [
+        "not available at this scale: Christmas is not in the vocabulary"]
 
 
 def test_write_report_tables(tmp_path: Path) -> None:

@@ -201,7 +201,7 @@ def test_ring_closed_polygon_with_spokes_and_labels():
     spokes = [ln for ln in ax.lines[1:] if len(ln.get_xdata()) == 2 and ln.get_xdata()[0] == 0]
     assert len(spokes) == 12
     assert set(MONTH_ABBR) <= set(texts(fig))
-    assert ax.get_legend() is not None
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["winter", "spring", "summer", "autumn"]
 
 
 def test_ring_notes_missing_months_and_needs_three():
@@ -347,19 +347,48 @@ def _write(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     return out
 
 
-def test_draw_writes_every_format_and_not_available_figures(tmp_path):
+def _capture(monkeypatch, *modules) -> list[Figure]:
+    """Record every figure the entry points of ``modules`` save, to read what was drawn."""
+    drawn: list[Figure] = []
+    for mod in modules:
+        real = mod.save_outputs
+
+        def keep(fig, *args, _real=real, **kwargs):
+            drawn.append(fig)
+            return _real(fig, *args, **kwargs)
+
+        monkeypatch.setattr(mod, "save_outputs", keep)
+    return drawn
+
+
+def _unavailable_text(fig: Figure) -> str:
+    """The message of a "not available at this scale" figure ('' for a drawn one)."""
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    return next((t.replace("\n", " ") for t in texts if t.startswith("not available at this scale")), "")
+
+
+def test_draw_writes_every_format_and_not_available_figures(tmp_path, monkeypatch):
     figs = {"formats": ["pdf", "png"], "dpi": 50}
+    drawn = _capture(monkeypatch, fm, fmo, fs)
     t = _write(tmp_path, mech_tables("Beatles", present=False))
     outs = [str(tmp_path / "mech_Beatles.png"), str(tmp_path / "mech_Beatles.pdf")]
     paths = fm.draw_mechanism("Beatles", t, figs, outs)
     assert sorted(map(str, paths)) == sorted(outs)
+    assert Path(outs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Path(outs[1]).read_bytes()[:5] == b"%PDF-"
     for p in outs:
-        assert Path(p).stat().st_size > 0 and Path(p + ".prov.json").is_file()
+        assert Path(p + ".prov.json").is_file()
+    assert "Beatles" in _unavailable_text(drawn[-1])  # the target is not in the tables: said so, not drawn
     t = _write(tmp_path, {"ring": ring_table("data")})
     fmo.draw("ring_data", t, figs, [str(tmp_path / "ring.png")])
-    assert (tmp_path / "ring.png").stat().st_size > 0
+    assert _unavailable_text(drawn[-1]) == ""
+    # the ring is drawn through the twelve months' (pc1, pc2) in calendar order
+    a = 2 * np.pi * np.arange(12) / 12
+    months_xy = np.stack([np.cos(a), np.sin(a)], 1)
+    polygons = [np.asarray(line.get_xydata(), float) for ax in drawn[-1].axes for line in ax.get_lines()]
+    assert any(len(xy) >= 12 and np.allclose(xy[:12], months_xy) for xy in polygons)
     fs.draw_snapshot(4000, {}, figs, [str(tmp_path / "snap.png")])
-    assert (tmp_path / "snap.png").is_file()
+    assert (tmp_path / "snap.png").is_file() and _unavailable_text(drawn[-1]) != ""  # no groups table: not drawn
+    assert any("L = 4000" in ax.get_title() for ax in drawn[-1].axes)
 
 
 def test_figure_rules_take_only_figure_settings_as_params():

@@ -318,6 +318,35 @@ def test_cluster_scores_planted_and_sklearn():
     assert sc["silhouette_cos"] == pytest.approx(silhouette_score(E, lab, metric="cosine"), abs=1e-5)
 
 
+def _knn_purity_2d(Y: np.ndarray, lab: np.ndarray, k: int = 5) -> float:
+    """Share of each point's k nearest neighbours (Euclidean, in the layout) with its label, by brute force."""
+    d = ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    nn = np.argsort(d, axis=1)[:, :k]
+    return float((lab[nn] == lab[:, None]).mean())
+
+
+def test_umap_layout_keeps_planted_clusters_apart():
+    """Three clusters of directions (cosine metric) in ℝ¹⁶ stay three clusters in the 2-D layout; i.i.d. vectors with
+    the same labels give a layout where the labels are at chance."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(1)
+    lab = np.repeat(np.arange(3), 15)
+    centers = np.linalg.qr(rng.standard_normal((16, 3)))[0].T  # three orthogonal directions
+    E = centers[lab] * rng.uniform(0.5, 3.0, (45, 1)) + 0.05 * rng.standard_normal((45, 16))
+    Y = clusters.umap_layout(E, seed=42)
+    assert Y.shape == (45, 2) and np.isfinite(Y).all()
+    assert _knn_purity_2d(Y, lab) == 1.0
+    assert silhouette_score(Y, lab) > 0.5
+    np.testing.assert_array_equal(clusters.umap_layout(E, seed=42), Y)  # the seed fixes the layout
+    # the mirror: no structure in the vectors, none in the layout (chance purity is 14/44 ≈ 0.32)
+    noise = rng.standard_normal((45, 16))
+    Yn = clusters.umap_layout(noise, seed=42)
+    assert _knn_purity_2d(Yn, lab) < 0.55 and silhouette_score(Yn, lab) < 0.15
+    assert np.isnan(clusters.umap_layout(E[:3])).all()  # too few rows for a neighbour graph
+
+
 # ------------------------------------------------------------------------------------------------ months
 def test_seasonal_table_planted():
     th = 2 * np.pi * np.arange(12) / 12
@@ -400,6 +429,51 @@ def test_spearman_upper_by_hand():
     A[0, 1] = np.nan  # the pair is dropped: ranks (1..5) vs (1, 3, 2, 5, 4), Σd² = 4, ρ = 1 − 24/120
     assert correlation.spearman_upper(A, B) == pytest.approx(0.8)
     assert correlation.spearman_upper(A, -B) == pytest.approx(-0.8)
+
+
+def ring_distance(n: int) -> np.ndarray:
+    k = np.arange(n)
+    d = np.abs(k[:, None] - k[None, :])
+    return np.minimum(d, n - d).astype(float)
+
+
+def test_spearman_upper_on_a_ring_with_tied_distances():
+    """A 12-point ring: each circular distance 1…6 is shared by 12 pairs (6 at distance 6), so both matrices tie in
+    exact arithmetic. The cosines of the points on a circle are a decreasing function of the distance, but computed in
+    floating point the 12 cosines of one distance differ in their last bits; they must still rank as ties, giving
+    ρ = ±1 exactly (the same tie structure on both sides)."""
+    n = 12
+    D = ring_distance(n)
+    P = polygon(n).T
+    C = P @ P.T
+    assert np.unique(C[np.triu_indices(n, 1)]).size > 6  # the rounding noise the ranking must see through
+    assert correlation.spearman_upper(D, -C) == pytest.approx(1.0, abs=1e-12)
+    assert correlation.spearman_upper(D, C) == pytest.approx(-1.0, abs=1e-12)
+    assert correlation.spearman_upper(D, np.exp(-D)) == pytest.approx(-1.0, abs=1e-12)
+    # the same answer as scipy on the cosines rounded to 9 decimals (where the ties are exact again)
+    from scipy import stats
+
+    iu = np.triu_indices(n, 1)
+    ref = stats.spearmanr(D[iu], np.round(-C[iu], 9)).statistic
+    assert correlation.spearman_upper(D, -C) == pytest.approx(ref, abs=1e-12)
+    # shuffled: the upper triangle of C in a random order carries no relation to the distances
+    rng = np.random.default_rng(0)
+    rhos = []
+    for _ in range(200):
+        S = np.zeros((n, n))
+        S[iu] = rng.permutation(C[iu])
+        rhos.append(correlation.spearman_upper(D, S))
+    assert abs(np.mean(rhos)) < 0.05 and max(np.abs(rhos)) < 0.6
+
+
+def test_tied_ranks_match_average_ranks():
+    from scipy import stats
+
+    x = np.random.default_rng(3).integers(0, 6, 40).astype(float)
+    np.testing.assert_array_equal(correlation.tied_ranks(x), stats.rankdata(x))
+    noisy = x * (1 + 1e-14 * np.random.default_rng(4).standard_normal(40))  # the same ties after rounding noise
+    np.testing.assert_array_equal(correlation.tied_ranks(noisy), stats.rankdata(x))
+    np.testing.assert_array_equal(correlation.tied_ranks(np.array([0.3, 0.1, 0.2])), [3, 1, 2])
 
 
 def test_pmi_from_counts_by_hand():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,3 +33,43 @@ def test_metrics_tables_and_criteria(smoke_run):
     assert crit["summary"] == {s: sum(c["status"] == s for c in crit["criteria"])
                                for s in ("pass", "fail", "not_applicable")}
 
+
+
+def test_smoke_tables_agree_with_a_plain_recomputation(smoke_run):
+    """The aggregates of the smoke run recomputed from the tables they come from, with numpy only: the loss power
+    law (least squares on log final loss vs log L), the sweep means and SDs over seeds, and the data ring's adjacent
+    months (angular neighbours about the centroid that are calendar neighbours)."""
+    m = smoke_run / METRICS
+    losses = pd.read_parquet(m / "losses.parquet")
+    last = losses.loc[losses.groupby("model")["epoch"].idxmax()]
+    fits = pd.read_parquet(m / "loss_fit.parquet")
+    fitted = fits[fits["status"] == "ok"]
+    assert len(fitted) >= 1
+    for _, f in fitted.iterrows():
+        g = last[(last["variant"] == f["variant"]) & np.isclose(last["wd"], f["wd"])]
+        y = g["val_loss" if f["split"] == "val" else "train_loss"].to_numpy()
+        slope, icpt = np.polyfit(np.log(g["latent"].to_numpy(float)), np.log(y), 1)
+        assert f["n_models"] == len(g)
+        assert f["exponent"] == pytest.approx(-slope, rel=1e-9, abs=1e-12)
+        assert f["prefactor"] == pytest.approx(np.exp(icpt), rel=1e-9)
+    allm = pd.read_parquet(m / "metrics_all.parquet")
+    summ = pd.read_parquet(m / "sweep_summary.parquet").dropna(subset=["mean"])
+    assert len(summ)
+    for _, s in summ.iterrows():
+        v = allm[(allm["variant"] == s["variant"]) & np.isclose(allm["wd"].astype(float), s["wd"])
+                 & (allm["latent"] == s["latent"]) & (allm["scope"] == s["group"]) & (allm["metric"] == s["metric"])]
+        v = v["value"].dropna().to_numpy()
+        assert s["n_seeds"] == len(v) and s["mean"] == pytest.approx(v.mean())
+        if len(v) > 1:
+            assert s["sd"] == pytest.approx(v.std(ddof=1))
+    ring = pd.read_parquet(m / "data" / "ring.parquet")
+    # the months that occur in the windows (a month in no window has no place on the ring), in calendar order
+    months = ring[(ring["group"] == "Months") & (ring["status"] == "ok")].sort_values("pos")
+    P = months[["pc1", "pc2"]].to_numpy(float)
+    n = len(P)
+    angle = np.arctan2(*(P - P.mean(0)).T[::-1])
+    around = np.argsort(angle)  # calendar slots in angular order, as a cycle
+    adjacent = sum(abs(int(a) - int(b)) in (1, n - 1) for a, b in zip(around, np.roll(around, -1)))
+    data = pd.read_parquet(m / "data" / "metrics.parquet")
+    got = data[(data["scope"] == "Months") & (data["metric"] == "ring_adjacent_pairs")]["value"].item()
+    assert n >= 3 and got == adjacent

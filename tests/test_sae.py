@@ -7,7 +7,6 @@ import importlib.util
 import itertools
 import math
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ import pytest
 import torch
 
 from bows.config import load_config
-from bows.errors import BowsError, CheckpointError, ConfigError, ShapeError
+from bows.errors import CheckpointError, ConfigError, ShapeError
 from bows.model import save_state
 from bows.sae import scores as sc
 from bows.sae.activations import choose_words, restrict, true_l0

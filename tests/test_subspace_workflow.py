@@ -48,7 +48,22 @@ def test_criterion_and_figure(smoke_run):
     crit = json.loads((smoke_run / METRICS / "criteria.json").read_text())["criteria"]
     c17 = next(c for c in crit if c["id"] == 17)
     assert c17["status"] in ("pass", "fail") and "relu/L16_seed1" in c17["value"]
-    assert next((smoke_run / "results").glob("smoke/figures/*/sweeps_subspace.png")).stat().st_size > 0
+    # the criterion recomputed from the subspace table: overlap and ‖W‖²_F/L at the largest wd against wd 0
+    sub = pd.read_parquet(smoke_run / METRICS / "subspace.parquet")
+    rows = sub[(sub["variant"] == "relu") & (sub["latent"] == 16) & (sub["seed"] == 1)].sort_values("wd")
+    lo, hi = rows.iloc[0], rows.iloc[-1]
+    assert lo["wd"] == 0.0 and hi["wd"] > 0
+    rise = hi["overlap_cov"] - lo["overlap_cov"]
+    ratio = hi["frob2_per_latent"] / lo["frob2_per_latent"]
+    got = c17["value"]["relu/L16_seed1"]
+    assert got["overlap_rise"] == pytest.approx(rise) and got["norm_ratio"] == pytest.approx(ratio)
+    th = c17["threshold"]
+    assert got["pass"] == bool(rise >= th["min_overlap_rise"] and ratio <= th["max_norm_ratio"])
+    assert (c17["status"] == "pass") == all(v["pass"] for v in c17["value"].values())
+    from matplotlib.image import imread
+
+    img = imread(next((smoke_run / "results").glob("smoke/figures/*/sweeps_subspace.png")))
+    assert img.ndim == 3 and (img[..., :3].min(-1) < 0.9).mean() > 0.02  # a drawn figure, not an empty page
 
 
 def test_low_exposure_warns_once_at_start(smoke_run):

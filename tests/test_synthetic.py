@@ -289,7 +289,20 @@ def test_variants_override_data_keys_only():
         sv.variants({**SYN, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
 
 
-def test_pipeline_steps_end_to_end(tmp_path):
+def capture_figures(monkeypatch) -> list:
+    """Record every figure the pipeline saves (the list fills as ``_save`` is called), to read what it shows."""
+    drawn = []
+    real = sdraw._save
+
+    def keep(fig, *args, **kwargs):
+        drawn.append(fig)
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(sdraw, "_save", keep)
+    return drawn
+
+
+def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
     metrics, datas, trains = [], [], []
     for s in SYN["structures"]:
         d = tmp_path / s
@@ -304,6 +317,16 @@ def test_pipeline_steps_end_to_end(tmp_path):
         assert len(table) == 8 * table["metric"].nunique()
         gram = pd.read_parquet(d / "gram.parquet")
         assert len(gram) == 9 * 25 and (d / "gram.csv").is_file() and (d / "metrics.csv.prov.json").is_file()
+        for _, mod in models.iterrows():  # WᵀW / tr(WᵀW) and ‖W‖²_F / m of every model, recomputed from its W
+            W = mod["W"].astype(np.float64)
+            key = ((gram["activation"] == mod["activation"]) & (gram["weight_decay"] == mod["weight_decay"])
+                   & (gram["latent"] == mod["latent"]))
+            G = np.zeros((5, 5))
+            G[gram.loc[key, "i"], gram.loc[key, "j"]] = gram.loc[key, "value"]
+            np.testing.assert_allclose(G, W.T @ W / np.sum(W * W), atol=1e-12)
+            frob = table[(table["metric"] == "frob_sq_per_m") & (table["activation"] == mod["activation"])
+                         & (table["weight_decay"] == mod["weight_decay"]) & (table["latent"] == mod["latent"])]
+            assert frob["value"].item() == pytest.approx(np.sum(W * W) / mod["latent"])
         metrics.append(d / "metrics.parquet")
         datas.append(d / "data.json")
         trains.append(d / "train.json")
@@ -318,11 +341,30 @@ def test_pipeline_steps_end_to_end(tmp_path):
     for key in sp.FLAG_CLAIMS:
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
+    drawn = capture_figures(monkeypatch)
     out = sdraw.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
-                            [tmp_path / "fig.png", tmp_path / "fig.pdf"])
-    assert all(p.stat().st_size > 1000 for p in out)
+                               [tmp_path / "fig.png", tmp_path / "fig.pdf"])
+    assert sorted(p.suffix for p in out) == [".pdf", ".png"] and all(p.is_file() for p in out)
+    # the panels show the Gram matrices of the models: rows linear wd1, relu wd1, relu wd6 (figure_rows), columns
+    # the data covariance then m = 2, 3
+    models = sp.load_models(tmp_path / "circular" / "models.npz")
+    images = [im.get_array() for ax in drawn[-1].axes for im in ax.images]
+    assert len(images) == 3 * 3
+    for r, (act, wd) in enumerate(sv.figure_rows(SYN)):
+        for c, m in enumerate((2, 3)):
+            W = models[(models["activation"] == act) & (models["weight_decay"] == wd)
+                       & (models["latent"] == m)]["W"].item().astype(np.float64)
+            np.testing.assert_allclose(images[3 * r + 1 + c], W.T @ W / np.sum(W * W), atol=1e-12)
     out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", {"dpi": 50}, [tmp_path / "m.png"])
-    assert out[0].stat().st_size > 1000
+    assert out[0].suffix == ".png" and out[0].is_file()
+    # the val_mse panels: one line per (activation, wd) through the models' values at m = 2, 3
+    every = pd.read_parquet(tmp_path / "metrics.parquet")
+    curves = {tuple(np.round(np.asarray(line.get_ydata(), float), 12)) for ax in drawn[-1].axes
+              for line in ax.get_lines() if len(line.get_xdata()) == 2}
+    mse = every[every["metric"] == "val_mse"]
+    expect = {tuple(np.round(g.sort_values("latent")["value"].to_numpy(), 12))
+              for _, g in mse.groupby(["structure", "activation", "weight_decay"])}
+    assert len(expect) == 2 * 4 and expect <= curves
 
 
 def test_claims_on_a_planted_table():
@@ -403,9 +445,22 @@ def test_smoke_preset_synthetic_branch(tmp_path):
     from conftest import snakemake
 
     snakemake(tmp_path, "--cores", "2", "synthetic")
+    import json
+
     res = tmp_path / "results" / "synthetic"
-    assert (res / "summary.json").is_file() and (res / "metrics.csv").is_file()
     assert len(list((res / "figures").glob("*_gram_grid.png"))) == 2  # circular and iid in the smoke preset
+    summary = json.loads((res / "summary.json").read_text())
+    runs = sorted(p.parent for p in res.glob("*/*/models.npz"))
+    assert sorted(summary["claims"]["structures"]) == sorted(f"{p.parent.name}/{p.name}" for p in runs)
+    table = pd.read_csv(res / "metrics.csv")
+    for run in runs:  # every model's ‖W‖²_F / m in the summary table, recomputed from the trained weights
+        for _, mod in sp.load_models(run / "models.npz").iterrows():
+            W = mod["W"].astype(np.float64)
+            row = table[(table["variant"] == run.parent.name) & (table["structure"] == run.name)
+                        & (table["activation"] == mod["activation"]) & (table["latent"] == mod["latent"])
+                        & np.isclose(table["weight_decay"], mod["weight_decay"]) & (table["seed"] == mod["seed"])
+                        & (table["metric"] == "frob_sq_per_m")]
+            assert row["value"].item() == pytest.approx(np.sum(W * W) / mod["latent"], rel=1e-6)
 
 
 def test_metrics_figure_draws_a_band_over_seeds():

@@ -103,7 +103,9 @@ def test_index_windows_end_to_end(tmp_path):
     tr, ho = load_window_split(tmp_path / "win")
     assert stats["windows"] == {"train": 396, "validation": 56, "test": 66}
     assert stats["train_windows"] == len(tr) and stats["heldout_windows"] == len(ho) and len(ho) > 0
-    assert stats["bytes_per_train_window"] > 0
+    # index: 8 bytes per train or held-out window id; spread, with the records, over the 396 train-split windows
+    assert stats["bytes_index"] == 8 * (len(tr) + len(ho))
+    assert stats["bytes_per_train_window"] == pytest.approx((stats["bytes_docs"] + 8 * (len(tr) + len(ho))) / 396)
     with pytest.raises(CorpusError):
         load_window_split(tmp_path / "nowhere")
 
