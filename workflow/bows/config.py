@@ -25,6 +25,7 @@ __all__ = [
     "load_config",
     "validate",
     "defaults",
+    "section",
     "check",
     "ModelSpec",
     "model_grid",
@@ -76,6 +77,14 @@ def _defaults() -> dict[str, Any]:
     return validate({})
 
 
+def section(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One validated config section: ``overrides`` merged into it, every other key the schema's default (for
+    library calls and tests made without a full config). Raises :class:`ConfigError` on a bad override."""
+    if name not in _defaults():
+        raise ConfigError(f"unknown config section {name!r}", f"use one of {sorted(_defaults())}")
+    return validate({name: deep_merge({}, overrides or {})})[name]
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     """Validate ``config`` in place against the schema, filling defaults (the semantics of Snakemake's
     ``snakemake.utils.validate``: JSON Schema draft 2020-12, each ``properties`` default set before validating)."""
@@ -106,7 +115,7 @@ def _validator():
     def set_defaults(validator, properties, instance, schema):
         for prop, sub in properties.items():
             if "default" in sub:
-                instance.setdefault(prop, sub["default"])
+                instance.setdefault(prop, copy.deepcopy(sub["default"]))  # never share the schema's objects
         yield from validate_properties(validator, properties, instance, schema)
 
     return validators.extend(Draft202012Validator, {"properties": set_defaults})(schema)
@@ -169,20 +178,20 @@ class ModelSpec:
 
 
 def model_grid(config: Mapping[str, Any]) -> list[ModelSpec]:
-    """Every model of ``train.grid`` (the union of its blocks), sorted and without duplicates."""
+    """Every model of ``train.grid`` (the union of its blocks) of a validated config (the schema fills each block's
+    variant, weight_decay and seed), sorted and without duplicates."""
     specs = set()
     for block in config["train"]["grid"]:
         for variant, latent, wd, seed in itertools.product(
-                block.get("variant", ["relu"]), block["latent"], block.get("weight_decay", [1.0]),
-                block.get("seed", [1])):
+                block["variant"], block["latent"], block["weight_decay"], block["seed"]):
             specs.add(ModelSpec(variant, int(latent), float(wd), int(seed)))
     return sorted(specs)
 
 
 def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
-    """A model reference from ``analysis.models`` as a :class:`ModelSpec`."""
-    return ModelSpec(ref.get("variant", "relu"), int(ref["latent"]), float(ref.get("weight_decay", 1.0)),
-                     int(ref.get("seed", 1)))
+    """A validated model reference (``analysis.models`` and ``sae.models`` entries: the schema fills variant,
+    weight_decay and seed) as a :class:`ModelSpec`."""
+    return ModelSpec(ref["variant"], int(ref["latent"]), float(ref["weight_decay"]), int(ref["seed"]))
 
 
 def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[ModelSpec]:

@@ -46,7 +46,7 @@ def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     plus ``variant`` = its name (no ``variants`` key). Raises ConfigError on duplicates or impossible settings."""
     out: dict[str, dict[str, Any]] = {}
     base = {k: v for k, v in syn.items() if k != "variants"}
-    for v in syn.get("variants") or [{"name": "dense"}]:
+    for v in syn["variants"]:
         name = v["name"]
         if name in out:
             raise ConfigError(f"synthetic.variants names {name!r} twice", "give every variant its own name")
@@ -70,7 +70,7 @@ def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def figure_rows(syn: Mapping[str, Any]) -> list[tuple[str, float]]:
     """Rows of the Gram grid as (activation, weight decay): ``synthetic.figure_rows`` or, when null, the paper's
     layout derived from the config: linear at the smallest decay, then ReLU at every decay (ascending)."""
-    rows = syn.get("figure_rows")
+    rows = syn["figure_rows"]
     wds = sorted(float(w) for w in syn["weight_decay"])
     if rows:
         out = [(r["activation"], float(r["weight_decay"])) for r in rows]
@@ -118,7 +118,7 @@ def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     cov = d["covariance"]
     cov_val = sdata.covariance(d["x"][d["val"]]) if len(d["val"]) > 1 else None
     models = load_models(models_npz)
-    variant = syn.get("variant", "dense")
+    variant = syn["variant"]
     rows, grams = [], []
     for r in models.itertuples(index=False):
         key = {"variant": variant, "structure": structure, "activation": r.activation,
@@ -351,7 +351,7 @@ def _save(fig, outputs: Sequence[str | Path], figures: Mapping[str, Any], prov: 
 
     outputs = [Path(p) for p in outputs]
     formats = [p.suffix.lstrip(".") for p in outputs]
-    paths = save_figure(fig, outputs[0].with_suffix(""), formats=formats, dpi=int(figures.get("dpi", 150)))
+    paths = save_figure(fig, outputs[0].with_suffix(""), formats=formats, dpi=int(figures["dpi"]))
     for path in paths:
         io.write_sidecar(path, prov, inputs=inputs)
     return paths
@@ -366,10 +366,10 @@ def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any
     apply_theme(figures)
     gram = pd.read_parquet(gram_table)
     F = int(gram["i"].max()) + 1 if len(gram) else 0
-    title = (f"{structure} ({syn.get('variant', 'dense')}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
+    title = (f"{structure} ({syn['variant']}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
              f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}")
     try:
-        fig = gram_grid(gram, figure_rows(syn), syn.get("figure_latents"), seed=int(syn["seeds"][0]), title=title)
+        fig = gram_grid(gram, figure_rows(syn), syn["figure_latents"], seed=int(syn["seeds"][0]), title=title)
     except NotAvailable as err:
         fig = unavailable_figure(f"{structure} Gram grid", str(err))
     return _save(fig, outputs, figures, _provenance_config(syn, structure), {"gram": str(gram_table)})
