@@ -40,8 +40,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 def sentences(seed: int = 42) -> list[str]:
     """The bundled corpus's sentences (≥ 5 words), in source order."""
-    texts = load_bundled(section("corpus", {"bundled": {"sources": ["gensim_enwiki", "ovos_summaries"], "seed": seed,
-                                                        "validation_fraction": 0.0, "test_fraction": 0.0}})["bundled"])["train"].text.to_pylist()
+    bundled = {"sources": ["gensim_enwiki", "ovos_summaries"], "seed": seed, "validation_fraction": 0.0,
+               "test_fraction": 0.0}
+    texts = load_bundled(section("corpus", {"bundled": bundled})["bundled"])["train"].text.to_pylist()
     out = [s.strip() for t in texts for s in _SENTENCE.split(t or "")]
     return [s for s in out if s.count(" ") >= 4]
 

@@ -118,9 +118,9 @@ def test_hf_source_through_datasets(tmp_path, monkeypatch):
         return real("parquet", data_files={split: files[split]}, split=split)
 
     monkeypatch.setattr(datasets, "load_dataset", fake)
-    cfg = section("corpus", {"source": "hf",
-                             "hf": {"path": "Skylion007/openwebtext", "name": None, "revision": "refs/convert/parquet",
-                                    "splits": {"validation": None, "test": None}, "carve": {"validation": 6, "test": 4}}})
+    hf = {"path": "Skylion007/openwebtext", "name": None, "revision": "refs/convert/parquet",
+          "splits": {"validation": None, "test": None}, "carve": {"validation": 6, "test": 4}}
+    cfg = section("corpus", {"source": "hf", "hf": hf})
     splits = load_corpus(cfg)
     assert calls == [("Skylion007/openwebtext", None, "refs/convert/parquet", "train")]
     shuffled = real("parquet", data_files={"train": files["train"]}, split="train").shuffle(seed=42)["text"]
