@@ -29,7 +29,7 @@ from bows.train import Trainer, TrainSettings  # noqa: E402
 
 
 def one_epoch(win: Windows, idx: np.ndarray, latent: int, batch: int) -> float:
-    s = TrainSettings(epochs=1, batch_size=batch, progress=False)
+    s = TrainSettings.default(epochs=1, batch_size=batch, progress=False)
     tr = Trainer(win, win.vocab_size, idx, np.zeros(0, np.int64), latent, 1.0, 1, s)
     t0 = time.perf_counter()
     tr.train_epoch()

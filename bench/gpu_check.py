@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,8 +175,8 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
     """Two runs and a resumed run, bit for bit, with ``deterministic`` off and on; ms per step of each."""
     out: dict = {}
     for det in (False, True):
-        s = TrainSettings(epochs=epochs, batch_size=512, progress=False, device=dev.type, deterministic=det,
-                          keep_checkpoints=True, threads=2)
+        s = TrainSettings.default(epochs=epochs, batch_size=512, progress=False, device=dev.type,
+                                  deterministic=det, keep_checkpoints=True, threads=2)
         a = _weights(windows, V, L, s, dev)
         t0 = time.perf_counter()  # the second run: compiled kernels and allocator warm
         b = _weights(windows, V, L, s, dev)

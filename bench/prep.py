@@ -209,12 +209,13 @@ def agreement(n_records: int | None = None) -> dict:
     """Kept-token agreement between the engines (and NLTK's trained word_tokenize when its data is installed)."""
     from collections import Counter
 
+    from bows.config import defaults
     from bows.corpus import load_bundled
     from bows.tokenize import Tokenizer, TokenizerSpec
 
-    texts = load_bundled({})["train"].text.to_pylist()
+    texts = load_bundled(defaults()["corpus"]["bundled"])["train"].text.to_pylist()
     texts = texts[:n_records] if n_records else texts
-    engines = {e: Tokenizer(TokenizerSpec.from_config({"tokenizer": e})) for e in ("fast", "nltk")}
+    engines = {e: Tokenizer(TokenizerSpec.default(tokenizer=e)) for e in ("fast", "nltk")}
     results: dict = {"records": len(texts)}
     kept = {}
     for name, tok in engines.items():
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--agreement", action="store_true", help="measure tokeniser agreement on the bundled corpus")
     args = ap.parse_args(argv)
 
+    from bows.config import section
     from bows.corpus import SPLITS, prepare_corpus
     from bows.windows import index_windows
     from bows.encode import encode_docs
@@ -298,13 +300,10 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"generated {path.name}: {stats} in {time.perf_counter() - t0:.0f} s", flush=True)
             local[split] = str(path)
         report["corpus"] = f"generated, {args.records} train records"
-    corpus_cfg = {"name": "bench", "source": "local", "max_docs": None,
-                  "local": {"format": "auto", "text_column": "text", "validation_fraction": 0.002,
-                            "test_fraction": 0.002, "validation": None, "test": None, **local}}
-    vocab_cfg = {"size": args.vocab, "fraction": 0.2, "seed": 42, "min_chars": 50, "numbers_max": 100,
-                 "lowercase": False, "stopwords": "nltk_english", "forced_tokens": "paper", "workers": args.workers,
-                 "tokenizer": args.tokenizer}
-    win_cfg = {"group_size": args.group, "stride": 1, "heldout_fraction": 0.1, "heldout_blocks": 20, "seed": 42}
+    corpus_cfg = section("corpus", {"name": "bench", "source": "local",
+                                    "local": {"validation_fraction": 0.002, "test_fraction": 0.002, **local}})
+    vocab_cfg = section("vocab", {"size": args.vocab, "workers": args.workers, "tokenizer": args.tokenizer})
+    win_cfg = section("windows", {"group_size": args.group})
     res = out / "run"
     stages: dict[str, float] = {}
     cpu0 = _cpu()

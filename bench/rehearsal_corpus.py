@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
+from bows.config import section  # noqa: E402
 from bows.corpus import load_bundled  # noqa: E402
 from bows.io import atomic_path  # noqa: E402
 
@@ -39,8 +40,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 def sentences(seed: int = 42) -> list[str]:
     """The bundled corpus's sentences (≥ 5 words), in source order."""
-    texts = load_bundled({"sources": ["gensim_enwiki", "ovos_summaries"], "seed": seed,
-                          "validation_fraction": 0.0, "test_fraction": 0.0})["train"].text.to_pylist()
+    bundled = {"sources": ["gensim_enwiki", "ovos_summaries"], "seed": seed, "validation_fraction": 0.0,
+               "test_fraction": 0.0}
+    texts = load_bundled(section("corpus", {"bundled": bundled})["bundled"])["train"].text.to_pylist()
     out = [s.strip() for t in texts for s in _SENTENCE.split(t or "")]
     return [s for s in out if s.count(" ") >= 4]
 

@@ -77,7 +77,7 @@ def test_counts_training_minimises_the_dense_loss():
     V = 10
     rows = [sorted(set(rng.integers(0, V, size=3).tolist())) for _ in range(40)]
     win = Windows(_docs(rows, V), 3, 1)
-    s = TrainSettings(epochs=3, batch_size=8, progress=False, lr=1e-2)
+    s = TrainSettings.default(epochs=3, batch_size=8, progress=False, lr=1e-2)
     tr = Trainer(win, V, np.arange(len(win)), np.arange(5), 4, 0.0, 1, s, encoding="counts")
     batch = build_batch(win, np.arange(len(win)), V, encoding="counts")
     assert batch.x.max() > 1  # counts, not a multi-hot

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bows.config import section
 from bows.corpus import SPLITS, load_bundled, load_corpus, prepare_corpus, wiki_markup_to_records
 from bows.errors import CorpusError
 from bows.io import read_json
@@ -26,7 +27,8 @@ def private_hf_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def bundled():
-    return load_bundled({"seed": 42, "validation_fraction": 0.05, "test_fraction": 0.05})
+    return load_bundled(section("corpus", {"bundled": {"seed": 42, "validation_fraction": 0.05,
+                                                       "test_fraction": 0.05}})["bundled"])
 
 
 def test_bundled_is_split_by_article(bundled):
@@ -46,7 +48,7 @@ def test_bundled_is_split_by_article(bundled):
 
 
 def test_bundled_split_is_seeded(bundled):
-    other = load_bundled({"seed": 7, "sources": ["ovos_summaries"]})
+    other = load_bundled(section("corpus", {"bundled": {"seed": 7, "sources": ["ovos_summaries"]}})["bundled"])
     assert len(other["train"]) > 30_000 and other["validation"].text.to_pylist()[1] != \
         bundled["validation"].text.to_pylist()[1]
 
@@ -66,11 +68,7 @@ def _write(path, table):
 
 
 def local_cfg(**kw):
-    base = {"source": "local", "max_docs": None,
-            "local": {"train": None, "validation": None, "test": None, "format": "auto", "text_column": "text",
-                      "validation_fraction": 0.1, "test_fraction": 0.1}}
-    base["local"].update(kw)
-    return base
+    return section("corpus", {"source": "local", "local": {"validation_fraction": 0.1, "test_fraction": 0.1, **kw}})
 
 
 LINES = [f"Record number {i} talks about cats and dogs in April." for i in range(50)]
@@ -121,10 +119,9 @@ def test_hf_source_through_datasets(tmp_path, monkeypatch):
         return real("parquet", data_files={split: files[split]}, split=split)
 
     monkeypatch.setattr(datasets, "load_dataset", fake)
-    cfg = {"source": "hf", "max_docs": None,
-           "hf": {"path": "Skylion007/openwebtext", "name": None, "revision": "refs/convert/parquet",
-                  "text_column": "text", "splits": {"train": "train", "validation": None, "test": None},
-                  "carve": {"seed": 42, "validation": 6, "test": 4, "shuffle": True}}}
+    hf = {"path": "Skylion007/openwebtext", "name": None, "revision": "refs/convert/parquet",
+          "splits": {"validation": None, "test": None}, "carve": {"validation": 6, "test": 4}}
+    cfg = section("corpus", {"source": "hf", "hf": hf})
     splits = load_corpus(cfg)
     assert calls == [("Skylion007/openwebtext", None, "refs/convert/parquet", "train")]
     shuffled = real("parquet", data_files={"train": files["train"]}, split="train").shuffle(seed=42)["text"]

@@ -13,6 +13,7 @@ import pytest
 from bows import devices
 from types import SimpleNamespace
 
+from bows.config import section
 from bows.devices import (DeviceError, default_lock_dir, gpu_units, job_resources, lease_gpu, rule_resources,
                           select_device, visible_gpus, wants_gpu)
 
@@ -170,10 +171,10 @@ def test_gpu_slots_per_model_size():
     assert gpu_units(1999, jobs_per_gpu=4, whole_gpu_latent=2000) == 1
     assert gpu_units(2000, jobs_per_gpu=4, whole_gpu_latent=2000) == 4
     assert gpu_units(10000, jobs_per_gpu=3, whole_gpu_latent=2000) == 3
-    res = rule_resources({"device": "cuda", "jobs_per_gpu": 4, "whole_gpu_latent": 2000})
+    res = rule_resources(section("train", {"device": "cuda", "jobs_per_gpu": 4, "whole_gpu_latent": 2000}))
     assert res["gpu"](SimpleNamespace(latent="400")) == 1 and res["gpu"](SimpleNamespace(latent="4000")) == 4
-    assert rule_resources({"device": "cuda", "jobs_per_gpu": 1}) == {"gpu": 1}
-    assert rule_resources({"device": "auto", "jobs_per_gpu": 4}) == {}
+    assert rule_resources(section("train", {"device": "cuda", "jobs_per_gpu": 1})) == {"gpu": 1}
+    assert rule_resources(section("train", {"device": "auto", "jobs_per_gpu": 4})) == {}
 
 
 def test_cuda_job_without_a_gpu_fails_instead_of_training_on_cpu(clean_env, tmp_path):

@@ -7,12 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bows.config import section
 from bows.encode import Docs, encode_docs, encode_texts, ids_dtype, load_docs, save_docs
 from bows.errors import CorpusError
 from bows.tokenize import TokenizerSpec
 from bows.vocab import write_vocab
 
-SPEC = TokenizerSpec.from_config({"min_chars": 10})
+SPEC = TokenizerSpec.default(min_chars=10)
 VOCAB = ["April", "cat", "dog", "The", "100"]
 
 
@@ -57,6 +58,6 @@ def test_encode_docs_rule_function(tmp_path):
     texts = ["The dog and the cat in April.", "", "cat cat cat cat cat cat"]
     pq.write_table(pa.table({"doc": pa.array([0, 1, 2], pa.int64()), "text": texts}), corpus)
     write_vocab(tmp_path / "vocab.tsv", VOCAB, [1] * 5, 1)
-    docs = encode_docs(corpus, tmp_path / "vocab.tsv", tmp_path / "docs" / "train", {"min_chars": 10})
+    docs = encode_docs(corpus, tmp_path / "vocab.tsv", tmp_path / "docs" / "train", section("vocab", {"min_chars": 10}))
     assert [docs.doc(i).tolist() for i in range(3)] == [[0, 1, 2, 3], [], [1]]
     assert load_docs(tmp_path / "docs" / "train").n_docs == 3

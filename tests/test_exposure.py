@@ -61,7 +61,7 @@ def test_run_summary_carries_the_exposure_of_its_steps():
             idx = np.asarray(idx)
             return np.arange(len(idx) + 1, dtype=np.int64), (idx % 7).astype(np.int64)
 
-    s = TrainSettings(epochs=2, batch_size=4, progress=False)
+    s = TrainSettings.default(epochs=2, batch_size=4, progress=False)
     tr = Trainer(Toy(), 7, np.arange(10), np.zeros(0, np.int64), 3, 2.0, 1, s)
     tr.run()
     e = tr.summary()["exposure"]

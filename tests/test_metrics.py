@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+from bows.config import section
 from bows.windows import Windows, n_windows
 from bows.encode import Docs
 from bows.errors import VocabError
@@ -374,7 +375,8 @@ def test_seasonal_table_planted():
 def test_word_lookup_strict_and_lenient(caplog):
     index = WordIndex(["the", "Ii", "January", "march", "III"])
     with pytest.raises(VocabError) as err:
-        resolve_groups({"G": {"words": ["January", "Foo", "Bar"], "strict": True}}, index)
+        resolve_groups(section("analysis", {"word_groups": {"G": {"words": ["January", "Foo", "Bar"]}}})["word_groups"],
+                       index)
     assert "Foo" in str(err.value) and "Bar" in str(err.value) and "fix:" in str(err.value)
     with caplog.at_level(logging.WARNING, logger="bows.metrics"):
         g = resolve_group("R", ["II", "III", "IV"], index, strict=False, case_insensitive=True)

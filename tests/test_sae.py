@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from bows.config import load_config
+from bows.config import load_config, section
 from bows.errors import CheckpointError, ConfigError, ShapeError
 from bows.model import save_state
 from bows.sae import scores as sc
@@ -25,7 +25,7 @@ from bows.sae.training import activation_scale, train_sae
 
 from conftest import ROOT, snakemake
 
-TRAIN = {"lr": 0.01, "batch_size": 128, "epochs": 10}
+TRAIN = section("sae", {"lr": 0.01, "batch_size": 128, "epochs": 10})
 
 
 def planted(seed: int, V: int = 8, L: int = 16, N: int = 4000, p: float = 0.15):

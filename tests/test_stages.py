@@ -186,10 +186,11 @@ def test_unknown_strict_words_fail_before_work(synthetic_run, tmp_path):
 
     t, cfg = synthetic_run
     an = {**cfg["analysis"], "word_groups": {**cfg["analysis"]["word_groups"],
-                                             "Mine": {"words": ["January", "Notaword"], "strict": True}}}
+                                             "Mine": {"words": ["January", "Notaword"], "strict": True,
+                                                      "case_insensitive": False, "cyclic": False}}}
     with pytest.raises(VocabError, match="Notaword"):
         run_data(str(t / "vocab.tsv"), str(t / "train"), str(t / "train_windows.npy"),
-          {n: str(tmp_path / f"{n}.parquet") for n in ("cooc", "ring", "metrics")}, an, cfg["windows"])
+                 {n: str(tmp_path / f"{n}.parquet") for n in ("cooc", "ring", "metrics")}, an, cfg["windows"])
     assert not list(tmp_path.iterdir())
 
 

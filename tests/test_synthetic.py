@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from bows.config import defaults, section
 from bows.errors import ConfigError, ShapeError
 from bows.synthetic import data as sd
 from bows.synthetic import metrics as sm
@@ -16,6 +18,16 @@ from bows.synthetic import pipeline as sp
 from bows.synthetic import variants as sv
 from bows.synthetic.train import (SynthModel, SynthTrainSettings, model_seed, reconstruction_mse, train_batched,
                                   train_reference, train_sequential)
+
+
+def data_spec(**kw) -> sd.DataSpec:
+    """The schema's default synthetic data with ``kw`` changed."""
+    return replace(sd.DataSpec.from_config(defaults()["synthetic"]), **kw)
+
+
+def train_settings(**kw) -> SynthTrainSettings:
+    """The schema's default synthetic training settings with ``kw`` changed."""
+    return replace(SynthTrainSettings.from_config(defaults()["synthetic"]), **kw)
 
 
 def _sigmoid(z):
@@ -27,7 +39,7 @@ def _sigmoid(z):
 def test_circular_mean_activation_matches_the_model():
     """σ = 0: the latents cycle through F angles, so E[x̄] = mean_{i,j} sigmoid(κ cos(2π(i−j)/F) + β) exactly."""
     for beta in (0.0, -2.0):
-        spec = sd.DataSpec(features=12, samples=12_000, kappa=10.0, beta=beta, sigma=0.0, data_seed=1)
+        spec = data_spec(features=12, samples=12_000, kappa=10.0, beta=beta, sigma=0.0, data_seed=1)
         x = sd.generate("circular", spec)
         assert x.dtype == np.uint8 and x.shape == (12_000, 12) and set(np.unique(x)) <= {0, 1}
         d = np.arange(12)
@@ -35,12 +47,12 @@ def test_circular_mean_activation_matches_the_model():
         se = math.sqrt(p * (1 - p) / x.size)
         assert abs(x.mean() - p) < 5 * se
     # the official defaults give dense data
-    dense = sd.generate("circular", sd.DataSpec(samples=6000))
+    dense = sd.generate("circular", data_spec(samples=6000))
     assert abs(dense.mean() - 0.5) < 0.02
 
 
 def test_circular_covariance_is_circulant_and_decays_with_ring_distance():
-    x = sd.generate("circular", sd.DataSpec(features=12, samples=24_000, kappa=5.0, beta=-1.0, sigma=0.3))
+    x = sd.generate("circular", data_spec(features=12, samples=24_000, kappa=5.0, beta=-1.0, sigma=0.3))
     cov = sd.covariance(x)
     assert sm.circulant_fit_by_offset(cov) > 0.97
     # mean covariance at circular distance k = 1..6 decreases monotonically
@@ -48,17 +60,17 @@ def test_circular_covariance_is_circulant_and_decays_with_ring_distance():
     by_distance = [(c[k] + c[-k]) / 2 for k in range(1, 7)]
     assert all(a > b for a, b in zip(by_distance, by_distance[1:]))
     # the exact probabilities are circulant: p_ij depends on (i − j) mod F only
-    p = sd.activation_probabilities("circular", sd.DataSpec(features=8, samples=8), np.random.default_rng(0))
+    p = sd.activation_probabilities("circular", data_spec(features=8, samples=8), np.random.default_rng(0))
     assert np.allclose(p, np.stack([np.roll(p[0], k) for k in range(8)]))
 
 
 def test_iid_probability_is_explicit_and_order_free():
-    spec = sd.DataSpec(features=10, samples=5000, iid_p=0.2)
+    spec = data_spec(features=10, samples=5000, iid_p=0.2)
     x = sd.generate("iid", spec)
     assert abs(x.mean() - 0.2) < 0.01
     assert abs(np.corrcoef(x.T.astype(float))[np.triu_indices(10, 1)]).max() < 0.1
     # null = the circular data's mean activation, whatever was generated before
-    null = sd.DataSpec(features=10, samples=5000, beta=-2.0, iid_p=None)
+    null = data_spec(features=10, samples=5000, beta=-2.0, iid_p=None)
     a = sd.generate("iid", null)
     sd.generate("sphere", null)
     b = sd.generate("iid", null)
@@ -67,12 +79,12 @@ def test_iid_probability_is_explicit_and_order_free():
 
 
 def test_generators_shapes_seeds_and_geometry():
-    spec = sd.DataSpec(features=12, samples=500)
+    spec = data_spec(features=12, samples=500)
     for s in sd.STRUCTURES:
         x = sd.generate(s, spec)
         assert x.shape == (500, 12)
         assert np.array_equal(x, sd.generate(s, spec))  # deterministic
-        assert not np.array_equal(x, sd.generate(s, sd.DataSpec(features=12, samples=500, data_seed=7)))
+        assert not np.array_equal(x, sd.generate(s, data_spec(features=12, samples=500, data_seed=7)))
     a = sd.anchors("sphere", 12)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
     u = sd.latents("sphere", 4000, 12, 0.2, np.random.default_rng(0))
@@ -181,7 +193,7 @@ def test_partner_cov_percentile_reads_the_partner_off_the_data():
 
 @pytest.fixture(scope="module")
 def small_data():
-    x = sd.generate("circular", sd.DataSpec(features=6, samples=700, kappa=5.0, beta=-1.0, sigma=0.2))
+    x = sd.generate("circular", data_spec(features=6, samples=700, kappa=5.0, beta=-1.0, sigma=0.2))
     return x[:600], x[600:]
 
 
@@ -192,7 +204,7 @@ def _models(structure="circular", F=6, seed=42):
 
 def test_batched_matches_stock_pytorch_training(small_data):
     x, _ = small_data
-    settings = SynthTrainSettings(epochs=4, batch_size=64)
+    settings = train_settings(epochs=4, batch_size=64)
     models = _models()
     out = train_batched(x, models, settings)
     for i in (0, 4, 7, 11):
@@ -204,7 +216,7 @@ def test_batched_matches_stock_pytorch_training(small_data):
 
 def test_batched_equals_sequential_and_is_independent_of_companions(small_data):
     x, _ = small_data
-    settings = SynthTrainSettings(epochs=3, batch_size=100)
+    settings = train_settings(epochs=3, batch_size=100)
     models = _models()
     together = train_batched(x, models, settings)
     alone = train_sequential(x, models, settings)
@@ -234,7 +246,7 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
     """Known answer: with no decay the linear tied AE converges to the top-m PCA subspace (of the second moment,
     here close to the covariance's because the bias absorbs the mean)."""
     x, _ = small_data
-    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], SynthTrainSettings(epochs=60, batch_size=64))
+    out = train_batched(x, [SynthModel("circular", "linear", 0.0, 2, 1)], train_settings(epochs=60, batch_size=64))
     W, b = out["W"][0, :2], out["b"][0]
     xc = x - x.mean(0)
     assert sm.pca_overlap(W, xc.T @ xc / len(x)) > 0.95
@@ -244,13 +256,13 @@ def test_linear_autoencoder_finds_the_principal_subspace(small_data):
 def test_training_rejects_impossible_shapes(small_data):
     x, _ = small_data
     with pytest.raises(ShapeError):
-        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], SynthTrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "relu", 1.0, 7, 1)], train_settings(epochs=1))
     with pytest.raises(ConfigError):
-        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], SynthTrainSettings(epochs=1))
+        train_batched(x, [SynthModel("circular", "gelu", 1.0, 2, 1)], train_settings(epochs=1))
 
 
 def test_cosine_schedule_ends_at_eta_min():
-    s = SynthTrainSettings(epochs=10, lr=0.01, eta_min=1e-9)
+    s = train_settings(epochs=10, lr=0.01, eta_min=1e-9)
     assert s.lr_at(0) == pytest.approx(0.01)
     assert s.lr_at(5) == pytest.approx((0.01 + 1e-9) / 2)
     assert s.lr_at(10) == pytest.approx(1e-9)
@@ -258,12 +270,13 @@ def test_cosine_schedule_ends_at_eta_min():
 
 # ------------------------------------------------------------------------------------------------- pipeline
 
-SYN = {"enabled": True, "structures": ["circular", "iid"], "features": 5, "samples": 300, "train_samples": 240,
-       "kappa": 10.0, "beta": 0.0, "sigma": 0.0, "iid_p": 0.5, "data_seed": 42, "seeds": [42],
-       "latent": [2, 3], "weight_decay": [1.0, 6.0], "activations": ["linear", "relu"], "epochs": 3, "lr": 0.01,
-       "batch_size": 64, "grad_clip": 1.0, "eta_min": 1e-9, "decay_bias": True, "batched": True,
-       "figure_rows": None, "figure_latents": None, "ring_corr_threshold": 0.8,
-       "antipodal_threshold": 0.5, "partner_percentile_threshold": 0.25}
+#: a small synthetic section (validated, the schema's defaults elsewhere) and its one data variant, as the rules
+#: pass them: the summary gets the section, the per-structure jobs the resolved variant
+SECTION = section("synthetic", {"structures": ["circular", "iid"], "features": 5, "samples": 300,
+                                "train_samples": 240, "latent": [2, 3], "weight_decay": [1.0, 6.0], "epochs": 3,
+                                "lr": 0.01, "batch_size": 64})
+SYN = sv.variants(SECTION)["dense"]
+FIGURES = section("figures", {"dpi": 50})
 
 
 def test_figure_rows_follow_the_config():
@@ -274,19 +287,19 @@ def test_figure_rows_follow_the_config():
 
 
 def test_variants_override_data_keys_only():
-    syn = {**SYN, "variants": [{"name": "dense"}, {"name": "sparse", "beta": -2.0, "structures": ["circular"]}]}
+    syn = {**SECTION, "variants": [{"name": "dense"}, {"name": "sparse", "beta": -2.0, "structures": ["circular"]}]}
     v = sv.variants(syn)
     assert list(v) == ["dense", "sparse"]
     assert v["dense"]["beta"] == 0.0 and v["sparse"]["beta"] == -2.0 and v["sparse"]["kappa"] == 10.0
     assert v["sparse"]["structures"] == ["circular"] and v["sparse"]["variant"] == "sparse"
     assert "variants" not in v["dense"]
-    assert list(sv.variants(SYN)) == ["dense"]
+    assert list(sv.variants(SECTION)) == ["dense"]
     with pytest.raises(ConfigError):
-        sv.variants({**SYN, "variants": [{"name": "a"}, {"name": "a"}]})
+        sv.variants({**SECTION, "variants": [{"name": "a"}, {"name": "a"}]})
     with pytest.raises(ConfigError):
-        sv.variants({**SYN, "variants": [{"name": "a", "epochs": 3}]})
+        sv.variants({**SECTION, "variants": [{"name": "a", "epochs": 3}]})
     with pytest.raises(ConfigError):
-        sv.variants({**SYN, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
+        sv.variants({**SECTION, "variants": [{"name": "a", "features": 2}]})  # latent 3 > features 2
 
 
 def capture_figures(monkeypatch) -> list:
@@ -330,7 +343,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         metrics.append(d / "metrics.parquet")
         datas.append(d / "data.json")
         trains.append(d / "train.json")
-    summary = sp.summarise(metrics, datas, trains, SYN, tmp_path / "metrics", tmp_path / "summary.json",
+    summary = sp.summarise(metrics, datas, trains, SECTION, tmp_path / "metrics", tmp_path / "summary.json",
                            tmp_path / "claims", tmp_path / "claims.html")
     claims_csv = pd.read_csv(tmp_path / "claims.csv")
     structures = summary["claims"]["structures"].values()
@@ -342,7 +355,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
     drawn = capture_figures(monkeypatch)
-    out = sdraw.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, {"dpi": 50},
+    out = sdraw.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, FIGURES,
                                [tmp_path / "fig.png", tmp_path / "fig.pdf"])
     assert sorted(p.suffix for p in out) == [".pdf", ".png"] and all(p.is_file() for p in out)
     # the panels show the Gram matrices of the models: rows linear wd1, relu wd1, relu wd6 (figure_rows), columns
@@ -355,7 +368,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
             W = models[(models["activation"] == act) & (models["weight_decay"] == wd)
                        & (models["latent"] == m)]["W"].item().astype(np.float64)
             np.testing.assert_allclose(images[3 * r + 1 + c], W.T @ W / np.sum(W * W), atol=1e-12)
-    out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", {"dpi": 50}, [tmp_path / "m.png"])
+    out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
     assert out[0].suffix == ".png" and out[0].is_file()
     # the val_mse panels: one line per (activation, wd) through the models' values at m = 2, 3
     every = pd.read_parquet(tmp_path / "metrics.parquet")

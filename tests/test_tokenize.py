@@ -10,9 +10,7 @@ from bows.tokenize import Tokenizer, TokenizerSpec
 
 
 def make(engine: str = "fast", **kw) -> Tokenizer:
-    cfg = {"min_chars": 0, "numbers_max": 100, "lowercase": False, "stopwords": "nltk_english", "tokenizer": engine}
-    cfg.update(kw)
-    return Tokenizer(TokenizerSpec.from_config(cfg))
+    return Tokenizer(TokenizerSpec.default(**{"min_chars": 0, "tokenizer": engine, **kw}))
 
 
 ENGINES = ["fast", "nltk"]
@@ -61,19 +59,20 @@ def test_options():
 
 
 def test_spec_key_covers_settings():
-    base = TokenizerSpec.from_config({})
+    base = TokenizerSpec.default()
     keys = {str(base.key())}
     for change in ({"min_chars": 10}, {"numbers_max": 5}, {"lowercase": True}, {"stopwords": "none"},
                    {"tokenizer": "nltk"}):
-        keys.add(str(TokenizerSpec.from_config(change).key()))
+        keys.add(str(TokenizerSpec.default(**change).key()))
     assert len(keys) == 6
 
 
 @pytest.fixture(scope="module")
 def bundled_sample():
+    from bows.config import defaults
     from bows.corpus import load_bundled
 
-    text = load_bundled({})["train"].text
+    text = load_bundled(defaults()["corpus"]["bundled"])["train"].text
     return text.slice(0, 4000).to_pylist() + text.slice(len(text) - 2000, 2000).to_pylist()
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from bows.config import section
 from bows.windows import Windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.model import load_weights
@@ -52,7 +53,7 @@ def small():
 def settings(**kw) -> TrainSettings:
     base = dict(epochs=3, batch_size=32, lr=5e-3, threads=1, progress=False)
     base.update(kw)
-    return TrainSettings(**base)
+    return TrainSettings.default(**base)
 
 
 def weights_hash(model) -> str:
@@ -236,7 +237,7 @@ RUNNER = textwrap.dedent("""
     from bows.train import train_model
     train_model(docs={docs!r}, train_windows={tr!r}, heldout_windows={ho!r}, model_out={out!r} + "/model.pt",
                 run_out={out!r} + "/run.json", ckpt_dir={out!r} + "/ckpt", variant="relu", latent=48,
-                weight_decay=1.0, seed=5, train_cfg={cfg!r}, windows_cfg={{"group_size": 5, "stride": 1}},
+                weight_decay=1.0, seed=5, train_cfg={cfg!r}, windows_cfg={win_cfg!r},
                 threads=1)
 """)
 
@@ -257,9 +258,10 @@ def disk_data(tmp_path_factory):
     tr, ho = split_windows(len(win), 5, 1, 0.05, 2, 42)
     np.save(tmp / "train_windows.npy", tr)
     np.save(tmp / "heldout_windows.npy", ho)
-    cfg = {"epochs": 8, "batch_size": 64, "lr": 1e-3, "progress": False, "keep_checkpoints": True, "device": "cpu"}
+    cfg = {**section("train", {"epochs": 8, "batch_size": 64, "lr": 1e-3, "keep_checkpoints": True,
+                               "device": "cpu"}), "progress": False}
     return tmp, {"docs": str(tmp / "docs" / "train"), "tr": str(tmp / "train_windows.npy"),
-                 "ho": str(tmp / "heldout_windows.npy"), "cfg": cfg}
+                 "ho": str(tmp / "heldout_windows.npy"), "cfg": cfg, "win_cfg": section("windows", {"group_size": 5})}
 
 
 def test_sigkill_then_rerun_is_bit_identical(disk_data):

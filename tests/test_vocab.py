@@ -9,13 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bows.config import section
 from bows.errors import VocabError
 from bows.io import read_json, sidecar_path
 from bows.vocab import (build_vocab, count_subset, forced_tokens, read_vocab, select_vocab, subset_indices,
                         vocab_key, write_vocab)
 
-CFG = {"size": 8, "fraction": 1.0, "seed": 42, "min_chars": 0, "numbers_max": 100, "lowercase": False,
-       "stopwords": "nltk_english", "forced_tokens": ["May", "April"], "workers": 1}
+CFG = section("vocab", {"size": 8, "fraction": 1.0, "min_chars": 0, "forced_tokens": ["May", "April"], "workers": 1})
 
 
 def test_subset_matches_hf_shuffle_select():

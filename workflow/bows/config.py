@@ -4,21 +4,21 @@ The JSON Schema in ``workflow/schemas/config.schema.yaml`` is the single source 
 Snakefile and library users validate with :func:`validate` (jsonschema, defaults filled as Snakemake's
 ``validate`` fills them); the library does not need Snakemake.
 
-The training grid lives in :mod:`bows.grid` and the word lists in :mod:`bows.wordlists`; their names are re-exported
-here for notebooks. Jobs import those modules directly, so that a job's code hash (:mod:`bows.codehash`) does not
-take in the loader and the checks, which run once, when the workflow is parsed.
+Validation against the schema lives in :mod:`bows.schema`, the training grid in :mod:`bows.grid` and the word lists
+in :mod:`bows.wordlists`; their names are re-exported here for notebooks. Jobs import those modules directly, so
+that a job's code hash (:mod:`bows.codehash`) does not take in the loader and the checks, which run once, when the
+workflow is parsed.
 """
 
 from __future__ import annotations
 
-import copy
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .errors import ConfigError, ShapeError
+from .schema import SCHEMA_PATH, deep_merge, defaults, section, validate
 from .grid import ModelSpec, fmt_wd, model_grid, model_ref, subspace_k, sweep_models
 from .wordlists import paper_forced_tokens, resolve_group_words, stopwords, word_lists
 
@@ -27,6 +27,7 @@ __all__ = [
     "load_config",
     "validate",
     "defaults",
+    "section",
     "check",
     "ModelSpec",
     "model_grid",
@@ -41,20 +42,6 @@ __all__ = [
     "deep_merge",
 ]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
-
-
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``over`` into ``base`` recursively (dicts merge, everything else is replaced), like Snakemake does."""
-    out = copy.deepcopy(dict(base))
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def _read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
@@ -66,70 +53,6 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping of sections", "start it with e.g. `corpus:`")
     return data
-
-
-def defaults() -> dict[str, Any]:
-    """Every section with the schema's defaults (for library calls made without a validated config)."""
-    return copy.deepcopy(_defaults())
-
-
-@lru_cache(maxsize=1)
-def _defaults() -> dict[str, Any]:
-    return validate({})
-
-
-def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Validate ``config`` in place against the schema, filling defaults (the semantics of Snakemake's
-    ``snakemake.utils.validate``: JSON Schema draft 2020-12, each ``properties`` default set before validating)."""
-    import jsonschema
-
-    for section in ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures"):
-        if config.get(section) is None:  # absent, or an empty `section:` line in YAML
-            config[section] = {}
-    try:
-        _validator().validate(config)
-    except jsonschema.ValidationError as err:
-        raise ConfigError(_schema_message(err), "edit the key named above; the schema "
-                                                "workflow/schemas/config.schema.yaml lists every key") from None
-    canonical = _sorted_keys(config)
-    config.clear()
-    config.update(canonical)
-    return config
-
-
-@lru_cache(maxsize=1)
-def _validator():
-    """A draft 2020-12 validator of the config schema that sets each property's default before validating it."""
-    from jsonschema import Draft202012Validator, validators
-
-    schema = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validate_properties = Draft202012Validator.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, schema):
-        for prop, sub in properties.items():
-            if "default" in sub:
-                instance.setdefault(prop, sub["default"])
-        yield from validate_properties(validator, properties, instance, schema)
-
-    return validators.extend(Draft202012Validator, {"properties": set_defaults})(schema)
-
-
-def _sorted_keys(value: Any) -> Any:
-    """``value`` with every mapping's keys in sorted order. Snakemake compares rule params by their text, so the
-    order in which config files were merged must not matter (``--configfile config.yaml smoke.yaml`` and
-    ``--configfile smoke.yaml`` give the same config)."""
-    if isinstance(value, Mapping):
-        return {k: _sorted_keys(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, list):
-        return [_sorted_keys(v) for v in value]
-    return value
-
-
-def _schema_message(err: Exception) -> str:
-    cause = err.__cause__ or err  # a wrapping error (e.g. Snakemake's WorkflowError) names the schema error as cause
-    message = getattr(cause, "message", None) or str(cause).splitlines()[0]
-    where = "/".join(str(p) for p in getattr(cause, "absolute_path", []) or [])
-    return f"invalid config at '{where or '<top>'}': {message}"
 
 
 def load_config(*paths: str | Path, overrides: Mapping[str, Any] | None = None, checked: bool = True

@@ -199,15 +199,15 @@ def load_bundled(cfg: Mapping[str, Any]) -> dict[str, Split]:
     """The bundled Wikipedia text, split by article (seeded) into train / validation / test."""
     readers = {"gensim_enwiki": _gensim_articles, "ovos_summaries": _ovos_articles}
     articles: list[list[str]] = []
-    for name in cfg.get("sources", ["gensim_enwiki", "ovos_summaries"]):
+    for name in cfg["sources"]:
         articles.extend(readers[name](bundled_file(name)))
     if not articles:
         raise CorpusError("the bundled sources hold no article", "check corpus.bundled.sources")
     n_art = len(articles)
     starts = np.cumsum([0] + [len(a) for a in articles])
-    perm = np.random.default_rng(int(cfg.get("seed", 42))).permutation(n_art)
-    n_val = round(float(cfg.get("validation_fraction", 0.05)) * n_art)
-    n_test = round(float(cfg.get("test_fraction", 0.05)) * n_art)
+    perm = np.random.default_rng(int(cfg["seed"])).permutation(n_art)
+    n_val = round(float(cfg["validation_fraction"]) * n_art)
+    n_test = round(float(cfg["test_fraction"]) * n_art)
     owner = np.zeros(n_art, dtype=np.int8)  # 0 train, 1 validation, 2 test
     owner[perm[:n_val]] = 1
     owner[perm[n_val:n_val + n_test]] = 2
@@ -262,12 +262,12 @@ def load_hf(cfg: Mapping[str, Any]) -> dict[str, Split]:
     """A hub dataset through ``datasets.load_dataset``; held-out splits carved from train when set to null."""
     import datasets
 
-    names = {"train": "train", "validation": "validation", "test": "test", **dict(cfg.get("splits") or {})}
-    path, name, revision = cfg.get("path", "Salesforce/wikitext"), cfg.get("name"), cfg.get("revision")
-    column = cfg.get("text_column", "text")
+    names = dict(cfg["splits"])
+    path, name, revision = cfg["path"], cfg["name"], cfg["revision"]
+    column = cfg["text_column"]
     out: dict[str, Split] = {}
     for split in SPLITS:
-        if names.get(split) is None:
+        if names[split] is None:
             continue
         try:
             ds = datasets.load_dataset(path, name, revision=revision, split=names[split])
@@ -279,14 +279,14 @@ def load_hf(cfg: Mapping[str, Any]) -> dict[str, Split]:
         out[split] = Split(np.arange(len(text), dtype=np.int64), text)
     missing = [s for s in ("validation", "test") if s not in out]
     if missing:
-        carve = dict(cfg.get("carve") or {})
+        carve = cfg["carve"]
         n = len(out["train"])
-        n_val = int(carve.get("validation", 10000)) if "validation" in missing else 0
-        n_test = int(carve.get("test", 10000)) if "test" in missing else 0
+        n_val = int(carve["validation"]) if "validation" in missing else 0
+        n_test = int(carve["test"]) if "test" in missing else 0
         if n_val + n_test >= n:
             raise CorpusError(f"train has {n} records, too few to carve {n_val} + {n_test} held-out records",
                               "lower corpus.hf.carve.validation/test")
-        rows = carve_shuffled(n, n_val, n_test, int(carve.get("seed", 42))) if carve.get("shuffle", True) \
+        rows = carve_shuffled(n, n_val, n_test, int(carve["seed"])) if carve["shuffle"] \
             else carve_blocks(n, n_val, n_test)
         _carve(out["train"].text, rows, out, missing)
     return out
@@ -348,20 +348,20 @@ def _load_local_file(spec: str, fmt: str, column: str) -> pa.Array:
 
 def load_local(cfg: Mapping[str, Any]) -> dict[str, Split]:
     """Your own files; missing held-out splits carved from the end of train as contiguous blocks."""
-    if not cfg.get("train"):
+    if not cfg["train"]:
         raise CorpusError("corpus.source is local but corpus.local.train is not set",
                           "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder")
-    fmt, column = cfg.get("format", "auto"), cfg.get("text_column", "text")
+    fmt, column = cfg["format"], cfg["text_column"]
     out: dict[str, Split] = {}
     for split in SPLITS:
-        if cfg.get(split):
+        if cfg[split]:
             text = _load_local_file(cfg[split], fmt, column)
             out[split] = Split(np.arange(len(text), dtype=np.int64), text)
     missing = [s for s in ("validation", "test") if s not in out]
     if missing:
         n = len(out["train"])
-        n_val = max(1, round(float(cfg.get("validation_fraction", 0.05)) * n)) if "validation" in missing else 0
-        n_test = max(1, round(float(cfg.get("test_fraction", 0.05)) * n)) if "test" in missing else 0
+        n_val = max(1, round(float(cfg["validation_fraction"]) * n)) if "validation" in missing else 0
+        n_test = max(1, round(float(cfg["test_fraction"]) * n)) if "test" in missing else 0
         if n_val + n_test >= n:
             raise CorpusError(f"{cfg['train']} has {n} records, too few to carve held-out splits",
                               "give corpus.local.validation/test files or a larger corpus")
@@ -371,12 +371,12 @@ def load_local(cfg: Mapping[str, Any]) -> dict[str, Split]:
 
 def load_corpus(cfg: Mapping[str, Any]) -> dict[str, Split]:
     """The three splits of the configured source (``corpus`` config section), capped at ``max_docs``."""
-    source = cfg.get("source", "bundled")
+    source = cfg["source"]
     loaders = {"bundled": load_bundled, "hf": load_hf, "local": load_local}
     if source not in loaders:
         raise CorpusError(f"unknown corpus.source {source!r}", "use bundled, hf or local")
-    splits = loaders[source](dict(cfg.get(source) or {}))
-    return {name: split.head(cfg.get("max_docs")) for name, split in splits.items()}
+    splits = loaders[source](cfg[source])
+    return {name: split.head(cfg["max_docs"]) for name, split in splits.items()}
 
 
 def read_texts(path: str | os.PathLike) -> pa.ChunkedArray:
@@ -434,7 +434,7 @@ def prepare_corpus(cfg: Mapping[str, Any], out: Mapping[str, str | os.PathLike],
             pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP)
         write_sidecar(out[name], {"corpus": dict(cfg)})
         log.info("%s: %s", name, summary_stats[name])
-    files = {"bundled": {n: str(bundled_file(n)) for n in (cfg.get("bundled") or {}).get("sources", [])}}
-    write_json(summary, {"source": cfg.get("source", "bundled"), "name": cfg.get("name"), "splits": summary_stats,
-                         "provenance": provenance({"corpus": dict(cfg)}, files.get(cfg.get("source"), {}))})
+    files = {"bundled": {n: str(bundled_file(n)) for n in cfg["bundled"]["sources"]}}
+    write_json(summary, {"source": cfg["source"], "name": cfg["name"], "splits": summary_stats,
+                         "provenance": provenance({"corpus": dict(cfg)}, files.get(cfg["source"], {}))})
     return summary_stats

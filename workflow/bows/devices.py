@@ -123,10 +123,10 @@ def job_resources(device: str, gpu_model: str | None = None, latent: int | None 
 def rule_resources(train_cfg: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`job_resources` of the training rule from the ``train`` config section: ``gpu`` is a number, or with
     ``jobs_per_gpu`` > 1 a function of the job's wildcards (its latent size)."""
-    device, jobs = train_cfg.get("device", "auto"), int(train_cfg.get("jobs_per_gpu", 1))
-    res = job_resources(device, train_cfg.get("gpu_model"))
+    device, jobs = train_cfg["device"], int(train_cfg["jobs_per_gpu"])
+    res = job_resources(device, train_cfg["gpu_model"])
     if res and jobs > 1:
-        whole = int(train_cfg.get("whole_gpu_latent", 2000))
+        whole = int(train_cfg["whole_gpu_latent"])
         res["gpu"] = lambda wc: gpu_units(int(wc.latent), jobs, whole)
     return res
 

@@ -32,20 +32,20 @@ class ModelSpec:
 
 
 def model_grid(config: Mapping[str, Any]) -> list[ModelSpec]:
-    """Every model of ``train.grid`` (the union of its blocks), sorted and without duplicates."""
+    """Every model of ``train.grid`` (the union of its blocks) of a validated config (the schema fills each block's
+    variant, weight_decay and seed), sorted and without duplicates."""
     specs = set()
     for block in config["train"]["grid"]:
         for variant, latent, wd, seed in itertools.product(
-                block.get("variant", ["relu"]), block["latent"], block.get("weight_decay", [1.0]),
-                block.get("seed", [1])):
+                block["variant"], block["latent"], block["weight_decay"], block["seed"]):
             specs.add(ModelSpec(variant, int(latent), float(wd), int(seed)))
     return sorted(specs)
 
 
 def model_ref(ref: Mapping[str, Any]) -> ModelSpec:
-    """A model reference from ``analysis.models`` as a :class:`ModelSpec`."""
-    return ModelSpec(ref.get("variant", "relu"), int(ref["latent"]), float(ref.get("weight_decay", 1.0)),
-                     int(ref.get("seed", 1)))
+    """A validated model reference (``analysis.models`` and ``sae.models`` entries: the schema fills variant,
+    weight_decay and seed) as a :class:`ModelSpec`."""
+    return ModelSpec(ref["variant"], int(ref["latent"]), float(ref["weight_decay"]), int(ref["seed"]))
 
 
 def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[ModelSpec]:

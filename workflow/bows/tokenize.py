@@ -36,8 +36,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Any
 
-from .wordlists import stopwords as load_stopwords
 from .errors import ConfigError
+from .schema import section
+from .wordlists import stopwords as load_stopwords
 
 __all__ = ["TokenizerSpec", "Tokenizer", "ENGINES"]
 
@@ -52,22 +53,26 @@ _PUNCT_NEXT = frozenset(";:,.!?")
 class TokenizerSpec:
     """Every setting that changes which tokens a record gives (all of them enter the vocabulary cache key)."""
 
-    min_chars: int = 50
-    numbers_max: int = 100
-    lowercase: bool = False
-    stopwords: str = "nltk_english"
-    engine: str = "fast"
+    min_chars: int
+    numbers_max: int
+    lowercase: bool
+    stopwords: str
+    engine: str
     stop: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def from_config(cls, vocab_cfg: Mapping[str, Any]) -> "TokenizerSpec":
-        engine = vocab_cfg.get("tokenizer", "fast")
+        engine = vocab_cfg["tokenizer"]
         if engine not in ENGINES:
             raise ConfigError(f"vocab.tokenizer must be one of {ENGINES}, got {engine!r}", "use fast or nltk")
-        spec = vocab_cfg.get("stopwords", "nltk_english")
-        return cls(min_chars=int(vocab_cfg.get("min_chars", 50)), numbers_max=int(vocab_cfg.get("numbers_max", 100)),
-                   lowercase=bool(vocab_cfg.get("lowercase", False)), stopwords=spec, engine=engine,
-                   stop=load_stopwords(spec))
+        spec = vocab_cfg["stopwords"]
+        return cls(min_chars=int(vocab_cfg["min_chars"]), numbers_max=int(vocab_cfg["numbers_max"]),
+                   lowercase=bool(vocab_cfg["lowercase"]), stopwords=spec, engine=engine, stop=load_stopwords(spec))
+
+    @classmethod
+    def default(cls, **overrides: Any) -> "TokenizerSpec":
+        """The spec of the schema's ``vocab`` defaults, with ``overrides`` (config keys, e.g. ``tokenizer="nltk"``)."""
+        return cls.from_config(section("vocab", overrides))
 
     def key(self) -> dict[str, Any]:
         """JSON-able description, with the stop list's content hash (a path alone would not pin it)."""

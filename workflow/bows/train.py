@@ -33,7 +33,7 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol, Sequence
 
@@ -41,6 +41,7 @@ import numpy as np
 import torch
 
 from . import devices, kernels
+from .schema import defaults
 from .errors import CheckpointError, ConfigError, ShapeError
 from .exposure import exposure_record
 from .io import provenance, remove_stale_temps, sidecar_path, write_json
@@ -89,37 +90,47 @@ def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int = 512) -> i
 
 @dataclass
 class TrainSettings:
-    """The ``train`` config section (defaults = the paper's)."""
+    """The training settings of the ``train`` config section. Its defaults (the paper's) live in the config schema
+    only: :meth:`from_config` reads a validated section, :meth:`default` the schema's defaults."""
 
-    epochs: int = 10
-    batch_size: int = 512
-    lr: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    decay_bias: bool = True
-    loss: str = "mse"
-    latent_relu: bool = False
-    device: str = "auto"
-    precision: str = "fp32"
-    threads: int = 2
-    checkpoint_every: int = 1
-    eval_batches: int | None = None
-    keep_checkpoints: bool = False
-    gpu_lease_timeout: float = 600.0
-    max_steps: int | None = None  # rehearsals: stop after this many steps (the cosine schedule spans them)
-    deterministic: bool = False
-    loader_threads: int | None = None
-    jobs_per_gpu: int = 1
-    whole_gpu_latent: int = 2000
-    progress: bool | None = None  # None: bars only when stderr is a terminal
+    epochs: int
+    batch_size: int
+    lr: float
+    betas: tuple[float, float]
+    eps: float
+    decay_bias: bool
+    loss: str
+    latent_relu: bool
+    device: str
+    precision: str
+    threads: int
+    checkpoint_every: int
+    eval_batches: int | None
+    keep_checkpoints: bool
+    gpu_lease_timeout: float
+    max_steps: int | None  # rehearsals: stop after this many steps (the cosine schedule spans them)
+    deterministic: bool
+    loader_threads: int | None
+    jobs_per_gpu: int
+    whole_gpu_latent: int
+    progress: bool | None = None  # not a config key; None: bars only when stderr is a terminal
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "TrainSettings":
-        known = {f for f in cls.__dataclass_fields__}
-        kw = {k: v for k, v in cfg.items() if k in known}
-        if "betas" in kw:
-            kw["betas"] = tuple(float(x) for x in kw["betas"])
+        """The settings of a validated ``train`` section (every key present; ``progress`` optional)."""
+        missing = [f.name for f in fields(cls) if f.name != "progress" and f.name not in cfg]
+        if missing:
+            raise ConfigError(f"the train section lacks {missing}",
+                              "pass a validated config (bows.config.load_config or validate), or use "
+                              "TrainSettings.default(...)")
+        kw = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
+        kw["betas"] = tuple(float(x) for x in kw["betas"])
         return cls(**kw)
+
+    @classmethod
+    def default(cls, **overrides: Any) -> "TrainSettings":
+        """The schema's ``train`` defaults with ``overrides`` (field names), for tests and library callers."""
+        return replace(cls.from_config(defaults()["train"]), **overrides)
 
     def fingerprint(self, **extra: Any) -> str:
         """Hash of everything that changes the trained weights (a checkpoint resumes only a run with the same)."""
@@ -518,7 +529,7 @@ def train(windows: WindowSource, vocab_size: int, train_idx: np.ndarray, heldout
           device: torch.device | str = "cpu") -> tuple[TiedAutoencoder, dict[str, Any]]:
     """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary)."""
     if settings is None:
-        settings = TrainSettings()
+        settings = TrainSettings.default()
     elif not isinstance(settings, TrainSettings):
         settings = TrainSettings.from_config(settings)
     tr = Trainer(windows, vocab_size, train_idx, heldout_idx, latent, weight_decay, seed, settings, variant,
@@ -562,7 +573,7 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     torch.set_num_threads(max(1, int(threads)))
     kernels.set_threads(threads)
     data_id = f"{docs_.n_docs}:{docs_.vocab_size}:{len(train_idx)}:{len(heldout_idx)}"
-    encoding = str(windows_cfg.get("encoding", "binary"))
+    encoding = str(windows_cfg["encoding"])
     tr = Trainer(win, docs_.vocab_size, np.asarray(train_idx), np.asarray(heldout_idx), latent, weight_decay,
                  seed, settings, variant, ckpt_dir, lease.device, data_id=data_id, encoding=encoding)
     log.info("training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps", variant,

@@ -280,7 +280,7 @@ def run_city(cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: in
 
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, int(threads)))
-    cities = load_cities(int(cfg["min_population"]), cfg.get("country", "US"), cities_path)
+    cities = load_cities(int(cfg["min_population"]), cfg["country"], cities_path)
     N = len(cities)
     lat, lon = cities["lat"].to_numpy(), cities["lon"].to_numpy()
 
@@ -340,7 +340,7 @@ def run_modular(cfg: Mapping[str, Any], out_json: str, out_power: str, threads: 
                           betas=tuple(cfg["betas"]))
     E = model.emb.weight.detach().numpy().astype(np.float64)
     power = fourier_power(E)
-    keys = key_frequencies(power, float(cfg["power_share"]), cfg.get("max_keys"))
+    keys = key_frequencies(power, float(cfg["power_share"]), cfg["max_keys"])
     U = fourier_basis(E, keys)
     results = _ablations(model, U, (a[va], b[va], y[va]))
     train_loss, train_acc = evaluate(model, a[tr], b[tr], y[tr])

@@ -99,14 +99,14 @@ def vocab_key(cfg: Mapping[str, Any], train_sha256: str) -> str:
     """Hash of every setting that changes the vocabulary (not ``workers``), and of the train split's content."""
     spec = TokenizerSpec.from_config(cfg)
     payload = {"size": int(cfg["size"]), "fraction": float(cfg["fraction"]), "seed": int(cfg["seed"]),
-               "forced": forced_tokens(cfg.get("forced_tokens", "paper")), "tokenizer": spec.key(),
+               "forced": forced_tokens(cfg["forced_tokens"]), "tokenizer": spec.key(),
                "train_sha256": train_sha256}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def workers_for(cfg: Mapping[str, Any], threads: int) -> int:
     """Tokenisation processes: ``vocab.workers`` or, when 0, the job's threads."""
-    return int(cfg.get("workers", 0) or 0) or max(1, int(threads))
+    return int(cfg["workers"]) or max(1, int(threads))
 
 
 def count_subset(texts, cfg: Mapping[str, Any], workers: int = 1, chunk: int = 4096) -> tuple[Counter, int, int]:
@@ -139,7 +139,7 @@ def build_vocab(train: str | os.PathLike, out: str | os.PathLike, cfg: Mapping[s
     """
     from .corpus import read_texts
 
-    forced = forced_tokens(cfg.get("forced_tokens", "paper"))
+    forced = forced_tokens(cfg["forced_tokens"])
     if len(forced) > int(cfg["size"]):
         raise VocabError(f"{len(forced)} forced tokens do not fit in a vocabulary of {cfg['size']}",
                          "raise vocab.size")

@@ -177,14 +177,14 @@ def snapshot_figure(groups_df: pd.DataFrame | None, latent: int, groups: Sequenc
 
 
 def draw_sweep(metric: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point of the sweep curves (``metric`` = offdiag_raw | offdiag_cos)."""
+    """Rule entry point of the sweep curves (``metric`` = offdiag_raw | offdiag_cos); ``figures`` is the ``figures``
+    section plus ``snapshot_latents`` (``analysis.snapshot_latents``, marked on the curves)."""
 
     s = apply_theme(figures)
     w = float(s["width"])
     try:
         fig = sweep_figure(read_table(tables["sweep"]), read_table(tables["summary"]), metric=metric,
-                           groups=s.get("sweep_groups") or ("Months", "Roman numerals", "Roman numerals (no I)"),
-                           snapshot_latents=s.get("snapshot_latents") or (), width=w)
+                           groups=s["sweep_groups"], snapshot_latents=s["snapshot_latents"], width=w)
     except NotAvailable as err:
         fig = unavailable_figure(f"Structure sweep ({metric})", str(err), width=w, height=w * 0.45)
     return save_outputs(fig, outputs, s, tables)
@@ -196,7 +196,7 @@ def draw_snapshot(latent: int, tables: Mapping[str, str], figures: Mapping[str, 
 
     s = apply_theme(figures)
     w = float(s["width"])
-    groups = tuple(s.get("snapshot_groups") or ("Months", "Roman numerals"))
+    groups = tuple(s["snapshot_groups"])
     try:
         df = read_table(tables["groups"]) if tables.get("groups") else None
         fig = snapshot_figure(df, int(latent), groups=groups, model=tag_label(model), width=w)

@@ -27,10 +27,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..schema import defaults  # noqa: E402
 from ..io import atomic_path  # noqa: E402
 
 __all__ = [
-    "DEFAULTS",
     "NotAvailable",
     "apply_theme",
     "settings",
@@ -46,16 +46,6 @@ __all__ = [
 ]
 
 #: Figure settings used when a key is missing from ``config["figures"]`` (mirrors the schema defaults).
-DEFAULTS: dict[str, Any] = {
-    "formats": ["pdf", "png"],
-    "dpi": 150,
-    "context": "paper",
-    "style": "whitegrid",
-    "palette": "colorblind",
-    "font_scale": 1.1,
-    "width": 6.4,
-}
-
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Seasons (northern hemisphere) for colouring months and seasonal words consistently across figures.
@@ -69,8 +59,8 @@ class NotAvailable(Exception):
 
 
 def settings(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """``config["figures"]`` completed with :data:`DEFAULTS`."""
-    out = dict(DEFAULTS)
+    """``config["figures"]`` (plus any keys a rule adds), missing or null keys taken from the schema's defaults."""
+    out = defaults()["figures"]
     out.update({k: v for k, v in (cfg or {}).items() if v is not None})
     return out
 
@@ -102,7 +92,7 @@ def apply_theme(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def new_figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None,
                **kwargs: Any) -> tuple[Figure, Any]:
     """``plt.subplots`` with the theme's width and constrained layout (labels never overlap)."""
-    w = float(width if width is not None else DEFAULTS["width"])
+    w = float(width if width is not None else defaults()["figures"]["width"])
     h = float(height if height is not None else w * 0.75 * nrows / max(1, ncols) ** 0.5)
     fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
     return fig, axes
@@ -189,7 +179,7 @@ def save_outputs(fig: Figure, outputs: Sequence[str | os.PathLike], settings: Ma
         by_stem.setdefault(p.with_suffix(""), []).append(p.suffix.lstrip("."))
     written = []
     for stem, formats in by_stem.items():
-        written += save_figure(fig, stem, formats=formats, dpi=int(settings.get("dpi", 150)), close=False)
+        written += save_figure(fig, stem, formats=formats, dpi=int(settings["dpi"]), close=False)
     plt.close(fig)
     for p in written:
         write_sidecar(p, {"figures": dict(settings)}, inputs=dict(tables))

@@ -97,7 +97,7 @@ def c1_vocab(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
         "forced_first_sorted": words[:len(forced)] == forced,
         "months_present": all(m in set(words) for m in months) if cfg["forced_tokens"] == "paper" else True,
         "no_lowercase_stopword": not any(w.isalpha() and w.islower() and w in stops for w in nonforced),
-        "The_present": "The" in set(words) if not cfg.get("lowercase") else True,
+        "The_present": "The" in set(words) if not cfg["lowercase"] else True,
         "alpha_or_number": all(w.isalpha() or w in numbers for w in nonforced),
     }
     bad = [k for k, v in checks.items() if not v]
@@ -109,7 +109,7 @@ def c2_windows(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
     w = inp.windows
     if not w or "windows" not in w or "records" not in w:
         return _crit(2, "window counts", None, None, None, PAPER_SCALE, "", "windows.json not available")
-    G, S = int(w.get("group_size", inp.config["windows"]["group_size"])), int(w.get("stride", 1))
+    G, S = int(w["group_size"]), int(w["stride"])  # windows.json records the settings it was built with
     expected = {k: max(0, (int(n) - G) // S + 1) for k, n in w["records"].items()}
     ok = all(int(w["windows"].get(k, -1)) == v for k, v in expected.items())
     return _crit(2, "window counts", dict(w["windows"]), expected, ok,
@@ -301,7 +301,7 @@ def c10_seeds(inp: Inputs, th: Mapping[str, float]) -> dict[str, Any]:
 def _target_values(inp: Inputs, metrics: Sequence[str]) -> tuple[dict[str, list[float]], list[str]]:
     """Per mechanism target, the values of ``metrics`` (in order); targets lacking any of them are listed apart."""
     found, missing = {}, []
-    for t in inp.config["analysis"].get("mechanism_targets", []):
+    for t in inp.config["analysis"]["mechanism_targets"]:
         values = [inp.value(inp.mechanism, t, m) for m in metrics]
         if all(_f(v) for v in values):
             found[t] = values

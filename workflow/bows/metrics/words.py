@@ -112,9 +112,8 @@ def resolve_groups(word_groups: Mapping[str, Mapping[str, Any]], index: WordInde
     for name, spec in word_groups.items():
         words = resolve_group_words(name, spec["words"])
         try:
-            groups[name] = resolve_group(name, words, index, strict=spec.get("strict", True),
-                                         case_insensitive=spec.get("case_insensitive", False),
-                                         cyclic=spec.get("cyclic", False))
+            groups[name] = resolve_group(name, words, index, strict=spec["strict"],
+                                         case_insensitive=spec["case_insensitive"], cyclic=spec["cyclic"])
         except VocabError as err:
             errors.append(err.problem)
     if errors:

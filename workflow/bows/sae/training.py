@@ -52,7 +52,7 @@ def train_sae(spec: SaeSpec, h_train: torch.Tensor, h_heldout: torch.Tensor, sae
     held-out explained variance and L0, seconds)."""
     device = h_train.device
     sae = build(spec, h_train.shape[1], seed=seed,
-                prefixes=tuple(float(p) for p in sae_cfg.get("matryoshka_prefixes", (0.25, 0.5)))).to(device)
+                prefixes=tuple(float(p) for p in sae_cfg["matryoshka_prefixes"])).to(device)
     with torch.no_grad():
         sae.b_dec.copy_(h_train.mean(dim=0))
     opt = torch.optim.Adam(sae.parameters(), lr=float(sae_cfg["lr"]))

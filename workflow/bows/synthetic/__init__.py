@@ -11,10 +11,12 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
 
 Example::
 
+    from bows.config import defaults
     from bows.synthetic import DataSpec, generate, SynthModel, SynthTrainSettings, train_batched
-    x = generate("circular", DataSpec(features=12))
+    syn = defaults()["synthetic"]  # the schema's defaults (F = 12, 10,000 samples, 200 epochs, …)
+    x = generate("circular", DataSpec.from_config(syn))
     models = [SynthModel("circular", "relu", 1.0, m, 42) for m in range(2, 13)]
-    out = train_batched(x[:8000], models, SynthTrainSettings(epochs=200))
+    out = train_batched(x[:8000], models, SynthTrainSettings.from_config(syn))
 """
 
 import importlib

@@ -49,21 +49,23 @@ STRUCTURES = ("circular", "figure8", "sphere", "iid")
 
 @dataclass(frozen=True)
 class DataSpec:
-    """Parameters of one synthetic dataset (the ``synthetic`` config section's data keys)."""
+    """Parameters of one synthetic dataset (the ``synthetic`` config section's data keys; their defaults live in the
+    config schema only: ``DataSpec.from_config(bows.config.defaults()["synthetic"])``)."""
 
-    features: int = 12
-    samples: int = 10_000
-    kappa: float = 10.0
-    beta: float = 0.0
-    sigma: float = 0.0
-    iid_p: float | None = 0.5
-    data_seed: int = 42
+    features: int
+    samples: int
+    kappa: float
+    beta: float
+    sigma: float
+    iid_p: float | None
+    data_seed: int
 
     @classmethod
     def from_config(cls, syn: dict) -> "DataSpec":
+        """The data keys of a validated ``synthetic`` section (or of one resolved variant)."""
         return cls(features=int(syn["features"]), samples=int(syn["samples"]), kappa=float(syn["kappa"]),
                    beta=float(syn["beta"]), sigma=float(syn["sigma"]),
-                   iid_p=None if syn.get("iid_p") is None else float(syn["iid_p"]), data_seed=int(syn["data_seed"]))
+                   iid_p=None if syn["iid_p"] is None else float(syn["iid_p"]), data_seed=int(syn["data_seed"]))
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -139,7 +141,7 @@ def iid_probability(spec: DataSpec) -> float:
     return float(generate("circular", spec).mean())
 
 
-def generate(structure: str, spec: DataSpec = DataSpec()) -> np.ndarray:
+def generate(structure: str, spec: DataSpec) -> np.ndarray:
     """The dataset of ``structure``: uint8 [samples, F], one vectorised Bernoulli draw."""
     _check_structure(structure)
     if spec.features < 2 or spec.samples < 1:

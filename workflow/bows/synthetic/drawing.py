@@ -36,10 +36,10 @@ def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any
     apply_theme(figures)
     gram = pd.read_parquet(gram_table)
     F = int(gram["i"].max()) + 1 if len(gram) else 0
-    title = (f"{structure} ({syn.get('variant', 'dense')}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
+    title = (f"{structure} ({syn['variant']}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
              f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}")
     try:
-        fig = gram_grid(gram, figure_rows(syn), syn.get("figure_latents"), seed=int(syn["seeds"][0]), title=title)
+        fig = gram_grid(gram, figure_rows(syn), syn["figure_latents"], seed=int(syn["seeds"][0]), title=title)
     except NotAvailable as err:
         fig = unavailable_figure(f"{structure} Gram grid", str(err))
     return _save(fig, outputs, figures, _provenance_config(syn, structure), {"gram": str(gram_table)})

@@ -66,7 +66,7 @@ def compute_metrics(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     cov = d["covariance"]
     cov_val = sdata.covariance(d["x"][d["val"]]) if len(d["val"]) > 1 else None
     models = load_models(models_npz)
-    variant = syn.get("variant", "dense")
+    variant = syn["variant"]
     rows, grams = [], []
     for r in models.itertuples(index=False):
         key = {"variant": variant, "structure": structure, "activation": r.activation,

@@ -47,7 +47,7 @@ def make_data(structure: str, syn: Mapping[str, Any], out_npz: str | Path, out_j
             np.savez(fh, x=x, train=train_idx, val=val_idx, covariance=cov,
                      anchors=sdata.anchors(structure, spec.features))
     stats = sdata.data_stats(x)
-    stats.update(variant=syn.get("variant", "dense"), structure=structure, spec=spec.as_dict(),
+    stats.update(variant=syn["variant"], structure=structure, spec=spec.as_dict(),
                  train_samples=len(train_idx), val_samples=len(val_idx),
                  iid_p=sdata.iid_probability(spec) if structure == "iid" else None,
                  seconds=time.perf_counter() - t0)
@@ -103,7 +103,7 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
                      model_seed=np.array([m.model_seed for m in models], dtype=np.uint64))
     io.write_sidecar(out_npz, _provenance_config(syn, structure), inputs={"data": str(data_npz)})
     record = {
-        "variant": syn.get("variant", "dense"),
+        "variant": syn["variant"],
         "structure": structure,
         "settings": settings.as_dict(),
         "batched": batched,

@@ -67,20 +67,23 @@ class SynthModel:
 
 @dataclass(frozen=True)
 class SynthTrainSettings:
-    """Optimisation settings (the ``synthetic`` config section's training keys); the corpus models' settings are
-    :class:`bows.train.TrainSettings` (the ``train`` section)."""
+    """Optimisation settings (the ``synthetic`` config section's training keys, whose defaults live in the config
+    schema only: ``SynthTrainSettings.from_config(bows.config.defaults()["synthetic"])``); the corpus models'
+    settings are :class:`bows.train.TrainSettings` (the ``train`` section). ``betas`` and ``eps`` are not config
+    keys: AdamW's own defaults."""
 
-    epochs: int = 200
-    lr: float = 1e-2
-    batch_size: int = 256
-    grad_clip: float | None = 1.0
-    eta_min: float = 1e-9
-    decay_bias: bool = True
+    epochs: int
+    lr: float
+    batch_size: int
+    grad_clip: float | None
+    eta_min: float
+    decay_bias: bool
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
 
     @classmethod
     def from_config(cls, syn: dict) -> "SynthTrainSettings":
+        """The training keys of a validated ``synthetic`` section."""
         clip = syn["grad_clip"]
         return cls(epochs=int(syn["epochs"]), lr=float(syn["lr"]), batch_size=int(syn["batch_size"]),
                    grad_clip=None if clip is None else float(clip), eta_min=float(syn["eta_min"]),
@@ -115,8 +118,7 @@ def init_weights_linear_layer(model: SynthModel, features: int, generator: torch
 
 @torch.no_grad()
 def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
-                  settings: SynthTrainSettings = SynthTrainSettings(),
-                  ) -> dict[str, np.ndarray]:
+                  settings: SynthTrainSettings) -> dict[str, np.ndarray]:
     """Train ``models`` together on ``x_train`` [N, F] (0/1). Returns numpy arrays:
 
     ``W`` float32 [K, F, F] (rows ≥ m zero), ``b`` float32 [K, F], ``loss`` float32 [K, epochs] (per-epoch mean of
@@ -184,15 +186,13 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
 
 
 def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel],
-                     settings: SynthTrainSettings = SynthTrainSettings(),
-                     ) -> dict[str, np.ndarray]:
+                     settings: SynthTrainSettings) -> dict[str, np.ndarray]:
     """The same training, one model at a time (the baseline the batched run is measured against)."""
     parts = [train_batched(x_train, [m], settings) for m in models]
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrainSettings = SynthTrainSettings(),
-                    ) -> dict[str, np.ndarray]:
+def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrainSettings) -> dict[str, np.ndarray]:
     """One model with stock PyTorch parts (autograd, ``torch.optim.AdamW``, ``clip_grad_norm_``,
     ``CosineAnnealingLR``): the independent implementation the batched trainer is tested against."""
     x = torch.as_tensor(np.asarray(x_train), dtype=torch.float32)

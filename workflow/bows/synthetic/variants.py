@@ -18,7 +18,7 @@ def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     plus ``variant`` = its name (no ``variants`` key). Raises ConfigError on duplicates or impossible settings."""
     out: dict[str, dict[str, Any]] = {}
     base = {k: v for k, v in syn.items() if k != "variants"}
-    for v in syn.get("variants") or [{"name": "dense"}]:
+    for v in syn["variants"]:
         name = v["name"]
         if name in out:
             raise ConfigError(f"synthetic.variants names {name!r} twice", "give every variant its own name")
@@ -42,7 +42,7 @@ def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def figure_rows(syn: Mapping[str, Any]) -> list[tuple[str, float]]:
     """Rows of the Gram grid as (activation, weight decay): ``synthetic.figure_rows`` or, when null, the paper's
     layout derived from the config: linear at the smallest decay, then ReLU at every decay (ascending)."""
-    rows = syn.get("figure_rows")
+    rows = syn["figure_rows"]
     wds = sorted(float(w) for w in syn["weight_decay"])
     if rows:
         out = [(r["activation"], float(r["weight_decay"])) for r in rows]

@@ -28,12 +28,12 @@ def train_sweep(architecture: str, activations: str, sae: Mapping[str, Any], out
     dev = torch.device(lease.device)
     h_tr = torch.from_numpy((act["h_train"] * scale).astype(np.float32)).to(dev)
     h_ho = torch.from_numpy((act["h_heldout"] * scale).astype(np.float32)).to(dev)
-    fit = _saelens_fit if sae.get("backend") == "saelens" else train_sae
+    fit = _saelens_fit if sae["backend"] == "saelens" else train_sae
     saes, history = {}, {}
     for i, spec in enumerate(sweep(sae, architecture)):
         saes[spec.name], history[spec.name] = fit(spec, h_tr, h_ho, sae, seed=int(sae["seed"]) + i)
     meta = {"architecture": architecture, "device": lease.describe(), "latent": int(h_tr.shape[1]),
-            "backend": sae.get("backend", "bows")}
+            "backend": sae["backend"]}
     save_saes(out_saes, saes, scale, meta)
     io.write_sidecar(out_saes, provenance_params(sae), inputs={"activations": activations})
     record = {**meta, "scale": scale, "saes": history, "seconds": sum(h["seconds"] for h in history.values()),
