@@ -37,14 +37,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bows import devices, kernels  # noqa: E402
-from bows.config import model_grid  # noqa: E402
+from bows.config import load_config, model_grid  # noqa: E402
 from bows.windows import Windows, split_windows  # noqa: E402
 from bows.model import TiedAutoencoder, make_batch, recon_loss, reference_loss  # noqa: E402
 from bows.train import (Trainer, TrainSettings, batches, build_batch, epoch_order, make_optimizer,  # noqa: E402
@@ -284,10 +283,9 @@ def sharing(args: argparse.Namespace, jobs: int, L: int = 400) -> dict:
 
 def paper_models() -> tuple[list[int], int]:
     """Latent sizes of the paper grid's models, and the steps of one model (epochs × batches of its windows)."""
-    cfg = yaml.safe_load((ROOT / "presets" / "paper.yaml").read_text())
-    base = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg = load_config(ROOT / "config.yaml", ROOT / "presets" / "paper.yaml", checked=False)
     latents = [spec.latent for spec in model_grid(cfg)]
-    w = {**base["windows"], **cfg.get("windows", {})}
+    w = cfg["windows"]
     train, _ = split_windows(PAPER_WINDOWS, int(w["group_size"]), int(w["stride"]), float(w["heldout_fraction"]),
                              int(w["heldout_blocks"]), int(w["seed"]))
     return latents, int(cfg["train"]["epochs"]) * math.ceil(len(train) / int(cfg["train"]["batch_size"]))
