@@ -66,7 +66,8 @@ def main() -> None:
                                 "mechanism": {"latent": L, "weight_decay": 1.0, "seed": 1},
                                 "umap": [{"latent": L, "weight_decay": 1.0, "seed": 1}]},
                      "null_permutations": args.permutations, "heldout_windows": args.windows,
-                     "decoder_fit_windows": args.windows}})
+                     "decoder_fit_windows": args.windows},
+        "sae": {"enabled": False}})
     an = cfg["analysis"]
     p = 1.0 / np.arange(1, V + 1) ** 0.9
     p /= p.sum()
