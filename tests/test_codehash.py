@@ -149,8 +149,9 @@ def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
                                                                                   "stages/common.py")] == [own]
 
 
-#: rules whose wall time and peak memory are recorded (``benchmark:``): training, metric and SAE rules
-MEASURED = re.compile(r"^(train_model|pca_model|metrics_\w+|sae_\w+)$")
+#: rules whose wall time and peak memory are recorded (``benchmark:``): training, metric and SAE rules, and the
+#: synthetic branch's data, training and metric jobs
+MEASURED = re.compile(r"^(train_model|pca_model|metrics_\w+|sae_\w+|synthetic_(data|train|metrics|summary))$")
 
 
 def rules_without_benchmark(text: str) -> list[str]:

@@ -166,7 +166,7 @@ def test_gpu_request_does_not_depend_on_the_parsing_machine(clean_env, gpus):
 
 
 def test_gpu_slots_per_model_size():
-    assert gpu_units(400, jobs_per_gpu=1) == 1
+    assert gpu_units(4000, jobs_per_gpu=1, whole_gpu_latent=2000) == 1
     assert gpu_units(400, jobs_per_gpu=4, whole_gpu_latent=2000) == 1
     assert gpu_units(1999, jobs_per_gpu=4, whole_gpu_latent=2000) == 1
     assert gpu_units(2000, jobs_per_gpu=4, whole_gpu_latent=2000) == 4

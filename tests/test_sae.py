@@ -316,8 +316,15 @@ def test_sae_stage_on_the_smoke_preset(tmp_path):
     assert truth["value"].tolist() == pytest.approx([1.0])
     mcc = scores[(scores["architecture"] != "ground_truth") & (scores["metric"] == "mcc")]
     assert len(mcc) == 2 * (3 + 3 + 1) and mcc["value"].between(0, 1).all()
-    assert (base / "claims.csv").is_file() and (base / "figures" / "sae_benchmark.png").is_file()
-    saes, scale, _ = load_saes(next(base.glob("*/*/topk/saes.pt")))
-    assert len(saes) == 6 and scale > 0
+    assert (base / "figures" / "sae_benchmark.png").is_file()
+    path = next(base.glob("*/*/topk/saes.pt"))
+    saes, scale, _ = load_saes(path)
+    assert len(saes) == 6
+    # the SAEs train on c·h with mean ‖c·h‖² = 1 over the training activations, recomputed here
+    h = np.load(path.parent.parent / "activations.npz")["h_train"].astype(np.float64)
+    assert scale == pytest.approx(1 / np.sqrt(np.mean(np.sum(h ** 2, axis=1))), rel=1e-6)
     summary = pd.read_json(base / "summary.json", typ="series")
-    assert all(rec["true_l0_heldout"] > 0 for rec in summary["models"].values())
+    assert all(0 < rec["true_l0_heldout"] <= rec["n_words"] for rec in summary["models"].values())
+    claims = pd.read_csv(base / "claims.csv")
+    assert set(claims["model"]) <= set(summary["models"]) and set(claims["holds"]) <= {"yes", "no"}
+    assert len(claims) == len(claims.drop_duplicates(["model", "claim"])) > 0

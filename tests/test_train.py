@@ -226,7 +226,7 @@ def test_foreign_checkpoint_is_ignored(small, tmp_path):
 def test_result_params_and_memory_estimate():
     cfg = {"grid": [1], "threads": 4, "device": "cuda", "epochs": 10, "lr": 5e-4, "decay_bias": True}
     assert result_params(cfg) == {"epochs": 10, "lr": 5e-4, "decay_bias": True}
-    assert memory_estimate_mb(10_000, 10_000) > memory_estimate_mb(1000, 10_000) > 600
+    assert memory_estimate_mb(10_000, 10_000, 512) > memory_estimate_mb(1000, 10_000, 512) > 600
 
 
 # --------------------------------------------------------------------------------------------- SIGKILL and resume

@@ -97,9 +97,7 @@ def check(config: Mapping[str, Any]) -> None:
         resolve_group_words(name, group["words"])
     _check_synthetic(config["synthetic"])
     _check_value_coding(config["value_coding"])
-    from .sae.settings import check as check_sae
-
-    check_sae(config)
+    _check_sae(config)
     corpus = config["corpus"]
     if corpus["source"] == "local" and not corpus["local"]["train"]:
         raise ConfigError("corpus.source is local but corpus.local.train is not set",
@@ -171,3 +169,45 @@ def _check_value_coding(vc: Mapping[str, Any]) -> None:
         raise ConfigError(f"value_coding.modular.train_fraction={vc['modular']['train_fraction']} leaves "
                           f"{n_train} of the {p * p} sums of modulus {p} for training",
                           "choose a fraction that leaves pairs for both training and validation")
+
+
+def _check_sae(config: Mapping[str, Any]) -> None:
+    """Consistency of the ``sae`` section with the rest of the config."""
+    from .sae.settings import ARCHITECTURES, check_backend, models
+
+    sae = config["sae"]
+    if not sae["enabled"]:
+        return
+    grid = set(model_grid(config))
+    for i, spec in enumerate(models(sae)):
+        if spec not in grid:
+            raise ConfigError(f"sae.models[{i}] names {spec.tag}, which train.grid does not train",
+                              f"add latent {spec.latent} at weight_decay {spec.wd}, seed {spec.seed} to train.grid "
+                              "or point sae.models at a trained model")
+    bad = [w for w in sae["widths"] if int(w) < 1]
+    if bad:
+        raise ShapeError(f"sae.widths {bad} are below 1", "give every SAE dictionary at least one latent")
+    uses_k = [a for a in sae["architectures"] if ARCHITECTURES[a] == "l0_targets"]
+    too_big = sorted({int(k) for k in sae["l0_targets"] if int(k) > min(int(w) for w in sae["widths"])})
+    if uses_k and too_big:
+        raise ShapeError(f"sae.l0_targets {too_big} exceed the latent size of the narrowest SAE "
+                         f"(sae.widths min {min(sae['widths'])}): a TopK SAE cannot keep more latents than it has",
+                         "lower sae.l0_targets or drop the narrow widths")
+    G = int(config["windows"]["group_size"])
+    if int(sae["group_size"]) > G:
+        raise ConfigError(f"sae.group_size {sae['group_size']} exceeds windows.group_size {G}: the SAE samples "
+                          "would reach records of the held-out blocks", f"use sae.group_size ≤ {G}")
+    groups = config["analysis"]["word_groups"]
+    for name in sae["groups"]:
+        if name not in groups:
+            raise ConfigError(f"sae.groups names {name!r}, which analysis.word_groups does not define",
+                              f"use groups of analysis.word_groups: {sorted(groups)}")
+        resolve_group_words(name, groups[name]["words"])
+    prefixes = [float(p) for p in sae["matryoshka_prefixes"]]
+    if "matryoshka" in sae["architectures"] and any(not 0 < p < 1 for p in prefixes):
+        raise ConfigError(f"sae.matryoshka_prefixes {prefixes} must lie strictly between 0 and 1",
+                          "give the nested dictionary sizes as fractions of the width, e.g. [0.25, 0.5]")
+    check_backend(sae["backend"])
+    if sae["backend"] == "saelens" and "matryoshka" in sae["architectures"]:
+        raise ConfigError("sae.backend saelens trains relu and topk SAEs only, but sae.architectures lists matryoshka",
+                          "drop matryoshka from sae.architectures or use sae.backend: bows")

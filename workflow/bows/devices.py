@@ -99,25 +99,23 @@ def wants_gpu(device: str, env: Mapping[str, str] | None = None) -> bool:
     return device == "auto" and bool(visible_gpus(env))
 
 
-def gpu_units(latent: int | None, jobs_per_gpu: int = 1, whole_gpu_latent: int = 2000) -> int:
+def gpu_units(latent: int | None, jobs_per_gpu: int, whole_gpu_latent: int) -> int:
     """GPU slots a training job takes: 1, or all ``jobs_per_gpu`` slots of a GPU for latent ≥ ``whole_gpu_latent``."""
     if jobs_per_gpu <= 1 or latent is None or latent < whole_gpu_latent:
         return 1
     return int(jobs_per_gpu)
 
 
-def job_resources(device: str, gpu_model: str | None = None, latent: int | None = None, jobs_per_gpu: int = 1,
-                  whole_gpu_latent: int = 2000) -> dict[str, Any]:
-    """Snakemake resources of a training job: ``gpu`` (its slots, see :func:`gpu_units`) and ``gpu_model`` when
-    ``device`` is ``cuda``, else none.
+def job_resources(device: str, gpu_model: str | None = None) -> dict[str, Any]:
+    """Snakemake resources of a job that trains on ``device``: one ``gpu`` (shared slots: :func:`rule_resources`)
+    and ``gpu_model`` when ``device`` is ``cuda``, else none.
 
     Depends on the config only, never on the GPUs of the machine that parses the workflow: ``auto`` asks for no
     GPU (on a cluster, set ``train.device: cuda``).
     """
     if device != "cuda":
         return {}
-    units = gpu_units(latent, jobs_per_gpu, whole_gpu_latent)
-    return {"gpu": units, **({"gpu_model": gpu_model} if gpu_model else {})}
+    return {"gpu": 1, **({"gpu_model": gpu_model} if gpu_model else {})}
 
 
 def rule_resources(train_cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def result_params(train_cfg: Mapping[str, Any]) -> dict[str, Any]:
             if k in train_cfg and not (k in _OMIT_WHEN_NULL and train_cfg[k] is None)}
 
 
-def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int = 512) -> int:
+def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int) -> int:
     """Peak memory of one job in MB: 28·L·V bytes (E, its gradient, two AdamW moments, and on resume the loaded
     copies of E and the moments), 16·B·V bytes of batch activations, and 600 MB for Python, torch and the data."""
     return int(math.ceil((28 * latent * vocab_size + 16 * batch_size * vocab_size) / 1e6)) + 600

@@ -14,6 +14,7 @@ SYN_FORMATS = config["figures"]["formats"]
 SYN_MAIN_FMT = main_format(SYN_FORMATS)
 SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
 SYN_LOGS = f"{SYN}/logs"
+SYN_BENCH = f"{SYN}/benchmarks"  # benchmark: files (wall time, peak memory), beside the logs
 SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths
 SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}"
 
@@ -24,6 +25,8 @@ rule synthetic_data:
         json=f"{SYN}/{SYN_W}/data.json",
     log:
         f"{SYN_LOGS}/synthetic_data_{{synvar}}_{{structure}}.log",
+    benchmark:
+        f"{SYN_BENCH}/synthetic_data_{{synvar}}_{{structure}}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -44,6 +47,8 @@ rule synthetic_train:
         json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
     log:
         f"{SYN_LOGS}/synthetic_train_{{synvar}}_{{structure}}.log",
+    benchmark:
+        f"{SYN_BENCH}/synthetic_train_{{synvar}}_{{structure}}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 1
@@ -65,6 +70,8 @@ rule synthetic_metrics:
         gram=multiext(f"{SYN}/{{synvar}}/{{structure}}/gram", ".parquet", ".csv"),
     log:
         f"{SYN_LOGS}/synthetic_metrics_{{synvar}}_{{structure}}.log",
+    benchmark:
+        f"{SYN_BENCH}/synthetic_metrics_{{synvar}}_{{structure}}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1
@@ -122,6 +129,8 @@ rule synthetic_summary:
         ),
     log:
         f"{SYN_LOGS}/synthetic_summary.log",
+    benchmark:
+        f"{SYN_BENCH}/synthetic_summary.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 1

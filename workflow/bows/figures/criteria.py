@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .theme import NotAvailable, new_figure
+from .theme import WIDTH, NotAvailable, new_figure
 
 __all__ = ["STATUS_COLOURS", "compact", "criteria_table", "criteria_figure", "render_criteria"]
 
@@ -80,7 +80,7 @@ def _wrap(text: str, width: int, max_lines: int = 3) -> str:
     return "\n".join(lines)
 
 
-def criteria_figure(table: pd.DataFrame, width: float = 6.4) -> Figure:
+def criteria_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
     """A dashboard: one row per criterion with a coloured status badge, the value against the threshold, the
     paper's scale and this run's models (or, when not applicable, the reason)."""
     if table is None or table.empty:

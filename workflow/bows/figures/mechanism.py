@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import tag_label
-from .theme import read_table, save_outputs
+from .theme import WIDTH, read_table, save_outputs
 from .theme import (MONTH_ABBR, NotAvailable, apply_theme, new_figure, season_colour, unavailable_figure,
                     unavailable_panel)
 
@@ -210,7 +210,7 @@ def panel_towers(ax: Any, towers: pd.DataFrame, target: str,
 
 
 def mechanism_figure(target: str, r2: pd.DataFrame, density: pd.DataFrame, towers: pd.DataFrame,
-                     metrics: pd.DataFrame, words: Sequence[str] | None = None, width: float = 6.4) -> Figure:
+                     metrics: pd.DataFrame, words: Sequence[str] | None = None, width: float = WIDTH) -> Figure:
     """The three-panel mechanism figure of ``target``. Raises :class:`NotAvailable` when the target is not in the
     vocabulary or occurs in no held-out window (its status in ``mechanism/metrics``)."""
     vals, status = _target_status(metrics, target)
@@ -242,7 +242,7 @@ def mechanism_figure(target: str, r2: pd.DataFrame, density: pd.DataFrame, tower
 
 
 def christmas_months(towers: pd.DataFrame, metrics: pd.DataFrame, target: str = "Christmas",
-                     width: float = 6.4) -> Figure:
+                     width: float = WIDTH) -> Figure:
     """Christmas + correlated context (left) vs the 12 month contributions ⟨w_Christmas, w_month⟩ (right):
     one bar per month coloured by season, and their sum Σ (paper: months together give ~0 net; December alone
     is constructive)."""

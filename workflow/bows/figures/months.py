@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import (MONTH_ABBR, SEASON_COLOURS, NotAvailable, apply_theme, new_figure, read_table, save_outputs,
-                    season_colour, unavailable_figure)
+from .theme import (MONTH_ABBR, SEASON_COLOURS, WIDTH, NotAvailable, apply_theme, new_figure, read_table,
+                    save_outputs, season_colour, unavailable_figure)
 
 __all__ = ["corr_vmax", "corr_matrix", "ring", "months_seasonal", "short_label", "draw"]
 
@@ -44,7 +44,7 @@ def corr_vmax(mat: np.ndarray, q: float = 95.0, lo: float = 0.3, hi: float = 0.6
 
 
 def corr_matrix(cooc: pd.DataFrame, group: str = "Months", value: str = "corr_cond",
-                title: str | None = None, width: float = 6.4) -> Figure:
+                title: str | None = None, width: float = WIDTH) -> Figure:
     """Heat map of ``value`` between the words of ``group`` (coolwarm, vmin 0, vmax by :func:`corr_vmax`).
 
     ``corr_cond`` is the Pearson correlation of the month indicators over windows with at least one month (Fig 4a).
@@ -131,7 +131,7 @@ def _season_legend(ax: Any) -> None:
 
 
 def ring(ring_df: pd.DataFrame, source: str | None = None, group: str = "Months", title: str | None = None,
-         evr: Sequence[float] | None = None, spokes: bool = True, width: float = 6.4) -> Figure:
+         evr: Sequence[float] | None = None, spokes: bool = True, width: float = WIDTH) -> Figure:
     """PCA ring: the group's points (pc1, pc2) joined as a closed polygon in group order, with spokes from (0, 0).
 
     ``ring_df`` has ``word, pos, pc1, pc2`` (+ ``source``/``group``/``status``); ``source`` picks the rows of
@@ -172,7 +172,7 @@ def _pc_labels(ax: Any, evr: Sequence[float] | None, fallback: str = "") -> None
 
 
 def months_seasonal(seasonal: pd.DataFrame, title: str | None = None, evr: Sequence[float] | None = None,
-                    width: float = 6.4) -> Figure:
+                    width: float = WIDTH) -> Figure:
     """Months (closed calendar polygon) and seasonal words projected on PC1–PC2 of the raw month rows (teaser).
 
     Seasonal words are stars coloured by their season; a word's label carries its ``plane_share`` (share of its

@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import _ring_axes, note, tag_label
-from .theme import read_table, save_outputs
+from .theme import FIGURE_DEFAULTS, WIDTH, read_table, save_outputs
 from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure, unavailable_panel
 
 __all__ = ["METRIC_LABELS", "sweep_line", "sweep_band", "sweep_figure", "group_snapshot", "snapshot_figure",
@@ -111,8 +111,8 @@ def sweep_band(ax: Any, summary: pd.DataFrame, groups: Sequence[str], metric: st
 
 
 def sweep_figure(sweep: pd.DataFrame, summary: pd.DataFrame, metric: str = "offdiag_raw",
-                 groups: Sequence[str] = ("Months", "Roman numerals", "Roman numerals (no I)"),
-                 snapshot_latents: Sequence[int] = (), seed: int | None = None, width: float = 6.4) -> Figure:
+                 groups: Sequence[str] = tuple(FIGURE_DEFAULTS["sweep_groups"]),
+                 snapshot_latents: Sequence[int] = (), seed: int | None = None, width: float = WIDTH) -> Figure:
     """Two panels sharing y: the seed-1 curve (paper ``metrics_curves3``) and the mean ± 2 sd band
     (``metrics_curves_fill``) of ``metric`` vs L per group, with vertical markers at the snapshot latent sizes."""
     if sweep.empty:
@@ -159,8 +159,9 @@ def group_snapshot(ax: Any, groups_df: pd.DataFrame, group: str, title: str | No
     ax.set_title(title or group)
 
 
-def snapshot_figure(groups_df: pd.DataFrame | None, latent: int, groups: Sequence[str] = ("Months", "Roman numerals"),
-                    model: str = "", width: float = 6.4) -> Figure:
+def snapshot_figure(groups_df: pd.DataFrame | None, latent: int,
+                    groups: Sequence[str] = tuple(FIGURE_DEFAULTS["snapshot_groups"]), model: str = "",
+                    width: float = WIDTH) -> Figure:
     """One figure per latent size: a PCA snapshot panel per group (paper ``Months_ls{L}``, ``Roman numerals_ls{L}``).
     A group that cannot be drawn gets a "not available" panel."""
     if groups_df is None:

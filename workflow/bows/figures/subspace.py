@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .sweeps import _log_latent_axis, _shared_legend, _wd_colours
-from .theme import NotAvailable, new_figure
+from .theme import WIDTH, NotAvailable, new_figure
 
 __all__ = ["subspace_figure"]
 
@@ -57,7 +57,7 @@ def _panel(ax: Any, t: pd.DataFrame, col: str, colours: dict[float, Any], excess
     _log_latent_axis(ax, Ls)
 
 
-def subspace_figure(table: pd.DataFrame, width: float = 6.4) -> Figure:
+def subspace_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Overlap and excess against L for every weight decay, with the linear, pca and random references."""
     t = _usable(table)
     colours = _wd_colours(t["wd"])

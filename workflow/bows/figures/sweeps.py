@@ -28,7 +28,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
-from .theme import NotAvailable, new_figure, settings, unavailable_panel
+from .theme import WIDTH, NotAvailable, new_figure, settings, unavailable_panel
 
 __all__ = [
     "final_losses",
@@ -143,7 +143,7 @@ def fit_label(row: Mapping[str, Any]) -> str:
     return f"α = {float(row['exponent']):.3f}{ci}"
 
 
-def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = 6.4) -> Figure:
+def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Final loss against L per weight decay (log–log), one panel per split (held-out, training).
 
     Points are single models (marker per seed); lines are the fitted power law c·L^(−α) of ``loss_fit`` over the
@@ -232,7 +232,7 @@ DIM_METRICS = ["d_star", "dim_frac_mean", "phi_half", "phi_one", "msq_overlap", 
                "frob2_over_latent"]
 
 
-def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width: float = 6.4) -> Figure:
+def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Four panels: (a) D_i distribution per L with D* and mean D_i, (b) φ½ and φ1 vs L, (c) mean squared overlap
     vs L with the random and Welch baselines, (d) ‖W‖_F²/L vs L (1 = rank-L projector)."""
     m = _model_metric(metrics_all, DIM_METRICS) if metrics_all is not None and not metrics_all.empty \
@@ -334,7 +334,7 @@ def cyclic_groups(metrics_all: pd.DataFrame) -> list[str]:
     return groups
 
 
-def circularity_figure(metrics_all: pd.DataFrame, width: float = 6.4) -> Figure:
+def circularity_figure(metrics_all: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Order agreement A and circulant R² of every cyclic group against L (per weight decay), with the
     shuffled-order null (grey: mean ± 2 sd over models) and the data's own value (dashed black)."""
     if metrics_all is None or metrics_all.empty:
@@ -389,7 +389,7 @@ def circularity_figure(metrics_all: pd.DataFrame, width: float = 6.4) -> Figure:
 
 
 # ------------------------------------------------------------------------------------------------- clusters
-def cluster_figure(clusters: pd.DataFrame, width: float = 6.4) -> Figure:
+def cluster_figure(clusters: pd.DataFrame, width: float = WIDTH) -> Figure:
     """kNN category purity and cosine silhouette against L, per weight decay, with the label-permutation null."""
     if clusters is None or clusters.empty:
         raise NotAvailable("no cluster scores (clusters table is empty; no category words in the vocabulary?)")

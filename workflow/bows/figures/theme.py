@@ -42,10 +42,15 @@ __all__ = [
     "save_outputs",
     "new_figure",
     "MONTH_ABBR",
+    "FIGURE_DEFAULTS",
+    "WIDTH",
     "season_colour",
 ]
 
-#: Figure settings used when a key is missing from ``config["figures"]`` (mirrors the schema defaults).
+#: the schema's figure settings: default width (inches), dpi and the structure figures' word groups
+FIGURE_DEFAULTS = defaults()["figures"]
+WIDTH = float(FIGURE_DEFAULTS["width"])
+
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Seasons (northern hemisphere) for colouring months and seasonal words consistently across figures.
@@ -92,7 +97,7 @@ def apply_theme(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def new_figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None,
                **kwargs: Any) -> tuple[Figure, Any]:
     """``plt.subplots`` with the theme's width and constrained layout (labels never overlap)."""
-    w = float(width if width is not None else defaults()["figures"]["width"])
+    w = float(width if width is not None else WIDTH)
     h = float(height if height is not None else w * 0.75 * nrows / max(1, ncols) ** 0.5)
     fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
     return fig, axes
@@ -108,7 +113,7 @@ def unavailable_panel(ax: Any, reason: str, title: str | None = None) -> None:
         ax.set_title(title)
 
 
-def unavailable_figure(title: str, reason: str, width: float = 6.4, height: float = 3.0) -> Figure:
+def unavailable_figure(title: str, reason: str, width: float = WIDTH, height: float = 3.0) -> Figure:
     """A whole figure saying why it could not be drawn at this scale."""
     fig, ax = new_figure(width=width, height=height)
     unavailable_panel(ax, reason, title=title)
@@ -124,7 +129,7 @@ def output_paths(stem: str | os.PathLike, formats: Iterable[str]) -> list[Path]:
 
 
 def save_figure(fig: Figure, stem: str | os.PathLike, formats: Sequence[str] = ("pdf", "png"),
-                dpi: int = 150, close: bool = True) -> list[Path]:
+                dpi: int = int(FIGURE_DEFAULTS["dpi"]), close: bool = True) -> list[Path]:
     """Write ``fig`` to ``{stem}.{fmt}`` for each format, each atomically (temp file + rename).
 
     PDF/SVG metadata omits creation dates so unchanged figures are byte-identical across runs. Returns the paths.

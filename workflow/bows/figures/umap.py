@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import tag_label
-from .theme import read_table, save_outputs
+from .theme import WIDTH, read_table, save_outputs
 from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure
 
 __all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "draw_umap", "draw_legend"]
@@ -44,7 +44,7 @@ def category_colours(names: Sequence[str] | None = None) -> dict[str, Any]:
 
 
 def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
-                 names: Sequence[str] | None = None, width: float = 6.4) -> Figure:
+                 names: Sequence[str] | None = None, width: float = WIDTH) -> Figure:
     """Scatter of the UMAP coordinates: Other in grey underneath, each category in its colour on top.
 
     Raises :class:`NotAvailable` when the table is empty or no word belongs to a category.
@@ -82,7 +82,7 @@ def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
     return fig
 
 
-def umap_legend(names: Sequence[str] | None = None, width: float = 6.4) -> Figure:
+def umap_legend(names: Sequence[str] | None = None, width: float = WIDTH) -> Figure:
     """The colour legend of the semantic categories alone (paper ``legend_semantic_categories``)."""
     from matplotlib.lines import Line2D
 

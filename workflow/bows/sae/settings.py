@@ -1,8 +1,8 @@
 """The ``sae`` config section: the models it reads, the SAEs it trains, and its one-message validator.
 
-:func:`check` runs with :func:`bows.config.check`, before any job starts: a model missing from ``train.grid``, a
-width below 1, an L0 target above a dictionary width, a group size above ``windows.group_size``, or a missing
-optional dependency gives one :class:`~bows.errors.BowsError` naming the fix.
+The section's consistency checks run with :func:`bows.config.check`, before any job starts: a model missing from
+``train.grid``, a width below 1, an L0 target above a dictionary width, a group size above ``windows.group_size``, or
+a missing optional dependency gives one :class:`~bows.errors.BowsError` naming the fix.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..errors import ConfigError, ShapeError
-from ..grid import ModelSpec, model_grid, model_ref
-from ..wordlists import resolve_group_words
+from ..errors import ConfigError
+from ..grid import ModelSpec, model_ref
 
-__all__ = ["ARCHITECTURES", "SaeSpec", "models", "sweep", "check", "check_backend", "memory_estimate_mb"]
+__all__ = ["ARCHITECTURES", "SaeSpec", "models", "sweep", "check_backend", "memory_estimate_mb"]
 
 #: architectures this package trains, and the sparsity knob each sweeps (config key)
 ARCHITECTURES = {"relu": "l1_coefficients", "topk": "l0_targets", "matryoshka": "l0_targets"}
@@ -68,43 +67,3 @@ def check_backend(backend: str) -> None:
     if backend == "saelens" and importlib.util.find_spec("sae_lens") is None:
         raise ConfigError("sae.backend is saelens but the optional package sae-lens is not installed",
                           "pip install -e '.[sae]' (or use the sae conda env), or set sae.backend: bows")
-
-
-def check(config: Mapping[str, Any]) -> None:
-    """Consistency of the ``sae`` section with the rest of the config. Raises one error naming the fix."""
-    sae = config["sae"]
-    if not sae["enabled"]:
-        return
-    grid = set(model_grid(config))
-    for i, spec in enumerate(models(sae)):
-        if spec not in grid:
-            raise ConfigError(f"sae.models[{i}] names {spec.tag}, which train.grid does not train",
-                              f"add latent {spec.latent} at weight_decay {spec.wd}, seed {spec.seed} to train.grid "
-                              "or point sae.models at a trained model")
-    bad = [w for w in sae["widths"] if int(w) < 1]
-    if bad:
-        raise ShapeError(f"sae.widths {bad} are below 1", "give every SAE dictionary at least one latent")
-    uses_k = [a for a in sae["architectures"] if ARCHITECTURES[a] == "l0_targets"]
-    too_big = sorted({int(k) for k in sae["l0_targets"] if int(k) > min(int(w) for w in sae["widths"])})
-    if uses_k and too_big:
-        raise ShapeError(f"sae.l0_targets {too_big} exceed the latent size of the narrowest SAE "
-                         f"(sae.widths min {min(sae['widths'])}): a TopK SAE cannot keep more latents than it has",
-                         "lower sae.l0_targets or drop the narrow widths")
-    G = int(config["windows"]["group_size"])
-    if int(sae["group_size"]) > G:
-        raise ConfigError(f"sae.group_size {sae['group_size']} exceeds windows.group_size {G}: the SAE samples "
-                          "would reach records of the held-out blocks", f"use sae.group_size ≤ {G}")
-    groups = config["analysis"]["word_groups"]
-    for name in sae["groups"]:
-        if name not in groups:
-            raise ConfigError(f"sae.groups names {name!r}, which analysis.word_groups does not define",
-                              f"use groups of analysis.word_groups: {sorted(groups)}")
-        resolve_group_words(name, groups[name]["words"])
-    prefixes = [float(p) for p in sae["matryoshka_prefixes"]]
-    if "matryoshka" in sae["architectures"] and any(not 0 < p < 1 for p in prefixes):
-        raise ConfigError(f"sae.matryoshka_prefixes {prefixes} must lie strictly between 0 and 1",
-                          "give the nested dictionary sizes as fractions of the width, e.g. [0.25, 0.5]")
-    check_backend(sae["backend"])
-    if sae["backend"] == "saelens" and "matryoshka" in sae["architectures"]:
-        raise ConfigError("sae.backend saelens trains relu and topk SAEs only, but sae.architectures lists matryoshka",
-                          "drop matryoshka from sae.architectures or use sae.backend: bows")
