@@ -23,7 +23,7 @@ values are checked and what reruns when a key changes is in [configuration.md](c
 """
 
 
-def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+def _type(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
         return prop["$ref"].rsplit("/", 1)[-1]
     if "enum" in prop:
@@ -31,7 +31,7 @@ def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
     t = prop.get("type", "")
     kinds = [t] if isinstance(t, str) else list(t)
     if "array" in kinds and isinstance(prop.get("items"), dict):
-        inner = _type(prop["items"], defs)
+        inner = _type(prop["items"])
         kinds = [f"array of {inner}" if k == "array" else k for k in kinds]
     return " or ".join(k for k in kinds if k) or "any"
 
@@ -63,37 +63,37 @@ def _cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _rows(props: dict[str, Any], prefix: str, defs: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+def _rows(props: dict[str, Any], prefix: str) -> Iterator[tuple[str, str, str, str]]:
     """(key, type, default, description) of every leaf under ``props``, nested objects flattened to dotted keys."""
     for name, prop in props.items():
         key = f"{prefix}{name}"
         nested = prop.get("properties")
         if nested and prop.get("type") == "object":
-            yield from _rows(nested, f"{key}.", defs)
+            yield from _rows(nested, f"{key}.")
             continue
         desc = prop.get("description", "")
         limits = _limits(prop)
-        yield key, _type(prop, defs), _default(prop), f"{desc} ({limits})" if limits and desc else desc or limits
+        yield key, _type(prop), _default(prop), f"{desc} ({limits})" if limits and desc else desc or limits
+
+
+def _section(title: str, prop: dict[str, Any], prefix: str) -> list[str]:
+    """One heading, the object's description and the table of its keys."""
+    out = [f"\n## {title}\n"]
+    if prop.get("description"):
+        out.append(_cell(prop["description"]))
+    out.append("\n| key | type | default | meaning |\n|---|---|---|---|")
+    for key, typ, default, desc in _rows(prop.get("properties", {}), prefix):
+        out.append(f"| `{key}` | {_cell(typ)} | {_cell(default)} | {_cell(desc)} |")
+    return out
 
 
 def reference(schema: dict[str, Any]) -> str:
-    """The whole Markdown page of a schema."""
-    defs = schema.get("$defs", {})
+    """The whole Markdown page of a schema: each section, then each shared definition (``$defs``)."""
     out = [HEADER]
     for section, prop in schema["properties"].items():
-        out.append(f"\n## `{section}`\n")
-        if prop.get("description"):
-            out.append(_cell(prop["description"]))
-        out.append("\n| key | type | default | meaning |\n|---|---|---|---|")
-        for key, typ, default, desc in _rows(prop.get("properties", {}), f"{section}.", defs):
-            out.append(f"| `{key}` | {_cell(typ)} | {_cell(default)} | {_cell(desc)} |")
-    for name, prop in defs.items():
-        out.append(f"\n## `{name}` (used above)\n")
-        if prop.get("description"):
-            out.append(_cell(prop["description"]))
-        out.append("\n| key | type | default | meaning |\n|---|---|---|---|")
-        for key, typ, default, desc in _rows(prop.get("properties", {}), "", defs):
-            out.append(f"| `{key}` | {_cell(typ)} | {_cell(default)} | {_cell(desc)} |")
+        out += _section(f"`{section}`", prop, f"{section}.")
+    for name, prop in schema.get("$defs", {}).items():
+        out += _section(f"`{name}` (used above)", prop, "")
     return "\n".join(out) + "\n"
 
 

@@ -24,6 +24,7 @@ def memory_estimate_mb(latent: int, vocab_size: int) -> int:
 def run_model(model: str, vocab: str, cooc: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
               tag: str, config: Mapping[str, Any] | None = None, subspace: str | None = None) -> None:
     """Every per-model metric, with the principal-subspace overlap when ``subspace`` names the eigenvector file."""
+    # imported here: metrics.smk reads memory_estimate_mb when the workflow is parsed, and should not load scipy
     import pandas as pd
 
     from ..metrics.model_metrics import model_metrics
