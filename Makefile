@@ -46,6 +46,9 @@ docs: $(STAMP)
 	cd workflow && ../$(BIN)/python -m bows.schema_doc > ../docs/config-reference.md
 
 lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(SMK) --lint
 
 clean-results:

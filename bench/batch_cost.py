@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from bows.windows import Windows  # noqa: E402
 from bows.encode import load_docs  # noqa: E402
 from bows.train import Trainer, TrainSettings  # noqa: E402
+from bows.windows import Windows  # noqa: E402
 
 
 def one_epoch(win: Windows, idx: np.ndarray, latent: int, batch: int) -> float:

@@ -44,10 +44,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bows import devices, kernels  # noqa: E402
 from bows.config import load_config, model_grid  # noqa: E402
-from bows.windows import Windows, split_windows  # noqa: E402
 from bows.model import TiedAutoencoder, make_batch, recon_loss, reference_loss  # noqa: E402
-from bows.train import (Trainer, TrainSettings, batches, build_batch, epoch_order, make_optimizer,  # noqa: E402
-                        make_scheduler, set_determinism)
+from bows.train import (  # noqa: E402
+    Trainer,
+    TrainSettings,
+    batches,
+    build_batch,
+    epoch_order,
+    make_optimizer,  # noqa: E402
+    make_scheduler,
+    set_determinism,
+)
+from bows.windows import Windows, split_windows  # noqa: E402
 from train_step import zipf_docs  # noqa: E402
 
 PRECISIONS = ("fp32", "tf32", "bf16")
@@ -68,6 +76,7 @@ def set_tf32(dev: torch.device, on: bool) -> None:
 
 # --------------------------------------------------------------------------------------------- correctness
 
+
 def toy_batch(V: int = 300, B: int = 64, seed: int = 0) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
     """A multi-hot batch with Zipf-like column frequencies (some words in most rows), empty rows dropped."""
     g = torch.Generator().manual_seed(seed)
@@ -77,8 +86,9 @@ def toy_batch(V: int = 300, B: int = 64, seed: int = 0) -> tuple[torch.Tensor, n
     return x, offsets, x.nonzero()[:, 1].numpy()
 
 
-def relative_errors(dev: torch.device, prec: str, variant: str, loss: str, lrelu: bool, share: float,
-                    V: int = 300, L: int = 16) -> dict[str, float]:
+def relative_errors(
+    dev: torch.device, prec: str, variant: str, loss: str, lrelu: bool, share: float, V: int = 300, L: int = 16
+) -> dict[str, float]:
     """Relative max errors of the loss, ∂E and ∂b of one configuration against float64."""
     x, offsets, cols = toy_batch(V)
     g = torch.Generator().manual_seed(1)
@@ -116,6 +126,7 @@ def correctness(dev: torch.device) -> dict:
 
 # --------------------------------------------------------------------------------------------- data
 
+
 def paper_windows(V: int, docs: int) -> Windows:
     """WikiText-shaped windows (≈ 338 distinct ids per window of G = 20 at V = 10,000, train_step.zipf_docs)."""
     return Windows(zipf_docs(docs, V, 338.0 * V / 10_000, 20, np.random.default_rng(0)), 20)
@@ -136,6 +147,7 @@ def step_fn(model: TiedAutoencoder, prec: str):
 
 
 # --------------------------------------------------------------------------------------------- syncs
+
 
 def syncs(dev: torch.device, windows: Windows, V: int, L: int = 64) -> dict:
     """Synchronisations the CUDA runtime reports during 4 training steps as ``bows.train`` runs them."""
@@ -158,8 +170,16 @@ def syncs(dev: torch.device, windows: Windows, V: int, L: int = 64) -> dict:
 
 # --------------------------------------------------------------------------------------------- determinism
 
-def _weights(windows: Windows, V: int, L: int, s: TrainSettings, dev: torch.device, ckpt: str | None = None,
-             stop_after: int | None = None) -> torch.Tensor:
+
+def _weights(
+    windows: Windows,
+    V: int,
+    L: int,
+    s: TrainSettings,
+    dev: torch.device,
+    ckpt: str | None = None,
+    stop_after: int | None = None,
+) -> torch.Tensor:
     n = len(windows)
     tr, ho = np.arange(int(n * 0.9)), np.arange(int(n * 0.9), n)
     t = Trainer(windows, V, tr, ho, L, 1.0, 7, s, ckpt_dir=ckpt, device=dev)
@@ -174,8 +194,15 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
     """Two runs and a resumed run, bit for bit, with ``deterministic`` off and on; ms per step of each."""
     out: dict = {}
     for det in (False, True):
-        s = TrainSettings.default(epochs=epochs, batch_size=512, progress=False, device=dev.type,
-                                  deterministic=det, keep_checkpoints=True, threads=2)
+        s = TrainSettings.default(
+            epochs=epochs,
+            batch_size=512,
+            progress=False,
+            device=dev.type,
+            deterministic=det,
+            keep_checkpoints=True,
+            threads=2,
+        )
         a = _weights(windows, V, L, s, dev)
         t0 = time.perf_counter()  # the second run: compiled kernels and allocator warm
         b = _weights(windows, V, L, s, dev)
@@ -185,9 +212,12 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
             c = _weights(windows, V, L, s, dev, ckpt=d)
         steps = epochs * math.ceil(int(len(windows) * 0.9) / 512)
         out["deterministic" if det else "default"] = {
-            "two_runs_bitwise_equal": bool(torch.equal(a, b)), "two_runs_max_abs_diff": float((a - b).abs().max()),
-            "resume_bitwise_equal": bool(torch.equal(a, c)), "resume_max_abs_diff": float((a - c).abs().max()),
-            "ms_per_step_with_eval": round(seconds / steps * 1e3, 3)}
+            "two_runs_bitwise_equal": bool(torch.equal(a, b)),
+            "two_runs_max_abs_diff": float((a - b).abs().max()),
+            "resume_bitwise_equal": bool(torch.equal(a, c)),
+            "resume_max_abs_diff": float((a - c).abs().max()),
+            "ms_per_step_with_eval": round(seconds / steps * 1e3, 3),
+        }
     set_determinism(False)
     d = out["deterministic"]
     out["ok"] = d["two_runs_bitwise_equal"] and d["resume_bitwise_equal"]
@@ -196,6 +226,7 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
 
 
 # --------------------------------------------------------------------------------------------- step times
+
 
 def floor_ms(dev: torch.device, V: int, L: int, prec: str, reps: int = 20) -> float:
     """The three dense products of a step (z = h Eᵀ, ∂h = G E, ∂E = Gᵀ h), ms."""
@@ -218,7 +249,7 @@ def step_ms(dev: torch.device, windows: Windows, V: int, L: int, prec: str, step
     set_tf32(dev, prec == "tf32")
     step = step_fn(TiedAutoencoder(V, L, generator=torch.Generator().manual_seed(1)).to(dev), prec)
     idx = np.resize(epoch_order(len(windows), 1, 0), steps * 512)
-    resident = [build_batch(windows, idx[k * 512:(k + 1) * 512], V) for k in range(min(20, steps))]
+    resident = [build_batch(windows, idx[k * 512 : (k + 1) * 512], V) for k in range(min(20, steps))]
     resident = [b.to(dev) for b in resident if b is not None]
     for k in range(3):
         step(resident[k % len(resident)])
@@ -255,6 +286,7 @@ def step_times(dev: torch.device, windows: Windows, V: int, latents: list[int], 
 
 # --------------------------------------------------------------------------------------------- sharing
 
+
 def worker(args: argparse.Namespace) -> None:
     """One training process of the sharing check: prints its steps per second."""
     dev = torch.device(args.device)
@@ -265,29 +297,55 @@ def worker(args: argparse.Namespace) -> None:
 
 def sharing(args: argparse.Namespace, jobs: int, L: int = 400) -> dict:
     """Steps per second of ``jobs`` processes training at once on one GPU, against one alone."""
+
     def run(n: int) -> float:
-        cmd = [sys.executable, __file__, "--device", args.device, "--worker-latent", str(L), "--steps",
-               str(args.steps), "--vocab", str(args.vocab), "--docs", str(args.docs),
-               "--loader-threads", str(args.loader_threads)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--device",
+            args.device,
+            "--worker-latent",
+            str(L),
+            "--steps",
+            str(args.steps),
+            "--vocab",
+            str(args.vocab),
+            "--docs",
+            str(args.docs),
+            "--loader-threads",
+            str(args.loader_threads),
+        ]
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(n)]
         rates = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1])["steps_per_s"] for p in procs]
         return sum(rates)
 
     one = run(1)
     together = run(jobs) if jobs > 1 else one
-    return {"latent": L, "jobs": jobs, "steps_per_s_one": round(one, 1), "steps_per_s_together": round(together, 1),
-            "speedup": round(together / one, 2)}
+    return {
+        "latent": L,
+        "jobs": jobs,
+        "steps_per_s_one": round(one, 1),
+        "steps_per_s_together": round(together, 1),
+        "speedup": round(together / one, 2),
+    }
 
 
 # --------------------------------------------------------------------------------------------- projection
+
 
 def paper_models() -> tuple[list[int], int]:
     """Latent sizes of the paper grid's models, and the steps of one model (epochs × batches of its windows)."""
     cfg = load_config(ROOT / "config.yaml", ROOT / "presets" / "paper.yaml", checked=False)
     latents = [spec.latent for spec in model_grid(cfg)]
     w = cfg["windows"]
-    train, _ = split_windows(PAPER_WINDOWS, int(w["group_size"]), int(w["stride"]), float(w["heldout_fraction"]),
-                             int(w["heldout_blocks"]), int(w["seed"]))
+    train, _ = split_windows(
+        PAPER_WINDOWS,
+        int(w["group_size"]),
+        int(w["stride"]),
+        float(w["heldout_fraction"]),
+        int(w["heldout_blocks"]),
+        int(w["seed"]),
+    )
     return latents, int(cfg["train"]["epochs"]) * math.ceil(len(train) / int(cfg["train"]["batch_size"]))
 
 
@@ -314,11 +372,17 @@ def projection(times: dict[int, float], speedup: float, jobs: int, whole_gpu_lat
     alone = sum(seconds[L] for L in latents)
     small = sum(seconds[L] for L in latents if L < whole_gpu_latent)
     shared = alone - small + (small / speedup if jobs > 1 else small)
-    return {"models": len(latents), "steps_per_model": steps, "hours_one_job_per_gpu": round(alone / 3600, 2),
-            f"hours_{jobs}_jobs_per_gpu": round(shared / 3600, 2), "whole_gpu_latent": whole_gpu_latent}
+    return {
+        "models": len(latents),
+        "steps_per_model": steps,
+        "hours_one_job_per_gpu": round(alone / 3600, 2),
+        f"hours_{jobs}_jobs_per_gpu": round(shared / 3600, 2),
+        "whole_gpu_latent": whole_gpu_latent,
+    }
 
 
 # --------------------------------------------------------------------------------------------- main
+
 
 def skip_reason(device: str) -> str | None:
     if device == "cuda" and not torch.cuda.is_available():
@@ -373,11 +437,13 @@ def run_checks(args: argparse.Namespace) -> int:
     stage(summary, "correctness", lambda: correctness(dev))
     stage(summary, "syncs", lambda: syncs(dev, windows, args.vocab))
     stage(summary, "determinism", lambda: determinism(dev, windows, args.vocab, 16 if args.small else 256))
-    stage(summary, "step_times", lambda: step_times(dev, windows, args.vocab, latents, args.steps,
-                                                     args.loader_threads))
+    stage(summary, "step_times", lambda: step_times(dev, windows, args.vocab, latents, args.steps, args.loader_threads))
     stage(summary, "sharing", lambda: sharing(args, 1 if args.small else args.jobs_per_gpu))
-    trained = {int(k[1:].split("/")[0]): v["as_trained_ms"] for k, v in summary["step_times"].items()
-               if k.endswith("/fp32") and "as_trained_ms" in v}
+    trained = {
+        int(k[1:].split("/")[0]): v["as_trained_ms"]
+        for k, v in summary["step_times"].items()
+        if k.endswith("/fp32") and "as_trained_ms" in v
+    }
     speedup = summary["sharing"].get("speedup", 1.0) if isinstance(summary["sharing"], dict) else 1.0
     stage(summary, "projection", lambda: projection(trained, speedup, args.jobs_per_gpu, args.whole_gpu_latent))
     summary["seconds"] = round(time.perf_counter() - t_start, 1)

@@ -36,14 +36,14 @@ def main() -> None:
     limit_threads(args.threads)
     import numpy as np
     import torch
-
     from bows.config import load_config, paper_forced_tokens, word_lists
     from bows.encode import Docs, save_docs
+    from bows.grid import ModelSpec
     from bows.io import save_npy
+    from bows.model import save_weights
     from bows.stages.mechanism import run_mechanism
     from bows.stages.model import run_model
     from bows.stages.umap import run_umap
-    from bows.model import save_weights
     from bows.vocab import write_vocab
 
     torch.set_num_threads(args.threads)
@@ -51,23 +51,36 @@ def main() -> None:
     V, L, G = args.vocab, args.latent, args.group
     forced = paper_forced_tokens()
     wl = word_lists()
-    extra = [w for c in wl["semantic_categories"].values() for w in c] + \
-        [w for ws in wl["seasonal_words"].values() for w in ws] + wl["word_groups"]["Roman numerals"] + \
-        [w for t in wl["mechanism"]["targets"].values() for ws in t.values() for w in ws] + \
-        list(wl["mechanism"]["targets"])
+    extra = (
+        [w for c in wl["semantic_categories"].values() for w in c]
+        + [w for ws in wl["seasonal_words"].values() for w in ws]
+        + wl["word_groups"]["Roman numerals"]
+        + [w for t in wl["mechanism"]["targets"].values() for ws in t.values() for w in ws]
+        + list(wl["mechanism"]["targets"])
+    )
     words = list(dict.fromkeys(forced + [w for w in extra if w not in forced]))[:V]
     words += [f"filler{k}" for k in range(V - len(words))]
     counts = np.sort(rng.zipf(1.3, V))[::-1]
 
-    cfg = load_config(ROOT / "config.yaml", overrides={
-        "vocab": {"size": V}, "windows": {"group_size": G},
-        "train": {"grid": [{"latent": [L], "weight_decay": [1.0], "seed": [1]}]},
-        "analysis": {"models": {"months": {"latent": L, "weight_decay": 1.0, "seed": 1},
-                                "mechanism": {"latent": L, "weight_decay": 1.0, "seed": 1},
-                                "umap": [{"latent": L, "weight_decay": 1.0, "seed": 1}]},
-                     "null_permutations": args.permutations, "heldout_windows": args.windows,
-                     "decoder_fit_windows": args.windows},
-        "sae": {"enabled": False}})
+    cfg = load_config(
+        ROOT / "config.yaml",
+        overrides={
+            "vocab": {"size": V},
+            "windows": {"group_size": G},
+            "train": {"grid": [{"latent": [L], "weight_decay": [1.0], "seed": [1]}]},
+            "analysis": {
+                "models": {
+                    "months": {"latent": L, "weight_decay": 1.0, "seed": 1},
+                    "mechanism": {"latent": L, "weight_decay": 1.0, "seed": 1},
+                    "umap": [{"latent": L, "weight_decay": 1.0, "seed": 1}],
+                },
+                "null_permutations": args.permutations,
+                "heldout_windows": args.windows,
+                "decoder_fit_windows": args.windows,
+            },
+            "sae": {"enabled": False},
+        },
+    )
     an = cfg["analysis"]
     p = 1.0 / np.arange(1, V + 1) ** 0.9
     p /= p.sum()
@@ -92,16 +105,31 @@ def main() -> None:
         print(f"setup (synthetic files) {time.perf_counter() - t0:.1f} s")
         tag = f"relu/L{L}_wd1.0_seed1"
         t0 = time.perf_counter()
-        run_model(str(t / "model.pt"), str(t / "vocab.tsv"), None,
-                  {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")}, an, tag)
+        run_model(
+            str(t / "model.pt"),
+            str(t / "vocab.tsv"),
+            None,
+            {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")},
+            an,
+            ModelSpec("relu", L, 1.0, 1),
+        )
         t_model = time.perf_counter() - t0
         print(f"per-model metrics (peers, groups, {args.permutations} permutations, clusters): {t_model:.1f} s")
         t0 = time.perf_counter()
-        tm = run_mechanism(str(t / "model.pt"), str(t / "vocab.tsv"), [str(t / "validation"), str(t / "test")],
-                           str(t / "train"), str(t / "train_windows.npy"),
-                           {n: str(t / f"x_{n}.parquet") for n in
-                            ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")},
-                           an, cfg["windows"], tag)
+        tm = run_mechanism(
+            str(t / "model.pt"),
+            str(t / "vocab.tsv"),
+            [str(t / "validation"), str(t / "test")],
+            str(t / "train"),
+            str(t / "train_windows.npy"),
+            {
+                n: str(t / f"x_{n}.parquet")
+                for n in ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
+            },
+            an,
+            cfg["windows"],
+            tag,
+        )
         t_mech = time.perf_counter() - t0
         print("mechanism: " + ", ".join(f"{k} {v:.1f} s" for k, v in tm.items()))
         total = t_model + t_mech
@@ -111,8 +139,10 @@ def main() -> None:
             t_umap = time.perf_counter() - t0
             print(f"umap ({an['umap_other_words']} other words): {t_umap:.1f} s")
             total += t_umap
-        print(f"TOTAL L={L} V={V} windows={args.windows} threads={args.threads}: {total:.1f} s "
-              f"(target <= 120 s) {'OK' if total <= 120 else 'SLOW'}")
+        print(
+            f"TOTAL L={L} V={V} windows={args.windows} threads={args.threads}: {total:.1f} s "
+            f"(target <= 120 s) {'OK' if total <= 120 else 'SLOW'}"
+        )
 
 
 if __name__ == "__main__":

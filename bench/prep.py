@@ -43,14 +43,87 @@ def _lexicon(rng: np.random.Generator, n_types: int) -> np.ndarray:
     from bows.config import stopwords
 
     stop = sorted(stopwords("nltk_english"), key=len)
-    head = [",", ".", "the", "of", "and", "in", "to", "a", "@-@", "The", '"', "was", "is", "for", "on", "(", ")",
-            "as", "with", "by", "he", "at", "that", "from", "his", "In", "it", "@,@", "@.@", "an", "were", ";",
-            "which", "are", "He", "its", "also", "A", "had", "this", "I", "be", "first", "after", "their", "'s"]
+    head = [
+        ",",
+        ".",
+        "the",
+        "of",
+        "and",
+        "in",
+        "to",
+        "a",
+        "@-@",
+        "The",
+        '"',
+        "was",
+        "is",
+        "for",
+        "on",
+        "(",
+        ")",
+        "as",
+        "with",
+        "by",
+        "he",
+        "at",
+        "that",
+        "from",
+        "his",
+        "In",
+        "it",
+        "@,@",
+        "@.@",
+        "an",
+        "were",
+        ";",
+        "which",
+        "are",
+        "He",
+        "its",
+        "also",
+        "A",
+        "had",
+        "this",
+        "I",
+        "be",
+        "first",
+        "after",
+        "their",
+        "'s",
+    ]
     head += [w for w in stop if w not in head]
     numbers = [str(i) for i in range(0, 2100)]
     letters = np.array(list("etaoinshrdlucmfwypvbgkjqxz"))
-    freq = np.array([12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2, 2.0, 2.0, 1.9,
-                     1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07])
+    freq = np.array(
+        [
+            12.7,
+            9.1,
+            8.2,
+            7.5,
+            7.0,
+            6.7,
+            6.3,
+            6.1,
+            6.0,
+            4.3,
+            4.0,
+            2.8,
+            2.8,
+            2.4,
+            2.4,
+            2.2,
+            2.0,
+            2.0,
+            1.9,
+            1.5,
+            1.0,
+            0.8,
+            0.15,
+            0.15,
+            0.1,
+            0.07,
+        ]
+    )
     lens = rng.integers(3, 11, size=n_types)
     chars = rng.choice(letters, size=(n_types, 10), p=freq / freq.sum())
     words = ["".join(row[:k]) for row, k in zip(chars, lens)]
@@ -154,7 +227,7 @@ class PeakMemory:
         while not self._stop.wait(self.every):
             self.sample()
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -230,8 +303,12 @@ def agreement(n_records: int | None = None) -> dict:
         spec = engines["nltk"].spec
         stop, numbers = spec.stop, {str(i) for i in range(spec.numbers_max + 1)}
         t0 = time.perf_counter()
-        kept["word_tokenize"] = [[w for w in word_tokenize(t) if (w.isalpha() and w not in stop) or w in numbers]
-                                 if len(t) >= spec.min_chars else [] for t in texts]
+        kept["word_tokenize"] = [
+            [w for w in word_tokenize(t) if (w.isalpha() and w not in stop) or w in numbers]
+            if len(t) >= spec.min_chars
+            else []
+            for t in texts
+        ]
         results["word_tokenize_seconds"] = time.perf_counter() - t0
 
     def agree(a, b):
@@ -251,8 +328,11 @@ def agreement(n_records: int | None = None) -> dict:
 
 
 def _cpu() -> float:
-    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
-               for f in ("ru_utime", "ru_stime"))
+    return sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ the run
@@ -270,10 +350,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     from bows.config import section
     from bows.corpus import SPLITS, prepare_corpus
-    from bows.windows import index_windows
     from bows.encode import encode_docs
     from bows.jobs import limit_threads, setup_logging
     from bows.vocab import build_vocab
+    from bows.windows import index_windows
 
     setup_logging()
     limit_threads(args.workers)
@@ -282,9 +362,16 @@ def main(argv: list[str] | None = None) -> dict:
     import datasets
 
     datasets.config.HF_DATASETS_CACHE = out / "hf_cache"  # the datasets copy of the corpus stays in the bench folder
-    report: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "host": platform.node(),
-                    "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "workers": args.workers, "vocab": args.vocab, "group_size": args.group, "tokenizer": args.tokenizer}
+    report: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "host": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "workers": args.workers,
+        "vocab": args.vocab,
+        "group_size": args.group,
+        "tokenizer": args.tokenizer,
+    }
     if args.corpus:
         local = {"train": args.corpus}
         report["corpus"] = args.corpus
@@ -300,8 +387,10 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"generated {path.name}: {stats} in {time.perf_counter() - t0:.0f} s", flush=True)
             local[split] = str(path)
         report["corpus"] = f"generated, {args.records} train records"
-    corpus_cfg = section("corpus", {"name": "bench", "source": "local",
-                                    "local": {"validation_fraction": 0.002, "test_fraction": 0.002, **local}})
+    corpus_cfg = section(
+        "corpus",
+        {"name": "bench", "source": "local", "local": {"validation_fraction": 0.002, "test_fraction": 0.002, **local}},
+    )
     vocab_cfg = section("vocab", {"size": args.vocab, "workers": args.workers, "tokenizer": args.tokenizer})
     win_cfg = section("windows", {"group_size": args.group})
     res = out / "run"
@@ -310,16 +399,25 @@ def main(argv: list[str] | None = None) -> dict:
     t_all = time.perf_counter()
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        corpus_stats = prepare_corpus(corpus_cfg, {s: res / "corpus" / f"{s}.parquet" for s in SPLITS},
-                                      res / "corpus" / "summary.json", group_size=args.group)
+        corpus_stats = prepare_corpus(
+            corpus_cfg,
+            {s: res / "corpus" / f"{s}.parquet" for s in SPLITS},
+            res / "corpus" / "summary.json",
+            group_size=args.group,
+        )
         stages["prepare_corpus"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         build_vocab(res / "corpus" / "train.parquet", res / "vocab.tsv", vocab_cfg, threads=args.workers)
         stages["build_vocab"] = time.perf_counter() - t0
         for split in SPLITS:
             t0 = time.perf_counter()
-            encode_docs(res / "corpus" / f"{split}.parquet", res / "vocab.tsv", res / "docs" / split, vocab_cfg,
-                        threads=args.workers)
+            encode_docs(
+                res / "corpus" / f"{split}.parquet",
+                res / "vocab.tsv",
+                res / "docs" / split,
+                vocab_cfg,
+                threads=args.workers,
+            )
             stages[f"encode_docs[{split}]"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         win = index_windows({s: res / "docs" / s for s in SPLITS}, res / "windows", win_cfg)
@@ -327,29 +425,33 @@ def main(argv: list[str] | None = None) -> dict:
     wall = time.perf_counter() - t_all
     cpu = _cpu() - cpu0
     vocab_side = json.loads((res / "vocab.tsv.prov.json").read_text())["stats"]
-    words_tok = sum(corpus_stats[s]["words"] for s in SPLITS) + \
-        corpus_stats["train"]["words"] * vocab_side["subset_records"] / corpus_stats["train"]["records"]
+    words_tok = (
+        sum(corpus_stats[s]["words"] for s in SPLITS)
+        + corpus_stats["train"]["words"] * vocab_side["subset_records"] / corpus_stats["train"]["records"]
+    )
     tok_time = stages["build_vocab"] + sum(v for k, v in stages.items() if k.startswith("encode_docs"))
     train_docs = json.loads((res / "docs" / "train.json").read_text())["stats"]
-    report.update({
-        "records": {s: corpus_stats[s]["records"] for s in SPLITS},
-        "words": {s: corpus_stats[s]["words"] for s in SPLITS},
-        "stages_s": {k: round(v, 1) for k, v in stages.items()},
-        "wall_s": round(wall, 1),
-        "cpu_s": round(cpu, 1),  # user + system of this process and its workers, stages only
-        "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
-        "peak_pss_gb": round(mem.peak / 1e9, 2),
-        "peak_rss_main_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2),
-        "peak_rss_worker_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9, 2),
-        "words_per_s_tokenised": round(words_tok / tok_time),
-        "kept_tokens_train": train_docs["kept_tokens"],
-        "train_windows": win["windows"]["train"],
-        "mean_ids_per_window": round(win["mean_ids_per_window"]["train"], 1),
-        "bytes_per_train_window": round(win["bytes_per_train_window"], 1),
-        "official_bytes_per_window": OFFICIAL_BYTES,
-        "ratio_to_official": round(win["bytes_per_train_window"] / OFFICIAL_BYTES, 4),
-        "official_equivalent_bytes_here": round(win["official_bytes_per_window_int64"], 1),
-    })
+    report.update(
+        {
+            "records": {s: corpus_stats[s]["records"] for s in SPLITS},
+            "words": {s: corpus_stats[s]["words"] for s in SPLITS},
+            "stages_s": {k: round(v, 1) for k, v in stages.items()},
+            "wall_s": round(wall, 1),
+            "cpu_s": round(cpu, 1),  # user + system of this process and its workers, stages only
+            "load_avg_1min_at_end": round(os.getloadavg()[0], 2),
+            "peak_pss_gb": round(mem.peak / 1e9, 2),
+            "peak_rss_main_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2),
+            "peak_rss_worker_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e9, 2),
+            "words_per_s_tokenised": round(words_tok / tok_time),
+            "kept_tokens_train": train_docs["kept_tokens"],
+            "train_windows": win["windows"]["train"],
+            "mean_ids_per_window": round(win["mean_ids_per_window"]["train"], 1),
+            "bytes_per_train_window": round(win["bytes_per_train_window"], 1),
+            "official_bytes_per_window": OFFICIAL_BYTES,
+            "ratio_to_official": round(win["bytes_per_train_window"] / OFFICIAL_BYTES, 4),
+            "official_equivalent_bytes_here": round(win["official_bytes_per_window_int64"], 1),
+        }
+    )
     if args.agreement:
         report["agreement"] = agreement()
     print(json.dumps(report, indent=1))

@@ -32,16 +32,20 @@ from bows.io import atomic_path  # noqa: E402
 
 #: Record counts of Salesforce/wikitext, wikitext-103-raw-v1 (dataset card).
 SPLIT_RECORDS = {"train": 1_801_350, "validation": 3_760, "test": 4_358}
-PARAGRAPH_CHARS = 750          # mean characters of a paragraph record
-SECTIONS = (2, 8)              # sections per article (uniform)
-PARAGRAPHS = (1, 6)            # paragraphs per section (uniform)
+PARAGRAPH_CHARS = 750  # mean characters of a paragraph record
+SECTIONS = (2, 8)  # sections per article (uniform)
+PARAGRAPHS = (1, 6)  # paragraphs per section (uniform)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def sentences(seed: int = 42) -> list[str]:
     """The bundled corpus's sentences (≥ 5 words), in source order."""
-    bundled = {"sources": ["gensim_enwiki", "ovos_summaries"], "seed": seed, "validation_fraction": 0.0,
-               "test_fraction": 0.0}
+    bundled = {
+        "sources": ["gensim_enwiki", "ovos_summaries"],
+        "seed": seed,
+        "validation_fraction": 0.0,
+        "test_fraction": 0.0,
+    }
     texts = load_bundled(section("corpus", {"bundled": bundled})["bundled"])["train"].text.to_pylist()
     out = [s.strip() for t in texts for s in _SENTENCE.split(t or "")]
     return [s for s in out if s.count(" ") >= 4]

@@ -23,7 +23,6 @@ sys.path.insert(0, str(ROOT / "workflow"))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from bows.sae import scores as sc  # noqa: E402
 from bows.sae.files import load_activations  # noqa: E402
 from bows.sae.settings import SaeSpec  # noqa: E402
@@ -33,8 +32,14 @@ from bows.sae.training import activation_scale, evaluate, train_sae  # noqa: E40
 def _row(name: str, sae, seconds: float, truth: np.ndarray, h_ho: torch.Tensor) -> dict:
     ev = evaluate(sae, h_ho)
     mcc = sc.mcc(sc.abs_cos(truth, sae.W_dec.detach().numpy()))["mcc"]
-    return {"trainer": name, "sae": sae.spec.name, "seconds": round(seconds, 2),
-            "explained_variance": round(ev["explained_variance"], 4), "l0": round(ev["l0"], 2), "mcc": round(mcc, 4)}
+    return {
+        "trainer": name,
+        "sae": sae.spec.name,
+        "seconds": round(seconds, 2),
+        "explained_variance": round(ev["explained_variance"], 4),
+        "l0": round(ev["l0"], 2),
+        "mcc": round(mcc, 4),
+    }
 
 
 def main() -> None:

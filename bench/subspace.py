@@ -58,15 +58,18 @@ def main() -> None:
     out = sub.principal_subspaces(M, mu, a.k)
     t2 = time.perf_counter()
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
-    print(f"V={a.vocab} windows={n} mean ids/window={mean_ids:.0f} k={a.k} method={out['method']} "
-          f"threads={a.threads} load={os.getloadavg()}")
-    print(f"moments {t1 - t0:.1f} s, eigenvectors (moment + covariance) {t2 - t1:.1f} s, total {t2 - t0:.1f} s, "
-          f"peak RSS {peak_gb:.2f} GB")
+    print(
+        f"V={a.vocab} windows={n} mean ids/window={mean_ids:.0f} k={a.k} method={out['method']} "
+        f"threads={a.threads} load={os.getloadavg()}"
+    )
+    print(
+        f"moments {t1 - t0:.1f} s, eigenvectors (moment + covariance) {t2 - t1:.1f} s, total {t2 - t0:.1f} s, "
+        f"peak RSS {peak_gb:.2f} GB"
+    )
     if ref is not None:
         exact = np.linalg.eigvalsh(ref)[::-1][: a.k]
         err = np.abs(out["moment_values"] - exact) / exact
-        print(f"randomised vs exact eigenvalues (second moment): max rel. error {err.max():.2e}, "
-              f"at k: {err[-1]:.2e}")
+        print(f"randomised vs exact eigenvalues (second moment): max rel. error {err.max():.2e}, at k: {err[-1]:.2e}")
 
 
 if __name__ == "__main__":

@@ -19,10 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 
+import bows.config as bcfg  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
-import bows.config as bcfg  # noqa: E402
 from bows.synthetic import data as sd  # noqa: E402
 from bows.synthetic.pipeline import grid  # noqa: E402
 from bows.synthetic.train import SynthTrainSettings, train_batched, train_reference, train_sequential  # noqa: E402
@@ -66,17 +65,27 @@ def main() -> None:
     settings = SynthTrainSettings.from_config({**syn, "epochs": args.epochs})
     batched, t_b = _time(train_batched, xt, models, settings)
     seq, t_s = _time(train_sequential, xt, models, settings)
-    res = {"structure": args.structure, "models": len(models), "epochs": args.epochs, "threads": args.threads,
-           "samples": len(xt), "batch_size": settings.batch_size,
-           "batched_s": t_b, "sequential_s": t_s, "speedup_vs_sequential": t_s / t_b,
-           "max_abs_diff_batched_vs_sequential": float(np.abs(batched["W"] - seq["W"]).max()),
-           "bmm_floor_s": bmm_floor(len(models), spec.features, len(xt), settings.batch_size, args.epochs),
-           "full_run_estimate_s": t_b * syn["epochs"] / args.epochs}
+    res = {
+        "structure": args.structure,
+        "models": len(models),
+        "epochs": args.epochs,
+        "threads": args.threads,
+        "samples": len(xt),
+        "batch_size": settings.batch_size,
+        "batched_s": t_b,
+        "sequential_s": t_s,
+        "speedup_vs_sequential": t_s / t_b,
+        "max_abs_diff_batched_vs_sequential": float(np.abs(batched["W"] - seq["W"]).max()),
+        "bmm_floor_s": bmm_floor(len(models), spec.features, len(xt), settings.batch_size, args.epochs),
+        "full_run_estimate_s": t_b * syn["epochs"] / args.epochs,
+    }
     res["batched_over_floor"] = t_b / res["bmm_floor_s"]
     if not args.skip_reference:
         t0 = time.perf_counter()
-        diffs = [float(np.abs(train_reference(xt, m, settings)["W"][0] - batched["W"][i]).max())
-                 for i, m in enumerate(models)]
+        diffs = [
+            float(np.abs(train_reference(xt, m, settings)["W"][0] - batched["W"][i]).max())
+            for i, m in enumerate(models)
+        ]
         res["reference_s"] = time.perf_counter() - t0
         res["speedup_vs_reference"] = res["reference_s"] / t_b
         res["max_abs_diff_batched_vs_reference"] = max(diffs)

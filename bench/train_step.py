@@ -47,10 +47,10 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from bows import kernels  # noqa: E402
-from bows.windows import Windows  # noqa: E402
 from bows.encode import Docs  # noqa: E402
 from bows.model import TiedAutoencoder  # noqa: E402
 from bows.train import build_batch, epoch_order, make_optimizer, make_scheduler  # noqa: E402
+from bows.windows import Windows  # noqa: E402
 
 
 def zipf_presence(vocab: int, mean_ids: float) -> np.ndarray:
@@ -90,7 +90,7 @@ class _OfficialWindows(torch.utils.data.Dataset):
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> list[int]:
-        return self.values[int(self.offsets[i]):int(self.offsets[i + 1])].astype(np.int64).tolist()
+        return self.values[int(self.offsets[i]) : int(self.offsets[i + 1])].astype(np.int64).tolist()
 
 
 def _official_collate(samples: list[list[int]]) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -111,9 +111,9 @@ def official_style_step(W, b, opt, sched, batch: tuple[list[torch.Tensor], torch
     """One step as the official code does it (re-implemented from the paper's description, §4 and §12.9)."""
     xs, counts = batch
     opt.zero_grad(set_to_none=True)
-    h = torch.sparse.mm(_official_coo(xs, counts, V), W.t())          # encoder: COO built and coalesced (#1)
-    y = torch.relu(F.linear(h, W.t(), b))                               # tied decoder
-    target = _official_coo(xs, counts, V).to_dense()                    # dense target: built and coalesced (#2)
+    h = torch.sparse.mm(_official_coo(xs, counts, V), W.t())  # encoder: COO built and coalesced (#1)
+    y = torch.relu(F.linear(h, W.t(), b))  # tied decoder
+    target = _official_coo(xs, counts, V).to_dense()  # dense target: built and coalesced (#2)
     loss = F.mse_loss(y, target)
     loss.backward()
     opt.step()
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     def idx(k: int) -> np.ndarray:
         k %= n_batches
-        return order[k * B:(k + 1) * B]
+        return order[k * B : (k + 1) * B]
 
     offsets_all, _ = windows.batch_csr(order[: 8 * B])
     mean_ids = float(offsets_all[-1] / (len(offsets_all) - 1))
@@ -203,9 +203,14 @@ def main(argv: list[str] | None = None) -> dict:
     opt_off = torch.optim.AdamW([W_off, b_off], lr=5e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1.0)
     sched_off = torch.optim.lr_scheduler.CosineAnnealingLR(opt_off, T_max=10_000, eta_min=0.0)
     offs_off, vals_off = windows.batch_csr(np.arange(len(windows)))
-    loader = torch.utils.data.DataLoader(_OfficialWindows(offs_off, vals_off), batch_size=B, shuffle=True,
-                                         num_workers=0, collate_fn=_official_collate,
-                                         generator=torch.Generator().manual_seed(1))
+    loader = torch.utils.data.DataLoader(
+        _OfficialWindows(offs_off, vals_off),
+        batch_size=B,
+        shuffle=True,
+        num_workers=0,
+        collate_fn=_official_collate,
+        generator=torch.Generator().manual_seed(1),
+    )
     batches_off = iter(())
 
     def official(k: int) -> None:
@@ -241,8 +246,15 @@ def main(argv: list[str] | None = None) -> dict:
     spread = {k: (min(v) * 1e3, max(v) * 1e3) for k, v in times.items()}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     out = {
-        "shape": {"B": B, "L": L, "V": V, "G": args.group, "mean_ids_per_window": round(mean_ids, 1),
-                  "dtype": "fp32", "threads": args.threads},
+        "shape": {
+            "B": B,
+            "L": L,
+            "V": V,
+            "G": args.group,
+            "mean_ids_per_window": round(mean_ids, 1),
+            "dtype": "fp32",
+            "threads": args.threads,
+        },
         "rounds": args.rounds,
         "ms_per_step_median": {k: round(v, 1) for k, v in med.items()},
         "ms_per_step_min_max": {k: [round(a, 1), round(b, 1)] for k, (a, b) in spread.items()},
@@ -263,15 +275,20 @@ def main(argv: list[str] | None = None) -> dict:
         out["official_over_ours_best"] = round(min(times["official"]) / min(times["ours"]), 3)
         out["official_over_ours_cpu"] = round(cpu_med["official"] / cpu_med["ours"], 3)
     for k in kinds:
-        print(f"{k:>11}: {med[k]:8.1f} ms/step (median of {args.rounds}; min {spread[k][0]:.1f}, "
-              f"max {spread[k][1]:.1f})")
-    print(f"ours / floor        = {out['ours_over_floor']:.2f}x median, {out['ours_over_floor_best']:.2f}x best, "
-          f"{out['ours_over_floor_cpu']:.2f}x CPU time   (target ≤ 1.3)")
+        print(
+            f"{k:>11}: {med[k]:8.1f} ms/step (median of {args.rounds}; min {spread[k][0]:.1f}, max {spread[k][1]:.1f})"
+        )
+    print(
+        f"ours / floor        = {out['ours_over_floor']:.2f}x median, {out['ours_over_floor_best']:.2f}x best, "
+        f"{out['ours_over_floor_cpu']:.2f}x CPU time   (target ≤ 1.3)"
+    )
     print(f"ours_inline / floor = {out['ours_inline_over_floor']:.2f}x median")
     if "official" in med:
-        print(f"official / ours     = {out['official_over_ours']:.2f}x median, "
-              f"{out['official_over_ours_best']:.2f}x best, {out['official_over_ours_cpu']:.2f}x CPU time"
-              f"   (target ≥ 3.5)")
+        print(
+            f"official / ours     = {out['official_over_ours']:.2f}x median, "
+            f"{out['official_over_ours_best']:.2f}x best, {out['official_over_ours_cpu']:.2f}x CPU time"
+            f"   (target ≥ 3.5)"
+        )
         print(f"official / floor    = {out['official_over_floor']:.2f}x")
     if load is not None and load > args.threads:
         print(f"note: 1-min load average {load:.1f} on {os.cpu_count()} CPUs: the machine is shared, ratios are noisy")
@@ -292,18 +309,25 @@ def cuda_main(args: argparse.Namespace, ap: argparse.ArgumentParser) -> dict:
     dev = torch.device("cuda")
     torch.set_num_threads(args.threads)
     kernels.set_threads(args.loader_threads)
-    windows = Windows(zipf_docs(args.docs, args.vocab, args.mean_ids, args.group, np.random.default_rng(0)),
-                      args.group)
+    windows = Windows(zipf_docs(args.docs, args.vocab, args.mean_ids, args.group, np.random.default_rng(0)), args.group)
     row = gpu_check.step_ms(dev, windows, args.vocab, args.latent, "fp32", args.steps, args.loader_threads)
     row["floor_ms"] = round(gpu_check.floor_ms(dev, args.vocab, args.latent, "fp32"), 3)
-    out = {"shape": {"B": 512, "L": args.latent, "V": args.vocab, "G": args.group, "dtype": "fp32"},
-           "device": torch.cuda.get_device_name(dev), "loader_threads": args.loader_threads, "steps": args.steps,
-           **row, "as_trained_over_floor": round(row["as_trained_ms"] / row["floor_ms"], 2),
-           "device_batches_over_floor": round(row["device_batches_ms"] / row["floor_ms"], 2),
-           "torch": torch.__version__, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    print(f"floor {row['floor_ms']:.3f} ms, batches on the GPU {row['device_batches_ms']:.3f} ms, as trained "
-          f"{row['as_trained_ms']:.3f} ms per step ({out['as_trained_over_floor']:.2f}x the floor; target ≤ 1.5 ms "
-          f"at L ≤ 1,000 on an H200)")
+    out = {
+        "shape": {"B": 512, "L": args.latent, "V": args.vocab, "G": args.group, "dtype": "fp32"},
+        "device": torch.cuda.get_device_name(dev),
+        "loader_threads": args.loader_threads,
+        "steps": args.steps,
+        **row,
+        "as_trained_over_floor": round(row["as_trained_ms"] / row["floor_ms"], 2),
+        "device_batches_over_floor": round(row["device_batches_ms"] / row["floor_ms"], 2),
+        "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    print(
+        f"floor {row['floor_ms']:.3f} ms, batches on the GPU {row['device_batches_ms']:.3f} ms, as trained "
+        f"{row['as_trained_ms']:.3f} ms per step ({out['as_trained_over_floor']:.2f}x the floor; target ≤ 1.5 ms "
+        f"at L ≤ 1,000 on an H200)"
+    )
     print(json.dumps(out))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")

@@ -15,18 +15,27 @@ sys.path.insert(0, str(ROOT / "workflow"))
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
-def snakemake(workdir: Path, *args: str, configfiles: tuple[str, ...] = ("presets/smoke.yaml",),
-              check: bool = True, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path,
+    *args: str,
+    configfiles: tuple[str, ...] = ("presets/smoke.yaml",),
+    check: bool = True,
+    timeout: int = 900,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """Run the repository's Snakefile with ``workdir`` as working directory (results land in workdir/results)."""
     cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "-d", str(workdir)]
     if configfiles:
         cmd += ["--configfile", *[str(ROOT / c) for c in configfiles]]
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}): {' '.join(cmd)}\n"
-                             f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 

@@ -7,12 +7,11 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-
 from bows.baselines import pca_weights, write_pca_model
-from bows.windows import Windows
 from bows.encode import Docs
 from bows.metrics.subspace import principal_subspaces, save_subspace, window_moments
 from bows.model import load_weights
+from bows.windows import Windows
 
 
 def _docs(rows, V):
@@ -59,10 +58,10 @@ def test_count_windows_against_brute_force():
     idx = np.arange(len(win))
     offsets, cols, vals = win.batch_counts(idx)
     for k, w in enumerate(idx):
-        brute = Counter(j for r in rows[2 * w:2 * w + G] for j in r)
-        got = dict(zip(cols[offsets[k]:offsets[k + 1]].tolist(), vals[offsets[k]:offsets[k + 1]].tolist()))
+        brute = Counter(j for r in rows[2 * w : 2 * w + G] for j in r)
+        got = dict(zip(cols[offsets[k] : offsets[k + 1]].tolist(), vals[offsets[k] : offsets[k + 1]].tolist()))
         assert got == {j: float(c) for j, c in brute.items()}
-        assert list(cols[offsets[k]:offsets[k + 1]]) == sorted(brute)
+        assert list(cols[offsets[k] : offsets[k + 1]]) == sorted(brute)
     b_off, b_cols, b_vals = win.batch_values(idx, "binary")
     u_off, u_cols = win.batch_csr(idx)
     assert np.array_equal(b_off, u_off) and np.array_equal(b_cols, u_cols) and (b_vals == 1).all()

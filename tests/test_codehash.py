@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 from bows import codehash
-
 from conftest import ROOT
 
 SCRIPTS = ROOT / "workflow" / "scripts"
@@ -35,8 +34,10 @@ def _same(tmp_path: Path, a: str, b: str) -> bool:
 
 def test_comments_docstrings_and_formatting_do_not_count(tmp_path: Path) -> None:
     plain = "def f(x, y):\n    return x + y\n"
-    dressed = ('"""Module doc."""\n# a comment\n\n\ndef f(x,\n      y):  # trailing\n'
-               '    """Function doc."""\n    return (x +\n            y)\n')
+    dressed = (
+        '"""Module doc."""\n# a comment\n\n\ndef f(x,\n      y):  # trailing\n'
+        '    """Function doc."""\n    return (x +\n            y)\n'
+    )
     assert _same(tmp_path, plain, dressed)
     only_doc = 'def f():\n    """Only a docstring."""\n'
     assert _same(tmp_path, only_doc, "def f():\n    pass\n")
@@ -52,45 +53,58 @@ def test_code_changes_count(tmp_path: Path) -> None:
 
 
 def test_closure_follows_relative_absolute_and_package_imports(tmp_path: Path) -> None:
-    pkg = _package(tmp_path, {
-        "a.py": "from . import b\nfrom .sub.c import g\n",
-        "b.py": "import numpy\nfrom .errors import E\n",
-        "errors.py": "class E(Exception):\n    pass\n",
-        "sub/__init__.py": "",
-        "sub/c.py": "from ..b import x\ng = 1\n",
-        "unused.py": "import bows.a\n",
-        "other.py": "",
-    })
+    pkg = _package(
+        tmp_path,
+        {
+            "a.py": "from . import b\nfrom .sub.c import g\n",
+            "b.py": "import numpy\nfrom .errors import E\n",
+            "errors.py": "class E(Exception):\n    pass\n",
+            "sub/__init__.py": "",
+            "sub/c.py": "from ..b import x\ng = 1\n",
+            "unused.py": "import bows.a\n",
+            "other.py": "",
+        },
+    )
     script = tmp_path / "script.py"
     script.write_text("import sys\nfrom bows.a import run\nimport bows.other\n")
     closure = codehash.import_closure(script, pkg)
     assert closure[0] == script.resolve()
     assert {p.relative_to(pkg).as_posix() for p in closure[1:]} == {
-        "__init__.py", "a.py", "b.py", "errors.py", "sub/__init__.py", "sub/c.py", "other.py"}
+        "__init__.py",
+        "a.py",
+        "b.py",
+        "errors.py",
+        "sub/__init__.py",
+        "sub/c.py",
+        "other.py",
+    }
 
 
 def test_hash_follows_imported_modules_and_named_data_only(tmp_path: Path) -> None:
-    pkg = _package(tmp_path, {
-        "a.py": 'from . import b\nWORDS = "data/words.json"\n',
-        "b.py": "X = 1\n",
-        "unused.py": "Y = 1\n",
-        "data/words.json": '["a"]',
-        "data/other.json": '["b"]',
-    })
+    pkg = _package(
+        tmp_path,
+        {
+            "a.py": 'from . import b\nWORDS = "data/words.json"\n',
+            "b.py": "X = 1\n",
+            "unused.py": "Y = 1\n",
+            "data/words.json": '["a"]',
+            "data/other.json": '["b"]',
+        },
+    )
     script = tmp_path / "script.py"
     script.write_text("from bows.a import WORDS\n")
-    before = codehash.code_hash(script, pkg)
+    before = codehash.code_hash(script, package_dir=pkg)
     assert len(before) == 16
 
     (pkg / "unused.py").write_text("Y = 2\n")
     (pkg / "data" / "other.json").write_text('["c"]')
-    assert codehash.code_hash(script, pkg) == before, "a module or data file the script never uses counted"
+    assert codehash.code_hash(script, package_dir=pkg) == before, "a module or data file the script never uses counted"
 
     (pkg / "b.py").write_text("X = 2\n")
-    after_b = codehash.code_hash(script, pkg)
+    after_b = codehash.code_hash(script, package_dir=pkg)
     assert after_b != before
     (pkg / "data" / "words.json").write_text('["a", "z"]')
-    assert codehash.code_hash(script, pkg) != after_b
+    assert codehash.code_hash(script, package_dir=pkg) != after_b
 
 
 def _closure(script: str) -> set[str]:
@@ -120,10 +134,19 @@ def test_every_rule_with_a_script_carries_its_code_hash() -> None:
     assert rules >= 30
 
 
-UPSTREAM_SCRIPTS = ("prepare_corpus.py", "build_vocab.py", "encode_docs.py", "index_windows.py", "train_model.py",
-                    "synthetic_data.py", "synthetic_train.py")
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("synthetic_metrics.py",
-                                                                                 "synthetic_summary.py")
+UPSTREAM_SCRIPTS = (
+    "prepare_corpus.py",
+    "build_vocab.py",
+    "encode_docs.py",
+    "index_windows.py",
+    "train_model.py",
+    "synthetic_data.py",
+    "synthetic_train.py",
+)
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + (
+    "synthetic_metrics.py",
+    "synthetic_summary.py",
+)
 
 
 def test_data_and_training_jobs_hash_no_analysis_config_or_plotting_code() -> None:
@@ -131,22 +154,28 @@ def test_data_and_training_jobs_hash_no_analysis_config_or_plotting_code() -> No
     config loader and its checks (they run when the workflow is parsed), or the SAE settings."""
     for script in UPSTREAM_SCRIPTS:
         closure = _closure(script)
-        bad = [m for m in closure if m.startswith(("metrics/", "stages/", "figures/", "sae/"))
-               or m in ("config.py", "synthetic/pipeline.py", "synthetic/drawing.py")]
+        bad = [
+            m
+            for m in closure
+            if m.startswith(("metrics/", "stages/", "figures/", "sae/"))
+            or m in ("config.py", "synthetic/pipeline.py", "synthetic/drawing.py")
+        ]
         assert not bad, f"{script} hashes {bad}"
 
 
 def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
     entries = {m for m in (ROOT / "workflow" / "bows" / "stages").glob("*.py")} - {
-        ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")}
+        ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")
+    }
     assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py")))  # one entry module per analysis rule
     for script in METRIC_SCRIPTS:
         closure = _closure(script)
         assert not [m for m in closure if m.startswith(("figures/", "sae/")) or m == "train.py"], (script, closure)
         if script.startswith("metrics_"):
             own = f"stages/{script.removeprefix('metrics_')}"
-            assert [m for m in closure if m.startswith("stages/") and m not in ("stages/__init__.py",
-                                                                                  "stages/common.py")] == [own]
+            assert [
+                m for m in closure if m.startswith("stages/") and m not in ("stages/__init__.py", "stages/common.py")
+            ] == [own]
 
 
 #: rules whose wall time and peak memory are recorded (``benchmark:``): training, metric and SAE rules, and the
@@ -165,9 +194,12 @@ def rules_without_benchmark(text: str) -> list[str]:
 
 
 def test_a_rule_without_benchmark_is_found() -> None:
-    text = ('rule sae_train:\n    log:\n        "a.log",\n    benchmark:\n        "a.tsv"\n    script:\n        "x.py"\n\n\n'
-            'rule metrics_new:\n    log:\n        "b.log",\n    script:\n        "y.py"\n\n\n'
-            'rule fig_new:\n    log:\n        "c.log",\n')
+    text = (
+        'rule sae_train:\n    log:\n        "a.log",\n    benchmark:\n        "a.tsv"\n'
+        '    script:\n        "x.py"\n\n\n'
+        'rule metrics_new:\n    log:\n        "b.log",\n    script:\n        "y.py"\n\n\n'
+        'rule fig_new:\n    log:\n        "c.log",\n'
+    )
     assert rules_without_benchmark(text) == ["metrics_new"]
 
 

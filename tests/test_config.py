@@ -5,11 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 import bows.config as bcfg
+import pytest
 from bows.errors import ConfigError, ShapeError
-
 from conftest import ROOT
 
 
@@ -19,7 +17,17 @@ def load(*presets, **overrides):
 
 def test_defaults_fill_every_section():
     cfg = load()
-    assert set(cfg) == {"corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures"}
+    assert set(cfg) == {
+        "corpus",
+        "vocab",
+        "windows",
+        "train",
+        "analysis",
+        "synthetic",
+        "value_coding",
+        "sae",
+        "figures",
+    }
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]
     assert cfg["windows"]["stride"] == 1
@@ -46,22 +54,33 @@ def test_paper_grid_is_the_papers():
 
 
 def test_union_of_blocks_has_no_duplicates():
-    cfg = load(train={"grid": [{"latent": [8, 16], "weight_decay": [1.0]}, {"latent": [16], "weight_decay": [1]}]},
-               analysis={"models": {"months": {"latent": 16, "weight_decay": 1.0}, "mechanism": {"latent": 16},
-                                    "umap": [{"latent": 8}]}}, sae={"models": [{"latent": 16}]})
+    cfg = load(
+        train={"grid": [{"latent": [8, 16], "weight_decay": [1.0]}, {"latent": [16], "weight_decay": [1]}]},
+        analysis={
+            "models": {
+                "months": {"latent": 16, "weight_decay": 1.0},
+                "mechanism": {"latent": 16},
+                "umap": [{"latent": 8}],
+            }
+        },
+        sae={"models": [{"latent": 16}]},
+    )
     assert [s.tag for s in bcfg.model_grid(cfg)] == ["relu/L8_wd1.0_seed1", "relu/L16_wd1.0_seed1"]
 
 
-@pytest.mark.parametrize("overrides,match", [
-    ({"vocab": {"sizee": 3}}, "'sizee' was unexpected"),
-    ({"bogus": {}}, "'bogus' was unexpected"),
-    ({"vocab": {"size": "big"}}, "vocab/size"),
-    ({"windows": {"stride": 0}}, "windows/stride"),
-    ({"train": {"grid": []}}, "train/grid"),
-    ({"train": {"epochs": -1}}, "train/epochs"),
-    ({"synthetic": {"seeds": [42, 42]}}, "synthetic/seeds"),
-    ({"synthetic": {"latent": []}}, "synthetic/latent"),
-])
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        ({"vocab": {"sizee": 3}}, "'sizee' was unexpected"),
+        ({"bogus": {}}, "'bogus' was unexpected"),
+        ({"vocab": {"size": "big"}}, "vocab/size"),
+        ({"windows": {"stride": 0}}, "windows/stride"),
+        ({"train": {"grid": []}}, "train/grid"),
+        ({"train": {"epochs": -1}}, "train/epochs"),
+        ({"synthetic": {"seeds": [42, 42]}}, "synthetic/seeds"),
+        ({"synthetic": {"latent": []}}, "synthetic/latent"),
+    ],
+)
 def test_schema_errors_name_the_key(overrides, match):
     with pytest.raises(ConfigError, match=match) as err:
         load(**overrides)
@@ -111,15 +130,19 @@ def test_merge_order_does_not_change_the_config_text():
 
 
 def test_library_validates_without_snakemake():
-    code = ("import sys, bows.config as c; cfg = c.load_config('config.yaml'); "
-            "assert cfg['analysis']['thresholds']['months_min_r2'] == 0.95; "
-            "assert not [m for m in sys.modules if m.split('.')[0].startswith('snakemake')], 'snakemake imported'")
+    code = (
+        "import sys, bows.config as c; cfg = c.load_config('config.yaml'); "
+        "assert cfg['analysis']['thresholds']['months_min_r2'] == 0.95; "
+        "assert not [m for m in sys.modules if m.split('.')[0].startswith('snakemake')], 'snakemake imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
 def test_pca_blocks_must_not_decay():
-    grid = [{"latent": [25, 50, 100, 200, 400], "weight_decay": [1.0, 0.0, 4.0]},
-            {"latent": [50], "weight_decay": [1.0], "variant": ["pca"]}]
+    grid = [
+        {"latent": [25, 50, 100, 200, 400], "weight_decay": [1.0, 0.0, 4.0]},
+        {"latent": [50], "weight_decay": [1.0], "variant": ["pca"]},
+    ]
     with pytest.raises(ConfigError, match="pca baseline is not trained"):
         load(train={"grid": grid})
 

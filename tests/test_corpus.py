@@ -8,7 +8,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from bows.config import section
 from bows.corpus import SPLITS, load_bundled, load_corpus, prepare_corpus, wiki_markup_to_records
 from bows.errors import CorpusError
@@ -27,8 +26,9 @@ def private_hf_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def bundled():
-    return load_bundled(section("corpus", {"bundled": {"seed": 42, "validation_fraction": 0.05,
-                                                       "test_fraction": 0.05}})["bundled"])
+    return load_bundled(
+        section("corpus", {"bundled": {"seed": 42, "validation_fraction": 0.05, "test_fraction": 0.05}})["bundled"]
+    )
 
 
 def test_bundled_is_split_by_article(bundled):
@@ -49,17 +49,29 @@ def test_bundled_is_split_by_article(bundled):
 
 def test_bundled_split_is_seeded(bundled):
     other = load_bundled(section("corpus", {"bundled": {"seed": 7, "sources": ["ovos_summaries"]}})["bundled"])
-    assert len(other["train"]) > 30_000 and other["validation"].text.to_pylist()[1] != \
-        bundled["validation"].text.to_pylist()[1]
+    assert (
+        len(other["train"]) > 30_000
+        and other["validation"].text.to_pylist()[1] != bundled["validation"].text.to_pylist()[1]
+    )
 
 
 def test_markup_stripping():
-    wiki = ("{{Infobox|name=x}}'''Alpha''' is a [[Greek alphabet|letter]] used in [[mathematics]].<ref>cite</ref>\n"
-            "[[File:A.png|thumb|a [[caption]]]]\n\n== History ==\nIt was &quot;old&quot; [http://x.org site].\n"
-            "* a list item\n{| class=x\n| cell\n|}\n== References ==\nIgnored text here.\n")
+    wiki = (
+        "{{Infobox|name=x}}'''Alpha''' is a [[Greek alphabet|letter]] used in [[mathematics]].<ref>cite</ref>\n"
+        "[[File:A.png|thumb|a [[caption]]]]\n\n== History ==\nIt was &quot;old&quot; [http://x.org site].\n"
+        "* a list item\n{| class=x\n| cell\n|}\n== References ==\nIgnored text here.\n"
+    )
     recs = wiki_markup_to_records("Alpha", wiki)
-    assert recs == ["", " = Alpha = \n", "", " Alpha is a letter used in mathematics.\n",
-                    "", " = = History = = \n", "", ' It was "old" site.\n']
+    assert recs == [
+        "",
+        " = Alpha = \n",
+        "",
+        " Alpha is a letter used in mathematics.\n",
+        "",
+        " = = History = = \n",
+        "",
+        ' It was "old" site.\n',
+    ]
 
 
 def _write(path, table):
@@ -119,8 +131,13 @@ def test_hf_source_through_datasets(tmp_path, monkeypatch):
         return real("parquet", data_files={split: files[split]}, split=split)
 
     monkeypatch.setattr(datasets, "load_dataset", fake)
-    hf = {"path": "Skylion007/openwebtext", "name": None, "revision": "refs/convert/parquet",
-          "splits": {"validation": None, "test": None}, "carve": {"validation": 6, "test": 4}}
+    hf = {
+        "path": "Skylion007/openwebtext",
+        "name": None,
+        "revision": "refs/convert/parquet",
+        "splits": {"validation": None, "test": None},
+        "carve": {"validation": 6, "test": 4},
+    }
     cfg = section("corpus", {"source": "hf", "hf": hf})
     splits = load_corpus(cfg)
     assert calls == [("Skylion007/openwebtext", None, "refs/convert/parquet", "train")]
@@ -214,8 +231,19 @@ def test_workflow_windows_from_every_source(tmp_path, source):
     extra = tmp_path / "extra.yaml"
     extra.write_text(yaml.safe_dump(cfg))
     wd = tmp_path / "wd"
-    snakemake(wd, "--cores", "2", "--configfile", str(ROOT / "presets" / "smoke.yaml"), str(extra), "--", "windows",
-              configfiles=(), timeout=600, env={"HF_DATASETS_CACHE": str(tmp_path / "hf_cache")})
+    snakemake(
+        wd,
+        "--cores",
+        "2",
+        "--configfile",
+        str(ROOT / "presets" / "smoke.yaml"),
+        str(extra),
+        "--",
+        "windows",
+        configfiles=(),
+        timeout=600,
+        env={"HF_DATASETS_CACHE": str(tmp_path / "hf_cache")},
+    )
     res = wd / "results" / f"t-{source}"
     stats = read_json(res / "V400_G5_S1" / "windows.json")
     assert stats["train_windows"] > 0 and stats["heldout_windows"] > 0

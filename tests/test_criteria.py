@@ -14,23 +14,46 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from bows.config import load_config, word_lists
 from bows.metrics import criteria
 from conftest import ROOT
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 # the models the criteria read, set here so that the tables below do not depend on config.yaml's grid:
 # months L400 wd4.0, mechanism L400 wd1.0, the sweep at wd1.0 over L = 25…400 with seeds 1 and 2, snapshots at
 # L = 50 and 400
-GRID = {"train": {"grid": [{"latent": [25, 50, 100, 200, 400], "weight_decay": [1.0], "seed": [1, 2]},
-                           {"latent": [400], "weight_decay": [0.0, 4.0], "seed": [1]}]},
-        "analysis": {"models": {"months": {"latent": 400, "weight_decay": 4.0, "seed": 1},
-                                "mechanism": {"latent": 400, "weight_decay": 1.0, "seed": 1},
-                                "sweep": {"weight_decay": 1.0}, "umap": [{"latent": 400, "weight_decay": 1.0}]},
-                     "snapshot_latents": [50, 400], "mechanism_targets": ["Beatles", "Christmas", "mbar"]}}
+GRID = {
+    "train": {
+        "grid": [
+            {"latent": [25, 50, 100, 200, 400], "weight_decay": [1.0], "seed": [1, 2]},
+            {"latent": [400], "weight_decay": [0.0, 4.0], "seed": [1]},
+        ]
+    },
+    "analysis": {
+        "models": {
+            "months": {"latent": 400, "weight_decay": 4.0, "seed": 1},
+            "mechanism": {"latent": 400, "weight_decay": 1.0, "seed": 1},
+            "sweep": {"weight_decay": 1.0},
+            "umap": [{"latent": 400, "weight_decay": 1.0}],
+        },
+        "snapshot_latents": [50, 400],
+        "mechanism_targets": ["Beatles", "Christmas", "mbar"],
+    },
+}
 MONTHS_MODEL = "relu/L400_wd4.0_seed1"
 SWEEP_SEED1 = [f"relu/L{L}_wd1.0_seed1" for L in (25, 50, 100, 200, 400)]
 SNAP_SMALL, SNAP_LARGE = "relu/L50_wd1.0_seed1", "relu/L400_wd1.0_seed1"
@@ -50,8 +73,16 @@ def tidy(rows: list[tuple], model: str = "data") -> pd.DataFrame:
     out = []
     for r in rows:
         scope, metric, value = r[:3]
-        out.append({"model": model, "scope": scope, "item": r[3] if len(r) > 3 else "", "metric": metric,
-                    "value": float(value), "status": "ok"})
+        out.append(
+            {
+                "model": model,
+                "scope": scope,
+                "item": r[3] if len(r) > 3 else "",
+                "metric": metric,
+                "value": float(value),
+                "status": "ok",
+            }
+        )
     return pd.DataFrame(out, columns=["model", "scope", "item", "metric", "value", "status"])
 
 
@@ -79,10 +110,21 @@ FILLER = ["The", "river", "Paris", "London", "music", "house", "1", "2", "100", 
 @pytest.fixture(scope="module")
 def vocab_cfg():
     grid = {"grid": [{"latent": [8], "weight_decay": [1.0, 4.0]}]}
-    models = {"months": {"latent": 8, "weight_decay": 4.0}, "mechanism": {"latent": 8}, "sweep": {"weight_decay": 1.0},
-              "umap": [{"latent": 8}]}
-    return load_config(ROOT / "config.yaml", overrides={"vocab": {"size": len(FORCED) + len(FILLER)}, "train": grid,
-                                                         "analysis": {"models": models}, "sae": {"enabled": False}})
+    models = {
+        "months": {"latent": 8, "weight_decay": 4.0},
+        "mechanism": {"latent": 8},
+        "sweep": {"weight_decay": 1.0},
+        "umap": [{"latent": 8}],
+    }
+    return load_config(
+        ROOT / "config.yaml",
+        overrides={
+            "vocab": {"size": len(FORCED) + len(FILLER)},
+            "train": grid,
+            "analysis": {"models": models},
+            "sae": {"enabled": False},
+        },
+    )
 
 
 def test_c1_vocabulary_passes_and_fails(vocab_cfg):
@@ -113,8 +155,12 @@ def test_c1_vocabulary_passes_and_fails(vocab_cfg):
 # --------------------------------------------------------------------------------------------- 2: windows
 def test_c2_window_counts_pass_and_fail(cfg):
     # n_windows = (n_records − G) // S + 1 : 1000 records, G = 20 → 981
-    good = {"group_size": 20, "stride": 1, "records": {"train": 1000, "validation": 100, "test": 20},
-            "windows": {"train": 981, "validation": 81, "test": 1}}
+    good = {
+        "group_size": 20,
+        "stride": 1,
+        "records": {"train": 1000, "validation": 100, "test": 20},
+        "windows": {"train": 981, "validation": 81, "test": 1},
+    }
     c = run(cfg, windows=good)[2]
     assert c["status"] == "pass" and c["threshold"] == {"train": 981, "validation": 81, "test": 1}
     off_by_one = {**good, "windows": {"train": 982, "validation": 81, "test": 1}}
@@ -122,7 +168,12 @@ def test_c2_window_counts_pass_and_fail(cfg):
     one_per_record = {**good, "windows": {"train": 1000, "validation": 100, "test": 20}}
     assert status(cfg, 2, windows=one_per_record) == "fail"
     # stride 3: (100 − 20) // 3 + 1 = 27; too few records give 0 windows
-    strided = {"group_size": 20, "stride": 3, "records": {"train": 100, "test": 19}, "windows": {"train": 27, "test": 0}}
+    strided = {
+        "group_size": 20,
+        "stride": 3,
+        "records": {"train": 100, "test": 19},
+        "windows": {"train": 27, "test": 0},
+    }
     assert status(cfg, 2, windows=strided) == "pass"
     assert status(cfg, 2, windows={**strided, "windows": {"train": 81, "test": 0}}) == "fail"
     assert status(cfg, 2, windows={**strided, "windows": {"train": 27}}) == "fail"  # a split without its count
@@ -131,8 +182,10 @@ def test_c2_window_counts_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 3: month correlation
 def _profile(values, rho, inversions):
-    return tidy([("Months", f"corr_dist_{k}", v) for k, v in enumerate(values, start=1)]
-                + [("Months", "corr_dist_spearman", rho), ("Months", "corr_dist_inversions", inversions)])
+    return tidy(
+        [("Months", f"corr_dist_{k}", v) for k, v in enumerate(values, start=1)]
+        + [("Months", "corr_dist_spearman", rho), ("Months", "corr_dist_inversions", inversions)]
+    )
 
 
 def test_c3_month_correlation_pass_and_fail(cfg):
@@ -151,8 +204,13 @@ def test_c3_month_correlation_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 4: data ring
 def _ring(adj, wind, total):
-    return tidy([("Months", "ring_adjacent_pairs", adj), ("Months", "ring_winding", wind),
-                 ("Months", "ring_pairs_total", total)])
+    return tidy(
+        [
+            ("Months", "ring_adjacent_pairs", adj),
+            ("Months", "ring_winding", wind),
+            ("Months", "ring_pairs_total", total),
+        ]
+    )
 
 
 def test_c4_data_ring_pass_and_fail(cfg):
@@ -170,8 +228,10 @@ def test_c4_data_ring_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 5: weight ring
 def _weight_ring(adj, wind, n, model=MONTHS_MODEL):
-    return tidy([("Months", "ring_adjacent_pairs", adj), ("Months", "ring_winding", wind),
-                 ("Months", "n_found", n)], model=model)
+    return tidy(
+        [("Months", "ring_adjacent_pairs", adj), ("Months", "ring_winding", wind), ("Months", "n_found", n)],
+        model=model,
+    )
 
 
 def test_c5_weight_ring_pass_and_fail(cfg):
@@ -191,8 +251,14 @@ def test_c5_weight_ring_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 6: seasonal words
 def _seasonal(hits, found, total=9):
-    return tidy([("Months", "seasonal_in_expected", hits), ("Months", "seasonal_found", found),
-                 ("Months", "seasonal_total", total)], model=MONTHS_MODEL)
+    return tidy(
+        [
+            ("Months", "seasonal_in_expected", hits),
+            ("Months", "seasonal_found", found),
+            ("Months", "seasonal_total", total),
+        ],
+        model=MONTHS_MODEL,
+    )
 
 
 def test_c6_seasonal_pass_and_fail(cfg):
@@ -208,9 +274,16 @@ def test_c6_seasonal_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 7: non-orthogonal months
 def _months_geometry(values: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
-    return pd.concat([tidy([("Months", "mean_abs_cos", mac), ("Months", "adjacent_gt_opposite", ago),
-                            ("Months", "n_found", n)], model=m) for m, (mac, ago, n) in values.items()],
-                     ignore_index=True)
+    return pd.concat(
+        [
+            tidy(
+                [("Months", "mean_abs_cos", mac), ("Months", "adjacent_gt_opposite", ago), ("Months", "n_found", n)],
+                model=m,
+            )
+            for m, (mac, ago, n) in values.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def test_c7_nonorthogonal_months_pass_and_fail(cfg):
@@ -235,15 +308,26 @@ def test_c7_nonorthogonal_months_pass_and_fail(cfg):
 LS = [25, 50, 100, 200, 400]
 
 
-def _summary(curves: dict[str, list[float]], sd_frac: dict[str, list[float]] | None = None,
-             n_seeds: int = 2) -> pd.DataFrame:
+def _summary(
+    curves: dict[str, list[float]], sd_frac: dict[str, list[float]] | None = None, n_seeds: int = 2
+) -> pd.DataFrame:
     """sweep_summary.parquet: group, variant, wd, latent, metric, mean, sd, n_seeds."""
     rows = []
     for g, curve in curves.items():
         fr = (sd_frac or {}).get(g, [0.1] * len(curve))
         for L, v, f in zip(LS, curve, fr):
-            rows.append({"group": g, "variant": "relu", "wd": 1.0, "latent": L, "metric": "offdiag_raw", "mean": v,
-                         "sd": f * v, "n_seeds": n_seeds})
+            rows.append(
+                {
+                    "group": g,
+                    "variant": "relu",
+                    "wd": 1.0,
+                    "latent": L,
+                    "metric": "offdiag_raw",
+                    "mean": v,
+                    "sd": f * v,
+                    "n_seeds": n_seeds,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -254,20 +338,27 @@ ROMAN_FALL = [8.0, 8.0, 7.0, 3.0, 1.0]  # below half of 8 at L = 200
 def test_c8_orthogonalisation_pass_and_fail(cfg):
     c = run(cfg, sweep=_summary({"Months": MONTHS_FALL, "Roman numerals": ROMAN_FALL}))[8]
     assert c["status"] == "pass"
-    assert c["value"] == {"final_fraction_of_max": pytest.approx(0.15), "months_first_L_below_half": 100,
-                          "roman_first_L_below_half": 200}
+    assert c["value"] == {
+        "final_fraction_of_max": pytest.approx(0.15),
+        "months_first_L_below_half": 100,
+        "roman_first_L_below_half": 200,
+    }
     # mirrored: the groups swapped (Roman numerals orthogonalise first)
     c = run(cfg, sweep=_summary({"Months": ROMAN_FALL, "Roman numerals": MONTHS_FALL}))[8]
     assert c["status"] == "fail" and c["value"]["months_first_L_below_half"] == 200
     # months that never fall to 20 % of their maximum (ends at 30 %)
-    assert status(cfg, 8, sweep=_summary({"Months": [10.0, 9.0, 4.0, 3.5, 3.0], "Roman numerals": ROMAN_FALL})) \
-        == "fail"
+    assert (
+        status(cfg, 8, sweep=_summary({"Months": [10.0, 9.0, 4.0, 3.5, 3.0], "Roman numerals": ROMAN_FALL})) == "fail"
+    )
     # boundary: exactly 20 % passes
-    assert status(cfg, 8, sweep=_summary({"Months": [10.0, 9.0, 4.0, 3.0, 2.0], "Roman numerals": ROMAN_FALL})) \
-        == "pass"
+    assert (
+        status(cfg, 8, sweep=_summary({"Months": [10.0, 9.0, 4.0, 3.0, 2.0], "Roman numerals": ROMAN_FALL})) == "pass"
+    )
     # neither group falls below half within the grid: undecidable
-    assert status(cfg, 8, sweep=_summary({"Months": [10, 9, 8, 7, 6], "Roman numerals": [8, 8, 7, 6, 5]})) \
+    assert (
+        status(cfg, 8, sweep=_summary({"Months": [10, 9, 8, 7, 6], "Roman numerals": [8, 8, 7, 6, 5]}))
         == "not_applicable"
+    )
     assert status(cfg, 8) == "not_applicable"
 
 
@@ -279,8 +370,13 @@ def test_c10_seed_stability_pass_and_fail(cfg):
     assert c["status"] == "fail" and c["value"] == pytest.approx(0.3) and c["details"]["cv_by_L"][100] == 0.3
     # a large spread where the mean is ≤ 10 % of its maximum does not count (only the Months curve matters)
     tiny_end = [10.0, 9.0, 4.0, 2.0, 0.5]
-    c = run(cfg, sweep=_summary({"Months": tiny_end, "Roman numerals": ROMAN_FALL},
-                                {"Months": [0.1, 0.1, 0.1, 0.1, 2.0], "Roman numerals": [1.0] * 5}))[10]
+    c = run(
+        cfg,
+        sweep=_summary(
+            {"Months": tiny_end, "Roman numerals": ROMAN_FALL},
+            {"Months": [0.1, 0.1, 0.1, 0.1, 2.0], "Roman numerals": [1.0] * 5},
+        ),
+    )[10]
     assert c["status"] == "pass" and 400 not in c["details"]["cv_by_L"]
     # one seed per size: not applicable
     assert status(cfg, 10, sweep=_summary({"Months": MONTHS_FALL}, n_seeds=1)) == "not_applicable"
@@ -288,15 +384,29 @@ def test_c10_seed_stability_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 9: snapshots
 def _snapshots(adj=12, wind=1, n=12, mac_months=0.05, mac_roman=0.3) -> pd.DataFrame:
-    small = tidy([("Months", "ring_adjacent_pairs_raw", adj), ("Months", "ring_winding_raw", wind),
-                  ("Months", "n_found", n)], model=SNAP_SMALL)
-    large = tidy([("Months", "mean_abs_cos", mac_months), ("Roman numerals", "mean_abs_cos", mac_roman)],
-                 model=SNAP_LARGE)
+    small = tidy(
+        [("Months", "ring_adjacent_pairs_raw", adj), ("Months", "ring_winding_raw", wind), ("Months", "n_found", n)],
+        model=SNAP_SMALL,
+    )
+    large = tidy(
+        [("Months", "mean_abs_cos", mac_months), ("Roman numerals", "mean_abs_cos", mac_roman)], model=SNAP_LARGE
+    )
     # the same metrics on other models must not be read: the second seed and a wd4.0 model carry failing values
-    decoys = pd.concat([tidy([("Months", "ring_adjacent_pairs_raw", 0), ("Months", "ring_winding_raw", 0),
-                              ("Months", "n_found", 12), ("Months", "mean_abs_cos", 0.9),
-                              ("Roman numerals", "mean_abs_cos", 0.0)], model=m)
-                        for m in ("relu/L50_wd1.0_seed2", "relu/L400_wd1.0_seed2", MONTHS_MODEL)])
+    decoys = pd.concat(
+        [
+            tidy(
+                [
+                    ("Months", "ring_adjacent_pairs_raw", 0),
+                    ("Months", "ring_winding_raw", 0),
+                    ("Months", "n_found", 12),
+                    ("Months", "mean_abs_cos", 0.9),
+                    ("Roman numerals", "mean_abs_cos", 0.0),
+                ],
+                model=m,
+            )
+            for m in ("relu/L50_wd1.0_seed2", "relu/L400_wd1.0_seed2", MONTHS_MODEL)
+        ]
+    )
     return pd.concat([small, large, decoys], ignore_index=True)
 
 
@@ -312,13 +422,22 @@ def test_c9_snapshots_pass_and_fail(cfg):
 
 # --------------------------------------------------------------------------------------------- 11–13, 16: mechanism
 TARGETS = ("Beatles", "Christmas", "mbar")
-CONSTRUCTIVE = {"onehot_z": -0.2, "r2_ctx": 0.4, "frac_pos": 0.8, "tower_correlated_end": 0.3,
-                "sum_correlated_context": 0.6, "sum_uncorrelated_context": 0.01,
-                "tower_correlated_no_target_end": -0.1}
+CONSTRUCTIVE = {
+    "onehot_z": -0.2,
+    "r2_ctx": 0.4,
+    "frac_pos": 0.8,
+    "tower_correlated_end": 0.3,
+    "sum_correlated_context": 0.6,
+    "sum_uncorrelated_context": 0.01,
+    "tower_correlated_no_target_end": -0.1,
+}
 
 
-def _mechanism(changes: dict[str, dict[str, float]] | None = None, contrib: dict[str, float] | None = None,
-               months_r2: float | None = None) -> pd.DataFrame:
+def _mechanism(
+    changes: dict[str, dict[str, float]] | None = None,
+    contrib: dict[str, float] | None = None,
+    months_r2: float | None = None,
+) -> pd.DataFrame:
     rows = []
     for t in TARGETS:
         for k, v in {**CONSTRUCTIVE, **(changes or {}).get(t, {})}.items():
@@ -343,13 +462,16 @@ def test_c11_onehot_failure_pass_and_fail(cfg):
     assert c["status"] == "pass" and c["details"]["missing"] == ["mbar"]
 
 
-@pytest.mark.parametrize("target,change,check", [
-    ("Beatles", {"frac_pos": 0.4}, "frac_pos"),
-    ("Christmas", {"tower_correlated_end": -0.1}, "corr_tower_crosses_0"),
-    ("mbar", {"sum_uncorrelated_context": 0.16}, "uncorr_small"),  # 0.16 ≥ 0.25 · 0.6
-    ("mbar", {"sum_uncorrelated_context": -0.2}, "uncorr_small"),  # |Σ| counts
-    ("Beatles", {"tower_correlated_no_target_end": 0.05}, "no_target_tower_below_0"),
-])
+@pytest.mark.parametrize(
+    "target,change,check",
+    [
+        ("Beatles", {"frac_pos": 0.4}, "frac_pos"),
+        ("Christmas", {"tower_correlated_end": -0.1}, "corr_tower_crosses_0"),
+        ("mbar", {"sum_uncorrelated_context": 0.16}, "uncorr_small"),  # 0.16 ≥ 0.25 · 0.6
+        ("mbar", {"sum_uncorrelated_context": -0.2}, "uncorr_small"),  # |Σ| counts
+        ("Beatles", {"tower_correlated_no_target_end": 0.05}, "no_target_tower_below_0"),
+    ],
+)
 def test_c12_constructive_context_fails_on_each_check(cfg, target, change, check):
     c = run(cfg, mechanism=_mechanism())[12]
     assert c["status"] == "pass"
@@ -378,7 +500,10 @@ def test_c13_christmas_pass_and_fail(cfg):
     no_summer_dip = {**CHRISTMAS, "June": 0.01, "July": 0.0, "August": 0.02}
     c = run(cfg, mechanism=_mechanism(contrib=no_summer_dip))[13]
     assert c["status"] == "fail" and c["details"]["checks"] == {
-        "december_largest_and_positive": True, "a_summer_month_negative": False, "months_cancel": False}
+        "december_largest_and_positive": True,
+        "a_summer_month_negative": False,
+        "months_cancel": False,
+    }
     cancels = {**CHRISTMAS, "October": 0.25}  # Σ = 0.02 − 0.02 + 0.25 = 0.25 < December's 0.3
     assert status(cfg, 13, mechanism=_mechanism(contrib=cancels)) == "pass"
     no_cancel = {**CHRISTMAS, "October": 0.29, "November": 0.29}  # Σ = 0.02 + 0.27 + 0.24 = 0.53 ≥ December's 0.3
@@ -408,8 +533,16 @@ def _gap(placed: dict[str, int], n: int = 40, delta_top: float = 0.5, freq: int 
     for w, r in placed.items():
         words[r - 1] = w
     delta = np.linspace(delta_top, -0.2, n)
-    return pd.DataFrame({"rank": np.arange(1, n + 1), "word": words, "freq_count": freq,
-                         "r2_ctx": delta + 0.1, "r2_onehot": 0.1, "delta": delta})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "word": words,
+            "freq_count": freq,
+            "r2_ctx": delta + 0.1,
+            "r2_onehot": 0.1,
+            "delta": delta,
+        }
+    )
 
 
 PAPER_WORDS = {"mbar": 1, "inHg": 2, "Beatles": 3, "Christmas": 4}
@@ -419,8 +552,9 @@ def test_c14_gap_pass_and_fail(cfg):
     # 40 words: the top decile is ranks 1–4; Δ falls from 0.5 to −0.2
     c = run(cfg, r2_gap=_gap(PAPER_WORDS))[14]
     assert c["status"] == "pass" and c["threshold"]["top_rank_max"] == 4
-    assert c["value"]["ranks"] == PAPER_WORDS and c["value"]["n_words_delta_gt"] == int(np.sum(
-        np.linspace(0.5, -0.2, 40) > 0.2))
+    assert c["value"]["ranks"] == PAPER_WORDS and c["value"]["n_words_delta_gt"] == int(
+        np.sum(np.linspace(0.5, -0.2, 40) > 0.2)
+    )
     # mirrored: the paper's words at the bottom of the ranking
     c = run(cfg, r2_gap=_gap({"mbar": 37, "inHg": 38, "Beatles": 39, "Christmas": 40}))[14]
     assert c["status"] == "fail" and not any(c["details"]["in_top_decile"].values())
@@ -438,9 +572,22 @@ def _clusters(scores: dict[float, tuple[float, float]], latent: int = 400, seed:
     rows = []
     for wd, (sil, knn) in scores.items():
         for metric, v in (("silhouette_cos", sil), ("knn_purity", knn)):
-            rows.append({"model": f"relu/L{latent}_wd{wd}_seed{seed}", "variant": "relu", "latent": latent,
-                         "wd": wd, "seed": seed, "metric": metric, "value": v, "null_mean": 0.0, "null_sd": 0.01,
-                         "p_value": 0.01, "n_words": 300, "status": "ok"})
+            rows.append(
+                {
+                    "model": f"relu/L{latent}_wd{wd}_seed{seed}",
+                    "variant": "relu",
+                    "latent": latent,
+                    "wd": wd,
+                    "seed": seed,
+                    "metric": metric,
+                    "value": v,
+                    "null_mean": 0.0,
+                    "null_sd": 0.01,
+                    "p_value": 0.01,
+                    "n_words": 300,
+                    "status": "ok",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -464,12 +611,19 @@ def test_c15_clusters_pass_and_fail(cfg):
 # --------------------------------------------------------------------------------------------- all together
 def test_every_criterion_fails_somewhere_and_a_broken_table_is_reported(cfg):
     """The summary counts agree with the statuses; a table missing its columns is reported, not raised."""
-    res = criteria.evaluate(criteria.Inputs(cfg, data_metrics=_ring(12, 1, 12), mechanism=_mechanism(months_r2=0.5),
-                                            r2_gap=pd.DataFrame({"word": ["mbar"]})))
+    res = criteria.evaluate(
+        criteria.Inputs(
+            cfg,
+            data_metrics=_ring(12, 1, 12),
+            mechanism=_mechanism(months_r2=0.5),
+            r2_gap=pd.DataFrame({"word": ["mbar"]}),
+        )
+    )
     by = {c["id"]: c for c in res["criteria"]}
     assert by[4]["status"] == "pass" and by[16]["status"] == "fail"
     assert by[14]["status"] == "not_applicable" and "could not evaluate" in by[14]["details"]["reason"]
-    assert res["summary"] == {s: sum(c["status"] == s for c in res["criteria"])
-                              for s in ("pass", "fail", "not_applicable")}
+    assert res["summary"] == {
+        s: sum(c["status"] == s for c in res["criteria"]) for s in ("pass", "fail", "not_applicable")
+    }
     assert res["summary"]["pass"] >= 1 and res["summary"]["fail"] >= 1
     assert math.isclose(res["thresholds"]["months_min_r2"], 0.95)

@@ -7,21 +7,32 @@ import signal
 import subprocess
 import sys
 import textwrap
-
-import pytest
-
-from bows import devices
 from types import SimpleNamespace
 
+import pytest
+from bows import devices
 from bows.config import section
-from bows.devices import (DeviceError, default_lock_dir, gpu_units, job_resources, lease_gpu, rule_resources,
-                          select_device, visible_gpus, wants_gpu)
-
+from bows.devices import (
+    DeviceError,
+    default_lock_dir,
+    gpu_units,
+    job_resources,
+    lease_gpu,
+    rule_resources,
+    select_device,
+    visible_gpus,
+    wants_gpu,
+)
 from conftest import ROOT, snakemake
 
-
-_LEASE_VARS = ("BOWS_FAKE_GPUS", "CUDA_VISIBLE_DEVICES", "BOWS_GPU_LOCK_DIR", "SLURM_JOB_ID", "SLURM_JOB_GPUS",
-               "SLURM_STEP_GPUS")
+_LEASE_VARS = (
+    "BOWS_FAKE_GPUS",
+    "CUDA_VISIBLE_DEVICES",
+    "BOWS_GPU_LOCK_DIR",
+    "SLURM_JOB_ID",
+    "SLURM_JOB_GPUS",
+    "SLURM_STEP_GPUS",
+)
 
 
 @pytest.fixture
@@ -96,7 +107,7 @@ def test_waiting_lease_gets_gpu_when_freed(clean_env, tmp_path):
 def test_lease_dies_with_its_process(clean_env, tmp_path):
     code = textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(ROOT / 'workflow')!r})
+        sys.path.insert(0, {str(ROOT / "workflow")!r})
         from bows.devices import lease_gpu
         lease = lease_gpu(["0"], lock_dir={str(tmp_path)!r}, set_env=False)
         print("held", flush=True)
@@ -146,14 +157,25 @@ def test_select_device_fake_gpu_without_cuda_build(clean_env, tmp_path):
 def test_rule_requests_a_gpu_when_training_on_cuda(tmp_path):
     cfg = tmp_path / "cuda.yaml"
     cfg.write_text("train:\n  device: cuda\n  gpu_model: a100\n")
-    out = snakemake(tmp_path / "wd", "-n", "--configfile", str(ROOT / "presets" / "smoke.yaml"), str(cfg), "--",
-                    "train", configfiles=(), env={"BOWS_FAKE_GPUS": "0"}, timeout=300)
+    out = snakemake(
+        tmp_path / "wd",
+        "-n",
+        "--configfile",
+        str(ROOT / "presets" / "smoke.yaml"),
+        str(cfg),
+        "--",
+        "train",
+        configfiles=(),
+        env={"BOWS_FAKE_GPUS": "0"},
+        timeout=300,
+    )
     text = out.stdout + out.stderr
     blocks = [b for b in text.split("rule ") if b.startswith("train_model:")]
     assert blocks and all("gpu=1" in b and "gpu_model=a100" in b for b in blocks), text[-3000:]
 
 
 # --------------------------------------------------------------------------------------------- GPU requests, SLURM
+
 
 @pytest.mark.parametrize("gpus", ["0", "4"])
 def test_gpu_request_does_not_depend_on_the_parsing_machine(clean_env, gpus):
@@ -233,8 +255,7 @@ def test_slurm_allocation_with_several_gpus_leases_among_them(clean_env, tmp_pat
 
 def test_slots_fill_one_gpu_first_and_large_models_take_a_whole_gpu(clean_env, tmp_path):
     def lease(take: int, timeout: float = 0.1):
-        return lease_gpu(["0", "1"], lock_dir=tmp_path, timeout=timeout, poll=0.02, set_env=False, slots=2,
-                         take=take)
+        return lease_gpu(["0", "1"], lock_dir=tmp_path, timeout=timeout, poll=0.02, set_env=False, slots=2, take=take)
 
     s1, s2 = lease(1), lease(1)
     assert s1.gpu == s2.gpu == "0" and s1.lock_path != s2.lock_path

@@ -15,8 +15,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 README = ROOT / "README.md"
 README_MAX_BYTES = 16 * 1024
 DOC_FILES = [README, ROOT / "bench" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -25,8 +25,23 @@ FENCE = re.compile(r"^(```|~~~)")
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-COMMAND_WORDS = ("make", "snakemake", "python", "python3", "pip", "pytest", "conda", "sbatch", "bash", "printf",
-                 ".venv/bin/", "BOWS_", "CONDA_", "CUDA_", "time ")
+COMMAND_WORDS = (
+    "make",
+    "snakemake",
+    "python",
+    "python3",
+    "pip",
+    "pytest",
+    "conda",
+    "sbatch",
+    "bash",
+    "printf",
+    ".venv/bin/",
+    "BOWS_",
+    "CONDA_",
+    "CUDA_",
+    "time ",
+)
 
 
 def prose_lines(text: str) -> list[str]:
@@ -118,6 +133,7 @@ def first_commands_are_make(text: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ the checks, failing
 
+
 def test_slug_matches_github():
     assert slug("Corpus sources (`corpus.source`)") == "corpus-sources-corpussource"
     assert slug("Vocabulary (paper §3.3)") == "vocabulary-paper-33"
@@ -130,11 +146,16 @@ def test_broken_links_are_found(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "page.md").write_text("# Page\n## Known section\n", encoding="utf-8")
     readme = tmp_path / "README.md"
-    text = ("[ok](docs/page.md) [ok](docs/page.md#known-section) [web](https://example.org/x#y) [self](#top)\n"
-            "[gone](docs/missing.md) [bad anchor](docs/page.md#unknown) `[in code](nowhere.md)`\n"
-            "```\n[in a block](nowhere.md)\n```\n# Top\n")
+    text = (
+        "[ok](docs/page.md) [ok](docs/page.md#known-section) [web](https://example.org/x#y) [self](#top)\n"
+        "[gone](docs/missing.md) [bad anchor](docs/page.md#unknown) `[in code](nowhere.md)`\n"
+        "```\n[in a block](nowhere.md)\n```\n# Top\n"
+    )
     readme.write_text(text, encoding="utf-8")
-    assert broken_links(readme) == ["docs/missing.md: no such file", "docs/page.md#unknown: no heading with this anchor"]
+    assert broken_links(readme) == [
+        "docs/missing.md: no such file",
+        "docs/page.md#unknown: no heading with this anchor",
+    ]
 
 
 def test_command_order_is_checked():
@@ -147,6 +168,7 @@ def test_command_order_is_checked():
 
 
 # ------------------------------------------------------------------------------------------------ the documentation
+
 
 def test_readme_size():
     size = README.stat().st_size
@@ -174,9 +196,8 @@ def test_docs_pages_have_a_title_and_an_introduction():
 
 def test_config_reference_is_the_schemas():
     """docs/config-reference.md is what ``make docs`` writes from the schema today."""
-    from bows.schema_doc import SCHEMA, reference
-
     import yaml
+    from bows.schema_doc import SCHEMA, reference
 
     schema = yaml.safe_load(SCHEMA.read_text())
     page = reference(schema)
@@ -190,16 +211,29 @@ def test_config_reference_lists_every_key_with_its_default():
     a key added to the schema makes the committed page stale."""
     from bows.schema_doc import reference
 
-    schema = {"properties": {"train": {"type": "object", "description": "Training.", "properties": {
-        "lr": {"type": "number", "default": 0.0005, "exclusiveMinimum": 0, "description": "Peak rate."},
-        "opt": {"type": "object", "properties": {"betas": {"type": "array", "items": {"type": "number"},
-                                                            "default": [0.9, 0.999]}}},
-        "device": {"enum": ["auto", "cpu"], "default": "auto"}}}},
-        "$defs": {"ref": {"type": "object", "properties": {"latent": {"type": "integer", "minimum": 1}}}}}
+    schema = {
+        "properties": {
+            "train": {
+                "type": "object",
+                "description": "Training.",
+                "properties": {
+                    "lr": {"type": "number", "default": 0.0005, "exclusiveMinimum": 0, "description": "Peak rate."},
+                    "opt": {
+                        "type": "object",
+                        "properties": {
+                            "betas": {"type": "array", "items": {"type": "number"}, "default": [0.9, 0.999]}
+                        },
+                    },
+                    "device": {"enum": ["auto", "cpu"], "default": "auto"},
+                },
+            }
+        },
+        "$defs": {"ref": {"type": "object", "properties": {"latent": {"type": "integer", "minimum": 1}}}},
+    }
     page = reference(schema)
     assert "| `train.lr` | number | `0.0005` | Peak rate. (> 0) |" in page
     assert "| `train.opt.betas` | array of number | `[0.9, 0.999]` |  |" in page
-    assert "| `train.device` | `auto` \\| `cpu` | `\"auto\"` |  |" in page
+    assert '| `train.device` | `auto` \\| `cpu` | `"auto"` |  |' in page
     assert "| `latent` | integer | required | ≥ 1 |" in page
     schema["properties"]["train"]["properties"]["epochs"] = {"type": "integer", "default": 10}
     assert reference(schema) != page

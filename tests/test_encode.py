@@ -6,7 +6,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from bows.config import section
 from bows.encode import Docs, encode_docs, encode_texts, ids_dtype, load_docs, save_docs
 from bows.errors import CorpusError

@@ -18,7 +18,7 @@ import ast
 import re
 import sys
 import tomllib
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -26,28 +26,56 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent / "slurm"))
+from conftest import ROOT
 from rules_info import rules_info  # noqa: E402
 
-from conftest import ROOT
 ENVS = ROOT / "envs"
 WORKFLOW = ROOT / "workflow"
 FAMILIES = ("corpus", "train", "analysis", "figures", "sae")
 
 # conda-forge package name -> PyPI distribution name (where they differ)
-CONDA_TO_PYPI = {"pytorch": "torch", "pytorch-cpu": "torch", "pytorch-gpu": "torch", "matplotlib-base": "matplotlib",
-                 "pyyaml": "pyyaml", "python-dateutil": "python-dateutil"}
+CONDA_TO_PYPI = {
+    "pytorch": "torch",
+    "pytorch-cpu": "torch",
+    "pytorch-gpu": "torch",
+    "matplotlib-base": "matplotlib",
+    "pyyaml": "pyyaml",
+    "python-dateutil": "python-dateutil",
+}
 NOT_PACKAGES = {"python", "pip"}
 # import name -> distribution, for names the installed metadata may not map (checked first)
-IMPORT_TO_DIST = {"sklearn": "scikit-learn", "yaml": "pyyaml", "umap": "umap-learn", "torch": "torch",
-                  "PIL": "pillow", "skimage": "scikit-image", "cv2": "opencv-python", "bs4": "beautifulsoup4",
-                  "matplotlib": "matplotlib", "mpl_toolkits": "matplotlib", "pyarrow": "pyarrow"}
+IMPORT_TO_DIST = {
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "umap": "umap-learn",
+    "torch": "torch",
+    "PIL": "pillow",
+    "skimage": "scikit-image",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+    "matplotlib": "matplotlib",
+    "mpl_toolkits": "matplotlib",
+    "pyarrow": "pyarrow",
+}
 # modules available to every job without being in the environment
-RUNNER_PROVIDED = {"snakemake", "snakemake_interface_common", "snakemake_interface_executor_plugins",
-                   "snakemake_interface_storage_plugins", "snakemake_interface_report_plugins",
-                   "snakemake_interface_logger_plugins", "snakemake_interface_software_deployment_plugins"}
+RUNNER_PROVIDED = {
+    "snakemake",
+    "snakemake_interface_common",
+    "snakemake_interface_executor_plugins",
+    "snakemake_interface_storage_plugins",
+    "snakemake_interface_report_plugins",
+    "snakemake_interface_logger_plugins",
+    "snakemake_interface_software_deployment_plugins",
+}
 # expected family per rule file (a rule may still pick another family; this only documents the default)
-FILE_FAMILY = {"corpus.smk": "corpus", "vocab.smk": "corpus", "bows.smk": "corpus", "train.smk": "train",
-               "metrics.smk": "analysis", "figures.smk": "figures"}
+FILE_FAMILY = {
+    "corpus.smk": "corpus",
+    "vocab.smk": "corpus",
+    "bows.smk": "corpus",
+    "train.smk": "train",
+    "metrics.smk": "analysis",
+    "figures.smk": "figures",
+}
 # (sae.smk mixes: its computing rules use sae, its figure rule figures)
 
 
@@ -67,7 +95,7 @@ def parse_spec(spec: str) -> tuple[str, str | None, str | None]:
     return m.group(1), m.group(2), (m.group(3) or None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_env(family: str) -> dict:
     """``{"channels": [...], "python": "3.11", "packages": {pypi_name: (op, version, "conda"|"pip")}}``."""
     data = yaml.safe_load((ENVS / f"{family}.yaml").read_text())
@@ -105,6 +133,7 @@ def pyproject_pins() -> dict[str, str]:
 
 # --------------------------------------------------------------------------------------------- env files themselves
 
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_env_file_is_pinned_like_pyproject(family):
     path = ENVS / f"{family}.yaml"
@@ -114,8 +143,10 @@ def test_env_file_is_pinned_like_pyproject(family):
     assert "conda-forge" in env["channels"], f"{path}: use the conda-forge channel"
     assert "defaults" not in env["channels"], f"{path}: the defaults channel mixes ABIs with conda-forge"
     host = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert env["python"] == host, (f"{path}: pin python={host}; Snakemake's script runner puts the host's "
-                                   f"site-packages on the job's sys.path, so the minor versions must match")
+    assert env["python"] == host, (
+        f"{path}: pin python={host}; Snakemake's script runner puts the host's "
+        f"site-packages on the job's sys.path, so the minor versions must match"
+    )
     pins = pyproject_pins()
     problems = []
     for name, (op, ver, where) in sorted(env["packages"].items()):
@@ -137,7 +168,8 @@ def test_cuda_training_env_cannot_resolve_to_a_cpu_torch():
     assert "pytorch-gpu==" + pyproject_pins()["torch"] in deps
     assert not any(parse_spec(d)[0] == "pytorch-cpu" or "cpu" in (parse_spec(d)[2] or "") for d in deps)
     assert set(deps) - {str(d) for d in cpu["dependencies"] if not isinstance(d, dict)} == {
-        "pytorch-gpu==" + pyproject_pins()["torch"]}
+        "pytorch-gpu==" + pyproject_pins()["torch"]
+    }
     pins = pyproject_pins()
     for dep in deps:
         name, op, ver = parse_spec(dep)
@@ -175,6 +207,7 @@ def test_parser_known_answers():
 
 
 # --------------------------------------------------------------------------------------------- imports of the code
+
 
 def _optional_nodes(tree: ast.AST) -> set[int]:
     """ids of import nodes inside ``try/except ImportError`` or ``if TYPE_CHECKING``."""
@@ -344,7 +377,7 @@ def closure(script: Path) -> tuple[set[Path], set[str]]:
     return set(seen), third
 
 
-@lru_cache(maxsize=None)
+@cache
 def dist_requires(dist: str) -> frozenset[str]:
     """Normalised names of the runtime requirements of an installed distribution (no extras)."""
     try:
@@ -382,10 +415,12 @@ def dist_of(module: str) -> str | None:
 
 
 def test_import_scanner_known_answers(tmp_path, monkeypatch):
-    src = ("import os, numpy as np\nfrom pathlib import Path\nimport sklearn.decomposition\n"
-           "try:\n    import umap\nexcept ImportError:\n    umap = None\n"
-           "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pandas\n"
-           "def f():\n    import yaml\n    from bows.io import write_json\n")
+    src = (
+        "import os, numpy as np\nfrom pathlib import Path\nimport sklearn.decomposition\n"
+        "try:\n    import umap\nexcept ImportError:\n    umap = None\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pandas\n"
+        "def f():\n    import yaml\n    from bows.io import write_json\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "WORKFLOW", tmp_path)
     (tmp_path / "bows").mkdir()
     (tmp_path / "bows" / "__init__.py").write_text("")
@@ -408,6 +443,7 @@ def test_import_scanner_known_answers(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------------------------- rules -> envs
+
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
@@ -434,8 +470,10 @@ def test_every_rule_that_runs_code_has_a_family_env(rules):
         if not _runs_code(rule):
             continue
         if rule["run"]:
-            problems.append(f"{rule['name']} ({Path(rule['snakefile']).name}): a run: block cannot use conda; "
-                            "move the code to a script")
+            problems.append(
+                f"{rule['name']} ({Path(rule['snakefile']).name}): a run: block cannot use conda; "
+                "move the code to a script"
+            )
         elif not rule["conda"]:
             problems.append(f"{rule['name']} ({Path(rule['snakefile']).name}): no conda: directive")
         elif _env_family(rule) is None:
@@ -474,16 +512,21 @@ def test_env_provides_every_import_of_its_rules(rules, family):
         for module in sorted(third - RUNNER_PROVIDED):
             dist = dist_of(module)
             if dist is None:
-                problems.setdefault(f"module {module} is not installed in the venv; no distribution known",
-                                    set()).add(rule["name"])
+                problems.setdefault(f"module {module} is not installed in the venv; no distribution known", set()).add(
+                    rule["name"]
+                )
             elif dist in listed:
                 continue
             elif dist in pins:
-                problems.setdefault(f"{module} needs {dist}=={pins[dist]} (pinned in pyproject.toml) in "
-                                    f"envs/{family}.yaml", set()).add(rule["name"])
+                problems.setdefault(
+                    f"{module} needs {dist}=={pins[dist]} (pinned in pyproject.toml) in envs/{family}.yaml", set()
+                ).add(rule["name"])
             elif dist not in transitively:
-                problems.setdefault(f"{module} needs {dist}, neither listed in envs/{family}.yaml nor a "
-                                    "dependency of a listed package", set()).add(rule["name"])
+                problems.setdefault(
+                    f"{module} needs {dist}, neither listed in envs/{family}.yaml nor a dependency of a listed package",
+                    set(),
+                ).add(rule["name"])
     assert scripts > 0, f"no rule runs a script in envs/{family}.yaml: remove the env or use it"
     assert not problems, f"envs/{family}.yaml:\n  " + "\n  ".join(
-        f"{p} (rules: {', '.join(sorted(r))})" for p, r in problems.items())
+        f"{p} (rules: {', '.join(sorted(r))})" for p, r in problems.items()
+    )

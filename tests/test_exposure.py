@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from bows import exposure as ex
 from bows.config import ModelSpec
 
@@ -43,8 +42,12 @@ def test_paper_exposure_from_its_schedule():
 
 
 def test_low_exposure_names_only_decayed_trained_models():
-    grid = [ModelSpec("relu", 8, 0.0, 1), ModelSpec("relu", 8, 1.0, 1), ModelSpec("relu", 8, 4.0, 1),
-            ModelSpec("pca", 8, 0.0, 1)]
+    grid = [
+        ModelSpec("relu", 8, 0.0, 1),
+        ModelSpec("relu", 8, 1.0, 1),
+        ModelSpec("relu", 8, 4.0, 1),
+        ModelSpec("pca", 8, 0.0, 1),
+    ]
     cfg = {"batch_size": 100, "epochs": 2, "lr": 5e-4}
     # 1000 windows: T = 20 steps, Σ lr = 5e-4 · 21/2 = 0.00525: both wd > 0 models are far below 1
     low = ex.low_exposure(grid, cfg, 1000)

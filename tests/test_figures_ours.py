@@ -12,11 +12,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from bows.figures import criteria as crit  # noqa: E402
 from bows.figures import sweeps  # noqa: E402
 from bows.figures.theme import NotAvailable  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 LATENTS = (10, 20, 40, 80)
 
@@ -27,12 +26,21 @@ def _texts(fig: Figure) -> list[str]:
     return [t for t in out if t]
 
 
-def _tidy(model: str, latent: int, wd: float, seed: int, scope: str, metric: str, value: float,
-          status: str = "ok") -> dict:
-    return {"model": model, "variant": None if model == "data" else "relu",
-            "latent": None if model == "data" else latent, "wd": None if model == "data" else wd,
-            "seed": None if model == "data" else seed, "scope": scope, "item": "", "metric": metric,
-            "value": value, "status": status}
+def _tidy(
+    model: str, latent: int, wd: float, seed: int, scope: str, metric: str, value: float, status: str = "ok"
+) -> dict:
+    return {
+        "model": model,
+        "variant": None if model == "data" else "relu",
+        "latent": None if model == "data" else latent,
+        "wd": None if model == "data" else wd,
+        "seed": None if model == "data" else seed,
+        "scope": scope,
+        "item": "",
+        "metric": metric,
+        "value": value,
+        "status": status,
+    }
 
 
 @pytest.fixture
@@ -42,22 +50,69 @@ def planted_losses() -> tuple[pd.DataFrame, pd.DataFrame]:
     for L in LATENTS:
         for seed in (1, 2):
             for epoch in (1, 2):
-                loss = 2.0 * L ** -0.5 * (1.1 if epoch == 1 else 1.0)
-                rows.append({"model": f"relu/L{L}_wd1.0_seed{seed}", "variant": "relu", "latent": L, "wd": 1.0,
-                             "seed": seed, "epoch": epoch, "train_loss": loss, "val_loss": loss})
-    rows.append({"model": "relu/L40_wd4.0_seed1", "variant": "relu", "latent": 40, "wd": 4.0, "seed": 1,
-                 "epoch": 2, "train_loss": 0.4, "val_loss": 0.4})
+                loss = 2.0 * L**-0.5 * (1.1 if epoch == 1 else 1.0)
+                rows.append(
+                    {
+                        "model": f"relu/L{L}_wd1.0_seed{seed}",
+                        "variant": "relu",
+                        "latent": L,
+                        "wd": 1.0,
+                        "seed": seed,
+                        "epoch": epoch,
+                        "train_loss": loss,
+                        "val_loss": loss,
+                    }
+                )
+    rows.append(
+        {
+            "model": "relu/L40_wd4.0_seed1",
+            "variant": "relu",
+            "latent": 40,
+            "wd": 4.0,
+            "seed": 1,
+            "epoch": 2,
+            "train_loss": 0.4,
+            "val_loss": 0.4,
+        }
+    )
     losses = pd.DataFrame(rows)
     last = sweeps.final_losses(losses)
     sel = last[last["wd"] == 1.0]
     slope, intercept = np.polyfit(np.log(sel["latent"]), np.log(sel["val_loss"]), 1)
-    fit = pd.DataFrame([
-        {"variant": "relu", "wd": 1.0, "split": split, "exponent": -slope, "exponent_lo": -slope - 0.01,
-         "exponent_hi": -slope + 0.01, "prefactor": float(np.exp(intercept)), "n_models": 8, "n_latents": 4,
-         "r2_log": 1.0, "status": "ok"} for split in ("val", "train")
-    ] + [{"variant": "relu", "wd": 4.0, "split": split, "exponent": np.nan, "exponent_lo": np.nan,
-          "exponent_hi": np.nan, "prefactor": np.nan, "n_models": 1, "n_latents": 1, "r2_log": np.nan,
-          "status": "too few models: need >= 3 models over >= 2 latent sizes"} for split in ("val", "train")])
+    fit = pd.DataFrame(
+        [
+            {
+                "variant": "relu",
+                "wd": 1.0,
+                "split": split,
+                "exponent": -slope,
+                "exponent_lo": -slope - 0.01,
+                "exponent_hi": -slope + 0.01,
+                "prefactor": float(np.exp(intercept)),
+                "n_models": 8,
+                "n_latents": 4,
+                "r2_log": 1.0,
+                "status": "ok",
+            }
+            for split in ("val", "train")
+        ]
+        + [
+            {
+                "variant": "relu",
+                "wd": 4.0,
+                "split": split,
+                "exponent": np.nan,
+                "exponent_lo": np.nan,
+                "exponent_hi": np.nan,
+                "prefactor": np.nan,
+                "n_models": 1,
+                "n_latents": 1,
+                "r2_log": np.nan,
+                "status": "too few models: need >= 3 models over >= 2 latent sizes",
+            }
+            for split in ("val", "train")
+        ]
+    )
     return losses, fit
 
 
@@ -66,7 +121,7 @@ def test_final_losses_take_the_last_epoch(planted_losses) -> None:
     last = sweeps.final_losses(losses)
     assert len(last) == 2 * len(LATENTS) + 1
     row = last[(last["latent"] == 10) & (last["seed"] == 1)].iloc[0]
-    assert row["val_loss"] == pytest.approx(2.0 * 10 ** -0.5)
+    assert row["val_loss"] == pytest.approx(2.0 * 10**-0.5)
 
 
 def test_loss_figure_labels_the_planted_exponent(planted_losses) -> None:
@@ -80,7 +135,7 @@ def test_loss_figure_labels_the_planted_exponent(planted_losses) -> None:
     # the fitted line passes through the planted points: c·L^−α at the ends of the L range
     line = next(ln for ln in ax.get_lines() if len(ln.get_xdata()) == 50)
     x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
-    np.testing.assert_allclose(y, 2.0 * x ** -0.5, rtol=1e-9)
+    np.testing.assert_allclose(y, 2.0 * x**-0.5, rtol=1e-9)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
 
 
@@ -90,8 +145,10 @@ def test_loss_figure_without_losses_is_not_available() -> None:
 
 
 def test_fit_label_forms() -> None:
-    assert sweeps.fit_label({"status": "ok", "exponent": 0.25, "exponent_lo": 0.2, "exponent_hi": 0.3}) == \
-        "α = 0.250 [0.200, 0.300]"
+    assert (
+        sweeps.fit_label({"status": "ok", "exponent": 0.25, "exponent_lo": 0.2, "exponent_hi": 0.3})
+        == "α = 0.250 [0.200, 0.300]"
+    )
     assert sweeps.fit_label({"status": "ok", "exponent": 0.25}) == "α = 0.250"
     assert sweeps.fit_label({"status": "fit failed", "exponent": np.nan, "n_latents": 3}).startswith("no fit (fit")
 
@@ -102,9 +159,16 @@ def _model_metrics() -> pd.DataFrame:
     for L in LATENTS:
         for seed in (1, 2):
             tag = f"relu/L{L}_wd1.0_seed{seed}"
-            vals = {"d_star": L / (0.5 * L), "dim_frac_mean": L / n, "phi_half": min(1.0, L / 50),
-                    "phi_one": min(1.0, L / 100), "msq_overlap": 1.2 / L, "msq_random": 1 / L,
-                    "msq_welch": (n - L) / (L * (n - 1)), "frob2_over_latent": 0.5 + 0.001 * seed}
+            vals = {
+                "d_star": L / (0.5 * L),
+                "dim_frac_mean": L / n,
+                "phi_half": min(1.0, L / 50),
+                "phi_one": min(1.0, L / 100),
+                "msq_overlap": 1.2 / L,
+                "msq_random": 1 / L,
+                "msq_welch": (n - L) / (L * (n - 1)),
+                "frob2_over_latent": 0.5 + 0.001 * seed,
+            }
             rows += [_tidy(tag, L, 1.0, seed, "model", k, v) for k, v in vals.items()]
     return pd.DataFrame(rows)
 
@@ -114,10 +178,20 @@ def _words() -> pd.DataFrame:
     frames = []
     for L in LATENTS:
         for seed in (1, 2):
-            frames.append(pd.DataFrame({"word": [f"w{i}" for i in range(100)], "norm": rng.uniform(0, 1, 100),
-                                        "dim_frac": rng.uniform(0.5, 1.5, 100) * L / 100,
-                                        "model": f"relu/L{L}_wd1.0_seed{seed}", "variant": "relu", "latent": L,
-                                        "wd": 1.0, "seed": seed}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "word": [f"w{i}" for i in range(100)],
+                        "norm": rng.uniform(0, 1, 100),
+                        "dim_frac": rng.uniform(0.5, 1.5, 100) * L / 100,
+                        "model": f"relu/L{L}_wd1.0_seed{seed}",
+                        "variant": "relu",
+                        "latent": L,
+                        "wd": 1.0,
+                        "seed": seed,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -136,29 +210,48 @@ def test_dimensionality_figure_draws_metrics_and_baselines() -> None:
 
 def test_dimensionality_figure_without_data_is_not_available() -> None:
     with pytest.raises(NotAvailable):
-        sweeps.dimensionality_figure(pd.DataFrame(columns=["model", "scope", "metric", "value", "status"]),
-                                     pd.DataFrame())
+        sweeps.dimensionality_figure(
+            pd.DataFrame(columns=["model", "scope", "metric", "value", "status"]), pd.DataFrame()
+        )
 
 
 def test_read_words_parses_model_tags(tmp_path: Path) -> None:
     p = tmp_path / "relu" / "L16_wd4.0_seed2" / "words.parquet"
     p.parent.mkdir(parents=True)
-    pd.DataFrame({"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0],
-                  "dim_frac": [0.5]}).to_parquet(p)
+    pd.DataFrame(
+        {"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0], "dim_frac": [0.5]}
+    ).to_parquet(p)
     w = sweeps.read_words([p])
-    assert w.loc[0, ["variant", "latent", "wd", "seed", "model"]].tolist() == ["relu", 16, 4.0, 2,
-                                                                                 "relu/L16_wd4.0_seed2"]
+    assert w.loc[0, ["variant", "latent", "wd", "seed", "model"]].tolist() == [
+        "relu",
+        16,
+        4.0,
+        2,
+        "relu/L16_wd4.0_seed2",
+    ]
 
 
 def _circ_metrics(month_value: float = np.nan, status: str = "ok") -> pd.DataFrame:
-    rows = [_tidy("data", 0, 0, 0, "Months", "order_agreement", 0.9),
-            _tidy("data", 0, 0, 0, "Months", "circulant_r2", 0.8)]
+    rows = [
+        _tidy("data", 0, 0, 0, "Months", "order_agreement", 0.9),
+        _tidy("data", 0, 0, 0, "Months", "circulant_r2", 0.8),
+    ]
     for L in LATENTS:
         for m, v in (("order_agreement", 0.95 - L / 200), ("circulant_r2", 0.9 - L / 200)):
-            rows += [_tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Months", m, v if np.isnan(month_value) else
-                           month_value, status),
-                     _tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Months", f"{m}_null_mean", 0.3),
-                     _tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Months", f"{m}_null_sd", 0.05)]
+            rows += [
+                _tidy(
+                    f"relu/L{L}_wd1.0_seed1",
+                    L,
+                    1.0,
+                    1,
+                    "Months",
+                    m,
+                    v if np.isnan(month_value) else month_value,
+                    status,
+                ),
+                _tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Months", f"{m}_null_mean", 0.3),
+                _tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Months", f"{m}_null_sd", 0.05),
+            ]
         rows.append(_tidy(f"relu/L{L}_wd1.0_seed1", L, 1.0, 1, "Planets", "order_agreement", 0.5))
     return pd.DataFrame(rows)
 
@@ -175,8 +268,11 @@ def test_circularity_figure_shows_null_band_and_data_line() -> None:
 
 
 def test_circularity_nan_values_give_a_not_available_panel() -> None:
-    fig = sweeps.circularity_figure(_circ_metrics(month_value=np.nan, status="missing: word not in vocabulary")
-                                    .assign(value=lambda d: d["value"].where(d["model"] == "data", np.nan)))
+    fig = sweeps.circularity_figure(
+        _circ_metrics(month_value=np.nan, status="missing: word not in vocabulary").assign(
+            value=lambda d: d["value"].where(d["model"] == "data", np.nan)
+        )
+    )
     assert any("not available at this scale" in t for t in _texts(fig))
 
 
@@ -184,9 +280,22 @@ def test_cluster_figure_and_all_nan_clusters() -> None:
     rows = []
     for wd in (0.0, 4.0):
         for metric, v in (("knn_purity", 0.3 + wd / 10), ("silhouette_cos", -0.1 + wd / 20)):
-            rows.append({"model": f"relu/L800_wd{wd}_seed1", "variant": "relu", "latent": 800, "wd": wd,
-                         "seed": 1, "metric": metric, "value": v, "null_mean": 0.1, "null_sd": 0.01,
-                         "p_value": 0.01, "n_words": 120.0, "status": "ok"})
+            rows.append(
+                {
+                    "model": f"relu/L800_wd{wd}_seed1",
+                    "variant": "relu",
+                    "latent": 800,
+                    "wd": wd,
+                    "seed": 1,
+                    "metric": metric,
+                    "value": v,
+                    "null_mean": 0.1,
+                    "null_sd": 0.01,
+                    "p_value": 0.01,
+                    "n_words": 120.0,
+                    "status": "ok",
+                }
+            )
     cl = pd.DataFrame(rows)
     fig = sweeps.cluster_figure(cl)
     texts = " | ".join(_texts(fig))
@@ -199,16 +308,46 @@ def test_cluster_figure_and_all_nan_clusters() -> None:
 
 CRITERIA = {
     "criteria": [
-        {"id": 1, "name": "vocabulary integrity", "value": 10000, "threshold": 10000, "status": "pass",
-         "claimed_at": "|vocab| = 10000", "evaluated_at": "V=10000", "details": {}},
-        {"id": 3, "name": "month correlation is circulant-like", "value": {"spearman": -0.657, "inversions": 1.0},
-         "threshold": {"spearman_max": -0.8}, "status": "fail", "claimed_at": "WikiText-103",
-         "evaluated_at": "train windows", "details": {}},
-        {"id": 6, "name": "seasonal alignment", "value": None, "threshold": 7.0, "status": "not_applicable",
-         "claimed_at": "L1000 wd4.0", "evaluated_at": "relu/L16_wd4.0_seed1",
-         "details": {"reason": "only 0 of 9 seasonal words are in the vocabulary"}},
-        {"id": 7, "name": "non-orthogonality", "value": {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
-         "threshold": None, "status": "fail", "claimed_at": "L1000", "evaluated_at": "relu/L16", "details": {}},
+        {
+            "id": 1,
+            "name": "vocabulary integrity",
+            "value": 10000,
+            "threshold": 10000,
+            "status": "pass",
+            "claimed_at": "|vocab| = 10000",
+            "evaluated_at": "V=10000",
+            "details": {},
+        },
+        {
+            "id": 3,
+            "name": "month correlation is circulant-like",
+            "value": {"spearman": -0.657, "inversions": 1.0},
+            "threshold": {"spearman_max": -0.8},
+            "status": "fail",
+            "claimed_at": "WikiText-103",
+            "evaluated_at": "train windows",
+            "details": {},
+        },
+        {
+            "id": 6,
+            "name": "seasonal alignment",
+            "value": None,
+            "threshold": 7.0,
+            "status": "not_applicable",
+            "claimed_at": "L1000 wd4.0",
+            "evaluated_at": "relu/L16_wd4.0_seed1",
+            "details": {"reason": "only 0 of 9 seasonal words are in the vocabulary"},
+        },
+        {
+            "id": 7,
+            "name": "non-orthogonality",
+            "value": {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
+            "threshold": None,
+            "status": "fail",
+            "claimed_at": "L1000",
+            "evaluated_at": "relu/L16",
+            "details": {},
+        },
     ],
     "summary": {"pass": 1, "fail": 2, "not_applicable": 1},
 }
@@ -242,8 +381,9 @@ def test_criteria_table_and_dashboard() -> None:
 def test_render_criteria_writes_png_csv_html(tmp_path: Path) -> None:
     src = tmp_path / "criteria.json"
     src.write_text(json.dumps(CRITERIA))
-    out = crit.render_criteria(src, [tmp_path / "dash.png"], tmp_path / "criteria.csv", {"dpi": 50},
-                               html=tmp_path / "criteria.html")
+    out = crit.render_criteria(
+        src, [tmp_path / "dash.png"], tmp_path / "criteria.csv", {"dpi": 50}, html=tmp_path / "criteria.html"
+    )
     assert [p.name for p in out] == ["dash.png"]
     assert (tmp_path / "dash.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pd.read_csv(tmp_path / "criteria.csv")["id"].tolist() == [1, 3, 6, 7]
@@ -267,14 +407,17 @@ def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> No
     (ax,) = drawn[0].axes  # one panel: the reason, under the figure's title
     assert ax.get_title() == "Christmas"
     assert [t.get_text().replace("\n", " ") for t in ax.texts] == [
-        "not available at this scale: Christmas is not in the vocabulary"]
+        "not available at this scale: Christmas is not in the vocabulary"
+    ]
 
 
 def test_write_report_tables(tmp_path: Path) -> None:
     ma = _model_metrics()
     ma.to_parquet(tmp_path / "metrics_all.parquet")
-    out = sweeps.write_report_tables({"metrics_all": str(tmp_path / "metrics_all.parquet")},
-                                     {"model_metrics": [str(tmp_path / "mm.csv"), str(tmp_path / "mm.html")]})
+    out = sweeps.write_report_tables(
+        {"metrics_all": str(tmp_path / "metrics_all.parquet")},
+        {"model_metrics": [str(tmp_path / "mm.csv"), str(tmp_path / "mm.html")]},
+    )
     wide = pd.read_csv(out[0])
     assert len(wide) == len(LATENTS) * 2
     assert {"d_star", "phi_half", "msq_welch"} <= set(wide.columns)

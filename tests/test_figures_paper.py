@@ -5,27 +5,36 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import matplotlib  # noqa: E402
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
-
-import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.collections import PolyCollection, QuadMesh  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
 from bows.figures import mechanism as fm  # noqa: E402
 from bows.figures import months as fmo  # noqa: E402
 from bows.figures import structure as fs  # noqa: E402
 from bows.figures import umap as fu  # noqa: E402
 from bows.figures.theme import MONTH_ABBR, NotAvailable  # noqa: E402
+from matplotlib.collections import PolyCollection, QuadMesh  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 
 
@@ -43,6 +52,7 @@ def texts(fig: Figure) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- planted tables
 
+
 def ring_cooc(n: int = 12, missing: tuple[str, ...] = ()) -> pd.DataFrame:
     """Circulant correlations r_ij = 0.5·cos(2π(i−j)/n) (1 on the diagonal) for the Months group."""
     rows = []
@@ -50,31 +60,67 @@ def ring_cooc(n: int = 12, missing: tuple[str, ...] = ()) -> pd.DataFrame:
         for j in range(n):
             v = 1.0 if i == j else 0.5 * np.cos(2 * np.pi * (i - j) / n)
             bad = MONTHS[i] in missing or MONTHS[j] in missing
-            rows.append({"group": "Months", "word_i": MONTHS[i], "word_j": MONTHS[j], "pos_i": i, "pos_j": j,
-                         "n_windows": 1000, "corr_cond": np.nan if bad else v,
-                         "status": "missing: word not in vocabulary" if bad else "ok"})
+            rows.append(
+                {
+                    "group": "Months",
+                    "word_i": MONTHS[i],
+                    "word_j": MONTHS[j],
+                    "pos_i": i,
+                    "pos_j": j,
+                    "n_windows": 1000,
+                    "corr_cond": np.nan if bad else v,
+                    "status": "missing: word not in vocabulary" if bad else "ok",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def ring_table(source: str = "data", missing: tuple[str, ...] = ()) -> pd.DataFrame:
     a = 2 * np.pi * np.arange(12) / 12
-    return pd.DataFrame({"source": source, "word": MONTHS, "pos": np.arange(12),
-                         "pc1": np.where(np.isin(MONTHS, missing), np.nan, np.cos(a)),
-                         "pc2": np.where(np.isin(MONTHS, missing), np.nan, np.sin(a)),
-                         "status": ["missing: word not in vocabulary" if m in missing else "ok" for m in MONTHS]})
+    return pd.DataFrame(
+        {
+            "source": source,
+            "word": MONTHS,
+            "pos": np.arange(12),
+            "pc1": np.where(np.isin(MONTHS, missing), np.nan, np.cos(a)),
+            "pc2": np.where(np.isin(MONTHS, missing), np.nan, np.sin(a)),
+            "status": ["missing: word not in vocabulary" if m in missing else "ok" for m in MONTHS],
+        }
+    )
 
 
 def seasonal_table(found: tuple[str, ...] = ("Christmas", "summer")) -> pd.DataFrame:
     a = 2 * np.pi * np.arange(12) / 12
-    rows = [{"word": m, "kind": "month", "season": "", "pos": k, "pc1": np.cos(a[k]), "pc2": np.sin(a[k]),
-             "pc3": 0.0, "plane_share": np.nan, "status": "ok"} for k, m in enumerate(MONTHS)]
-    seasons = {"snow": "winter", "Christmas": "winter", "spring": "spring", "summer": "summer",
-               "Halloween": "autumn"}
+    rows = [
+        {
+            "word": m,
+            "kind": "month",
+            "season": "",
+            "pos": k,
+            "pc1": np.cos(a[k]),
+            "pc2": np.sin(a[k]),
+            "pc3": 0.0,
+            "plane_share": np.nan,
+            "status": "ok",
+        }
+        for k, m in enumerate(MONTHS)
+    ]
+    seasons = {"snow": "winter", "Christmas": "winter", "spring": "spring", "summer": "summer", "Halloween": "autumn"}
     for w, s in seasons.items():
         ok = w in found
-        rows.append({"word": w, "kind": "seasonal", "season": s, "pos": -1, "pc1": 0.5 if ok else np.nan,
-                     "pc2": 0.2 if ok else np.nan, "pc3": np.nan, "plane_share": 0.8 if ok else np.nan,
-                     "status": "ok" if ok else "missing: word not in vocabulary"})
+        rows.append(
+            {
+                "word": w,
+                "kind": "seasonal",
+                "season": s,
+                "pos": -1,
+                "pc1": 0.5 if ok else np.nan,
+                "pc2": 0.2 if ok else np.nan,
+                "pc3": np.nan,
+                "plane_share": 0.8 if ok else np.nan,
+                "status": "ok" if ok else "missing: word not in vocabulary",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -89,14 +135,35 @@ def sweep_tables(seeds=(1, 2, 3)) -> tuple[pd.DataFrame, pd.DataFrame]:
         for L in LATENTS:
             for s in seeds:
                 v = np.exp(-rate * np.log(L / 25)) + 0.01 * rng.standard_normal()
-                rows.append({"group": g, "variant": "relu", "wd": 1.0, "latent": L, "seed": s, "offdiag_raw": v,
-                             "offdiag_cos": 2 * v, "mean_abs_cos": v / 3, "status": "ok"})
+                rows.append(
+                    {
+                        "group": g,
+                        "variant": "relu",
+                        "wd": 1.0,
+                        "latent": L,
+                        "seed": s,
+                        "offdiag_raw": v,
+                        "offdiag_cos": 2 * v,
+                        "mean_abs_cos": v / 3,
+                        "status": "ok",
+                    }
+                )
     sweep = pd.DataFrame(rows)
     summ = []
     for metric in ("offdiag_raw", "offdiag_cos", "mean_abs_cos"):
         for (g, L), d in sweep.groupby(["group", "latent"]):
-            summ.append({"group": g, "variant": "relu", "wd": 1.0, "latent": L, "metric": metric,
-                         "mean": d[metric].mean(), "sd": d[metric].std(ddof=1), "n_seeds": len(d)})
+            summ.append(
+                {
+                    "group": g,
+                    "variant": "relu",
+                    "wd": 1.0,
+                    "latent": L,
+                    "metric": metric,
+                    "mean": d[metric].mean(),
+                    "sd": d[metric].std(ddof=1),
+                    "n_seeds": len(d),
+                }
+            )
     return sweep, pd.DataFrame(summ)
 
 
@@ -104,67 +171,130 @@ def groups_table(roman: bool = True) -> pd.DataFrame:
     rows = []
     a = 2 * np.pi * np.arange(12) / 12
     for k, m in enumerate(MONTHS):
-        rows.append({"group": "Months", "word": m, "pos": k, "pc1": np.cos(a[k]), "pc2": np.sin(a[k]),
-                     "evr1": 0.4, "evr2": 0.3, "status": "ok"})
+        rows.append(
+            {
+                "group": "Months",
+                "word": m,
+                "pos": k,
+                "pc1": np.cos(a[k]),
+                "pc2": np.sin(a[k]),
+                "evr1": 0.4,
+                "evr2": 0.3,
+                "status": "ok",
+            }
+        )
     for k, r in enumerate(ROMAN):
         ok = roman or k == 1
-        rows.append({"group": "Roman numerals", "word": r, "pos": k, "pc1": float(k) if ok else np.nan,
-                     "pc2": float(k % 3) if ok else np.nan, "evr1": 0.5, "evr2": 0.2,
-                     "status": "ok" if ok else "missing: word not in vocabulary"})
+        rows.append(
+            {
+                "group": "Roman numerals",
+                "word": r,
+                "pos": k,
+                "pc1": float(k) if ok else np.nan,
+                "pc2": float(k % 3) if ok else np.nan,
+                "evr1": 0.5,
+                "evr2": 0.2,
+                "status": "ok" if ok else "missing: word not in vocabulary",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def umap_table(categorised: bool = True) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     cats = fu.categories()[:3] if categorised else []
-    rows = [{"index": i, "word": f"w{i}", "category": "Other", "x": rng.normal(), "y": rng.normal()}
-            for i in range(40)]
+    rows = [{"index": i, "word": f"w{i}", "category": "Other", "x": rng.normal(), "y": rng.normal()} for i in range(40)]
     for k, c in enumerate(cats):
-        rows += [{"index": 100 + 10 * k + i, "word": f"{c}{i}", "category": c, "x": 5 * k + rng.normal(),
-                  "y": rng.normal()} for i in range(10)]
+        rows += [
+            {"index": 100 + 10 * k + i, "word": f"{c}{i}", "category": c, "x": 5 * k + rng.normal(), "y": rng.normal()}
+            for i in range(10)
+        ]
     return pd.DataFrame(rows)
 
 
 def mech_tables(target: str = "Beatles", present: bool = True) -> dict[str, pd.DataFrame]:
     words = fm.r2_words(target)
-    r2 = pd.DataFrame({"idx": np.arange(len(words)), "word": words, "r2_ctx": np.linspace(0.9, 0.5, len(words)),
-                       "r2_onehot": [0.01] + [0.3] * (len(words) - 1)})
+    r2 = pd.DataFrame(
+        {
+            "idx": np.arange(len(words)),
+            "word": words,
+            "r2_ctx": np.linspace(0.9, 0.5, len(words)),
+            "r2_onehot": [0.01] + [0.3] * (len(words) - 1),
+        }
+    )
     z = np.linspace(-1, 2, 64)
-    dens = pd.DataFrame({"target": target, "z": z, "density": np.exp(-(z - 1.0) ** 2) + 0.3 * np.exp(-(z + 0.5) ** 2
-                                                                                                  / 0.1),
-                         "positive": z > 0})
+    dens = pd.DataFrame(
+        {
+            "target": target,
+            "z": z,
+            "density": np.exp(-((z - 1.0) ** 2)) + 0.3 * np.exp(-((z + 0.5) ** 2) / 0.1),
+            "positive": z > 0,
+        }
+    )
     tw = []
-    for tower, ctx, self_ in (("correlated", ["Lennon", "McCartney"], True), ("uncorrelated", ["orange", "milk"], True),
-                              ("correlated_no_target", ["Lennon", "McCartney"], False)):
+    for tower, ctx, self_ in (
+        ("correlated", ["Lennon", "McCartney"], True),
+        ("uncorrelated", ["orange", "milk"], True),
+        ("correlated_no_target", ["Lennon", "McCartney"], False),
+    ):
         level, step = -0.5, 0
-        tw.append({"tower": tower, "step": 0, "word": target, "kind": "bias", "contribution": -0.5, "start": 0.0,
-                   "end": -0.5})
-        steps = ([(target, "self", 0.6)] if self_ else []) + [(w, "context", 0.3 if tower != "uncorrelated" else -0.05)
-                                                             for w in ctx]
+        tw.append(
+            {"tower": tower, "step": 0, "word": target, "kind": "bias", "contribution": -0.5, "start": 0.0, "end": -0.5}
+        )
+        steps = ([(target, "self", 0.6)] if self_ else []) + [
+            (w, "context", 0.3 if tower != "uncorrelated" else -0.05) for w in ctx
+        ]
         for w, kind, c in steps:
             step += 1
-            tw.append({"tower": tower, "step": step, "word": w, "kind": kind, "contribution": c, "start": level,
-                       "end": level + c})
+            tw.append(
+                {
+                    "tower": tower,
+                    "step": step,
+                    "word": w,
+                    "kind": kind,
+                    "contribution": c,
+                    "start": level,
+                    "end": level + c,
+                }
+            )
             level += c
     if target == "Christmas":
         for k, m in enumerate(MONTHS):
             c = 0.2 if m == "December" else (-0.02 if k % 2 else 0.01)
-            tw.append({"tower": "months", "step": k + 1, "word": m, "kind": "context", "contribution": c,
-                       "start": 0.0, "end": c})
+            tw.append(
+                {
+                    "tower": "months",
+                    "step": k + 1,
+                    "word": m,
+                    "kind": "context",
+                    "contribution": c,
+                    "start": 0.0,
+                    "end": c,
+                }
+            )
     towers = pd.DataFrame(tw).assign(target=target, status="ok")
-    base = {"model": "relu/L100_wd1.0_seed1", "variant": "relu", "latent": 100, "wd": 1.0, "seed": 1,
-            "scope": target, "item": ""}
+    base = {
+        "model": "relu/L100_wd1.0_seed1",
+        "variant": "relu",
+        "latent": 100,
+        "wd": 1.0,
+        "seed": 1,
+        "scope": target,
+        "item": "",
+    }
     if present:
         vals = {"n_windows": 200, "onehot_z": 0.1, "frac_pos": 0.81, "frac_better_than_onehot": 0.7}
         metrics = pd.DataFrame([{**base, "metric": k, "value": v, "status": "ok"} for k, v in vals.items()])
     else:
-        metrics = pd.DataFrame([{**base, "metric": "n_windows", "value": np.nan,
-                                 "status": "missing: target not in vocabulary"}])
+        metrics = pd.DataFrame(
+            [{**base, "metric": "n_windows", "value": np.nan, "status": "missing: target not in vocabulary"}]
+        )
         towers, dens = towers.iloc[0:0], dens.iloc[0:0]
     return {"r2": r2, "density": dens, "towers": towers, "metrics": metrics}
 
 
 # ------------------------------------------------------------------------------------------------------ months
+
 
 def test_corr_vmax_clips_the_95th_percentile():
     m = np.full((4, 4), 0.1)
@@ -226,6 +356,7 @@ def test_seasonal_not_available_without_seasonal_words():
 
 # ------------------------------------------------------------------------------------------------ structure
 
+
 def test_sweep_figure_lines_band_and_snapshot_markers():
     sweep, summ = sweep_tables()
     fig = fs.sweep_figure(sweep, summ, metric="offdiag_raw", snapshot_latents=[100, 4000])
@@ -236,8 +367,11 @@ def test_sweep_figure_lines_band_and_snapshot_markers():
     months = [ln for ln in left.lines if ln.get_label() == "Months"][0]
     want = sweep[(sweep.group == "Months") & (sweep.seed == 1)].sort_values("latent")["offdiag_raw"]
     assert np.allclose(months.get_ydata(), want)
-    vlines = [ln for ln in left.lines if ln.get_label() == "snapshot L" or
-              (len(set(ln.get_xdata())) == 1 and ln.get_linestyle() == ":")]
+    vlines = [
+        ln
+        for ln in left.lines
+        if ln.get_label() == "snapshot L" or (len(set(ln.get_xdata())) == 1 and ln.get_linestyle() == ":")
+    ]
     assert [float(v.get_xdata()[0]) for v in vlines] == [100.0]  # 4000 is outside the trained range
     assert sum(isinstance(c, PolyCollection) for c in right.collections) == 2  # one ±2 sd band per group
     assert "3 seeds" in right.get_title()
@@ -262,6 +396,7 @@ def test_snapshot_figure_panels_and_missing_group():
 
 
 # ------------------------------------------------------------------------------------------------------ UMAP
+
 
 def test_umap_other_grey_and_categories_in_legend():
     fig = fu.umap_scatter(umap_table(), title="t")
@@ -293,6 +428,7 @@ def test_umap_legend_lists_every_category():
 
 
 # ------------------------------------------------------------------------------------------------- mechanism
+
 
 def test_mechanism_three_panels():
     t = mech_tables("Beatles")
@@ -337,6 +473,7 @@ def test_christmas_vs_months():
 
 
 # ------------------------------------------------------------------------------------- rule entry points
+
 
 def _write(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     out = {}

@@ -20,15 +20,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SNAKEMAKE, snakemake
 
 pytestmark = pytest.mark.workflow
 
 #: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the target rules)
-FIGURE_RULE = re.compile(r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|all|figures|synthetic|sae)$")
-UPSTREAM = re.compile(r"^(prepare_corpus|build_vocab|encode_docs|index_windows|train_model|metrics_\w+|"
-                      r"synthetic_(data|train|metrics|summary))$")
+FIGURE_RULE = re.compile(
+    r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|all|figures|synthetic|sae)$"
+)
+UPSTREAM = re.compile(
+    r"^(prepare_corpus|build_vocab|encode_docs|index_windows|train_model|metrics_\w+|"
+    r"synthetic_(data|train|metrics|summary))$"
+)
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -58,8 +61,10 @@ def run_copy(smoke_run: Path, tmp_path_factory) -> Path:
 
 
 def test_planned_jobs_parser() -> None:
-    out = ("Job stats:\njob              count\n---------------  -------\nfig_sweeps             1\n"
-           "all                    1\ntotal                  2\n\n")
+    out = (
+        "Job stats:\njob              count\n---------------  -------\nfig_sweeps             1\n"
+        "all                    1\ntotal                  2\n\n"
+    )
     assert planned_jobs(out) == {"fig_sweeps": 1, "all": 1}
     assert planned_jobs("Nothing to be done (all requested files are present and up to date).") == {}
 
@@ -75,9 +80,15 @@ def test_figure_setting_reruns_only_figure_jobs(run_copy: Path, tmp_path: Path) 
     assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a dpi change: {jobs}"
     assert not [r for r in jobs if UPSTREAM.match(r)]
 
-    upstream = ("results/*/models/**/model.pt", "results/*/models/**/run.json", "results/*/metrics/**/*.parquet",
-                "results/*/metrics/**/criteria.json", "results/*/corpus/*", "results/*/V*/vocab.tsv",
-                "results/synthetic/*/*/models.npz")
+    upstream = (
+        "results/*/models/**/model.pt",
+        "results/*/models/**/run.json",
+        "results/*/metrics/**/*.parquet",
+        "results/*/metrics/**/criteria.json",
+        "results/*/corpus/*",
+        "results/*/V*/vocab.tsv",
+        "results/synthetic/*/*/models.npz",
+    )
     before = _mtimes(run_copy, upstream)
     assert any(k.endswith("model.pt") for k in before)
     fig = next((run_copy / "results").glob("*/figures/*/sweeps_loss.png"))
@@ -92,8 +103,9 @@ def test_figure_setting_reruns_only_figure_jobs(run_copy: Path, tmp_path: Path) 
 
 
 def _repo_copy(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", ".pytest_cache", ".hypothesis",
-                                    "__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "results", ".snakemake", ".pytest_cache", ".hypothesis", "__pycache__", "*.pyc"
+    )
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
     return dest
 
@@ -102,14 +114,23 @@ def _repo_copy(dest: Path) -> Path:
 def repo_copy(run_copy: Path, tmp_path_factory) -> Path:
     """A private copy of the repository's code, with the shared run brought up to date with it."""
     repo = _repo_copy(tmp_path_factory.mktemp("code") / "repo")
-    sync = subprocess.run(_base(repo, run_copy) + ["--cores", "2"], cwd=repo, capture_output=True, text=True,
-                          timeout=900)
+    sync = subprocess.run(
+        _base(repo, run_copy) + ["--cores", "2"], cwd=repo, capture_output=True, text=True, timeout=900
+    )
     assert sync.returncode == 0, sync.stderr[-3000:]
     return repo
 
 
 def _base(repo: Path, wd: Path) -> list[str]:
-    return [SNAKEMAKE, "-s", str(repo / "Snakefile"), "-d", str(wd), "--configfile", str(repo / "presets" / "smoke.yaml")]
+    return [
+        SNAKEMAKE,
+        "-s",
+        str(repo / "Snakefile"),
+        "-d",
+        str(wd),
+        "--configfile",
+        str(repo / "presets" / "smoke.yaml"),
+    ]
 
 
 def _append(text: str):

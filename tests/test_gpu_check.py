@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 sys.path.insert(0, str(ROOT / "bench"))
 import gpu_check  # noqa: E402
 
@@ -17,8 +17,14 @@ import gpu_check  # noqa: E402
 def test_skips_cleanly_without_a_gpu(tmp_path):
     out = tmp_path / "gpu_check.json"
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # no GPU visible, even on a GPU machine
-    res = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--out", str(out)],
-                         capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     assert "gpu-check: skipped" in res.stdout
     assert "no CUDA GPU" in json.loads(out.read_text())["skipped"]
@@ -28,8 +34,8 @@ def test_interpolation_is_log_log():
     times = {100: 1.0, 1000: 10.0}
     assert gpu_check.interpolate_ms(times, 100) == 1.0
     assert gpu_check.interpolate_ms(times, 316) == pytest.approx(3.16, rel=1e-3)  # 10^(log10 316 - 2)
-    assert gpu_check.interpolate_ms(times, 50) == 1.0         # flat below the smallest measured L
-    assert gpu_check.interpolate_ms(times, 4000) == 40.0      # proportional to L above the largest
+    assert gpu_check.interpolate_ms(times, 50) == 1.0  # flat below the smallest measured L
+    assert gpu_check.interpolate_ms(times, 4000) == 40.0  # proportional to L above the largest
 
 
 def test_paper_grid_projection():

@@ -9,11 +9,10 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from bows import kernels
 from bows.model import TiedAutoencoder, make_batch, reference_loss
-
 from conftest import ROOT
+
 # numba is pinned in every environment: only the documented switch BOWS_NO_NUMBA may turn the compiled kernels off
 # (a broken numba install fails test_numba_is_on_unless_switched_off instead of skipping these tests)
 NUMBA_OFF = bool(os.environ.get("BOWS_NO_NUMBA"))
@@ -79,8 +78,9 @@ def test_split_batch_equals_reference(threshold):
     rng = np.random.default_rng(threshold)
     indices, lo, hi = random_ranges(rng, 80, 300)
     offsets, cols = kernels.window_union_reference(indices, lo, hi, 300)
-    for a, b in zip(kernels.split_batch(offsets, cols, 300, threshold),
-                    kernels.split_batch_reference(offsets, cols, 300, threshold)):
+    for a, b in zip(
+        kernels.split_batch(offsets, cols, 300, threshold), kernels.split_batch_reference(offsets, cols, 300, threshold)
+    ):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
 
@@ -162,8 +162,9 @@ def test_the_step_is_the_same_without_numba(tmp_path):
         if not flag:
             env.pop("BOWS_NO_NUMBA")
         out = tmp_path / f"step{flag}.npy"
-        res = subprocess.run([sys.executable, str(script), str(out)], env=env, capture_output=True, text=True,
-                             check=True)
+        res = subprocess.run(
+            [sys.executable, str(script), str(out)], env=env, capture_output=True, text=True, check=True
+        )
         got[flag] = (res.stdout.strip(), np.load(out))
     assert got["1"][0] == "False"
     assert np.allclose(got[""][1], got["1"][1], rtol=1e-5, atol=1e-9)

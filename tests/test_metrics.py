@@ -6,17 +6,29 @@ import logging
 
 import numpy as np
 import pytest
-
 from bows.config import section
-from bows.windows import Windows, n_windows
 from bows.encode import Docs
 from bows.errors import VocabError
-from bows.metrics import clusters, correlation, geometry as geo, mechanism, months, peers, r2
+from bows.metrics import clusters, correlation, mechanism, months, peers, r2
+from bows.metrics import geometry as geo
 from bows.metrics.data_stats import corr_distance_tests, data_ring, group_data_stats
 from bows.metrics.words import WordIndex, resolve_group, resolve_groups, semantic_assignment
+from bows.windows import Windows, n_windows
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def polygon(n: int, r: float = 1.0, phase: float = 0.0) -> np.ndarray:
@@ -31,7 +43,7 @@ def polygon(n: int, r: float = 1.0, phase: float = 0.0) -> np.ndarray:
 def test_polygon_dimensionality(n, r):
     W = polygon(n, r, phase=0.3)
     np.testing.assert_allclose(peers.dim_fractions(W), 2 / n, rtol=1e-10)
-    np.testing.assert_allclose(peers.d_star(W), 2 / (n * r ** 2), rtol=1e-10)
+    np.testing.assert_allclose(peers.d_star(W), 2 / (n * r**2), rtol=1e-10)
 
 
 def test_identity_gram():
@@ -88,7 +100,7 @@ def test_random_overlap_baseline():
 def test_power_law_fit_recovers_exponent():
     L = np.repeat([25, 50, 100, 200, 400], 2).astype(float)
     rng = np.random.default_rng(0)
-    loss = 3.0 * L ** -0.5 * np.exp(rng.normal(0, 0.01, L.size))
+    loss = 3.0 * L**-0.5 * np.exp(rng.normal(0, 0.01, L.size))
     fit = peers.power_law_fit(L, loss, n_boot=500)
     assert fit["exponent"] == pytest.approx(0.5, abs=0.02)
     assert fit["exponent_lo"] <= 0.5 <= fit["exponent_hi"]
@@ -102,7 +114,7 @@ def test_planted_cycle_order_agreement():
     th = 2 * np.pi * np.arange(n) / n
     assert geo.order_agreement(th + 1.0) == pytest.approx(1.0)
     assert geo.order_agreement(-th) == pytest.approx(1.0)  # reflection
-    assert geo.order_agreement(th ** 1.3) == pytest.approx(1.0)  # uneven spacing, same order
+    assert geo.order_agreement(th**1.3) == pytest.approx(1.0)  # uneven spacing, same order
     P = np.stack([np.cos(th), np.sin(th)], 1)
     assert geo.adjacent_pairs(geo.ring_angles(P)) == n
     assert abs(geo.winding_number(P)) == 1
@@ -179,7 +191,7 @@ def test_window_builders_match_definition(G, S):
     widx = np.random.default_rng(1).permutation(n)[: n // 2]
     ref = np.zeros((len(widx), V), dtype=bool)
     for r, w in enumerate(widx):
-        ref[r, indices[indptr[w * S]:indptr[w * S + G]]] = True
+        ref[r, indices[indptr[w * S] : indptr[w * S + G]]] = True
     X = win.dense_array(widx)
     np.testing.assert_array_equal(X.astype(bool), ref)
     np.testing.assert_array_equal(win.dense(widx).numpy(), X)
@@ -212,8 +224,7 @@ def test_month_correlation_circulant_on_planted_data():
     groups = {"Months": resolve_group("Months", MONTHS, index, cyclic=True)}
     G = 3
     widx = np.arange(n_windows(len(indptr) - 1, G, 1))
-    cooc, ring, met = group_data_stats(indptr, indices, V, G, 1, widx, groups, None, words, top_k=5, n_perm=50,
-                                       seed=0)
+    cooc, ring, met = group_data_stats(indptr, indices, V, G, 1, widx, groups, None, words, top_k=5, n_perm=50, seed=0)
     get = dict(zip(met["metric"], met["value"]))
     assert get["corr_dist_spearman"] <= -0.8
     assert get["corr_dist_inversions"] <= 1
@@ -255,7 +266,7 @@ def test_in_context_r2_matches_brute_force():
     rng = np.random.default_rng(1)
     X = (rng.random((300, 20)) < 0.25).astype(np.float32)
     X[:, 5] = 0  # a word that never occurs → NaN
-    batches = [X[s:s + 64] for s in range(0, 300, 64)]
+    batches = [X[s : s + 64] for s in range(0, 300, 64)]
     D = r2.fit_linear_decoder(W, batches, ridge=1e-9)
     st = r2.reconstruction_stats(W, b, batches, decoder=D, targets=[2, 5], groups={"g": np.array([0, 1, 2])})
     Z = X.astype(np.float64) @ W.T.astype(np.float64) @ W.astype(np.float64) + b
@@ -268,8 +279,7 @@ def test_in_context_r2_matches_brute_force():
     np.testing.assert_allclose(st.preacts[2], Z[X[:, 2] > 0, 2], atol=1e-5)
     assert st.preacts[5].size == 0
     Wg = W[:, :3].astype(np.float64)
-    np.testing.assert_allclose(st.group_tied["g"], r2.brute_force_r2(X[:, :3], X[:, :3] @ Wg.T @ Wg + b[:3]),
-                               atol=1e-5)
+    np.testing.assert_allclose(st.group_tied["g"], r2.brute_force_r2(X[:, :3], X[:, :3] @ Wg.T @ Wg + b[:3]), atol=1e-5)
     assert st.freq_count.tolist() == X.sum(0).astype(int).tolist()
 
 
@@ -358,8 +368,9 @@ def test_seasonal_table_planted():
     W = np.concatenate([Wm, snow[:, None], summer[:, None], odd[:, None]], axis=1)
     index = WordIndex(MONTHS + ["snow", "summer", "odd"])
     g = resolve_group("Months", MONTHS, index, cyclic=True)
-    df, met = months.seasonal_table(W, g, [("snow", "winter", 12), ("summer", "summer", 13),
-                                           ("leaves", "autumn", -1), ("odd", "spring", 14)])
+    df, met = months.seasonal_table(
+        W, g, [("snow", "winter", 12), ("summer", "summer", 13), ("leaves", "autumn", -1), ("odd", "spring", 14)]
+    )
     row = df.set_index("word")
     assert row.loc["snow", "nearest_month"] in ("December", "January") and row.loc["snow", "in_expected"]
     assert row.loc["summer", "nearest_month"] == "July"
@@ -375,8 +386,9 @@ def test_seasonal_table_planted():
 def test_word_lookup_strict_and_lenient(caplog):
     index = WordIndex(["the", "Ii", "January", "march", "III"])
     with pytest.raises(VocabError) as err:
-        resolve_groups(section("analysis", {"word_groups": {"G": {"words": ["January", "Foo", "Bar"]}}})["word_groups"],
-                       index)
+        resolve_groups(
+            section("analysis", {"word_groups": {"G": {"words": ["January", "Foo", "Bar"]}}})["word_groups"], index
+        )
     assert "Foo" in str(err.value) and "Bar" in str(err.value) and "fix:" in str(err.value)
     with caplog.at_level(logging.WARNING, logger="bows.metrics"):
         g = resolve_group("R", ["II", "III", "IV"], index, strict=False, case_insensitive=True)
@@ -415,7 +427,7 @@ def test_effective_and_stable_rank_with_unequal_singular_values():
     V, _ = np.linalg.qr(rng.standard_normal((7, 7)))
     W = U @ np.diag([3.0, 1.0, 0.0]) @ V[:3]  # σ = 3, 1, 0 in a random basis
     # p = (3/4, 1/4): exp(H) = (3/4)^(−3/4) · (1/4)^(−1/4)
-    assert peers.effective_rank(W) == pytest.approx(0.75 ** -0.75 * 0.25 ** -0.25, rel=1e-6)
+    assert peers.effective_rank(W) == pytest.approx(0.75**-0.75 * 0.25**-0.25, rel=1e-6)
     assert peers.stable_rank(W) == pytest.approx(10 / 9)
     assert peers.effective_rank(W.T) == pytest.approx(peers.effective_rank(W), rel=1e-6)
 

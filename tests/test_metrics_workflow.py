@@ -15,9 +15,23 @@ METRICS = "results/smoke/metrics/V400_G5_S1"
 
 def test_metrics_tables_and_criteria(smoke_run):
     m = smoke_run / METRICS
-    for name in ("data/cooc", "data/ring", "data/metrics", "months/ring", "months/seasonal", "mechanism/r2",
-                 "mechanism/r2_gap", "mechanism/towers", "mechanism/months_r2", "metrics_all", "sweep",
-                 "sweep_summary", "losses", "loss_fit", "clusters"):
+    for name in (
+        "data/cooc",
+        "data/ring",
+        "data/metrics",
+        "months/ring",
+        "months/seasonal",
+        "mechanism/r2",
+        "mechanism/r2_gap",
+        "mechanism/towers",
+        "mechanism/months_r2",
+        "metrics_all",
+        "sweep",
+        "sweep_summary",
+        "losses",
+        "loss_fit",
+        "clusters",
+    ):
         assert (m / f"{name}.parquet").is_file() and (m / f"{name}.csv").is_file(), name
     allm = pd.read_parquet(m / "metrics_all.parquet")
     assert {"d_star", "phi_half", "msq_welch", "erank", "offdiag_raw", "order_agreement_p"} <= set(allm["metric"])
@@ -30,9 +44,9 @@ def test_metrics_tables_and_criteria(smoke_run):
             assert c["details"].get("reason"), c  # every undecided criterion says why
         else:
             assert c["status"] in ("pass", "fail") and c["value"] is not None, c
-    assert crit["summary"] == {s: sum(c["status"] == s for c in crit["criteria"])
-                               for s in ("pass", "fail", "not_applicable")}
-
+    assert crit["summary"] == {
+        s: sum(c["status"] == s for c in crit["criteria"]) for s in ("pass", "fail", "not_applicable")
+    }
 
 
 def test_smoke_tables_agree_with_a_plain_recomputation(smoke_run):
@@ -56,8 +70,13 @@ def test_smoke_tables_agree_with_a_plain_recomputation(smoke_run):
     summ = pd.read_parquet(m / "sweep_summary.parquet").dropna(subset=["mean"])
     assert len(summ)
     for _, s in summ.iterrows():
-        v = allm[(allm["variant"] == s["variant"]) & np.isclose(allm["wd"].astype(float), s["wd"])
-                 & (allm["latent"] == s["latent"]) & (allm["scope"] == s["group"]) & (allm["metric"] == s["metric"])]
+        v = allm[
+            (allm["variant"] == s["variant"])
+            & np.isclose(allm["wd"].astype(float), s["wd"])
+            & (allm["latent"] == s["latent"])
+            & (allm["scope"] == s["group"])
+            & (allm["metric"] == s["metric"])
+        ]
         v = v["value"].dropna().to_numpy()
         assert s["n_seeds"] == len(v) and s["mean"] == pytest.approx(v.mean())
         if len(v) > 1:

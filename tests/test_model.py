@@ -10,10 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from bows.errors import CheckpointError
-from bows.model import (TiedAutoencoder, init_bound, init_weights, load_weights, make_batch, recon_loss,
-                        reference_loss, save_weights)
+from bows.model import (
+    TiedAutoencoder,
+    init_bound,
+    init_weights,
+    load_weights,
+    make_batch,
+    recon_loss,
+    reference_loss,
+    save_weights,
+)
 
 
 def csr_of(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -36,10 +43,12 @@ def random_case(V: int = 40, L: int = 6, B: int = 9, seed: int = 0, scale: float
 
 # --------------------------------------------------------------------------------------------- init
 
+
 def test_init_is_kaiming_uniform_a_sqrt2():
     W = init_weights(7, 10_000, torch.Generator().manual_seed(3))
-    ref = torch.nn.init.kaiming_uniform_(torch.empty(7, 10_000), a=math.sqrt(2),
-                                         generator=torch.Generator().manual_seed(3))
+    ref = torch.nn.init.kaiming_uniform_(
+        torch.empty(7, 10_000), a=math.sqrt(2), generator=torch.Generator().manual_seed(3)
+    )
     assert torch.equal(W, ref)
     assert init_bound(10_000) == pytest.approx(0.0141421356)
     assert W.abs().max() <= init_bound(10_000)
@@ -64,6 +73,7 @@ def test_init_ignores_global_rng():
 
 
 # --------------------------------------------------------------------------------------------- loss and gradients
+
 
 def test_loss_known_answer():
     # W = [[1, 1, 0]], b = [0, 0, -1], x = [1, 0, 0]: h = 1, z = [1, 1, -1], x̂ = [1, 1, 0], loss = 1/3
@@ -168,6 +178,7 @@ def test_bf16_compute_is_close():
 
 
 # --------------------------------------------------------------------------------------------- files
+
 
 def test_save_load_roundtrip(tmp_path):
     W = torch.randn(5, 20)

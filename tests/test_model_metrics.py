@@ -13,14 +13,25 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from bows.metrics import peers
 from bows.metrics.model_metrics import expand_groups, group_tables, model_metrics, top_words_mantel
 from bows.metrics.tables import Rows, spec_from_tag
 from bows.metrics.words import WordIndex, resolve_group
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 ROMAN = ["I", "II", "III", "IV"]
 WORDS = MONTHS + ROMAN + ["Beatles"]
 N_PERM = 200
@@ -42,10 +53,23 @@ def cooc_table(group: str, words: list[str], phi: np.ndarray, pmi: np.ndarray) -
     n = len(words)
     i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     i, j = i.ravel(), j.ravel()
-    df = pd.DataFrame({"group": group, "word_i": np.array(words, dtype=object)[i],
-                       "word_j": np.array(words, dtype=object)[j], "pos_i": i, "pos_j": j, "n_windows": 1000,
-                       "n_i": 100, "n_j": 100, "n_ij": 10, "corr_cond": phi.ravel(), "phi": phi.ravel(),
-                       "pmi": pmi.ravel(), "status": "ok"})
+    df = pd.DataFrame(
+        {
+            "group": group,
+            "word_i": np.array(words, dtype=object)[i],
+            "word_j": np.array(words, dtype=object)[j],
+            "pos_i": i,
+            "pos_j": j,
+            "n_windows": 1000,
+            "n_i": 100,
+            "n_j": 100,
+            "n_ij": 10,
+            "corr_cond": phi.ravel(),
+            "phi": phi.ravel(),
+            "pmi": pmi.ravel(),
+            "status": "ok",
+        }
+    )
     return df.sample(frac=1.0, random_state=0).reset_index(drop=True)
 
 
@@ -63,9 +87,11 @@ def index():
 
 
 def groups_of(index):
-    return {"Months": resolve_group("Months", MONTHS, index, cyclic=True),
-            "Roman numerals": resolve_group("Roman numerals", ROMAN, index),
-            "Pair": resolve_group("Pair", ["Beatles", "Lennon"], index, strict=False)}
+    return {
+        "Months": resolve_group("Months", MONTHS, index, cyclic=True),
+        "Roman numerals": resolve_group("Roman numerals", ROMAN, index),
+        "Pair": resolve_group("Pair", ["Beatles", "Lennon"], index, strict=False),
+    }
 
 
 def metric_dict(rows: Rows, scope: str) -> dict[str, float]:
@@ -193,8 +219,9 @@ def test_model_metrics_on_the_ring(index):
     b = np.array([-0.5] * 12 + [0.2] * 5)
     phi = planted_phi()
     rows = Rows(spec_from_tag("relu/L3_wd1.0_seed1"))
-    words, gtab, gram = model_metrics(W, b, index, groups_of(index), rows, cooc_table("Months", MONTHS, phi, -phi),
-                                      N_PERM, 0)
+    words, gtab, gram = model_metrics(
+        W, b, index, groups_of(index), rows, cooc_table("Months", MONTHS, phi, -phi), N_PERM, 0
+    )
     m = metric_dict(rows, "model")
     assert m["bias_mean"] == pytest.approx((12 * -0.5 + 5 * 0.2) / 17)
     assert m["frac_negative_bias"] == pytest.approx(12 / 17)
@@ -216,7 +243,7 @@ def test_peer_metrics_known_answers():
     # Σ_j (ŵ_i·w_j)²: ŵ1 = ŵ4 = (1, 0) → 4 + 0.09 + 0.36; ŵ2 = (0, 1) → 1 + 0.16; ŵ3 = (0.6, 0.8)
     q13 = 4 + 0.09 + 0.36
     q2 = 1 + 0.16
-    q3 = 1.2 ** 2 + 0.8 ** 2 + 0.5 ** 2 + 0.36 ** 2
+    q3 = 1.2**2 + 0.8**2 + 0.5**2 + 0.36**2
     D = [4 / q13, 1 / q2, 0.25 / q3, 0.36 / q13]
     assert m["dim_frac_mean"] == pytest.approx(np.mean(D)) and m["dim_frac_sum"] == pytest.approx(sum(D))
     assert m["phi_half"] == 0.75 and m["phi_one"] == 0.25  # norms 2, 1, 0.5, 0.6: > ½ strictly
@@ -227,7 +254,7 @@ def test_peer_metrics_known_answers():
     assert m["msq_welch_repr"] == pytest.approx(1 / 4)
     # σ² = eigenvalues of W Wᵀ = [[4.45, 0.12], [0.12, 1.16]]
     a, d, c = 4.45, 1.16, 0.12
-    root = math.sqrt(((a - d) / 2) ** 2 + c ** 2)
+    root = math.sqrt(((a - d) / 2) ** 2 + c**2)
     s = np.sqrt([(a + d) / 2 + root, (a + d) / 2 - root])
     p = s / s.sum()
     assert m["erank"] == pytest.approx(math.exp(-np.sum(p * np.log(p))))

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import ROOT
+
 SNAKEFILE = ROOT / "Snakefile"
 CONFIGS = [ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml"]
 _BIN = Path(sys.executable).parent
@@ -42,8 +42,16 @@ MONTHS_MODEL = f"{MODELS}/relu/L16_wd4.0_seed1/model.pt"
 KILL_MODEL = f"{MODELS}/relu/L16_wd1.0_seed1/model.pt"
 
 
-def snakemake(targets: list[str], workdir: Path, *extra: str, overrides: dict | None = None, cores: int = 2,
-              timeout: float = 600, popen: bool = False, env: dict | None = None):
+def snakemake(
+    targets: list[str],
+    workdir: Path,
+    *extra: str,
+    overrides: dict | None = None,
+    cores: int = 2,
+    timeout: float = 600,
+    popen: bool = False,
+    env: dict | None = None,
+):
     """``snakemake TARGETS -s Snakefile -d WORKDIR --cores N --configfile config.yaml smoke.yaml [override]``."""
     configs = list(CONFIGS)
     if overrides is not None:
@@ -51,11 +59,29 @@ def snakemake(targets: list[str], workdir: Path, *extra: str, overrides: dict | 
         over = workdir.parent / f"{workdir.name}.override.yaml"
         over.write_text(yaml.safe_dump(overrides))
         configs.append(over)
-    cmd = [SMK, *targets, "-s", str(SNAKEFILE), "-d", str(workdir), "--cores", str(cores), *extra,
-           "--configfile", *map(str, configs)]
+    cmd = [
+        SMK,
+        *targets,
+        "-s",
+        str(SNAKEFILE),
+        "-d",
+        str(workdir),
+        "--cores",
+        str(cores),
+        *extra,
+        "--configfile",
+        *map(str, configs),
+    ]
     if popen:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
-                                start_new_session=True, env=env)
+        return subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=str(ROOT),
+            start_new_session=True,
+            env=env,
+        )
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT), env=env)
 
 
@@ -87,6 +113,7 @@ def smoke(smoke_run) -> Path:
 
 
 # --------------------------------------------------------------------------------------------- reruns
+
 
 @pytest.mark.workflow
 def test_second_run_has_nothing_to_do(smoke):
@@ -158,13 +185,15 @@ def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     a = torch.load(model, weights_only=True)
     b = torch.load(ref_wd / KILL_MODEL, weights_only=True)
     for k in b:
-        assert torch.equal(a[k], b[k]), f"{k} differs after kill + resume (max |Δ| " \
-                                        f"{float((a[k] - b[k]).abs().max()):.3g})"
+        assert torch.equal(a[k], b[k]), (
+            f"{k} differs after kill + resume (max |Δ| {float((a[k] - b[k]).abs().max()):.3g})"
+        )
     assert sha256(model) == sha256(ref_wd / KILL_MODEL), "same tensors but different model.pt bytes"
     assert not ckpt.exists(), "the checkpoint should be removed once model.pt is written"
 
 
 # --------------------------------------------------------------------------------------------- bad input
+
 
 def assert_one_clear_error(res: subprocess.CompletedProcess, *needles: str) -> str:
     """Non-zero exit; a message with the problem and a ``fix:`` line naming it; no Python traceback."""
@@ -235,12 +264,20 @@ CORPUS_CASES = ["missing_file", "empty", "invalid_utf8", "missing_text_column", 
 def test_bad_corpus_gives_one_clear_error(case, tmp_path):
     local, needles = _corpus_file(tmp_path, case)
     wd = tmp_path / "wd"
-    res = snakemake(["windows"], wd, overrides={"corpus": {"name": "bad", "source": "local", "local": local}},
-                    cores=1, timeout=180)
+    res = snakemake(
+        ["windows"], wd, overrides={"corpus": {"name": "bad", "source": "local", "local": local}}, cores=1, timeout=180
+    )
     assert_one_clear_error(res, *needles)
     results = wd / "results"
-    made = sorted(str(p.relative_to(results)) for p in results.rglob("*")
-                  if p.is_file() and "/logs/" not in f"/{p.relative_to(results)}") if results.exists() else []
+    made = (
+        sorted(
+            str(p.relative_to(results))
+            for p in results.rglob("*")
+            if p.is_file() and "/logs/" not in f"/{p.relative_to(results)}"
+        )
+        if results.exists()
+        else []
+    )
     assert not made, f"partial output after a bad corpus: {made}"
     assert not leftovers(results)
 
@@ -250,8 +287,13 @@ def test_unknown_words_in_strict_group(smoke, tmp_path):
     wd = copy_wd(smoke, tmp_path / "wd")
     groups = {"Made up": {"words": ["qzxqzx", "vvbnmq"], "strict": True}}
     # the SAE benchmark's groups (months, days) are not among these word groups: left out of this run
-    res = snakemake(["metrics"], wd, overrides={"analysis": {"word_groups": groups}, "sae": {"enabled": False}},
-                    cores=1, timeout=300)
+    res = snakemake(
+        ["metrics"],
+        wd,
+        overrides={"analysis": {"word_groups": groups}, "sae": {"enabled": False}},
+        cores=1,
+        timeout=300,
+    )
     text = assert_one_clear_error(res, "qzxqzx")
     assert "strict" in text.lower() or "word_groups" in text, text[-2000:]
     assert not leftovers(wd / "results")
@@ -289,6 +331,7 @@ def test_damaged_model_file_gives_one_clear_error(smoke, tmp_path, how):
 
 # --------------------------------------------------------------------------------------------- checkpoint safety
 
+
 @pytest.mark.workflow
 def test_model_files_load_weights_only(smoke):
     import torch
@@ -316,10 +359,10 @@ def test_every_torch_load_in_the_library_is_weights_only():
 
 # --------------------------------------------------------------------------------------------- write errors
 
+
 def _mount_tmpfs(where: Path, options: str) -> None:
     where.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True,
-                         text=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, text=True)
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs to simulate the write error: {res.stderr.strip()}")
 

@@ -20,13 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def find_chromium() -> str | None:
@@ -55,15 +61,17 @@ class Browser:
             os.dup2(w_chrome, 4)
 
         args = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"]
-        self.proc = subprocess.Popen(args, preexec_fn=_fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            args, preexec_fn=_fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         os.close(r_chrome)
         os.close(w_chrome)
         self._buf = b""
         self._id = 0
         target = self.send("Target.createTarget", {"url": "about:blank"})
         self.session = self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})[
-            "sessionId"]
+            "sessionId"
+        ]
 
     def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
         """Send one CDP command and return its result (events arriving meanwhile are skipped)."""
@@ -91,8 +99,11 @@ class Browser:
 
     def evaluate(self, expression: str) -> Any:
         """Evaluate ``expression`` in the page (promises awaited) and return its JSON value."""
-        res = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True},
-                        session=self.session)
+        res = self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "awaitPromise": True, "returnByValue": True},
+            session=self.session,
+        )
         if "exceptionDetails" in res:
             raise RuntimeError(f"page exception: {res['exceptionDetails']}")
         return res["result"].get("value")
@@ -176,8 +187,10 @@ def png_size(path: Path) -> tuple[int, int]:
 def chromium() -> str:
     binary = find_chromium()
     if binary is None:
-        pytest.skip("Chromium not found (install Debian's `chromium` or set $CHROMIUM); the report browser test "
-                    "needs a headless browser")
+        pytest.skip(
+            "Chromium not found (install Debian's `chromium` or set $CHROMIUM); the report browser test "
+            "needs a headless browser"
+        )
     return binary
 
 
@@ -241,8 +254,7 @@ def test_report_shows_categories_and_front_page(page: Browser) -> None:
 
 def test_our_figures_have_captions(page: Browser) -> None:
     entries = page.evaluate("Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.caption]))")
-    ours = {k: v for k, v in entries.items() if Path(k).name.startswith(("sweeps_", "criteria"))
-            or "/tables/" in k}
+    ours = {k: v for k, v in entries.items() if Path(k).name.startswith(("sweeps_", "criteria")) or "/tables/" in k}
     assert len(ours) >= 5 + 2
     for path, caption in ours.items():
         assert caption and len(caption) > 80, f"{path} has no caption"
@@ -251,7 +263,8 @@ def test_our_figures_have_captions(page: Browser) -> None:
 
 def test_no_rst_errors_anywhere(page: Browser) -> None:
     """Every caption and the front page render without reStructuredText errors ("System Message" boxes)."""
-    bad = page.evaluate("Object.entries(results).filter(([k, v]) => v.caption.includes('System Message'))"
-                        ".map(([k, v]) => k)")
+    bad = page.evaluate(
+        "Object.entries(results).filter(([k, v]) => v.caption.includes('System Message')).map(([k, v]) => k)"
+    )
     assert not bad, f"captions with reStructuredText errors: {bad}"
     assert "System Message" not in page.evaluate("workflow_desc")

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from bows.config import load_config, section
 from bows.errors import CheckpointError, ConfigError, ShapeError
 from bows.model import save_state
@@ -22,7 +21,6 @@ from bows.sae.architectures import build, load_saes, save_saes, topk
 from bows.sae.claims import hedging_narrow_wide, l0_peak
 from bows.sae.settings import SaeSpec
 from bows.sae.training import activation_scale, train_sae
-
 from conftest import ROOT, snakemake
 
 TRAIN = section("sae", {"lr": 0.01, "batch_size": 128, "epochs": 10})
@@ -35,18 +33,21 @@ def planted(seed: int, V: int = 8, L: int = 16, N: int = 4000, p: float = 0.15):
     x = (rng.random((N, V)) < p).astype(np.float32)
     h = (x @ Q.T).astype(np.float32)
     h = torch.from_numpy(h * np.float32(activation_scale(h)))
-    return Q.T, h[: N * 3 // 4], h[N * 3 // 4:]
+    return Q.T, h[: N * 3 // 4], h[N * 3 // 4 :]
 
 
 # ------------------------------------------------------------------------------------------------ scores
+
 
 def test_mcc_equals_brute_force_assignment():
     rng = np.random.default_rng(3)
     for K, m in ((5, 4), (4, 5), (5, 5)):
         C = rng.random((K, m))
-        brute = max(sum(C[i, j] for i, j in zip(rows, perm))
-                    for rows in itertools.combinations(range(K), min(K, m))
-                    for perm in itertools.permutations(range(m), min(K, m)))
+        brute = max(
+            sum(C[i, j] for i, j in zip(rows, perm))
+            for rows in itertools.combinations(range(K), min(K, m))
+            for perm in itertools.permutations(range(m), min(K, m))
+        )
         got = sc.mcc(C)
         assert got["mcc"] == pytest.approx(brute / min(K, m))
         assert got["coverage"] == pytest.approx(brute / K)
@@ -77,13 +78,13 @@ def test_random_dictionary_is_near_its_analytic_baseline_and_far_from_one():
     C = sc.abs_cos(T, D)
     chance = sc.chance_best_cos(L, m)
     assert sc.best_recovery(C).mean() == pytest.approx(chance, rel=0.03)
-    square = C[:m]                                        # as many words as latents: a one-to-one matching
+    square = C[:m]  # as many words as latents: a one-to-one matching
     assert sc.chance_best_cos(L, 1) < sc.mcc(square)["mcc"] <= sc.best_recovery(square).mean() < 0.6
 
 
 def test_hedging_known_answers_and_its_failing_case():
-    w = np.eye(4)[:2]                                     # two orthogonal word directions
-    merged = ((w[0] + w[1]) / math.sqrt(2))[None, :]      # one latent for both
+    w = np.eye(4)[:2]  # two orthogonal word directions
+    merged = ((w[0] + w[1]) / math.sqrt(2))[None, :]  # one latent for both
     h = sc.hedging(w, merged, np.array([0, 1]))
     assert h["hedging"] == pytest.approx(0.5) and h["merged_fraction"] == pytest.approx(0.5)
     separate = sc.hedging(w, w.copy(), np.array([0, 1]))
@@ -97,20 +98,22 @@ def test_dead_fraction():
 
 # ------------------------------------------------------------------------------------------------ activations
 
+
 def test_word_choice_restriction_and_true_l0():
     import scipy.sparse as sp
 
     X = sp.csr_matrix(np.array([[1, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 1], [0, 0, 0, 0]], dtype=np.float32))
-    freq = np.asarray(X.sum(axis=0)).ravel() / 4                 # [0.5, 0.25, 0.25, 0.25]
+    freq = np.asarray(X.sum(axis=0)).ravel() / 4  # [0.5, 0.25, 0.25, 0.25]
     assert choose_words(freq, 1).tolist() == [0]
     assert choose_words(freq, 1, forced=[3]).tolist() == [0, 3]
     assert choose_words(freq, None).tolist() == [0, 1, 2, 3]
     Xs, kept = restrict(X, np.array([0, 3]))
-    assert kept.tolist() == [0, 2]                                # rows 1 and 3 have no ground-truth word
-    assert true_l0(Xs) == pytest.approx(1.5)                      # {0} and {0, 3}
+    assert kept.tolist() == [0, 2]  # rows 1 and 3 have no ground-truth word
+    assert true_l0(Xs) == pytest.approx(1.5)  # {0} and {0, 3}
 
 
 # ------------------------------------------------------------------------------------------------ training
+
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_orthonormal_ground_truth_is_recovered_by_a_width_V_sae(seed):
@@ -129,8 +132,8 @@ def test_every_architecture_finds_the_planted_directions_far_above_chance(arch, 
 
 def test_two_perfectly_correlated_features_are_merged_by_a_width_one_sae():
     rng = np.random.default_rng(0)
-    w = np.linalg.qr(rng.normal(size=(6, 2)))[0].T                # two orthonormal directions in ℝ^6
-    both = (rng.random(3000) < 0.3).astype(np.float32)            # the two words always occur together
+    w = np.linalg.qr(rng.normal(size=(6, 2)))[0].T  # two orthonormal directions in ℝ^6
+    both = (rng.random(3000) < 0.3).astype(np.float32)  # the two words always occur together
     h = torch.from_numpy((both[:, None] * (w[0] + w[1])[None, :]).astype(np.float32))
     sae, _ = train_sae(SaeSpec("topk", 1, 1), h[:2000], h[2000:], TRAIN, seed=0)
     got = sc.hedging(w, sae.W_dec.detach().numpy(), np.array([0, 1]))
@@ -152,11 +155,12 @@ def test_sae_spec_bounds():
 
 # ------------------------------------------------------------------------------------------------ files
 
+
 def test_saes_round_trip_without_pickle(tmp_path):
     saes = {s.name: build(s, 6, seed=1) for s in (SaeSpec("relu", 4, 0.1), SaeSpec("matryoshka", 8, 2))}
     path = tmp_path / "saes.pt"
     save_saes(path, saes, scale=0.5, meta={"architecture": "mixed"})
-    torch.load(path, weights_only=True)                           # tensors and plain data only
+    torch.load(path, weights_only=True)  # tensors and plain data only
     back, scale, meta = load_saes(path)
     assert scale == 0.5 and meta["architecture"] == "mixed" and set(back) == set(saes)
     for name, s in saes.items():
@@ -183,6 +187,7 @@ def test_a_file_with_objects_is_refused(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ claims
 
+
 def _scores(model, arch, width, ks, mccs):
     return pd.DataFrame({"model": model, "architecture": arch, "width": width, "sparsity": ks, "mcc": mccs})
 
@@ -199,15 +204,20 @@ def test_merging_claim_holds_and_fails():
     wide = pd.concat([_scores("m", "topk", w, [2.0, 4.0], [0.5, 0.5]) for w in (16, 128)])
 
     def hedge(narrow, wide_):
-        return pd.DataFrame([{"architecture": "topk", "width": w, "sparsity": 4.0, "group": "Months",
-                              "metric": met, "value": v}
-                             for w, v in ((16, narrow), (128, wide_)) for met in ("merged_fraction", "hedging")])
+        return pd.DataFrame(
+            [
+                {"architecture": "topk", "width": w, "sparsity": 4.0, "group": "Months", "metric": met, "value": v}
+                for w, v in ((16, narrow), (128, wide_))
+                for met in ("merged_fraction", "hedging")
+            ]
+        )
 
     assert hedging_narrow_wide(wide, hedge(0.6, 0.1), true_l0=4.0)["holds"]
     assert not hedging_narrow_wide(wide, hedge(0.1, 0.6), true_l0=4.0)["holds"]
 
 
 # ------------------------------------------------------------------------------------------------ config
+
 
 def _load(**sae):
     return load_config(ROOT / "config.yaml", overrides={"sae": sae})
@@ -218,13 +228,16 @@ def test_default_config_is_valid():
     assert cfg["sae"]["enabled"] and cfg["sae"]["architectures"] == ["relu", "topk", "matryoshka"]
 
 
-@pytest.mark.parametrize("override,error,match", [
-    ({"models": [{"latent": 77, "weight_decay": 1.0, "seed": 1}]}, ConfigError, "train.grid does not train"),
-    ({"widths": [0, 64]}, ConfigError, "sae/widths"),
-    ({"widths": [4, 64], "l0_targets": [2, 8]}, ShapeError, r"l0_targets \[8\] exceed"),
-    ({"group_size": 50}, ConfigError, "exceeds windows.group_size"),
-    ({"groups": ["Seasons"]}, ConfigError, "does not define"),
-])
+@pytest.mark.parametrize(
+    "override,error,match",
+    [
+        ({"models": [{"latent": 77, "weight_decay": 1.0, "seed": 1}]}, ConfigError, "train.grid does not train"),
+        ({"widths": [0, 64]}, ConfigError, "sae/widths"),
+        ({"widths": [4, 64], "l0_targets": [2, 8]}, ShapeError, r"l0_targets \[8\] exceed"),
+        ({"group_size": 50}, ConfigError, "exceeds windows.group_size"),
+        ({"groups": ["Seasons"]}, ConfigError, "does not define"),
+    ],
+)
 def test_bad_sae_config_gives_one_clear_message(override, error, match):
     with pytest.raises(error, match=match) as err:
         _load(**override)
@@ -283,7 +296,7 @@ def test_saelens_sae_converts_exactly(spec):
 
     torch.manual_seed(0)
     theirs = _make(spec, 5)
-    with torch.no_grad():                                         # decoder rows of unequal norms, non-zero biases
+    with torch.no_grad():  # decoder rows of unequal norms, non-zero biases
         theirs.W_dec.mul_(torch.linspace(0.3, 2.0, 6)[:, None])
         theirs.b_enc.normal_()
         theirs.b_dec.normal_()
@@ -296,10 +309,14 @@ def test_saelens_sae_converts_exactly(spec):
 
 # ------------------------------------------------------------------------------------------------ the stage
 
+
 def test_paper_preset_lists_the_paper_scale_sae_jobs(tmp_path):
     proc = snakemake(tmp_path, "-n", "sae", configfiles=("presets/paper.yaml",))
-    jobs = {line.split()[0]: int(line.split()[1]) for line in proc.stdout.splitlines()
-            if len(line.split()) == 2 and line.split()[1].isdigit()}
+    jobs = {
+        line.split()[0]: int(line.split()[1])
+        for line in proc.stdout.splitlines()
+        if len(line.split()) == 2 and line.split()[1].isdigit()
+    }
     assert jobs["sae_activations"] == 1 and jobs["sae_train"] == 3 and jobs["sae_scores"] == 1
     assert "sae_summary" in jobs and "sae_figures" in jobs
     # memory of the paper's SAE jobs: 550k samples × L 1000 float32 (3 copies) + the 10000 × 20000 float64 cosines
@@ -322,7 +339,7 @@ def test_sae_stage_on_the_smoke_preset(tmp_path):
     assert len(saes) == 6
     # the SAEs train on c·h with mean ‖c·h‖² = 1 over the training activations, recomputed here
     h = np.load(path.parent.parent / "activations.npz")["h_train"].astype(np.float64)
-    assert scale == pytest.approx(1 / np.sqrt(np.mean(np.sum(h ** 2, axis=1))), rel=1e-6)
+    assert scale == pytest.approx(1 / np.sqrt(np.mean(np.sum(h**2, axis=1))), rel=1e-6)
     summary = pd.read_json(base / "summary.json", typ="series")
     assert all(0 < rec["true_l0_heldout"] <= rec["n_words"] for rec in summary["models"].values())
     claims = pd.read_csv(base / "claims.csv")

@@ -8,21 +8,20 @@ default. Both are shown failing on planted examples.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any, Iterator
-
-import pytest
-import yaml
+from typing import Any
 
 import bows.config as bcfg
+import pytest
+import yaml
 from bows import schema
 from bows.errors import ConfigError
 from bows.synthetic.data import DataSpec
 from bows.synthetic.train import SynthTrainSettings
 from bows.tokenize import TokenizerSpec
 from bows.train import TrainSettings
-
 from conftest import ROOT
 
 PACKAGE = ROOT / "workflow" / "bows"
@@ -64,9 +63,15 @@ def _is_literal(node: ast.AST) -> bool:
 
 def _get_key(node: ast.AST, nargs: int) -> str | None:
     """The key of a ``<x>.get("<key>"[, default])`` call with ``nargs`` arguments, else None."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
-            and len(node.args) == nargs and not node.keywords and isinstance(node.args[0], ast.Constant) \
-            and isinstance(node.args[0].value, str):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and len(node.args) == nargs
+        and not node.keywords
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
         return node.args[0].value
     return None
 
@@ -92,15 +97,17 @@ def _modules() -> Iterator[tuple[str, Path]]:
 
 
 def test_scan_finds_planted_default_copies():
-    planted = ("def f(cfg, w):\n"
-               "    a = cfg.get('seed', 42)\n"
-               "    b = cfg.get('sources', ['gensim_enwiki'])\n"
-               "    c = cfg.get('snapshot_groups') or ('Months',)\n"
-               "    d = cfg.get('dpi', -1)\n"
-               "    ok1 = cfg['seed']\n"
-               "    ok2 = w.get('seed', cfg['seed'])\n"  # not a literal: reads the config
-               "    ok3 = w.get('not_a_config_key', 0)\n"
-               "    ok4 = cfg.get('revision')\n")
+    planted = (
+        "def f(cfg, w):\n"
+        "    a = cfg.get('seed', 42)\n"
+        "    b = cfg.get('sources', ['gensim_enwiki'])\n"
+        "    c = cfg.get('snapshot_groups') or ('Months',)\n"
+        "    d = cfg.get('dpi', -1)\n"
+        "    ok1 = cfg['seed']\n"
+        "    ok2 = w.get('seed', cfg['seed'])\n"  # not a literal: reads the config
+        "    ok3 = w.get('not_a_config_key', 0)\n"
+        "    ok4 = cfg.get('revision')\n"
+    )
     assert default_copies(planted) == [(2, "seed"), (3, "sources"), (4, "snapshot_groups"), (5, "dpi")]
     assert {"seed", "sources", "dpi", "group_size", "variant", "weight_decay", "strict"} <= DEFAULTED
     assert "activation" not in DEFAULTED  # a required key of figure_rows: no default
@@ -109,16 +116,20 @@ def test_scan_finds_planted_default_copies():
 def test_library_repeats_no_schema_default():
     found = []
     for rel, path in _modules():
-        found += [f"{rel}:{line}: .get({key!r}, …)" for line, key in default_copies(path.read_text(encoding="utf-8"))
-                  if (rel, key) not in DATA_READS]
+        found += [
+            f"{rel}:{line}: .get({key!r}, …)"
+            for line, key in default_copies(path.read_text(encoding="utf-8"))
+            if (rel, key) not in DATA_READS
+        ]
     assert not found, "defaults copied from the schema (index the validated config instead):\n" + "\n".join(found)
 
 
 def field_defaults(cls: type, section: str) -> list[str]:
     """Fields of ``cls`` named like a key of config section ``section`` that carry a Python default."""
     keys = set(_schema()["properties"][section]["properties"])
-    return [f.name for f in fields(cls)
-            if f.name in keys and (f.default is not MISSING or f.default_factory is not MISSING)]
+    return [
+        f.name for f in fields(cls) if f.name in keys and (f.default is not MISSING or f.default_factory is not MISSING)
+    ]
 
 
 def test_field_scan_finds_a_planted_default():
@@ -141,10 +152,11 @@ def test_settings_fields_take_no_python_default(cls):
 def test_every_settings_dataclass_is_checked():
     """A new dataclass with ``from_config`` in the library joins SETTINGS (and so the field check above)."""
     names = set()
-    for rel, path in _modules():
+    for _rel, path in _modules():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.FunctionDef) and b.name == "from_config"
-                                                      for b in node.body):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(b, ast.FunctionDef) and b.name == "from_config" for b in node.body
+            ):
                 names.add(node.name)
     assert names == {c.__name__ for c in SETTINGS}
 
@@ -161,8 +173,10 @@ def test_settings_from_the_schema_defaults():
 
 def test_section_merges_overrides_into_validated_defaults():
     corpus = bcfg.section("corpus", {"bundled": {"seed": 7}})
-    assert corpus["bundled"]["seed"] == 7 and corpus["bundled"]["sources"] == bcfg.defaults()["corpus"]["bundled"][
-        "sources"]
+    assert (
+        corpus["bundled"]["seed"] == 7
+        and corpus["bundled"]["sources"] == bcfg.defaults()["corpus"]["bundled"]["sources"]
+    )
     assert corpus["hf"]["carve"]["shuffle"] is True
     with pytest.raises(ConfigError, match="seed"):
         bcfg.section("corpus", {"bundled": {"seed": "seven"}})

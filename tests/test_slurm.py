@@ -28,10 +28,10 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent / "slurm"))
+from conftest import ROOT
 from local_slurm import LocalSlurm, unavailable_reason  # noqa: E402
 from rules_info import rules_info  # noqa: E402
 
-from conftest import ROOT
 SNAKEFILE = ROOT / "Snakefile"
 CONFIGS = [ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml"]
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
@@ -41,15 +41,16 @@ SMK = str(_BIN / "snakemake") if (_BIN / "snakemake").exists() else "snakemake"
 
 # What a single test node needs on top of profiles/slurm (also what docs/cluster.md tells a user without slurmdbd).
 NODE_OVERRIDES = {
-    "slurm-status-command": "squeue",          # no slurmdbd, so no sacct
+    "slurm-status-command": "squeue",  # no slurmdbd, so no sacct
     "slurm-init-seconds-before-status-checks": 5,
     "slurm-no-account": True,
     "latency-wait": 5,
 }
 
 
-def snakemake(targets: list[str], workdir: Path, *extra: str, configs: list[Path] = CONFIGS, env=None,
-              timeout: float = 600) -> subprocess.CompletedProcess:
+def snakemake(
+    targets: list[str], workdir: Path, *extra: str, configs: list[Path] = CONFIGS, env=None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """``snakemake TARGETS -s Snakefile -d WORKDIR --configfile ... EXTRA`` with output captured."""
     cmd = [SMK, *targets, "-s", str(SNAKEFILE), "-d", str(workdir), *extra, "--configfile", *map(str, configs)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT))
@@ -71,6 +72,7 @@ def _resource_dicts(profile: dict) -> list[tuple[str, dict]]:
 
 
 # --------------------------------------------------------------------------------------------- profiles (fast)
+
 
 def test_slurm_profile_options_exist(smk_help):
     profile = yaml.safe_load(SLURM_PROFILE.read_text())
@@ -139,14 +141,17 @@ def test_paper_preset_requests_gpus_from_a_login_node_without_any(tmp_path, monk
     """Parsed where no GPU exists, the paper preset still asks for one GPU per training job, in the CUDA env."""
     monkeypatch.setenv("BOWS_FAKE_GPUS", "0")
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    rules = {r["name"]: r for r in rules_info(SNAKEFILE, tmp_path / "wd", [ROOT / "config.yaml",
-                                                                           ROOT / "presets" / "paper.yaml"])}
+    rules = {
+        r["name"]: r
+        for r in rules_info(SNAKEFILE, tmp_path / "wd", [ROOT / "config.yaml", ROOT / "presets" / "paper.yaml"])
+    }
     train = rules["train_model"]
     assert train["resources"].get("gpu") == 1, train["resources"]
     assert Path(train["conda"]).name == "train-cuda.yaml", train["conda"]
 
 
 # --------------------------------------------------------------------------------------------- a real SLURM
+
 
 def _slurm_skip_reason() -> str | None:
     if not (os.environ.get("CI") or os.environ.get("BOWS_SLURM_TEST") == "1"):
@@ -183,10 +188,27 @@ def node_profile(dest: Path, **extra) -> Path:
     return dest
 
 
-def slurm_snakemake(cluster: LocalSlurm, targets: list[str], workdir: Path, profile: Path, *extra: str,
-                    configs: list[Path] = CONFIGS, timeout: float = 420) -> subprocess.CompletedProcess:
-    return snakemake(targets, workdir, "--profile", str(profile), "--workflow-profile", "none", *extra,
-                     configs=configs, env=cluster.client_env(), timeout=timeout)
+def slurm_snakemake(
+    cluster: LocalSlurm,
+    targets: list[str],
+    workdir: Path,
+    profile: Path,
+    *extra: str,
+    configs: list[Path] = CONFIGS,
+    timeout: float = 420,
+) -> subprocess.CompletedProcess:
+    return snakemake(
+        targets,
+        workdir,
+        "--profile",
+        str(profile),
+        "--workflow-profile",
+        "none",
+        *extra,
+        configs=configs,
+        env=cluster.client_env(),
+        timeout=timeout,
+    )
 
 
 def _sha(path: Path) -> str:
@@ -198,8 +220,10 @@ def _leftovers(results: Path) -> list[str]:
 
 
 # Two models (the ones the smoke analyses name) keep the SLURM run to one wave of jobs on a 2-CPU node.
-SMALL_GRID = {"train": {"grid": [{"latent": [16], "weight_decay": [1.0, 4.0], "seed": [1]}]},
-              "analysis": {"models": {"umap": [{"latent": 16, "weight_decay": 1.0, "seed": 1}]}}}
+SMALL_GRID = {
+    "train": {"grid": [{"latent": [16], "weight_decay": [1.0, 4.0], "seed": [1]}]},
+    "analysis": {"models": {"umap": [{"latent": 16, "weight_decay": 1.0, "seed": 1}]}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +241,9 @@ def runs(cluster, tmp_path_factory):
     slurm = slurm_snakemake(cluster, ["train"], base / "slurm", prof, configs=configs)
     t2 = time.perf_counter()
     print(f"\nlocal run {t1 - t0:.1f} s, SLURM run {t2 - t1:.1f} s, bring-up {cluster.bringup_seconds:.1f} s")
-    return SimpleNamespace(local=base / "local", slurm=base / "slurm", slurm_result=slurm, profile=prof,
-                           configs=configs)
+    return SimpleNamespace(
+        local=base / "local", slurm=base / "slurm", slurm_result=slurm, profile=prof, configs=configs
+    )
 
 
 @pytest.mark.slurm
@@ -227,8 +252,12 @@ def test_local_cluster_runs_jobs(cluster):
     jobid = cluster.sbatch_wrap("true")
     deadline = time.time() + 60
     while time.time() < deadline:
-        state = subprocess.run(["squeue", "-h", "-j", jobid, "-t", "all", "-o", "%T"], env=cluster.client_env(),
-                               capture_output=True, text=True).stdout.strip()
+        state = subprocess.run(
+            ["squeue", "-h", "-j", jobid, "-t", "all", "-o", "%T"],
+            env=cluster.client_env(),
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         if state == "COMPLETED":
             return
         time.sleep(0.5)
@@ -266,11 +295,15 @@ def test_failing_job_is_reported_and_leaves_no_output(cluster, runs, tmp_path):
     bad = tmp_path / "bad.txt"  # invalid UTF-8: the job (not the parse) fails
     bad.write_bytes(b"fine line one\n\xff\xfe broken \xc3\x28 bytes\n" * 50)
     over = tmp_path / "bad.yaml"
-    over.write_text(yaml.safe_dump({"corpus": {"name": "broken", "source": "local",
-                                               "local": {"train": str(bad), "format": "text"}}}))
+    over.write_text(
+        yaml.safe_dump(
+            {"corpus": {"name": "broken", "source": "local", "local": {"train": str(bad), "format": "text"}}}
+        )
+    )
     wd = tmp_path / "wd"
-    res = slurm_snakemake(cluster, ["corpus"], wd, runs.profile, "--retries", "0", configs=[*CONFIGS, over],
-                          timeout=240)
+    res = slurm_snakemake(
+        cluster, ["corpus"], wd, runs.profile, "--retries", "0", configs=[*CONFIGS, over], timeout=240
+    )
     log = res.stdout + res.stderr
     assert res.returncode != 0, log[-4000:]
     assert "SLURM status is: 'FAILED'" in log, log[-4000:]
@@ -289,8 +322,19 @@ def test_gpu_request_is_submitted_as_gpus(cluster, runs, tmp_path):
     over = tmp_path / "gpu.yaml"
     over.write_text(yaml.safe_dump({"train": {"device": "cuda", "gpu_model": "a100"}}))
     model = sorted(runs.slurm.rglob("model.pt"))[0].relative_to(runs.slurm)
-    res = slurm_snakemake(cluster, [str(model)], runs.slurm, runs.profile, "--forcerun", "train_model", "--verbose",
-                          "--retries", "0", configs=[*runs.configs, over], timeout=180)
+    res = slurm_snakemake(
+        cluster,
+        [str(model)],
+        runs.slurm,
+        runs.profile,
+        "--forcerun",
+        "train_model",
+        "--verbose",
+        "--retries",
+        "0",
+        configs=[*runs.configs, over],
+        timeout=180,
+    )
     log = res.stdout + res.stderr
     calls = [line for line in log.splitlines() if "sbatch" in line and "rule_train_model" in line]
     assert calls, "no sbatch call for train_model was logged:\n" + log[-4000:]

@@ -7,13 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 import torch
-
 from bows.config import load_config, paper_forced_tokens, word_lists
 from bows.metrics import criteria, peers
 from bows.metrics.tables import Rows, save, spec_from_tag
-
 from conftest import ROOT
 
 
@@ -27,8 +24,11 @@ def test_singular_values_match_svd():
 def test_save_keeps_dotted_stems(tmp_path):
     df = pd.DataFrame({"a": [1.0]})
     save(df, tmp_path / "L16_wd1.0_seed1.parquet")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["L16_wd1.0_seed1.csv", "L16_wd1.0_seed1.parquet",
-                                                         "L16_wd1.0_seed1.parquet.prov.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "L16_wd1.0_seed1.csv",
+        "L16_wd1.0_seed1.parquet",
+        "L16_wd1.0_seed1.parquet.prov.json",
+    ]
     assert spec_from_tag("relu/L16_wd1.0_seed1").weight_decay == 1.0
 
 
@@ -41,8 +41,11 @@ def synthetic_run(tmp_path_factory):
     t = tmp_path_factory.mktemp("run")
     forced = paper_forced_tokens()
     wl = word_lists()
-    extra = ["Christmas", "snow", "summer", "December", "Beatles", "Lennon", "orange", "milk", "II", "III"] + \
-        wl["semantic_categories"]["Verbs"][:40] + wl["semantic_categories"]["Music & Audio"][:40]
+    extra = (
+        ["Christmas", "snow", "summer", "December", "Beatles", "Lennon", "orange", "milk", "II", "III"]
+        + wl["semantic_categories"]["Verbs"][:40]
+        + wl["semantic_categories"]["Music & Audio"][:40]
+    )
     words = list(dict.fromkeys(forced + extra))
     V = len(words)
     vocab.write_vocab(t / "vocab.tsv", words, np.arange(V, 0, -1), len(forced))
@@ -58,16 +61,30 @@ def synthetic_run(tmp_path_factory):
     save_npy(t / "train_windows.npy", np.arange(390, dtype=np.int64))
     g = torch.Generator().manual_seed(0)
     model.save_weights(t / "model.pt", torch.randn(8, V, generator=g) * 0.3, -0.05 * torch.ones(V))
-    cfg = load_config(ROOT / "config.yaml", overrides={
-        "vocab": {"size": V}, "windows": {"group_size": 5},
-        "train": {"grid": [{"latent": [8], "weight_decay": [0.0, 1.0], "seed": [1]}]},
-        "analysis": {"models": {"months": {"latent": 8, "weight_decay": 1.0}, "mechanism": {"latent": 8},
-                                "umap": [{"latent": 8}]}, "null_permutations": 20, "cooc_top_words": 20,
-                     "decoder_fit_windows": 200}, "sae": {"enabled": False}})
+    cfg = load_config(
+        ROOT / "config.yaml",
+        overrides={
+            "vocab": {"size": V},
+            "windows": {"group_size": 5},
+            "train": {"grid": [{"latent": [8], "weight_decay": [0.0, 1.0], "seed": [1]}]},
+            "analysis": {
+                "models": {
+                    "months": {"latent": 8, "weight_decay": 1.0},
+                    "mechanism": {"latent": 8},
+                    "umap": [{"latent": 8}],
+                },
+                "null_permutations": 20,
+                "cooc_top_words": 20,
+                "decoder_fit_windows": 200,
+            },
+            "sae": {"enabled": False},
+        },
+    )
     return t, cfg
 
 
 def test_stages_end_to_end(synthetic_run):
+    from bows.grid import ModelSpec
     from bows.stages.criteria import run_criteria
     from bows.stages.data import run_data
     from bows.stages.mechanism import run_mechanism
@@ -77,26 +94,45 @@ def test_stages_end_to_end(synthetic_run):
 
     t, cfg = synthetic_run
     an = cfg["analysis"]
-    run_data(str(t / "vocab.tsv"), str(t / "train"), str(t / "train_windows.npy"),
-             {n: str(t / f"d_{n}.parquet") for n in ("cooc", "ring", "metrics")}, an, cfg["windows"])
+    run_data(
+        str(t / "vocab.tsv"),
+        str(t / "train"),
+        str(t / "train_windows.npy"),
+        {n: str(t / f"d_{n}.parquet") for n in ("cooc", "ring", "metrics")},
+        an,
+        cfg["windows"],
+    )
     out = {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")}
-    run_model(str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "d_cooc.parquet"), out, an,
-              "relu/L8_wd1.0_seed1")
+    run_model(
+        str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "d_cooc.parquet"), out, an, ModelSpec("relu", 8, 1.0, 1)
+    )
     m = pd.read_parquet(out["metrics"])
     assert {"d_star", "phi_half", "erank", "knn_purity_p", "mantel_phi_p"} <= set(m["metric"])
     assert set(m["scope"]) >= {"model", "Months", "Days", "Roman numerals", "Top words"}
     roman = m[(m["scope"] == "Roman numerals") & (m["metric"] == "n_found")]
     assert roman["value"].iloc[0] == 2  # II and III; the other numerals are missing (group not strict)
-    run_months(str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "d_ring.parquet"),
-               {n: str(t / f"mo_{n}.parquet") for n in ("ring", "seasonal", "metrics")}, an,
-               "relu/L8_wd1.0_seed1")
+    run_months(
+        str(t / "model.pt"),
+        str(t / "vocab.tsv"),
+        str(t / "d_ring.parquet"),
+        {n: str(t / f"mo_{n}.parquet") for n in ("ring", "seasonal", "metrics")},
+        an,
+        "relu/L8_wd1.0_seed1",
+    )
     seas = pd.read_parquet(t / "mo_seasonal.parquet")
     assert (seas["status"].str.startswith("missing")).sum() == 6  # 3 of 9 seasonal words exist
     names = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
-    tm = run_mechanism(str(t / "model.pt"), str(t / "vocab.tsv"), [str(t / "validation"), str(t / "test")],
-                       str(t / "train"), str(t / "train_windows.npy"),
-                       {n: str(t / f"x_{n}.parquet") for n in names}, an, cfg["windows"],
-                       "relu/L8_wd1.0_seed1")
+    tm = run_mechanism(
+        str(t / "model.pt"),
+        str(t / "vocab.tsv"),
+        [str(t / "validation"), str(t / "test")],
+        str(t / "train"),
+        str(t / "train_windows.npy"),
+        {n: str(t / f"x_{n}.parquet") for n in names},
+        an,
+        cfg["windows"],
+        "relu/L8_wd1.0_seed1",
+    )
     assert set(tm) == {"decoder_fit", "heldout_pass", "onehot", "total"}
     assert tm["total"] >= tm["decoder_fit"] + tm["heldout_pass"] + tm["onehot"]  # the parts run inside the total
     r2 = pd.read_parquet(t / "x_r2.parquet")
@@ -113,19 +149,27 @@ def test_stages_end_to_end(synthetic_run):
     run_sweep([out["metrics"]], str(t / "d_metrics.parquet"), [str(run)], sw, an, ["relu/L8_wd1.0_seed1"])
     assert len(pd.read_parquet(sw["losses"])) == 2
     assert pd.read_parquet(sw["loss_fit"])["status"].str.startswith("too few").all()
-    res = run_criteria(str(t / "criteria.json"), cfg, vocab=str(t / "vocab.tsv"),
-                       data_metrics=str(t / "d_metrics.parquet"), metrics_all=sw["all"],
-                       months_metrics=str(t / "mo_metrics.parquet"), mechanism=str(t / "x_metrics.parquet"),
-                       r2_gap=str(t / "x_r2_gap.parquet"), sweep_summary=sw["summary"],
-                       clusters=sw["clusters"])
+    res = run_criteria(
+        str(t / "criteria.json"),
+        cfg,
+        vocab=str(t / "vocab.tsv"),
+        data_metrics=str(t / "d_metrics.parquet"),
+        metrics_all=sw["all"],
+        months_metrics=str(t / "mo_metrics.parquet"),
+        mechanism=str(t / "x_metrics.parquet"),
+        r2_gap=str(t / "x_r2_gap.parquet"),
+        sweep_summary=sw["summary"],
+        clusters=sw["clusters"],
+    )
     text = (t / "criteria.json").read_text()
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)
     assert [c["id"] for c in data["criteria"]] == list(range(1, 18))
     assert all(c["status"] in ("pass", "fail", "not_applicable") for c in data["criteria"])
     assert "The_present" in data["criteria"][0]["details"]["failed_checks"]  # this vocabulary has no "The"
-    assert res["summary"] == {s: sum(c["status"] == s for c in data["criteria"]) for s in ("pass", "fail",
-                                                                                          "not_applicable")}
+    assert res["summary"] == {
+        s: sum(c["status"] == s for c in data["criteria"]) for s in ("pass", "fail", "not_applicable")
+    }
     assert len(data["criteria"]) == 17
 
 
@@ -144,15 +188,36 @@ def test_criteria_known_answers():
     rows.add("Months", "ring_winding", -1)
     rows.add("Months", "ring_pairs_total", 12)
     mech = Rows(spec_from_tag("relu/L500_wd1.0_seed1"))
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December"]
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     contrib = [0.1, -0.05, -0.05, -0.02, -0.03, -0.1, -0.1, -0.1, 0.0, 0.02, 0.05, 0.3]
     for w, c in zip(months, contrib):
         mech.add("Christmas", "month_contribution", c, item=w)
     for t in ("Beatles", "Christmas", "mbar"):
-        mech.add_many(t, {"onehot_z": -0.2, "r2_ctx": 0.4, "frac_pos": 0.8, "tower_correlated_end": 0.3,
-                          "sum_correlated_context": 0.6, "sum_uncorrelated_context": 0.01,
-                          "tower_correlated_no_target_end": -0.1})
+        mech.add_many(
+            t,
+            {
+                "onehot_z": -0.2,
+                "r2_ctx": 0.4,
+                "frac_pos": 0.8,
+                "tower_correlated_end": 0.3,
+                "sum_correlated_context": 0.6,
+                "sum_uncorrelated_context": 0.01,
+                "tower_correlated_no_target_end": -0.1,
+            },
+        )
     mech.add("Months", "r2_mean", 0.97, item="lstsq_h")
     inp = criteria.Inputs(cfg, data_metrics=rows.frame(), mechanism=mech.frame())
     res = {c["id"]: c for c in criteria.evaluate(inp)["criteria"]}
@@ -185,12 +250,22 @@ def test_unknown_strict_words_fail_before_work(synthetic_run, tmp_path):
     from bows.stages.data import run_data
 
     t, cfg = synthetic_run
-    an = {**cfg["analysis"], "word_groups": {**cfg["analysis"]["word_groups"],
-                                             "Mine": {"words": ["January", "Notaword"], "strict": True,
-                                                      "case_insensitive": False, "cyclic": False}}}
+    an = {
+        **cfg["analysis"],
+        "word_groups": {
+            **cfg["analysis"]["word_groups"],
+            "Mine": {"words": ["January", "Notaword"], "strict": True, "case_insensitive": False, "cyclic": False},
+        },
+    }
     with pytest.raises(VocabError, match="Notaword"):
-        run_data(str(t / "vocab.tsv"), str(t / "train"), str(t / "train_windows.npy"),
-                 {n: str(tmp_path / f"{n}.parquet") for n in ("cooc", "ring", "metrics")}, an, cfg["windows"])
+        run_data(
+            str(t / "vocab.tsv"),
+            str(t / "train"),
+            str(t / "train_windows.npy"),
+            {n: str(tmp_path / f"{n}.parquet") for n in ("cooc", "ring", "metrics")},
+            an,
+            cfg["windows"],
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -202,8 +277,18 @@ def test_sweep_criteria_known_answers():
     rows = []
     for g, curve in (("Months", months_curve), ("Roman numerals", roman_curve)):
         for L, v in zip(Ls, curve):
-            rows.append({"group": g, "variant": "relu", "wd": 1.0, "latent": L, "metric": "offdiag_raw", "mean": v,
-                         "sd": 0.1 * v, "n_seeds": 2})
+            rows.append(
+                {
+                    "group": g,
+                    "variant": "relu",
+                    "wd": 1.0,
+                    "latent": L,
+                    "metric": "offdiag_raw",
+                    "mean": v,
+                    "sd": 0.1 * v,
+                    "n_seeds": 2,
+                }
+            )
     summ = pd.DataFrame(rows)
     res = {c["id"]: c for c in criteria.evaluate(criteria.Inputs(cfg, sweep=summ))["criteria"]}
     assert res[8]["status"] == "pass"
@@ -221,5 +306,6 @@ def test_metric_job_memory_covers_the_rehearsal_peaks():
 
     for latent, peak in ((1000, 774), (4000, 1696), (10000, 3955)):
         assert memory_estimate_mb(latent, 10000) >= 1.2 * peak
-    assert memory_estimate_mb(20000, 10000) - memory_estimate_mb(10000, 10000) == \
-        memory_estimate_mb(10000, 10000) - memory_estimate_mb(0, 10000)  # linear in L·V
+    assert memory_estimate_mb(20000, 10000) - memory_estimate_mb(10000, 10000) == memory_estimate_mb(
+        10000, 10000
+    ) - memory_estimate_mb(0, 10000)  # linear in L·V

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bows.metrics import subspace as sub
 
 
@@ -40,7 +39,7 @@ def test_random_w_has_overlap_l_over_v():
 
 def _csr_batches(X, size=7):
     for s in range(0, X.shape[0], size):
-        block = X[s:s + size]
+        block = X[s : s + size]
         offsets = np.concatenate([[0], np.cumsum((block != 0).sum(1))]).astype(np.int64)
         rows, cols = np.nonzero(block)
         yield offsets, cols.astype(np.int64), block[rows, cols].astype(np.float32)

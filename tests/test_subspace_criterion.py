@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-
 from bows.config import defaults
 from bows.metrics.criteria import Inputs, c17_subspace, thresholds
 from bows.metrics.sweep import SUBSPACE_COLUMNS
@@ -16,15 +15,30 @@ CFG = {"analysis": {"models": {}}}
 def _table(rows):
     out = []
     for variant, L, wd, overlap, frob in rows:
-        out.append({c: None for c in SUBSPACE_COLUMNS} | {
-            "model": f"{variant}/L{L}_wd{wd}_seed1", "variant": variant, "latent": L, "wd": wd, "seed": 1,
-            "decay_exposure": 1.27 * wd, "overlap_cov": overlap, "frob2_per_latent": frob, "status": "ok"})
+        out.append(
+            {c: None for c in SUBSPACE_COLUMNS}
+            | {
+                "model": f"{variant}/L{L}_wd{wd}_seed1",
+                "variant": variant,
+                "latent": L,
+                "wd": wd,
+                "seed": 1,
+                "decay_exposure": 1.27 * wd,
+                "overlap_cov": overlap,
+                "frob2_per_latent": frob,
+                "status": "ok",
+            }
+        )
     return pd.DataFrame(out, columns=SUBSPACE_COLUMNS)
 
 
 # the 60-epoch measurement on the bundled corpus (overlap 0.25 / 0.30 / 0.41, ‖W‖²/L 9.9 / 7.0 / 4.1)
-PASSING = [("relu", 100, 0.0, 0.25, 9.9), ("relu", 100, 1.0, 0.30, 7.0), ("relu", 100, 4.0, 0.41, 4.1),
-           ("pca", 100, 0.0, 1.0, 1.0)]
+PASSING = [
+    ("relu", 100, 0.0, 0.25, 9.9),
+    ("relu", 100, 1.0, 0.30, 7.0),
+    ("relu", 100, 4.0, 0.41, 4.1),
+    ("pca", 100, 0.0, 1.0, 1.0),
+]
 
 
 def test_passes_when_overlap_rises_and_norm_falls():

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from bows.config import ModelSpec
 from bows.metrics.sweep import cluster_table, loss_fits, losses_table, read_history, sweep_tables
 
@@ -27,8 +26,17 @@ def tidy(rows: list[tuple]) -> pd.DataFrame:
             variant, rest = tag.split("/")
             L, wd, seed = rest.split("_")
             keys = dict(variant=variant, latent=int(L[1:]), wd=float(wd[2:]), seed=int(seed[4:]))
-        out.append({"model": tag, **keys, "scope": scope, "item": "", "metric": metric, "value": float(value),
-                    "status": r[4] if len(r) > 4 else "ok"})
+        out.append(
+            {
+                "model": tag,
+                **keys,
+                "scope": scope,
+                "item": "",
+                "metric": metric,
+                "value": float(value),
+                "status": r[4] if len(r) > 4 else "ok",
+            }
+        )
     return pd.DataFrame(out, columns=COLS).astype({"latent": "Int64", "seed": "Int64", "wd": "Float64"})
 
 
@@ -62,13 +70,22 @@ def test_sweep_tables_mean_sd_over_seeds():
     assert np.isnan(s.loc[("Months", 50, "offdiag_raw"), "sd"])
     assert s.loc[("Days", 25, "offdiag_raw"), "mean"] == 1.0
     empty_wide, empty_summ = sweep_tables(tidy(rows), "relu", 2.0)
-    assert not len(empty_wide) and list(empty_summ.columns) == ["group", "variant", "wd", "latent", "metric", "mean",
-                                                                "sd", "n_seeds"]
+    assert not len(empty_wide) and list(empty_summ.columns) == [
+        "group",
+        "variant",
+        "wd",
+        "latent",
+        "metric",
+        "mean",
+        "sd",
+        "n_seeds",
+    ]
 
 
 def test_read_history_formats(tmp_path):
-    (tmp_path / "a.json").write_text(json.dumps({"history": {"epoch": [1, 2], "train_loss": [0.5, 0.4],
-                                                             "heldout_loss": [0.6, 0.45], "note": "x"}}))
+    (tmp_path / "a.json").write_text(
+        json.dumps({"history": {"epoch": [1, 2], "train_loss": [0.5, 0.4], "heldout_loss": [0.6, 0.45], "note": "x"}})
+    )
     (tmp_path / "b.json").write_text(json.dumps({"summary": {"history": {"train_loss": [0.3], "val_loss": [0.35]}}}))
     (tmp_path / "c.json").write_text(json.dumps({"losses": {"train_loss": [0.2]}}))
     assert read_history(tmp_path / "a.json") == {"epoch": [1, 2], "train_loss": [0.5, 0.4], "heldout_loss": [0.6, 0.45]}
@@ -86,9 +103,13 @@ def _run(tmp_path, name: str, train: list[float], val: list[float], key: str = "
 def test_losses_table(tmp_path):
     a = ModelSpec("relu", 25, 1.0, 1)
     b = ModelSpec("relu", 50, 4.0, 2)
-    t = losses_table([(a, _run(tmp_path, "a", [0.5, 0.4], [0.6, 0.45])),
-                      (b, _run(tmp_path, "b", [0.3], [0.35], key="val_loss")),
-                      (ModelSpec("relu", 100, 1.0, 1), tmp_path / "absent.json")])
+    t = losses_table(
+        [
+            (a, _run(tmp_path, "a", [0.5, 0.4], [0.6, 0.45])),
+            (b, _run(tmp_path, "b", [0.3], [0.35], key="val_loss")),
+            (ModelSpec("relu", 100, 1.0, 1), tmp_path / "absent.json"),
+        ]
+    )
     assert t["model"].tolist() == ["relu/L25_wd1.0_seed1"] * 2 + ["relu/L50_wd4.0_seed2"]
     assert t["epoch"].tolist() == [1, 2, 1] and t["val_loss"].tolist() == [0.6, 0.45, 0.35]
     assert t["train_loss"].tolist() == [0.5, 0.4, 0.3]
@@ -102,9 +123,14 @@ def test_loss_fits_recover_a_planted_power_law(tmp_path):
     for L in (25, 50, 100, 200):
         for seed in (1, 2):
             jitter = 1.02 if seed == 1 else 1 / 1.02  # symmetric in log: the fit's centre stays on the law
-            runs.append((ModelSpec("relu", L, 1.0, seed),
-                         _run(tmp_path, f"L{L}s{seed}", [9.0, 5.0, 1.5 * L ** -0.5 * jitter],
-                              [9.0, 5.0, 2.0 * L ** -0.3 * jitter])))
+            runs.append(
+                (
+                    ModelSpec("relu", L, 1.0, seed),
+                    _run(
+                        tmp_path, f"L{L}s{seed}", [9.0, 5.0, 1.5 * L**-0.5 * jitter], [9.0, 5.0, 2.0 * L**-0.3 * jitter]
+                    ),
+                )
+            )
     for L in (25, 50):
         runs.append((ModelSpec("relu", L, 4.0, 1), _run(tmp_path, f"wd4L{L}", [1.0], [1.0])))
     losses = losses_table(runs).sample(frac=1.0, random_state=0)  # row order must not matter
@@ -122,13 +148,26 @@ def test_loss_fits_recover_a_planted_power_law(tmp_path):
 
 
 def test_cluster_table():
-    rows = [("relu/L400_wd0.0_seed1", "model", m, v) for m, v in (
-        ("knn_purity", 0.3), ("knn_purity_null_mean", 0.1), ("knn_purity_null_sd", 0.02), ("knn_purity_p", 0.01),
-        ("silhouette_cos", 0.05), ("silhouette_cos_null_mean", 0.0), ("silhouette_cos_null_sd", 0.01),
-        ("silhouette_cos_p", 0.2), ("n_category_words", 250), ("d_star", 0.5))]
-    rows += [("relu/L400_wd4.0_seed1", "model", "knn_purity", 0.6, "few words"),
-             ("relu/L400_wd4.0_seed1", "Months", "silhouette_cos", 0.9),  # not a model-level row
-             ("data", "model", "knn_purity", 0.99)]
+    rows = [
+        ("relu/L400_wd0.0_seed1", "model", m, v)
+        for m, v in (
+            ("knn_purity", 0.3),
+            ("knn_purity_null_mean", 0.1),
+            ("knn_purity_null_sd", 0.02),
+            ("knn_purity_p", 0.01),
+            ("silhouette_cos", 0.05),
+            ("silhouette_cos_null_mean", 0.0),
+            ("silhouette_cos_null_sd", 0.01),
+            ("silhouette_cos_p", 0.2),
+            ("n_category_words", 250),
+            ("d_star", 0.5),
+        )
+    ]
+    rows += [
+        ("relu/L400_wd4.0_seed1", "model", "knn_purity", 0.6, "few words"),
+        ("relu/L400_wd4.0_seed1", "Months", "silhouette_cos", 0.9),  # not a model-level row
+        ("data", "model", "knn_purity", 0.99),
+    ]
     t = cluster_table(tidy(rows))
     assert len(t) == 3
     a = t[(t["model"] == "relu/L400_wd0.0_seed1") & (t["metric"] == "silhouette_cos")].iloc[0]

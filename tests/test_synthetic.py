@@ -8,16 +8,22 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-
 from bows.config import defaults, section
 from bows.errors import ConfigError, ShapeError
 from bows.synthetic import data as sd
-from bows.synthetic import metrics as sm
 from bows.synthetic import drawing as sdraw
+from bows.synthetic import metrics as sm
 from bows.synthetic import pipeline as sp
 from bows.synthetic import variants as sv
-from bows.synthetic.train import (SynthModel, SynthTrainSettings, model_seed, reconstruction_mse, train_batched,
-                                  train_reference, train_sequential)
+from bows.synthetic.train import (
+    SynthModel,
+    SynthTrainSettings,
+    model_seed,
+    reconstruction_mse,
+    train_batched,
+    train_reference,
+    train_sequential,
+)
 
 
 def data_spec(**kw) -> sd.DataSpec:
@@ -35,6 +41,7 @@ def _sigmoid(z):
 
 
 # ----------------------------------------------------------------------------------------------- generators
+
 
 def test_circular_mean_activation_matches_the_model():
     """σ = 0: the latents cycle through F angles, so E[x̄] = mean_{i,j} sigmoid(κ cos(2π(i−j)/F) + β) exactly."""
@@ -104,6 +111,7 @@ def test_split_is_a_partition_shared_by_structures():
 
 
 # ------------------------------------------------------------------------------------------------- metrics
+
 
 def _fourier_rows(F: int, harmonics=(1,)) -> np.ndarray:
     t = 2 * np.pi * np.arange(F) / F
@@ -191,6 +199,7 @@ def test_partner_cov_percentile_reads_the_partner_off_the_data():
 
 # ------------------------------------------------------------------------------------------------- training
 
+
 @pytest.fixture(scope="module")
 def small_data():
     x = sd.generate("circular", data_spec(features=6, samples=700, kappa=5.0, beta=-1.0, sigma=0.2))
@@ -198,8 +207,7 @@ def small_data():
 
 
 def _models(structure="circular", F=6, seed=42):
-    return [SynthModel(structure, a, wd, m, seed) for a in ("linear", "relu") for wd in (1.0, 6.0)
-            for m in (1, 3, F)]
+    return [SynthModel(structure, a, wd, m, seed) for a in ("linear", "relu") for wd in (1.0, 6.0) for m in (1, 3, F)]
 
 
 def test_batched_matches_stock_pytorch_training(small_data):
@@ -230,15 +238,19 @@ def test_batched_equals_sequential_and_is_independent_of_companions(small_data):
     assert np.array_equal(again["W"][0], sub["W"][0]) and np.array_equal(again["b"][0], sub["b"][0])
     # padded rows stay exactly zero
     for i, m in enumerate(models):
-        assert not together["W"][i, m.latent:].any()
+        assert not together["W"][i, m.latent :].any()
 
 
 def test_model_seed_depends_on_every_key_only():
     base = model_seed("circular", 1.0, "relu", 4, 42)
     assert base == model_seed("circular", 1, "relu", 4, 42) == SynthModel("circular", "relu", 1.0, 4, 42).model_seed
-    others = {model_seed("sphere", 1.0, "relu", 4, 42), model_seed("circular", 6.0, "relu", 4, 42),
-              model_seed("circular", 1.0, "linear", 4, 42), model_seed("circular", 1.0, "relu", 5, 42),
-              model_seed("circular", 1.0, "relu", 4, 43)}
+    others = {
+        model_seed("sphere", 1.0, "relu", 4, 42),
+        model_seed("circular", 6.0, "relu", 4, 42),
+        model_seed("circular", 1.0, "linear", 4, 42),
+        model_seed("circular", 1.0, "relu", 5, 42),
+        model_seed("circular", 1.0, "relu", 4, 43),
+    }
     assert base not in others and len(others) == 5 and 0 <= base < 2**63
 
 
@@ -272,9 +284,20 @@ def test_cosine_schedule_ends_at_eta_min():
 
 #: a small synthetic section (validated, the schema's defaults elsewhere) and its one data variant, as the rules
 #: pass them: the summary gets the section, the per-structure jobs the resolved variant
-SECTION = section("synthetic", {"structures": ["circular", "iid"], "features": 5, "samples": 300,
-                                "train_samples": 240, "latent": [2, 3], "weight_decay": [1.0, 6.0], "epochs": 3,
-                                "lr": 0.01, "batch_size": 64})
+SECTION = section(
+    "synthetic",
+    {
+        "structures": ["circular", "iid"],
+        "features": 5,
+        "samples": 300,
+        "train_samples": 240,
+        "latent": [2, 3],
+        "weight_decay": [1.0, 6.0],
+        "epochs": 3,
+        "lr": 0.01,
+        "batch_size": 64,
+    },
+)
 SYN = sv.variants(SECTION)["dense"]
 FIGURES = section("figures", {"dpi": 50})
 
@@ -332,19 +355,34 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         assert len(gram) == 9 * 25 and (d / "gram.csv").is_file() and (d / "metrics.csv.prov.json").is_file()
         for _, mod in models.iterrows():  # WᵀW / tr(WᵀW) and ‖W‖²_F / m of every model, recomputed from its W
             W = mod["W"].astype(np.float64)
-            key = ((gram["activation"] == mod["activation"]) & (gram["weight_decay"] == mod["weight_decay"])
-                   & (gram["latent"] == mod["latent"]))
+            key = (
+                (gram["activation"] == mod["activation"])
+                & (gram["weight_decay"] == mod["weight_decay"])
+                & (gram["latent"] == mod["latent"])
+            )
             G = np.zeros((5, 5))
             G[gram.loc[key, "i"], gram.loc[key, "j"]] = gram.loc[key, "value"]
             np.testing.assert_allclose(G, W.T @ W / np.sum(W * W), atol=1e-12)
-            frob = table[(table["metric"] == "frob_sq_per_m") & (table["activation"] == mod["activation"])
-                         & (table["weight_decay"] == mod["weight_decay"]) & (table["latent"] == mod["latent"])]
+            frob = table[
+                (table["metric"] == "frob_sq_per_m")
+                & (table["activation"] == mod["activation"])
+                & (table["weight_decay"] == mod["weight_decay"])
+                & (table["latent"] == mod["latent"])
+            ]
             assert frob["value"].item() == pytest.approx(np.sum(W * W) / mod["latent"])
         metrics.append(d / "metrics.parquet")
         datas.append(d / "data.json")
         trains.append(d / "train.json")
-    summary = sp.summarise(metrics, datas, trains, SECTION, tmp_path / "metrics", tmp_path / "summary.json",
-                           tmp_path / "claims", tmp_path / "claims.html")
+    summary = sp.summarise(
+        metrics,
+        datas,
+        trains,
+        SECTION,
+        tmp_path / "metrics",
+        tmp_path / "summary.json",
+        tmp_path / "claims",
+        tmp_path / "claims.html",
+    )
     claims_csv = pd.read_csv(tmp_path / "claims.csv")
     structures = summary["claims"]["structures"].values()
     assert len(claims_csv) == sum(name in s for s in structures for name in sp.FLAG_CLAIMS)
@@ -355,8 +393,9 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
     drawn = capture_figures(monkeypatch)
-    out = sdraw.draw_gram_grid(tmp_path / "circular" / "gram.parquet", "circular", SYN, FIGURES,
-                               [tmp_path / "fig.png", tmp_path / "fig.pdf"])
+    out = sdraw.draw_gram_grid(
+        tmp_path / "circular" / "gram.parquet", "circular", SYN, FIGURES, [tmp_path / "fig.png", tmp_path / "fig.pdf"]
+    )
     assert sorted(p.suffix for p in out) == [".pdf", ".png"] and all(p.is_file() for p in out)
     # the panels show the Gram matrices of the models: rows linear wd1, relu wd1, relu wd6 (figure_rows), columns
     # the data covariance then m = 2, 3
@@ -365,18 +404,27 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
     assert len(images) == 3 * 3
     for r, (act, wd) in enumerate(sv.figure_rows(SYN)):
         for c, m in enumerate((2, 3)):
-            W = models[(models["activation"] == act) & (models["weight_decay"] == wd)
-                       & (models["latent"] == m)]["W"].item().astype(np.float64)
+            W = (
+                models[(models["activation"] == act) & (models["weight_decay"] == wd) & (models["latent"] == m)]["W"]
+                .item()
+                .astype(np.float64)
+            )
             np.testing.assert_allclose(images[3 * r + 1 + c], W.T @ W / np.sum(W * W), atol=1e-12)
     out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
     assert out[0].suffix == ".png" and out[0].is_file()
     # the val_mse panels: one line per (activation, wd) through the models' values at m = 2, 3
     every = pd.read_parquet(tmp_path / "metrics.parquet")
-    curves = {tuple(np.round(np.asarray(line.get_ydata(), float), 12)) for ax in drawn[-1].axes
-              for line in ax.get_lines() if len(line.get_xdata()) == 2}
+    curves = {
+        tuple(np.round(np.asarray(line.get_ydata(), float), 12))
+        for ax in drawn[-1].axes
+        for line in ax.get_lines()
+        if len(line.get_xdata()) == 2
+    }
     mse = every[every["metric"] == "val_mse"]
-    expect = {tuple(np.round(g.sort_values("latent")["value"].to_numpy(), 12))
-              for _, g in mse.groupby(["structure", "activation", "weight_decay"])}
+    expect = {
+        tuple(np.round(g.sort_values("latent")["value"].to_numpy(), 12))
+        for _, g in mse.groupby(["structure", "activation", "weight_decay"])
+    }
     assert len(expect) == 2 * 4 and expect <= curves
 
 
@@ -387,14 +435,22 @@ def test_claims_on_a_planted_table():
         for wd in (1.0, 6.0):
             for m in range(2, 13):
                 weak_relu = act == "relu" and wd == 1.0
-                rows.append({"variant": "v", "structure": "circular", "activation": act, "weight_decay": wd,
-                             "latent": m, "seed": 42,
-                             "cov_corr": 0.99 if (wd == 6.0 or m <= 3) else 0.9 - 0.05 * m,
-                             "val_mse": (0.5 if weak_relu else 1.0) / m,
-                             "bias_mean": -0.1 if weak_relu and m >= 4 else 0.1,
-                             "antipodal_score": 0.9 if weak_relu and 6 <= m <= 10 else 0.1,
-                             "partner_cov_percentile": 0.1 if weak_relu else 0.5,
-                             "partner_cov_percentile_heldout": 0.15 if weak_relu else 0.5})
+                rows.append(
+                    {
+                        "variant": "v",
+                        "structure": "circular",
+                        "activation": act,
+                        "weight_decay": wd,
+                        "latent": m,
+                        "seed": 42,
+                        "cov_corr": 0.99 if (wd == 6.0 or m <= 3) else 0.9 - 0.05 * m,
+                        "val_mse": (0.5 if weak_relu else 1.0) / m,
+                        "bias_mean": -0.1 if weak_relu and m >= 4 else 0.1,
+                        "antipodal_score": 0.9 if weak_relu and 6 <= m <= 10 else 0.1,
+                        "partner_cov_percentile": 0.1 if weak_relu else 0.5,
+                        "partner_cov_percentile_heldout": 0.15 if weak_relu else 0.5,
+                    }
+                )
     wide = pd.DataFrame(rows)
     for k in ("frob_sq_per_m", "circulant_fit", "features_represented"):
         wide[k] = 1.0
@@ -407,8 +463,13 @@ def test_claims_on_a_planted_table():
     assert c["relu_antipodal_pairs"]["holds"] and c["relu_antipodal_pairs"]["at_m"] == 6
     assert c["relu_antipodal_pairs"]["latents"] == [6, 7, 8, 9, 10, 11]
     assert c["relu_negative_bias"]["holds"] and c["relu_beats_linear"]["holds"]
-    assert c["relu_pairs_follow_data"] == {"wd": 1.0, "at_m": 6, "partner_cov_percentile_heldout": 0.15,
-                                           "partner_cov_percentile": 0.1, "holds": True}
+    assert c["relu_pairs_follow_data"] == {
+        "wd": 1.0,
+        "at_m": 6,
+        "partner_cov_percentile_heldout": 0.15,
+        "partner_cov_percentile": 0.1,
+        "holds": True,
+    }
     # pairs chosen by the training sample's noise: low on all samples, chance on held-out ones
     chance = sp.claims(wide.assign(partner_cov_percentile_heldout=0.5), syn)["structures"]["v/circular"]
     assert chance["relu_antipodal_pairs"]["holds"] and not chance["relu_pairs_follow_data"]["holds"]
@@ -469,21 +530,37 @@ def test_smoke_preset_synthetic_branch(tmp_path):
     for run in runs:  # every model's ‖W‖²_F / m in the summary table, recomputed from the trained weights
         for _, mod in sp.load_models(run / "models.npz").iterrows():
             W = mod["W"].astype(np.float64)
-            row = table[(table["variant"] == run.parent.name) & (table["structure"] == run.name)
-                        & (table["activation"] == mod["activation"]) & (table["latent"] == mod["latent"])
-                        & np.isclose(table["weight_decay"], mod["weight_decay"]) & (table["seed"] == mod["seed"])
-                        & (table["metric"] == "frob_sq_per_m")]
+            row = table[
+                (table["variant"] == run.parent.name)
+                & (table["structure"] == run.name)
+                & (table["activation"] == mod["activation"])
+                & (table["latent"] == mod["latent"])
+                & np.isclose(table["weight_decay"], mod["weight_decay"])
+                & (table["seed"] == mod["seed"])
+                & (table["metric"] == "frob_sq_per_m")
+            ]
             assert row["value"].item() == pytest.approx(np.sum(W * W) / mod["latent"], rel=1e-6)
 
 
 def test_metrics_figure_draws_a_band_over_seeds():
+    from bows.figures.synthetic import metrics_vs_latent, seed_range
     from matplotlib.collections import PolyCollection
 
-    from bows.figures.synthetic import metrics_vs_latent, seed_range
-
-    rows = [{"variant": "v", "structure": "circular", "activation": act, "weight_decay": 1.0, "latent": m,
-             "seed": seed, "metric": "val_mse", "value": 0.1 * m + 0.01 * seed + (act == "relu")}
-            for act in ("linear", "relu") for m in (2, 3, 4) for seed in (1, 2, 3)]
+    rows = [
+        {
+            "variant": "v",
+            "structure": "circular",
+            "activation": act,
+            "weight_decay": 1.0,
+            "latent": m,
+            "seed": seed,
+            "metric": "val_mse",
+            "value": 0.1 * m + 0.01 * seed + (act == "relu"),
+        }
+        for act in ("linear", "relu")
+        for m in (2, 3, 4)
+        for seed in (1, 2, 3)
+    ]
     table = pd.DataFrame(rows)
     spread = seed_range(table)
     assert list(spread[("relu", 1.0)].index) == [2, 3, 4]

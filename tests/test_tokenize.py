@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from bows.tokenize import Tokenizer, TokenizerSpec
 
 
@@ -40,8 +39,15 @@ def test_unicode_letters_and_contractions(engine):
 def test_sentence_final_period_is_split(engine):
     tok = make(engine)
     # the last word of every sentence loses its period (kept), initials and numbers before lowercase stay whole
-    assert tok("Bach was born. J. S. Bach wrote music. He was 5. then older.") == \
-        ["Bach", "born", "Bach", "wrote", "music", "He", "older"]
+    assert tok("Bach was born. J. S. Bach wrote music. He was 5. then older.") == [
+        "Bach",
+        "born",
+        "Bach",
+        "wrote",
+        "music",
+        "He",
+        "older",
+    ]
 
 
 def test_short_records_give_no_tokens():
@@ -61,8 +67,13 @@ def test_options():
 def test_spec_key_covers_settings():
     base = TokenizerSpec.default()
     keys = {str(base.key())}
-    for change in ({"min_chars": 10}, {"numbers_max": 5}, {"lowercase": True}, {"stopwords": "none"},
-                   {"tokenizer": "nltk"}):
+    for change in (
+        {"min_chars": 10},
+        {"numbers_max": 5},
+        {"lowercase": True},
+        {"stopwords": "none"},
+        {"tokenizer": "nltk"},
+    ):
         keys.add(str(TokenizerSpec.default(**change).key()))
     assert len(keys) == 6
 
@@ -92,9 +103,8 @@ def test_fast_engine_agrees_with_nltk_components(bundled_sample):
 
 
 def test_stdlib_word_tokenizer_is_identical(bundled_sample):
-    from nltk.tokenize import NLTKWordTokenizer
-
     from bows.tokenize import fast_word_tokenizer
+    from nltk.tokenize import NLTKWordTokenizer
 
     a, b = NLTKWordTokenizer(), fast_word_tokenizer()
     extra = ['He said "no," and left.', "can't won't gonna (a) [b] {c} <d> -- ... 'quoted' «x» “y” ‘z’ $3.88 U.S.!?"]

@@ -16,15 +16,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from bows.config import section
-from bows.windows import Windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.model import load_weights
-from bows.train import (TrainSettings, Trainer, batches, epoch_order, make_optimizer, make_scheduler,
-                        memory_estimate_mb, result_params, train)
-
+from bows.train import (
+    Trainer,
+    TrainSettings,
+    batches,
+    epoch_order,
+    make_optimizer,
+    make_scheduler,
+    memory_estimate_mb,
+    result_params,
+    train,
+)
+from bows.windows import Windows, split_windows
 from conftest import ROOT
+
 WORKFLOW = ROOT / "workflow"
 
 
@@ -62,6 +70,7 @@ def weights_hash(model) -> str:
 
 
 # --------------------------------------------------------------------------------------------- optimisation
+
 
 def test_adamw_groups_and_decay_bias_flag():
     from bows.model import TiedAutoencoder
@@ -110,7 +119,7 @@ def test_epoch_order_is_a_seeded_permutation():
 def test_batches_cover_all_windows_and_drop_empty(small):
     win, tr, _ = small
     seen = 0
-    for offsets, cols in batches(win, tr, 50):
+    for offsets, _cols in batches(win, tr, 50):
         assert np.all(np.diff(offsets) > 0)
         seen += len(offsets) - 1
     empty = sum(1 for w in tr if len(win.ids(int(w))) == 0)
@@ -129,6 +138,7 @@ def test_loader_threads_deliver_the_same_batches_in_order(small):
 
 
 # --------------------------------------------------------------------------------------------- training
+
 
 def test_training_lowers_the_loss_and_reports(small):
     win, tr, ho = small
@@ -258,10 +268,17 @@ def disk_data(tmp_path_factory):
     tr, ho = split_windows(len(win), 5, 1, 0.05, 2, 42)
     np.save(tmp / "train_windows.npy", tr)
     np.save(tmp / "heldout_windows.npy", ho)
-    cfg = {**section("train", {"epochs": 8, "batch_size": 64, "lr": 1e-3, "keep_checkpoints": True,
-                               "device": "cpu"}), "progress": False}
-    return tmp, {"docs": str(tmp / "docs" / "train"), "tr": str(tmp / "train_windows.npy"),
-                 "ho": str(tmp / "heldout_windows.npy"), "cfg": cfg, "win_cfg": section("windows", {"group_size": 5})}
+    cfg = {
+        **section("train", {"epochs": 8, "batch_size": 64, "lr": 1e-3, "keep_checkpoints": True, "device": "cpu"}),
+        "progress": False,
+    }
+    return tmp, {
+        "docs": str(tmp / "docs" / "train"),
+        "tr": str(tmp / "train_windows.npy"),
+        "ho": str(tmp / "heldout_windows.npy"),
+        "cfg": cfg,
+        "win_cfg": section("windows", {"group_size": 5}),
+    }
 
 
 def test_sigkill_then_rerun_is_bit_identical(disk_data):
@@ -298,6 +315,7 @@ def test_sigkill_then_rerun_is_bit_identical(disk_data):
 
 
 # --------------------------------------------------------------------------------------------- the grid
+
 
 @pytest.mark.workflow
 def test_smoke_workflow_trains_its_grid(smoke_run):

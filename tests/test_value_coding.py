@@ -9,19 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from bows import value_coding as vc
 from bows.errors import ConfigError
 
-
 # --------------------------------------------------------------------------------------------- geometry
 
-@pytest.mark.parametrize("lat2, lon2, expect", [
-    (10.0, 0.0, 0.0),      # due north
-    (0.0, 10.0, 90.0),     # due east along the equator
-    (-10.0, 0.0, 180.0),   # due south
-    (0.0, -10.0, 270.0),   # due west
-])
+
+@pytest.mark.parametrize(
+    "lat2, lon2, expect",
+    [
+        (10.0, 0.0, 0.0),  # due north
+        (0.0, 10.0, 90.0),  # due east along the equator
+        (-10.0, 0.0, 180.0),  # due south
+        (0.0, -10.0, 270.0),  # due west
+    ],
+)
 def test_bearing_of_the_cardinal_directions(lat2, lon2, expect):
     assert vc.bearing_degrees(0.0, 0.0, lat2, lon2) == pytest.approx(expect, abs=1e-9)
 
@@ -49,17 +51,18 @@ def test_pairs_never_pair_a_city_with_itself_and_follow_the_seed():
 
 # --------------------------------------------------------------------------------------------- subspaces
 
+
 def test_orthonormal_basis_spans_the_rows_and_drops_null_ones():
     U = vc.orthonormal_basis(np.array([[1.0, 1.0, 0.0], [2.0, 2.0, 0.0], [0.0, 0.0, 3.0]]))
     assert U.shape == (3, 2)
     assert np.allclose(U.T @ U, np.eye(2))
     P = U @ U.T
     assert np.allclose(P @ np.array([1.0, 1.0, 5.0]), [1.0, 1.0, 5.0])  # in the span
-    assert np.allclose(P @ np.array([1.0, -1.0, 0.0]), 0.0)             # orthogonal to it
+    assert np.allclose(P @ np.array([1.0, -1.0, 0.0]), 0.0)  # orthogonal to it
 
 
 def test_ablations_on_a_known_answer():
-    U = np.array([[1.0], [0.0], [0.0]])                 # the value space: the first axis
+    U = np.array([[1.0], [0.0], [0.0]])  # the value space: the first axis
     all_emb = torch.tensor([[1.0, 2.0, 0.0], [3.0, 0.0, 4.0]])
     Z = torch.tensor([[3.0, 0.0, 4.0]])
     assert torch.allclose(vc.ablate(Z, U, "drop"), torch.tensor([[0.0, 0.0, 4.0]]))
@@ -79,7 +82,7 @@ def test_fourier_power_and_key_frequencies_find_the_planted_frequencies():
     E = np.zeros((p, 10))
     E[:, 0], E[:, 1] = np.cos(2 * np.pi * 3 * a / p), np.sin(2 * np.pi * 3 * a / p)
     E[:, 2], E[:, 3] = 0.8 * np.cos(2 * np.pi * 7 * a / p), 0.8 * np.sin(2 * np.pi * 7 * a / p)
-    E += 0.01 * rng.standard_normal(E.shape) + 5.0          # a constant offset: not a frequency
+    E += 0.01 * rng.standard_normal(E.shape) + 5.0  # a constant offset: not a frequency
     power = vc.fourier_power(E)
     assert power.shape == (p // 2 + 1,) and power[0] == pytest.approx(0.0, abs=1e-9)
     assert vc.key_frequencies(power, 0.95) == [3, 7]
@@ -94,12 +97,13 @@ def test_fourier_power_and_key_frequencies_find_the_planted_frequencies():
 def test_probe_split_holds_out_the_biggest_cities_and_a_share_of_the_rest():
     pop = np.arange(100)[::-1] * 10 + 1
     held = vc.probe_split(pop, top=5, fraction=0.3, seed=1)
-    assert held[:5].all()                      # the five most populous
+    assert held[:5].all()  # the five most populous
     assert held.sum() == 5 + int(0.3 * 95)
     assert np.array_equal(held, vc.probe_split(pop, top=5, fraction=0.3, seed=1))
 
 
 # --------------------------------------------------------------------------------------------- data
+
 
 def test_the_bundled_city_table_is_located_by_metadata_and_filtered_strictly():
     cities = vc.load_cities(50000)
@@ -113,21 +117,45 @@ def test_the_bundled_city_table_is_located_by_metadata_and_filtered_strictly():
 
 def test_too_few_cities_is_a_config_error(tmp_path):
     path = tmp_path / "cities.json"
-    path.write_text(json.dumps({"1": {"geonameid": 1, "name": "A", "latitude": 1, "longitude": 2,
-                                      "countrycode": "US", "population": 10**6}}))
+    path.write_text(
+        json.dumps(
+            {
+                "1": {
+                    "geonameid": 1,
+                    "name": "A",
+                    "latitude": 1,
+                    "longitude": 2,
+                    "countrycode": "US",
+                    "population": 10**6,
+                }
+            }
+        )
+    )
     with pytest.raises(ConfigError, match="min_population"):
         vc.load_cities(50000, path=path)
 
 
 # --------------------------------------------------------------------------------------------- small runs
 
+
 def test_modular_addition_end_to_end_learns_and_its_value_space_matters(tmp_path):
-    cfg = dict(modulus=47, train_fraction=0.7, embed=64, hidden=128, steps=1500, lr=3e-3, weight_decay=2.0,
-               betas=[0.9, 0.98], power_share=0.9, max_keys=None, seed=3)
+    cfg = dict(
+        modulus=47,
+        train_fraction=0.7,
+        embed=64,
+        hidden=128,
+        steps=1500,
+        lr=3e-3,
+        weight_decay=2.0,
+        betas=[0.9, 0.98],
+        power_share=0.9,
+        max_keys=None,
+        seed=3,
+    )
     out = vc.run_modular(cfg, str(tmp_path / "m.json"), str(tmp_path / "power"), threads=1)
     res = out["results"]
     assert out["train_accuracy"] == 100.0
-    assert res["baseline"]["accuracy"] > 90.0                      # generalises to unseen sums
+    assert res["baseline"]["accuracy"] > 90.0  # generalises to unseen sums
     assert res["drop"]["accuracy"] < res["baseline"]["accuracy"] - 50  # removing the key frequencies breaks it
     assert out["value_space_dim"] == 2 * len(out["key_frequencies"])
     power = pd.read_parquet(tmp_path / "power.parquet")
@@ -135,16 +163,29 @@ def test_modular_addition_end_to_end_learns_and_its_value_space_matters(tmp_path
     assert power["share"].iloc[1:].sum() == pytest.approx(1.0)
     assert (tmp_path / "power.parquet.prov.json").is_file()
     again = vc.run_modular(cfg, str(tmp_path / "m2.json"), str(tmp_path / "power2"), threads=1)
-    assert again["results"] == res                                   # the seed fixes everything
+    assert again["results"] == res  # the seed fixes everything
 
 
 def test_city_map_end_to_end_small(tmp_path):
-    cfg = dict(country="US", min_population=200000, train_pairs=30000, val_pairs=5000, embed=16, hidden=64,
-               epochs=3, batch_size=512, lr=3e-3, weight_decay=0.0, seed=1, probe_alpha=1e-3, probe_top=5,
-               probe_fraction=0.3)
+    cfg = dict(
+        country="US",
+        min_population=200000,
+        train_pairs=30000,
+        val_pairs=5000,
+        embed=16,
+        hidden=64,
+        epochs=3,
+        batch_size=512,
+        lr=3e-3,
+        weight_decay=0.0,
+        seed=1,
+        probe_alpha=1e-3,
+        probe_top=5,
+        probe_fraction=0.3,
+    )
     out = vc.run_city(cfg, str(tmp_path / "c.json"), str(tmp_path / "cities"), threads=1)
     res = out["results"]
-    assert res["baseline"]["accuracy"] > 40.0                      # far above the 12.5 % of chance
+    assert res["baseline"]["accuracy"] > 40.0  # far above the 12.5 % of chance
     assert out["value_space_dim"] == 2
     assert res["drop"]["accuracy"] < res["baseline"]["accuracy"]
     assert set(res) == {"baseline", "keep", "drop", "drop_renorm"}
@@ -180,12 +221,14 @@ def heldout_r2(cities: pd.DataFrame) -> dict[str, float]:
 
 
 def test_table1_puts_ours_beside_the_paper(tmp_path):
-    res = {c: {"loss": float(k), "accuracy": 10.0 * k} for k, c in enumerate(("baseline", "keep", "drop",
-                                                                              "drop_renorm"))}
+    res = {
+        c: {"loss": float(k), "accuracy": 10.0 * k} for k, c in enumerate(("baseline", "keep", "drop", "drop_renorm"))
+    }
     for name in ("city", "mod"):
         (tmp_path / f"{name}.json").write_text(json.dumps({"results": res}))
-    df = vc.table1(str(tmp_path / "city.json"), str(tmp_path / "mod.json"), str(tmp_path / "t"),
-                   str(tmp_path / "t.html"))
+    df = vc.table1(
+        str(tmp_path / "city.json"), str(tmp_path / "mod.json"), str(tmp_path / "t"), str(tmp_path / "t.html")
+    )
     assert len(df) == 8 and set(df["task"]) == {"city_map", "modular_addition"}
     row = df[(df["task"] == "city_map") & (df["condition"] == "keep")].iloc[0]
     assert row["accuracy"] == 10.0 and row["paper_accuracy"] == vc.PAPER_TABLE1["city_map"]["keep"][1]
@@ -198,6 +241,7 @@ def test_table1_puts_ours_beside_the_paper(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- the workflow
+
 
 @pytest.mark.workflow
 def test_smoke_run_writes_the_value_coding_outputs(smoke_run):

@@ -8,12 +8,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from bows.config import section
 from bows.errors import VocabError
 from bows.io import read_json, sidecar_path
-from bows.vocab import (build_vocab, count_subset, forced_tokens, read_vocab, select_vocab, subset_indices,
-                        vocab_key, write_vocab)
+from bows.vocab import (
+    build_vocab,
+    count_subset,
+    forced_tokens,
+    read_vocab,
+    select_vocab,
+    subset_indices,
+    vocab_key,
+    write_vocab,
+)
 
 CFG = section("vocab", {"size": 8, "fraction": 1.0, "min_chars": 0, "forced_tokens": ["May", "April"], "workers": 1})
 
@@ -76,8 +83,17 @@ def test_read_write_roundtrip_keeps_odd_words(tmp_path):
 
 def test_cache_key_covers_every_setting():
     base = vocab_key(CFG, "abc")
-    changes = [{"size": 9}, {"fraction": 0.5}, {"seed": 1}, {"min_chars": 10}, {"numbers_max": 5},
-               {"lowercase": True}, {"stopwords": "none"}, {"forced_tokens": ["May"]}, {"tokenizer": "nltk"}]
+    changes = [
+        {"size": 9},
+        {"fraction": 0.5},
+        {"seed": 1},
+        {"min_chars": 10},
+        {"numbers_max": 5},
+        {"lowercase": True},
+        {"stopwords": "none"},
+        {"forced_tokens": ["May"]},
+        {"tokenizer": "nltk"},
+    ]
     keys = {vocab_key(dict(CFG, **c), "abc") for c in changes}
     assert base not in keys and len(keys) == len(changes)
     assert vocab_key(CFG, "abd") != base  # the train split's content

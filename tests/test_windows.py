@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from bows.windows import Windows, index_windows, load_window_split, n_windows, split_windows
 from bows.encode import Docs, save_docs
 from bows.errors import CorpusError
+from bows.windows import Windows, index_windows, load_window_split, n_windows, split_windows
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def random_docs(rng: np.random.Generator, n: int, V: int, max_len: int = 6) -> tuple[Docs, list[list[int]]]:
@@ -22,8 +21,9 @@ def random_docs(rng: np.random.Generator, n: int, V: int, max_len: int = 6) -> t
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(0, 40), V=st.integers(1, 30), G=st.integers(1, 8), S=st.integers(1, 4),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    n=st.integers(0, 40), V=st.integers(1, 30), G=st.integers(1, 8), S=st.integers(1, 4), seed=st.integers(0, 2**31 - 1)
+)
 def test_windows_match_brute_force(n, V, G, S, seed):
     rng = np.random.default_rng(seed)
     docs, rows = random_docs(rng, n, V)
@@ -35,7 +35,7 @@ def test_windows_match_brute_force(n, V, G, S, seed):
     idx = rng.integers(0, len(win), size=rng.integers(1, 12))
     offsets, cols = win.batch_csr(idx)
     assert offsets.dtype == np.int64 and cols.dtype == np.int64 and len(offsets) == len(idx) + 1
-    got = [cols[offsets[b]:offsets[b + 1]].tolist() for b in range(len(idx))]
+    got = [cols[offsets[b] : offsets[b + 1]].tolist() for b in range(len(idx))]
     assert got == [expected[w] for w in idx]
     dense = win.dense(idx)
     ref = torch.zeros(len(idx), V)
@@ -76,8 +76,8 @@ def test_heldout_blocks_share_no_record(G, S):
     # no record in common: record ranges [wS, wS+G) of the two sets are disjoint
     rec_ho = np.zeros(n * S + G, bool)
     for w in ho:
-        rec_ho[w * S:w * S + G] = True
-    assert not any(rec_ho[w * S:w * S + G].any() for w in tr)
+        rec_ho[w * S : w * S + G] = True
+    assert not any(rec_ho[w * S : w * S + G].any() for w in tr)
     # only the margins are lost: ⌈G/S⌉ − 1 windows on each side of each block
     gap = -(-G // S) - 1
     assert n - len(tr) - len(ho) <= 2 * gap * 7
@@ -117,4 +117,4 @@ def test_batch_csr_equals_the_union_of_the_window_documents():
     offsets, cols = win.batch_csr(idx)
     for r, w in enumerate(idx):
         expect = np.unique(np.concatenate([docs.doc(d) for d in range(2 * w, 2 * w + 7)]).astype(np.int64))
-        assert np.array_equal(cols[offsets[r]:offsets[r + 1]], expect)
+        assert np.array_equal(cols[offsets[r] : offsets[r + 1]], expect)

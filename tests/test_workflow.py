@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 
+import bows.config as bcfg
 import pandas as pd
 import pytest
 import torch
-
-import bows.config as bcfg
 from conftest import ROOT, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -65,8 +64,9 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     assert len(crit) == 1, crit
     data = json.loads(crit[0].read_text())
     assert [c["id"] for c in data["criteria"]] == list(range(1, 18))
-    assert data["summary"] == {s: sum(c["status"] == s for c in data["criteria"])
-                               for s in ("pass", "fail", "not_applicable")}
+    assert data["summary"] == {
+        s: sum(c["status"] == s for c in data["criteria"]) for s in ("pass", "fail", "not_applicable")
+    }
     pngs = list(res.glob("figures/**/*.png"))
     assert len(pngs) >= 5, pngs
     assert list((smoke_run / "results" / "synthetic").rglob("*.png"))

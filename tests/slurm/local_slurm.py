@@ -48,8 +48,9 @@ def unavailable_reason(allow_install: bool = True) -> str | None:
     if SYSTEM_CONF.is_symlink() and not SYSTEM_CONF.exists():
         SYSTEM_CONF.unlink()  # dangling link left by an earlier, killed test session
     if SYSTEM_CONF.exists() or SYSTEM_CONF.is_symlink():
-        return (f"{SYSTEM_CONF} already exists (a real SLURM installation?); a throw-away local cluster would "
-                "clash with it")
+        return (
+            f"{SYSTEM_CONF} already exists (a real SLURM installation?); a throw-away local cluster would clash with it"
+        )
     missing = [b for b in BINARIES if not _which(b)]
     if missing and not (allow_install and shutil.which("apt-get")):
         return f"SLURM binaries {missing} are missing and apt-get is not available to install slurm-wlm and munge"
@@ -133,56 +134,67 @@ class LocalSlurm:
         os.chmod(key, 0o600)
         ctld_port, slurmd_port = _free_port_pair()
         host = socket.gethostname().split(".")[0]
-        self.conf.write_text("\n".join([
-            "ClusterName=local",
-            f"SlurmctldHost={host}(127.0.0.1)",
-            f"SlurmctldPort={ctld_port}",
-            f"SlurmdPort={slurmd_port}",
-            "SlurmUser=root",
-            "SlurmdUser=root",
-            "AuthType=auth/munge",
-            f"AuthInfo=socket={s / 'munge' / 'munge.socket.2'}",
-            "CredType=cred/munge",
-            "ProctrackType=proctrack/linuxproc",
-            "TaskPlugin=task/none",
-            "SelectType=select/cons_tres",
-            "SelectTypeParameters=CR_CPU_Memory",
-            "AccountingStorageType=accounting_storage/none",
-            "JobAcctGatherType=jobacct_gather/none",
-            "JobCompType=jobcomp/none",
-            "MpiDefault=none",
-            "ReturnToService=2",
-            f"MinJobAge={self.min_job_age}",
-            "SchedulerType=sched/backfill",
-            "SlurmctldTimeout=30",
-            "SlurmdTimeout=30",
-            "InactiveLimit=0",
-            "KillWait=5",
-            "Waittime=0",
-            f"StateSaveLocation={s / 'state'}",
-            f"SlurmdSpoolDir={s / 'spool'}",
-            f"SlurmctldPidFile={s / 'run' / 'slurmctld.pid'}",
-            f"SlurmdPidFile={s / 'run' / 'slurmd.pid'}",
-            f"SlurmctldLogFile={s / 'log' / 'slurmctld.log'}",
-            f"SlurmdLogFile={s / 'log' / 'slurmd.log'}",
-            "SlurmctldDebug=info",
-            "SlurmdDebug=info",
-            f"NodeName=localhost NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} State=UNKNOWN",
-            "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
-            "",
-        ]))
+        self.conf.write_text(
+            "\n".join(
+                [
+                    "ClusterName=local",
+                    f"SlurmctldHost={host}(127.0.0.1)",
+                    f"SlurmctldPort={ctld_port}",
+                    f"SlurmdPort={slurmd_port}",
+                    "SlurmUser=root",
+                    "SlurmdUser=root",
+                    "AuthType=auth/munge",
+                    f"AuthInfo=socket={s / 'munge' / 'munge.socket.2'}",
+                    "CredType=cred/munge",
+                    "ProctrackType=proctrack/linuxproc",
+                    "TaskPlugin=task/none",
+                    "SelectType=select/cons_tres",
+                    "SelectTypeParameters=CR_CPU_Memory",
+                    "AccountingStorageType=accounting_storage/none",
+                    "JobAcctGatherType=jobacct_gather/none",
+                    "JobCompType=jobcomp/none",
+                    "MpiDefault=none",
+                    "ReturnToService=2",
+                    f"MinJobAge={self.min_job_age}",
+                    "SchedulerType=sched/backfill",
+                    "SlurmctldTimeout=30",
+                    "SlurmdTimeout=30",
+                    "InactiveLimit=0",
+                    "KillWait=5",
+                    "Waittime=0",
+                    f"StateSaveLocation={s / 'state'}",
+                    f"SlurmdSpoolDir={s / 'spool'}",
+                    f"SlurmctldPidFile={s / 'run' / 'slurmctld.pid'}",
+                    f"SlurmdPidFile={s / 'run' / 'slurmd.pid'}",
+                    f"SlurmctldLogFile={s / 'log' / 'slurmctld.log'}",
+                    f"SlurmdLogFile={s / 'log' / 'slurmd.log'}",
+                    "SlurmctldDebug=info",
+                    "SlurmdDebug=info",
+                    f"NodeName=localhost NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} State=UNKNOWN",
+                    "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
+                    "",
+                ]
+            )
+        )
 
     def _spawn(self, name: str, cmd: list[str], **kw) -> None:
         out = open(self.scratch / "log" / f"{name}.out", "wb")
-        self.procs[name] = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            env=self.client_env(), start_new_session=True, **kw)
+        self.procs[name] = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self.client_env(),
+            start_new_session=True,
+            **kw,
+        )
         out.close()
         self._save_pids()
 
     def _save_pids(self) -> None:
         (self.scratch / "pids.json").write_text(json.dumps({k: p.pid for k, p in self.procs.items()}))
 
-    def start(self, timeout: float = 60) -> "LocalSlurm":
+    def start(self, timeout: float = 60) -> LocalSlurm:
         """Install if needed, write the configuration, start munged, slurmctld and slurmd; wait for ``idle``."""
         reason = unavailable_reason()
         if reason:
@@ -191,18 +203,32 @@ class LocalSlurm:
         self.scratch.mkdir(parents=True, exist_ok=True)
         self._write_files()
         m = self.scratch / "munge"
-        self._spawn("munged", [_which("munged"), "--foreground", "--force", f"--socket={m / 'munge.socket.2'}",
-                               f"--key-file={m / 'munge.key'}", f"--pid-file={m / 'munged.pid'}",
-                               f"--log-file={m / 'munged.log'}", f"--seed-file={m / 'munged.seed'}"],
-                    user="munge", group="munge")
+        self._spawn(
+            "munged",
+            [
+                _which("munged"),
+                "--foreground",
+                "--force",
+                f"--socket={m / 'munge.socket.2'}",
+                f"--key-file={m / 'munge.key'}",
+                f"--pid-file={m / 'munged.pid'}",
+                f"--log-file={m / 'munged.log'}",
+                f"--seed-file={m / 'munged.seed'}",
+            ],
+            user="munge",
+            group="munge",
+        )
         self._wait(lambda: (m / "munge.socket.2").exists(), 15, "munged did not create its socket")
         SYSTEM_CONF.parent.mkdir(parents=True, exist_ok=True)
         SYSTEM_CONF.symlink_to(self.conf)
         self._spawn("slurmctld", [_which("slurmctld"), "-D", "-f", str(self.conf)])
         self._wait(lambda: self._run(["sinfo", "-h", "-o", "%P"]).returncode == 0, timeout, "slurmctld did not answer")
         self._spawn("slurmd", [_which("slurmd"), "-D", "-N", "localhost", "-f", str(self.conf)])
-        self._wait(lambda: self._run(["sinfo", "-h", "-o", "%T"]).stdout.strip() == "idle", timeout,
-                   "the node did not become idle")
+        self._wait(
+            lambda: self._run(["sinfo", "-h", "-o", "%T"]).stdout.strip() == "idle",
+            timeout,
+            "the node did not become idle",
+        )
         return self
 
     def _run(self, cmd: list[str], timeout: float = 20) -> subprocess.CompletedProcess:
@@ -231,8 +257,18 @@ class LocalSlurm:
 
     def sbatch_wrap(self, command: str) -> str:
         """Submit ``sbatch --wrap`` and return the job id (a check that the cluster runs jobs)."""
-        res = self._run(["sbatch", "--parsable", "-D", str(self.scratch), "-o", str(self.scratch / "log" / "%j.out"),
-                         "--wrap", command])
+        res = self._run(
+            [
+                "sbatch",
+                "--parsable",
+                "-D",
+                str(self.scratch),
+                "-o",
+                str(self.scratch / "log" / "%j.out"),
+                "--wrap",
+                command,
+            ]
+        )
         if res.returncode != 0:
             raise SlurmError(f"sbatch failed: {res.stderr}\n{self.logs()}")
         return res.stdout.strip().split(";")[0]
@@ -248,7 +284,7 @@ class LocalSlurm:
         if remove:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def __enter__(self) -> "LocalSlurm":
+    def __enter__(self) -> LocalSlurm:
         try:
             return self.start()
         except BaseException:
@@ -305,7 +341,7 @@ def _main(argv: list[str]) -> int:
         except BaseException:
             cluster.stop(remove=False)
             raise
-        for name, proc in cluster.procs.items():  # the daemons outlive this command; `down` stops them by pid
+        for proc in cluster.procs.values():  # the daemons outlive this command; `down` stops them by pid
             proc.returncode = 0
         print(f"export SLURM_CONF={cluster.conf}")
         print(f"# daemons: {json.loads((scratch / 'pids.json').read_text())}; stop with: down {scratch}")

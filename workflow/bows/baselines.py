@@ -12,7 +12,8 @@ The trained ``linear`` variant (x̂ = WᵀWx + b, gradient descent with the same
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,16 +28,25 @@ def pca_weights(sub: Mapping[str, Any], latent: int) -> tuple[np.ndarray, np.nda
     """(W [L, V], b [V]) float32 of the pca model from a subspace table (``cov_vectors``, ``mean``)."""
     U = np.asarray(sub["cov_vectors"], dtype=np.float64)
     if latent > U.shape[1]:
-        raise ShapeError(f"the pca model needs {latent} eigenvectors but the subspace table holds {U.shape[1]}",
-                         "raise analysis.subspace_max_latent to at least the largest pca latent size")
+        raise ShapeError(
+            f"the pca model needs {latent} eigenvectors but the subspace table holds {U.shape[1]}",
+            "raise analysis.subspace_max_latent to at least the largest pca latent size",
+        )
     U = U[:, :latent]
     mu = np.asarray(sub["mean"], dtype=np.float64)
     b = mu - U @ (U.T @ mu)
     return U.T.astype(np.float32), b.astype(np.float32)
 
 
-def write_pca_model(subspace: str | os.PathLike, model_out: str | os.PathLike, run_out: str | os.PathLike,
-                    latent: int, weight_decay: float, seed: int, vocab_size: int | None = None) -> dict[str, Any]:
+def write_pca_model(
+    subspace: str | os.PathLike,
+    model_out: str | os.PathLike,
+    run_out: str | os.PathLike,
+    latent: int,
+    weight_decay: float,
+    seed: int,
+    vocab_size: int | None = None,
+) -> dict[str, Any]:
     """Rule pca_model: write ``model.pt`` (as :func:`bows.model.save_weights`) and a ``run.json`` without history."""
     from .metrics.subspace import load_subspace
     from .model import save_weights
@@ -44,13 +54,26 @@ def write_pca_model(subspace: str | os.PathLike, model_out: str | os.PathLike, r
     sub = load_subspace(str(subspace))
     W, b = pca_weights(sub, int(latent))
     save_weights(model_out, torch.from_numpy(W), torch.from_numpy(b))
-    prov = provenance(None, inputs={"subspace": str(subspace)}, hash_inputs=True,
-                      outputs={"model": str(model_out), "run": str(run_out)})
-    record = {"model": {"variant": "pca", "latent": int(latent), "weight_decay": float(weight_decay),
-                        "seed": int(seed), "vocab_size": int(W.shape[1])},
-              "baseline": "top-L eigenvectors of the windows' centred covariance; b = (I - P) mean",
-              "subspace_windows": int(sub.get("n_windows", 0)), "history": {}, "exposure": None,
-              "provenance": prov}
+    prov = provenance(
+        None,
+        inputs={"subspace": str(subspace)},
+        hash_inputs=True,
+        outputs={"model": str(model_out), "run": str(run_out)},
+    )
+    record = {
+        "model": {
+            "variant": "pca",
+            "latent": int(latent),
+            "weight_decay": float(weight_decay),
+            "seed": int(seed),
+            "vocab_size": int(W.shape[1]),
+        },
+        "baseline": "top-L eigenvectors of the windows' centred covariance; b = (I - P) mean",
+        "subspace_windows": int(sub.get("n_windows", 0)),
+        "history": {},
+        "exposure": None,
+        "provenance": prov,
+    }
     write_json(sidecar_path(model_out), prov)
     write_json(run_out, record)
     return record

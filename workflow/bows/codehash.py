@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "bows"
@@ -26,8 +26,12 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     return tree
 
@@ -38,7 +42,7 @@ def _stamp(path: Path) -> tuple[Path, int, int]:
     return path, st.st_mtime_ns, st.st_size
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse_cached(key: tuple[Path, int, int]) -> ast.Module:
     return ast.parse(key[0].read_text(encoding="utf-8"), filename=str(key[0]))
 
@@ -47,7 +51,7 @@ def _parse(path: Path) -> ast.Module:
     return _parse_cached(_stamp(path))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _normalised_cached(key: tuple[Path, int, int]) -> str:
     return ast.dump(_strip_docstrings(ast.parse(key[0].read_text(encoding="utf-8"))), include_attributes=False)
 
@@ -98,7 +102,7 @@ def _imported(path: Path, package_dir: Path) -> list[Path]:
                 if not inside:
                     continue
                 anchor = here if is_package else here[:-1]
-                base = anchor[:len(anchor) - (node.level - 1)] if node.level > 1 else anchor
+                base = anchor[: len(anchor) - (node.level - 1)] if node.level > 1 else anchor
                 base += tuple(node.module.split(".")) if node.module else ()
             elif node.module and node.module.split(".")[0] == PACKAGE:
                 base = tuple(node.module.split(".")[1:])
@@ -133,12 +137,38 @@ def _data_files(path: Path, package_dir: Path) -> list[Path]:
     return sorted(package_dir / n for n in names if n.startswith("data/") and (package_dir / n).is_file())
 
 
-def code_hash(script: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
-    """sha256 (16 hex) of a script's normalised import closure and the package data its modules name."""
+def code_hash(*scripts: str | Path, package_dir: Path = PACKAGE_DIR) -> str:
+    """sha256 (16 hex) of the normalised import closure of ``scripts`` (files, read in order) and the package data
+    their modules name."""
     digest = hashlib.sha256()
-    for path in import_closure(script, package_dir):
-        rel = path.relative_to(package_dir) if path.is_relative_to(package_dir) else Path(path.name)
-        digest.update(f"{rel}\n".encode() + normalised_source(path).encode())
-        for data in _data_files(path, package_dir):
-            digest.update(f"{data.relative_to(package_dir)}\n".encode() + data.read_bytes())
+    seen: set[Path] = set()
+    for script in scripts:
+        for path in import_closure(script, package_dir):
+            if path in seen:
+                continue
+            seen.add(path)
+            rel = path.relative_to(package_dir) if path.is_relative_to(package_dir) else Path(path.name)
+            digest.update(f"{rel}\n".encode() + normalised_source(path).encode())
+            for data in _data_files(path, package_dir):
+                digest.update(f"{data.relative_to(package_dir)}\n".encode() + data.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def module_file(module: str, package_dir: Path = PACKAGE_DIR) -> Path:
+    """The file of a package module given by its dotted name (``bows.stages.months``)."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        raise ValueError(f"{module} is not a module of the {PACKAGE} package")
+    found = _module_file(tuple(parts[1:]), package_dir)
+    if found is None:
+        raise ValueError(f"no module {module} in {package_dir}")
+    return found
+
+
+# the one adapter every stage rule runs (workflow/scripts/stage.py): its code counts in every stage's hash
+STAGE_SCRIPT = PACKAGE_DIR.parent / "scripts" / "stage.py"
+
+
+def stage_hash(module: str, package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of the code a stage rule runs: the adapter script and the stage module's import closure."""
+    return code_hash(STAGE_SCRIPT, module_file(module, package_dir), package_dir=package_dir)

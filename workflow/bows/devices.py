@@ -32,14 +32,28 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import BowsError
 
-__all__ = ["DeviceError", "Lease", "visible_gpus", "wants_gpu", "gpu_units", "job_resources", "rule_resources",
-           "slurm_job", "default_lock_dir", "lease_gpu", "select_device", "device_facts", "device_key"]
+__all__ = [
+    "DeviceError",
+    "Lease",
+    "visible_gpus",
+    "wants_gpu",
+    "gpu_units",
+    "job_resources",
+    "rule_resources",
+    "slurm_job",
+    "default_lock_dir",
+    "lease_gpu",
+    "select_device",
+    "device_facts",
+    "device_key",
+]
 
 log = logging.getLogger("bows.devices")
 
@@ -139,8 +153,11 @@ def default_lock_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$BOWS_GPU_LOCK_DIR``, else ``{tmp}/bows-gpu-locks-{uid}`` (shared by all jobs of one user on one machine);
     inside a SLURM job, its subfolder ``slurm-{SLURM_JOB_ID}`` (GPU ids are per job there)."""
     env = os.environ if env is None else env
-    base = Path(env["BOWS_GPU_LOCK_DIR"]) if env.get("BOWS_GPU_LOCK_DIR") else \
-        Path(tempfile.gettempdir()) / f"bows-gpu-locks-{os.getuid()}"
+    base = (
+        Path(env["BOWS_GPU_LOCK_DIR"])
+        if env.get("BOWS_GPU_LOCK_DIR")
+        else Path(tempfile.gettempdir()) / f"bows-gpu-locks-{os.getuid()}"
+    )
     job = slurm_job(env)
     return base / f"slurm-{job}" if job else base
 
@@ -164,8 +181,14 @@ class Lease:
         return f"{self.device} (GPU {self.gpu}, {how})"
 
     def record(self) -> dict[str, Any]:
-        return {"device": self.device, "gpu": self.gpu, "lock": str(self.lock_path) if self.lock_path else None,
-                "slots": self.slots, "source": self.source, "waited_seconds": round(self.waited_seconds, 3)}
+        return {
+            "device": self.device,
+            "gpu": self.gpu,
+            "lock": str(self.lock_path) if self.lock_path else None,
+            "slots": self.slots,
+            "source": self.source,
+            "waited_seconds": round(self.waited_seconds, 3),
+        }
 
     def release(self) -> None:
         """Give the GPU back (also happens automatically when the process ends)."""
@@ -176,7 +199,7 @@ class Lease:
                 os.close(fd)
         self._fds = []
 
-    def __enter__(self) -> "Lease":
+    def __enter__(self) -> Lease:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -223,8 +246,15 @@ def _try_gpu(lock_dir: Path, gpu: str, slots: int, take: int) -> tuple[list[int]
     return fds, paths[0]
 
 
-def lease_gpu(gpus: list[str] | None = None, lock_dir: str | os.PathLike | None = None, timeout: float = 600.0,
-              poll: float = 1.0, set_env: bool = True, slots: int = 1, take: int = 1) -> Lease:
+def lease_gpu(
+    gpus: list[str] | None = None,
+    lock_dir: str | os.PathLike | None = None,
+    timeout: float = 600.0,
+    poll: float = 1.0,
+    set_env: bool = True,
+    slots: int = 1,
+    take: int = 1,
+) -> Lease:
     """Hold a slot of the first GPU of ``gpus`` (default :func:`visible_gpus`) with one free, or with ``take`` =
     ``slots`` a whole GPU, waiting up to ``timeout`` seconds. Slots fill GPU by GPU, so whole GPUs stay free for
     large models.
@@ -235,8 +265,10 @@ def lease_gpu(gpus: list[str] | None = None, lock_dir: str | os.PathLike | None 
     """
     gpus = visible_gpus() if gpus is None else list(gpus)
     if not gpus:
-        raise DeviceError("train.device asks for CUDA but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi)",
-                          "set train.device: cpu (or auto), or run on a machine with an NVIDIA GPU")
+        raise DeviceError(
+            "train.device asks for CUDA but no GPU is visible (CUDA_VISIBLE_DEVICES, nvidia-smi)",
+            "set train.device: cpu (or auto), or run on a machine with an NVIDIA GPU",
+        )
     slots, take = max(1, int(slots)), min(max(1, int(take)), max(1, int(slots)))
     lock_dir = Path(lock_dir) if lock_dir else default_lock_dir()
     lock_dir.mkdir(parents=True, exist_ok=True)
@@ -251,10 +283,11 @@ def lease_gpu(gpus: list[str] | None = None, lock_dir: str | os.PathLike | None 
             log.info("leased GPU %s (%d of %d slots, %s) after %.1f s", gpu, take, slots, got[1], waited)
             return Lease(device=device, gpu=gpu, lock_path=got[1], _fds=got[0], waited_seconds=waited, slots=take)
         if time.monotonic() - start >= timeout:
-            raise DeviceError(f"all {len(gpus)} GPUs ({', '.join(gpus)}) stayed leased for {timeout:.0f} s "
-                              f"(locks in {lock_dir})",
-                              "run fewer GPU jobs at once (profiles/gpu: resources gpu = GPUs × train.jobs_per_gpu), "
-                              "or raise train.gpu_lease_timeout")
+            raise DeviceError(
+                f"all {len(gpus)} GPUs ({', '.join(gpus)}) stayed leased for {timeout:.0f} s (locks in {lock_dir})",
+                "run fewer GPU jobs at once (profiles/gpu: resources gpu = GPUs × train.jobs_per_gpu), "
+                "or raise train.gpu_lease_timeout",
+            )
         time.sleep(poll)
 
 
@@ -289,14 +322,22 @@ def _no_cuda(name: str, lease: Lease) -> Lease:
         return Lease("cpu", source="none")
     import torch
 
-    raise DeviceError(f"train.device is cuda and this job has GPU {lease.gpu}, but this torch build cannot use CUDA "
-                      f"(torch {torch.__version__}, CUDA {torch.version.cuda}); the job does not train on the CPU "
-                      "instead", "use envs/train-cuda.yaml (the rule does with train.device: cuda) or a CUDA build of "
-                      "torch, or set train.device: cpu")
+    raise DeviceError(
+        f"train.device is cuda and this job has GPU {lease.gpu}, but this torch build cannot use CUDA "
+        f"(torch {torch.__version__}, CUDA {torch.version.cuda}); the job does not train on the CPU "
+        "instead",
+        "use envs/train-cuda.yaml (the rule does with train.device: cuda) or a CUDA build of "
+        "torch, or set train.device: cpu",
+    )
 
 
-def select_device(name: str = "auto", lock_dir: str | os.PathLike | None = None, timeout: float = 600.0,
-                  jobs_per_gpu: int = 1, units: int = 1) -> Lease:
+def select_device(
+    name: str = "auto",
+    lock_dir: str | os.PathLike | None = None,
+    timeout: float = 600.0,
+    jobs_per_gpu: int = 1,
+    units: int = 1,
+) -> Lease:
     """The device a training job uses: a GPU for ``cuda`` (or ``auto`` with a GPU), else the CPU.
 
     ``cuda`` never falls back: no visible GPU or no CUDA in this torch raises :class:`DeviceError`. ``units`` slots
@@ -310,17 +351,19 @@ def select_device(name: str = "auto", lock_dir: str | os.PathLike | None = None,
         import torch
 
         if not torch.backends.mps.is_available():
-            raise DeviceError("train.device is mps but Apple's Metal backend is not available",
-                              "set train.device: cpu or auto")
+            raise DeviceError(
+                "train.device is mps but Apple's Metal backend is not available", "set train.device: cpu or auto"
+            )
         return Lease("mps", source="none")
     if name == "auto" and not visible_gpus():
         return Lease("cpu", source="none")
     if name == "cuda" and not visible_gpus():
         where = f"SLURM job {slurm_job()}" if slurm_job() else "this machine"
-        raise DeviceError(f"train.device is cuda but {where} shows no GPU (CUDA_VISIBLE_DEVICES="
-                          f"{os.environ.get('CUDA_VISIBLE_DEVICES')!r}); the job does not train on the CPU instead",
-                          "run it where a GPU is assigned (the rule requests one: resources gpu), or set "
-                          "train.device: cpu")
+        raise DeviceError(
+            f"train.device is cuda but {where} shows no GPU (CUDA_VISIBLE_DEVICES="
+            f"{os.environ.get('CUDA_VISIBLE_DEVICES')!r}); the job does not train on the CPU instead",
+            "run it where a GPU is assigned (the rule requests one: resources gpu), or set train.device: cpu",
+        )
     lease = _take_gpu(lock_dir, timeout, jobs_per_gpu, units)
     import torch
 
@@ -330,6 +373,7 @@ def select_device(name: str = "auto", lock_dir: str | os.PathLike | None = None,
 
 
 # --------------------------------------------------------------------------------------------- what ran where
+
 
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
@@ -346,13 +390,18 @@ def _cuda_facts(device: Any) -> dict[str, Any]:
 
     props = torch.cuda.get_device_properties(device)
     cublas = getattr(torch._C, "_cuda_getCompiledVersion", None)
-    return {"gpu": props.name, "capability": f"{props.major}.{props.minor}",
-            "memory_gib": round(props.total_memory / 2**30, 1), "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-            "cublas": _cublas_version(), "cuda_compiled": cublas() if cublas else None,
-            "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
-            "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
-            "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG")}
+    return {
+        "gpu": props.name,
+        "capability": f"{props.major}.{props.minor}",
+        "memory_gib": round(props.total_memory / 2**30, 1),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "cublas": _cublas_version(),
+        "cuda_compiled": cublas() if cublas else None,
+        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
+        "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    }
 
 
 def _cublas_version() -> str | None:
@@ -383,8 +432,13 @@ def device_facts(device: Any, precision: str = "fp32", deterministic: bool = Fal
     from . import kernels
 
     dev = torch.device(device)
-    facts: dict[str, Any] = {"type": dev.type, "torch": str(torch.__version__), "precision": precision,
-                             "deterministic": bool(deterministic), "numba": kernels.HAVE_NUMBA}
+    facts: dict[str, Any] = {
+        "type": dev.type,
+        "torch": str(torch.__version__),
+        "precision": precision,
+        "deterministic": bool(deterministic),
+        "numba": kernels.HAVE_NUMBA,
+    }
     if dev.type == "cuda":
         facts.update(_cuda_facts(dev))
     else:
@@ -396,5 +450,11 @@ def device_key(facts: Mapping[str, Any] | None) -> tuple:
     """The facts that make bit-identical training possible when equal: device type and model, torch and CUDA
     versions, precision (and on the CPU the thread count)."""
     f = dict(facts or {})
-    return (f.get("type"), f.get("gpu") or f.get("cpu"), f.get("torch"), f.get("cuda"), f.get("precision"),
-            f.get("threads"))
+    return (
+        f.get("type"),
+        f.get("gpu") or f.get("cpu"),
+        f.get("torch"),
+        f.get("cuda"),
+        f.get("precision"),
+        f.get("threads"),
+    )

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class Docs:
         if not -self.n_docs <= i < self.n_docs:
             raise IndexError(f"document {i} out of range for {self.n_docs} documents")
         i %= self.n_docs
-        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+        return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
     @property
     def nbytes(self) -> int:
@@ -59,11 +60,14 @@ class Docs:
         """Check the CSR invariants (monotone indptr, ids below vocab_size)."""
         ip = np.asarray(self.indptr)
         if ip.ndim != 1 or len(ip) < 1 or ip[0] != 0 or ip[-1] != len(self.indices) or np.any(np.diff(ip) < 0):
-            raise CorpusError("documents: indptr is not a valid CSR row pointer",
-                              "delete the docs files and rerun encode_docs")
+            raise CorpusError(
+                "documents: indptr is not a valid CSR row pointer", "delete the docs files and rerun encode_docs"
+            )
         if len(self.indices) and int(np.max(self.indices)) >= self.vocab_size:
-            raise VocabError("documents hold ids beyond the vocabulary size",
-                             "the docs were encoded with another vocabulary; rerun encode_docs")
+            raise VocabError(
+                "documents hold ids beyond the vocabulary size",
+                "the docs were encoded with another vocabulary; rerun encode_docs",
+            )
 
 
 def _paths(prefix: str | os.PathLike) -> tuple[Path, Path, Path]:
@@ -76,14 +80,17 @@ def load_docs(prefix: str | os.PathLike, mmap: bool = True) -> Docs:
     ip, ix, meta = _paths(prefix)
     for path in (ip, ix, meta):
         if not path.is_file():
-            raise CorpusError(f"documents file {path} does not exist",
-                              "build it with `snakemake windows` (rule encode_docs)")
+            raise CorpusError(
+                f"documents file {path} does not exist", "build it with `snakemake windows` (rule encode_docs)"
+            )
     mode = "r" if mmap else None
     info = read_json(meta)
     docs = Docs(np.load(ip, mmap_mode=mode), np.load(ix, mmap_mode=mode), int(info["vocab_size"]))
     if docs.n_docs != int(info["n_docs"]):
-        raise CorpusError(f"{ip} holds {docs.n_docs} documents but {meta} says {info['n_docs']}",
-                          "delete the docs files and rerun encode_docs")
+        raise CorpusError(
+            f"{ip} holds {docs.n_docs} documents but {meta} says {info['n_docs']}",
+            "delete the docs files and rerun encode_docs",
+        )
     return docs
 
 
@@ -95,8 +102,9 @@ def save_docs(prefix: str | os.PathLike, docs: Docs, meta: Mapping[str, Any] | N
     write_json(js, {"n_docs": docs.n_docs, "vocab_size": docs.vocab_size, **dict(meta or {})})
 
 
-def encode_texts(texts, vocab: Mapping[str, int] | list[str], spec, workers: int = 1, chunk: int = 4096
-                 ) -> tuple[Docs, dict[str, Any]]:
+def encode_texts(
+    texts, vocab: Mapping[str, int] | list[str], spec, workers: int = 1, chunk: int = 4096
+) -> tuple[Docs, dict[str, Any]]:
     """Encode records (a list, an Arrow array, or ``(n, iterator of lists)``) into :class:`Docs`.
 
     Returns the documents and statistics: records, kept tokens, in-vocabulary tokens, empty documents, mean ids.
@@ -112,8 +120,9 @@ def encode_texts(texts, vocab: Mapping[str, int] | list[str], spec, workers: int
         chunks = _chunks(texts, chunk)
     lengths, parts = [], []
     kept = known = 0
-    for lens, flat, k, kn in map_chunks(_encode_chunk, chunks, spec, workers, vocab=word2id,
-                                        total=(n + chunk - 1) // chunk, desc="encode"):
+    for lens, flat, k, kn in map_chunks(
+        _encode_chunk, chunks, spec, workers, vocab=word2id, total=(n + chunk - 1) // chunk, desc="encode"
+    ):
         lengths.append(lens)
         parts.append(flat.astype(ids_dtype(V), copy=False))
         kept += k
@@ -125,10 +134,16 @@ def encode_texts(texts, vocab: Mapping[str, int] | list[str], spec, workers: int
     np.cumsum(lens, out=indptr[1:])
     indices = np.concatenate(parts) if parts else np.zeros(0, ids_dtype(V))
     docs = Docs(indptr, indices, V)
-    stats = {"records": n, "kept_tokens": kept, "in_vocab_tokens": known,
-             "in_vocab_share": known / kept if kept else 0.0, "empty_docs": int(np.sum(lens == 0)),
-             "mean_ids_per_doc": float(lens.mean()) if n else 0.0, "ids_dtype": str(indices.dtype),
-             "bytes": docs.nbytes}
+    stats = {
+        "records": n,
+        "kept_tokens": kept,
+        "in_vocab_tokens": known,
+        "in_vocab_share": known / kept if kept else 0.0,
+        "empty_docs": int(np.sum(lens == 0)),
+        "mean_ids_per_doc": float(lens.mean()) if n else 0.0,
+        "ids_dtype": str(indices.dtype),
+        "bytes": docs.nbytes,
+    }
     return docs, stats
 
 
@@ -140,11 +155,16 @@ def _chunks(texts, size: int):
             yield texts.slice(start, size).to_pylist()
     else:
         for start in range(0, n, size):
-            yield list(texts[start:start + size])
+            yield list(texts[start : start + size])
 
 
-def encode_docs(corpus: str | os.PathLike, vocab: str | os.PathLike, out: str | os.PathLike,
-                cfg: Mapping[str, Any], threads: int = 1) -> Docs:
+def encode_docs(
+    corpus: str | os.PathLike,
+    vocab: str | os.PathLike,
+    out: str | os.PathLike,
+    cfg: Mapping[str, Any],
+    threads: int = 1,
+) -> Docs:
     """Rule ``encode_docs``: tokenise every record of one split and write its CSR documents under ``out``.
 
     ``out`` is the prefix ``{VOC}/docs/{split}``; ``cfg`` is the ``vocab`` config section (tokeniser settings).
@@ -160,9 +180,18 @@ def encode_docs(corpus: str | os.PathLike, vocab: str | os.PathLike, out: str | 
     log.info("encoding %d records of %s with V=%d", n, corpus, len(words))
     docs, stats = encode_texts((n, batches), words, spec, workers=workers_for(cfg, threads), chunk=4096)
     side = read_json(str(vocab) + ".prov.json") if Path(str(vocab) + ".prov.json").is_file() else {}
-    meta = {"stats": stats, "vocab_key": side.get("key"),
-            "provenance": provenance({"vocab": dict(cfg)}, {"corpus": corpus, "vocab": vocab})}
+    meta = {
+        "stats": stats,
+        "vocab_key": side.get("key"),
+        "provenance": provenance({"vocab": dict(cfg)}, {"corpus": corpus, "vocab": vocab}),
+    }
     save_docs(out, docs, meta)
-    log.info("%d docs, %d ids (%s), %.1f ids/doc, %d empty", docs.n_docs, len(docs.indices), stats["ids_dtype"],
-             stats["mean_ids_per_doc"], stats["empty_docs"])
+    log.info(
+        "%d docs, %d ids (%s), %.1f ids/doc, %d empty",
+        docs.n_docs,
+        len(docs.indices),
+        stats["ids_dtype"],
+        stats["mean_ids_per_doc"],
+        stats["empty_docs"],
+    )
     return docs

@@ -14,13 +14,23 @@ training windows E ≈ 7.9 · wd.)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-__all__ = ["PAPER", "lr_schedule", "total_steps", "lr_sum", "decay_exposure", "paper_exposure", "exposure_record",
-           "low_exposure", "exposure_summary"]
+__all__ = [
+    "PAPER",
+    "lr_schedule",
+    "total_steps",
+    "lr_sum",
+    "decay_exposure",
+    "paper_exposure",
+    "exposure_record",
+    "low_exposure",
+    "exposure_summary",
+]
 
 #: The paper's training run (reference §4): windows of the train split, batch, epochs and peak learning rate.
 PAPER = {"train_windows": 1_801_331, "batch_size": 512, "epochs": 10, "lr": 5e-4}
@@ -56,13 +66,17 @@ def paper_exposure(weight_decay: float) -> float:
 
 def exposure_record(weight_decay: float, lr: float, steps: int) -> dict[str, Any]:
     """What run.json stores: E, the paper's E at this wd, and the schedule it was computed from."""
-    return {"decay_exposure": decay_exposure(weight_decay, lr, steps),
-            "decay_exposure_paper": paper_exposure(weight_decay),
-            "lr_sum": lr_sum(float(lr), int(steps)), "schedule_steps": int(steps)}
+    return {
+        "decay_exposure": decay_exposure(weight_decay, lr, steps),
+        "decay_exposure_paper": paper_exposure(weight_decay),
+        "lr_sum": lr_sum(float(lr), int(steps)),
+        "schedule_steps": int(steps),
+    }
 
 
-def low_exposure(grid: Any, train_cfg: Mapping[str, Any], n_train: int, minimum: float = 1.0
-                 ) -> list[tuple[str, float]]:
+def low_exposure(
+    grid: Any, train_cfg: Mapping[str, Any], n_train: int, minimum: float = 1.0
+) -> list[tuple[str, float]]:
     """(tag, E) of every trained model (relu or linear) with wd > 0 whose E is below ``minimum``."""
     T = total_steps(n_train, int(train_cfg["batch_size"]), int(train_cfg["epochs"]))
     out = []

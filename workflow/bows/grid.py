@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["ModelSpec", "model_grid", "model_ref", "sweep_models", "subspace_k", "fmt_wd"]
 
@@ -37,7 +38,8 @@ def model_grid(config: Mapping[str, Any]) -> list[ModelSpec]:
     specs = set()
     for block in config["train"]["grid"]:
         for variant, latent, wd, seed in itertools.product(
-                block["variant"], block["latent"], block["weight_decay"], block["seed"]):
+            block["variant"], block["latent"], block["weight_decay"], block["seed"]
+        ):
             specs.add(ModelSpec(variant, int(latent), float(wd), int(seed)))
     return sorted(specs)
 
@@ -52,9 +54,16 @@ def sweep_models(config: Mapping[str, Any], latent: int | None = None) -> list[M
     """The grid models of the structure sweep (``analysis.models.sweep``'s variant and weight decay of a validated
     config), optionally only those of latent size ``latent``, sorted by (latent, seed)."""
     sweep = config["analysis"]["models"]["sweep"]
-    return sorted((s for s in model_grid(config)
-                   if s.variant == sweep["variant"] and s.weight_decay == float(sweep["weight_decay"])
-                   and (latent is None or s.latent == int(latent))), key=lambda s: (s.latent, s.seed))
+    return sorted(
+        (
+            s
+            for s in model_grid(config)
+            if s.variant == sweep["variant"]
+            and s.weight_decay == float(sweep["weight_decay"])
+            and (latent is None or s.latent == int(latent))
+        ),
+        key=lambda s: (s.latent, s.seed),
+    )
 
 
 def subspace_k(config: Mapping[str, Any]) -> int:

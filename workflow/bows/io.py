@@ -15,9 +15,10 @@ import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,21 @@ __all__ = [
     "sidecar_path",
 ]
 
-PACKAGES = ("bows", "numpy", "pandas", "pyarrow", "torch", "datasets", "snakemake", "scipy", "scikit-learn",
-            "matplotlib", "seaborn", "nltk", "umap-learn")
+PACKAGES = (
+    "bows",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "torch",
+    "datasets",
+    "snakemake",
+    "scipy",
+    "scikit-learn",
+    "matplotlib",
+    "seaborn",
+    "nltk",
+    "umap-learn",
+)
 
 
 _UMASK = os.umask(0)
@@ -131,21 +145,28 @@ def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:
     return out
 
 
-def write_html_table(df, path: str | os.PathLike, title: str, *, escape: bool = True, na_rep: str = "—",
-                     align: str = "right") -> Path:
+def write_html_table(
+    df, path: str | os.PathLike, title: str, *, escape: bool = True, na_rep: str = "—", align: str = "right"
+) -> Path:
     """Write ``df`` as a standalone HTML page (for the Snakemake report), atomically. Returns the path.
 
     Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells."""
     import html as _html
 
-    body = df.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep=na_rep, border=0, escape=escape,
-                      classes="bows-table")
-    style = ("<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
-             f"th,td{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:{align};vertical-align:top}}"
-             "th{position:sticky;top:0;background:#f4f4f4}</style>")
+    body = df.to_html(
+        index=False, float_format=lambda v: f"{v:.4g}", na_rep=na_rep, border=0, escape=escape, classes="bows-table"
+    )
+    style = (
+        "<style>body{font-family:sans-serif;font-size:12px}table{border-collapse:collapse}"
+        f"th,td{{padding:3px 8px;border-bottom:1px solid #ddd;text-align:{align};vertical-align:top}}"
+        "th{position:sticky;top:0;background:#f4f4f4}</style>"
+    )
     with atomic_path(path) as tmp:
-        tmp.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"
-                       f"{style}</head><body>{body}</body></html>", encoding="utf-8")
+        tmp.write_text(
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"
+            f"{style}</head><body>{body}</body></html>",
+            encoding="utf-8",
+        )
     return Path(path)
 
 
@@ -174,20 +195,29 @@ def code_version() -> dict[str, Any]:
     here = Path(__file__).resolve().parent
     info: dict[str, Any] = {"bows": __version__}
     try:
-        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=5)
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
         if commit.returncode == 0:
             info["git_commit"] = commit.stdout.strip()
-            dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--", str(here)],
-                                   capture_output=True, text=True, timeout=5)
+            dirty = subprocess.run(
+                ["git", "-C", str(here), "status", "--porcelain", "--", str(here)],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
             info["git_dirty"] = bool(dirty.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         pass
     return info
 
 
-def provenance(config: Mapping[str, Any] | None = None, inputs: Mapping[str, Any] | None = None,
-               hash_inputs: bool = True, **extra: Any) -> dict[str, Any]:
+def provenance(
+    config: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    hash_inputs: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
     """A provenance record: config slice, input files (with sha256), package and code versions, host, time."""
     files: dict[str, Any] = {}
     for key, value in (inputs or {}).items():
@@ -209,7 +239,7 @@ def provenance(config: Mapping[str, Any] | None = None, inputs: Mapping[str, Any
         "code": code_version(),
         "python": platform.python_version(),
         "host": platform.node(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **extra,
     }
 
@@ -220,8 +250,12 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".prov.json")
 
 
-def write_sidecar(path: str | os.PathLike, config: Mapping[str, Any] | None = None,
-                  inputs: Mapping[str, Any] | None = None, **extra: Any) -> Path:
+def write_sidecar(
+    path: str | os.PathLike,
+    config: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> Path:
     """Write the provenance sidecar of output ``path``; returns the sidecar's path."""
     side = sidecar_path(path)
     write_json(side, provenance(config, inputs, **extra))

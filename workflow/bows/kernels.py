@@ -15,8 +15,19 @@ import os
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "set_threads", "gather_ranges", "window_union", "window_union_reference", "split_batch",
-           "split_batch_reference", "mse_pass", "mse_pass_reference", "gram_add", "gram_add_reference"]
+__all__ = [
+    "HAVE_NUMBA",
+    "set_threads",
+    "gather_ranges",
+    "window_union",
+    "window_union_reference",
+    "split_batch",
+    "split_batch_reference",
+    "mse_pass",
+    "mse_pass_reference",
+    "gram_add",
+    "gram_add_reference",
+]
 
 try:  # numba is optional: without it the references below are used
     if os.environ.get("BOWS_NO_NUMBA"):
@@ -42,6 +53,7 @@ if os.environ.get("BOWS_NUM_THREADS", "").isdigit():  # a job's thread share set
 
 # --------------------------------------------------------------------------------------------- references
 
+
 def gather_ranges(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols) int64 of the slices ``indices[lo[b]:hi[b]]`` concatenated, duplicates kept: one vectorised
     gather (element k of row b sits at lo[b] + k − start of row b)."""
@@ -54,8 +66,9 @@ def gather_ranges(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[
     return rows, cols
 
 
-def window_union_reference(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def window_union_reference(
+    indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """CSR (offsets int64 [B+1], cols int64) of the rows ``indices[lo[b]:hi[b]]``, each sorted and de-duplicated."""
     B = len(lo)
     rows, cols = gather_ranges(indices, lo, hi)
@@ -93,8 +106,16 @@ def split_batch_reference(offsets: np.ndarray, cols: np.ndarray, vocab_size: int
     t_offsets = np.zeros(vocab_size + 1, dtype=np.int64)
     np.cumsum(np.where(frequent, 0, per_word), out=t_offsets[1:])
     i32 = np.int32
-    return (rows, rows * vocab_size + cols, words, dense_x, r_offsets.astype(i32), r_cols.astype(i32),
-            t_offsets.astype(i32), r_rows[order].astype(i32))
+    return (
+        rows,
+        rows * vocab_size + cols,
+        words,
+        dense_x,
+        r_offsets.astype(i32),
+        r_cols.astype(i32),
+        t_offsets.astype(i32),
+        r_rows[order].astype(i32),
+    )
 
 
 def mse_pass_reference(z, b, offsets, cols, relu: bool) -> float:
@@ -117,8 +138,8 @@ def mse_pass_reference(z, b, offsets, cols, relu: bool) -> float:
 def gram_add_reference(offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, M: np.ndarray) -> None:
     """M += Xᵀ X in place (upper triangle i ≤ j only) for the CSR rows X (cols sorted per row)."""
     for b in range(len(offsets) - 1):
-        c = np.asarray(cols[offsets[b]:offsets[b + 1]], dtype=np.int64)
-        v = np.asarray(values[offsets[b]:offsets[b + 1]], dtype=np.float64)
+        c = np.asarray(cols[offsets[b] : offsets[b + 1]], dtype=np.int64)
+        v = np.asarray(values[offsets[b] : offsets[b + 1]], dtype=np.float64)
         block = np.triu(np.outer(v, v))
         M[np.ix_(c, c)] += block
 
@@ -148,8 +169,8 @@ if HAVE_NUMBA:
         total = 0
         for b in range(B):
             total += hi[b] - lo[b]
-        seen = np.full(vocab_size, -1, np.int64)     # seen[id] = last row that holds id
-        found = np.empty(total, np.int64)            # each row's ids, de-duplicated, in order of appearance
+        seen = np.full(vocab_size, -1, np.int64)  # seen[id] = last row that holds id
+        found = np.empty(total, np.int64)  # each row's ids, de-duplicated, in order of appearance
         offsets = np.zeros(B + 1, np.int64)
         per_id = np.zeros(vocab_size + 1, np.int64)
         n = 0
@@ -229,7 +250,7 @@ if HAVE_NUMBA:
             for k in range(offsets[r], offsets[r + 1]):
                 v = cols[k]
                 y = row[v]
-                t += 1.0 - 2.0 * y          # (y − 1)² − y²
+                t += 1.0 - 2.0 * y  # (y − 1)² − y²
                 row[v] = y - 1.0 if (y > 0 or not relu) else y
             row_sums[r] = s + t
 
@@ -249,8 +270,8 @@ if HAVE_NUMBA:
 
 # --------------------------------------------------------------------------------------------- entry points
 
-def window_union(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
+
+def window_union(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """See :func:`window_union_reference` (same arrays)."""
     lo = np.ascontiguousarray(lo, dtype=np.int64)
     hi = np.ascontiguousarray(hi, dtype=np.int64)
@@ -262,8 +283,12 @@ def window_union(indices: np.ndarray, lo: np.ndarray, hi: np.ndarray, vocab_size
 def split_batch(offsets: np.ndarray, cols: np.ndarray, vocab_size: int, threshold: int):
     """See :func:`split_batch_reference` (same arrays)."""
     if HAVE_NUMBA:
-        return _split_batch(np.ascontiguousarray(offsets, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
-                            int(vocab_size), int(threshold))
+        return _split_batch(
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            np.ascontiguousarray(cols, dtype=np.int64),
+            int(vocab_size),
+            int(threshold),
+        )
     return split_batch_reference(offsets, cols, vocab_size, threshold)
 
 
@@ -281,5 +306,9 @@ def gram_add(offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, M: np.nd
     """See :func:`gram_add_reference` (``M`` float64 [V, V], C-contiguous; same sums)."""
     if not HAVE_NUMBA:
         return gram_add_reference(offsets, cols, values, M)
-    _gram_add(np.ascontiguousarray(offsets, dtype=np.int64), np.ascontiguousarray(cols, dtype=np.int64),
-              np.ascontiguousarray(values, dtype=np.float64), M)
+    _gram_add(
+        np.ascontiguousarray(offsets, dtype=np.int64),
+        np.ascontiguousarray(cols, dtype=np.int64),
+        np.ascontiguousarray(values, dtype=np.float64),
+        M,
+    )

@@ -64,6 +64,7 @@ LOSSES = ("mse", "bce")
 
 # --------------------------------------------------------------------------------------------- parameters
 
+
 def init_bound(vocab_size: int) -> float:
     """Half-width of the uniform init: gain·√(3/fan_in) with gain = √(2/(1+a²)), a = √2, fan_in = V → √(2/V)."""
     return math.sqrt(2.0 / vocab_size)
@@ -92,8 +93,15 @@ class TiedAutoencoder(nn.Module):
         generator: a torch.Generator for the init; the global RNG is never used.
     """
 
-    def __init__(self, vocab_size: int, latent: int, variant: str = "relu", latent_relu: bool = False,
-                 loss: str = "mse", generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        latent: int,
+        variant: str = "relu",
+        latent_relu: bool = False,
+        loss: str = "mse",
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         if variant not in VARIANTS:
             raise ShapeError(f"unknown model variant {variant!r}", f"use one of {list(VARIANTS)}")
@@ -125,14 +133,21 @@ class TiedAutoencoder(nn.Module):
             return torch.sigmoid(z)
         return torch.relu(z) if self.variant == "relu" else z
 
-    def loss(self, batch: "Batch", compute_dtype: torch.dtype | None = None) -> torch.Tensor:
+    def loss(self, batch: Batch, compute_dtype: torch.dtype | None = None) -> torch.Tensor:
         """The training loss of a CSR batch (fast path, see :func:`recon_loss`)."""
         if isinstance(batch, DenseBatch):
             return reference_loss(self.W, self.b, batch.x, self.variant, self.latent_relu, self.loss_name)
-        return recon_loss(self.E, self.b, batch, variant=self.variant, latent_relu=self.latent_relu,
-                          loss=self.loss_name, compute_dtype=compute_dtype)
+        return recon_loss(
+            self.E,
+            self.b,
+            batch,
+            variant=self.variant,
+            latent_relu=self.latent_relu,
+            loss=self.loss_name,
+            compute_dtype=compute_dtype,
+        )
 
-    def loss_and_grad(self, batch: "Batch", compute_dtype: torch.dtype | None = None) -> torch.Tensor:
+    def loss_and_grad(self, batch: Batch, compute_dtype: torch.dtype | None = None) -> torch.Tensor:
         """The loss of a CSR batch; writes ∂loss/∂E and ∂loss/∂b into ``E.grad`` and ``b.grad`` (overwritten).
 
         Same numbers as ``self.loss(batch).backward()`` from zero gradients, without autograd: the gradients and
@@ -154,8 +169,9 @@ class TiedAutoencoder(nn.Module):
         if zbuf is None or zbuf.shape[0] < batch.size or zbuf.device != E.device:
             zbuf = self._zbuf = torch.empty(batch.size, self.vocab_size, dtype=torch.float32, device=E.device)
         with torch.no_grad():
-            value, h, G, scale = _forward(E, b, batch, self.variant, self.latent_relu, self.loss_name,
-                                          compute_dtype, z_out=zbuf[: batch.size])
+            value, h, G, scale = _forward(
+                E, b, batch, self.variant, self.latent_relu, self.loss_name, compute_dtype, z_out=zbuf[: batch.size]
+            )
             _backward(E, h, G, batch, self.latent_relu, compute_dtype, dE_out=E.grad, db_out=b.grad, scale=scale)
         return value
 
@@ -188,12 +204,37 @@ class Batch:
         r_offsets, r_cols: X_R as CSR; t_offsets, t_rows: X_Rᵀ as CSR (per word, its rows ascending).
     """
 
-    __slots__ = ("offsets", "cols", "rows", "flat", "size", "vocab_size", "dense_words", "dense_x", "r_offsets", "r_cols",
-                 "t_offsets", "t_rows", "_x", "_xt")
+    __slots__ = (
+        "offsets",
+        "cols",
+        "rows",
+        "flat",
+        "size",
+        "vocab_size",
+        "dense_words",
+        "dense_x",
+        "r_offsets",
+        "r_cols",
+        "t_offsets",
+        "t_rows",
+        "_x",
+        "_xt",
+    )
 
-    def __init__(self, offsets: torch.Tensor, cols: torch.Tensor, rows: torch.Tensor, flat: torch.Tensor,
-                 dense_words: torch.Tensor, dense_x: torch.Tensor, r_offsets: torch.Tensor, r_cols: torch.Tensor,
-                 t_offsets: torch.Tensor, t_rows: torch.Tensor, vocab_size: int):
+    def __init__(
+        self,
+        offsets: torch.Tensor,
+        cols: torch.Tensor,
+        rows: torch.Tensor,
+        flat: torch.Tensor,
+        dense_words: torch.Tensor,
+        dense_x: torch.Tensor,
+        r_offsets: torch.Tensor,
+        r_cols: torch.Tensor,
+        t_offsets: torch.Tensor,
+        t_rows: torch.Tensor,
+        vocab_size: int,
+    ):
         self.offsets, self.cols, self.rows, self.flat = offsets, cols, rows, flat
         self.dense_words, self.dense_x = dense_words, dense_x
         self.r_offsets, self.r_cols = r_offsets, r_cols
@@ -204,8 +245,18 @@ class Batch:
         self._xt: torch.Tensor | None = None
 
     def _fields(self) -> tuple[torch.Tensor, ...]:
-        return (self.offsets, self.cols, self.rows, self.flat, self.dense_words, self.dense_x, self.r_offsets, self.r_cols,
-                self.t_offsets, self.t_rows)
+        return (
+            self.offsets,
+            self.cols,
+            self.rows,
+            self.flat,
+            self.dense_words,
+            self.dense_x,
+            self.r_offsets,
+            self.r_cols,
+            self.t_offsets,
+            self.t_rows,
+        )
 
     @property
     def nnz(self) -> int:
@@ -229,7 +280,7 @@ class Batch:
             self._xt = _csr(self.t_offsets, self.t_rows, ones, (self.vocab_size, self.size))
         return self._xt
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         """The batch on ``device`` (itself when already there; pinned, asynchronous copies to CUDA)."""
         device = torch.device(device)
         if self.cols.device == device:
@@ -255,16 +306,17 @@ class DenseBatch:
         self.x = x
         self.size, self.vocab_size = int(x.shape[0]), int(x.shape[1])
 
-    def to(self, device: torch.device | str) -> "DenseBatch":
+    def to(self, device: torch.device | str) -> DenseBatch:
         return self if self.x.device == torch.device(device) else DenseBatch(self.x.to(device))
 
     @classmethod
-    def from_csr(cls, offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> "DenseBatch":
+    def from_csr(cls, offsets: np.ndarray, cols: np.ndarray, values: np.ndarray, vocab_size: int) -> DenseBatch:
         B = len(offsets) - 1
         x = torch.zeros(B, vocab_size, dtype=torch.float32)
         rows = np.repeat(np.arange(B), np.diff(offsets))
         x[torch.from_numpy(rows), torch.from_numpy(np.asarray(cols, dtype=np.int64))] = torch.from_numpy(
-            np.asarray(values, dtype=np.float32))
+            np.asarray(values, dtype=np.float32)
+        )
         return cls(x)
 
 
@@ -286,8 +338,13 @@ def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tupl
         return torch.sparse_csr_tensor(crow, col, values, size, check_invariants=False)
 
 
-def make_batch(offsets: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tensor, vocab_size: int,
-               device: torch.device | str | None = None, dense_share: float = DENSE_SHARE) -> Batch:
+def make_batch(
+    offsets: np.ndarray | torch.Tensor,
+    cols: np.ndarray | torch.Tensor,
+    vocab_size: int,
+    device: torch.device | str | None = None,
+    dense_share: float = DENSE_SHARE,
+) -> Batch:
     """A :class:`Batch` from CSR arrays (e.g. ``bows.windows.Windows.batch_csr``), moved to ``device``.
 
     Words in at least ``max(2, ⌈dense_share·B⌉)`` rows form the dense block. The arrays come from one compiled pass
@@ -309,8 +366,8 @@ def make_batch(offsets: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tens
 
 # --------------------------------------------------------------------------------------------- the fast step
 
-def _mm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None, out: torch.Tensor | None = None
-        ) -> torch.Tensor:
+
+def _mm(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None, out: torch.Tensor | None = None) -> torch.Tensor:
     """a @ b (in ``dtype`` when given, result in float32), into ``out`` when given."""
     if dtype is None or dtype == torch.float32:
         return torch.mm(a, b) if out is None else torch.mm(a, b, out=out)
@@ -330,9 +387,16 @@ def _encode(E: torch.Tensor, batch: Batch) -> torch.Tensor:
     return torch.sparse.mm(batch.csr(), E)
 
 
-def _forward(E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str, latent_relu: bool, loss: str,
-             compute_dtype: torch.dtype | None, z_out: torch.Tensor | None = None
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
+def _forward(
+    E: torch.Tensor,
+    b: torch.Tensor,
+    batch: Batch,
+    variant: str,
+    latent_relu: bool,
+    loss: str,
+    compute_dtype: torch.dtype | None,
+    z_out: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, float]:
     """(loss, h, G, s): the loss of the batch, the latent h [B, L], and G [B, V] (in ``z_out`` if given) with
     ∂loss/∂z = s·G.
 
@@ -342,7 +406,7 @@ def _forward(E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str, laten
     """
     B, V = batch.size, batch.vocab_size
     n = float(B * V)
-    h = _encode(E, batch)                                                # [B, L] = X E
+    h = _encode(E, batch)  # [B, L] = X E
     if latent_relu:
         h = torch.relu_(h)
     fp32 = compute_dtype is None or compute_dtype == torch.float32
@@ -360,11 +424,11 @@ def _forward(E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str, laten
         zt = z.view(-1)[batch.flat]
         value = (F.softplus(z).sum() - zt.sum()) / n
         G = torch.sigmoid_(z)
-        G.view(-1)[batch.flat] -= 1.0                                    # entries unique: no accumulation needed
+        G.view(-1)[batch.flat] -= 1.0  # entries unique: no accumulation needed
         return value, h, G, 1.0 / n
-    y = torch.relu_(z) if variant == "relu" else z                       # x̂, in place
+    y = torch.relu_(z) if variant == "relu" else z  # x̂, in place
     flat = y.view(-1)
-    yt = flat[batch.flat]                                                # x̂ at the ones of x
+    yt = flat[batch.flat]  # x̂ at the ones of x
     # Σ(x̂ − x)² = Σ x̂² + Σ_{x=1} ((x̂ − 1)² − x̂²) = Σ x̂² + nnz − 2 Σ_{x=1} x̂
     value = (torch.dot(flat, flat) + (batch.nnz - 2.0 * yt.sum())) / n
     # G = x̂ off the ones (0 where x̂ = 0); at the ones x̂ − 1 times ReLU'(z) = 1[x̂ > 0] (x̂ − 1[x̂ > 0] does both)
@@ -372,24 +436,32 @@ def _forward(E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str, laten
     return value, h, y, 2.0 / n
 
 
-def _backward(E: torch.Tensor, h: torch.Tensor, G: torch.Tensor, batch: Batch, latent_relu: bool,
-              compute_dtype: torch.dtype | None, dE_out: torch.Tensor | None = None,
-              db_out: torch.Tensor | None = None, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+def _backward(
+    E: torch.Tensor,
+    h: torch.Tensor,
+    G: torch.Tensor,
+    batch: Batch,
+    latent_relu: bool,
+    compute_dtype: torch.dtype | None,
+    dE_out: torch.Tensor | None = None,
+    db_out: torch.Tensor | None = None,
+    scale: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(∂E, ∂b) = (Gₛᵀ h + Xᵀ ∂h, Σ_rows Gₛ) with ∂h = Gₛ E (· 1[h > 0] with the latent ReLU) and Gₛ = scale·G."""
-    db = G.sum(0) if db_out is None else torch.sum(G, 0, out=db_out)   # first, while G is warm in the cache
+    db = G.sum(0) if db_out is None else torch.sum(G, 0, out=db_out)  # first, while G is warm in the cache
     if scale != 1.0:
         db.mul_(scale)
-    dh = _mm(G, E, compute_dtype)                                        # [B, L]
+    dh = _mm(G, E, compute_dtype)  # [B, L]
     if scale != 1.0:
         dh.mul_(scale)
     if latent_relu:
         dh.mul_(h > 0)
-    hs = h if scale == 1.0 else h * scale                                # [B, L]: the scale on the small factor
-    dE = _mm(G.t(), hs, compute_dtype, out=dE_out)                       # [V, L], decoder part
+    hs = h if scale == 1.0 else h * scale  # [B, L]: the scale on the small factor
+    dE = _mm(G.t(), hs, compute_dtype, out=dE_out)  # [V, L], decoder part
     if not _SPARSE_OK.get(E.device.type, True):
         dE.addmm_(batch.dense().t(), dh)
     elif batch.rest_nnz:
-        dE.addmm_(batch.csr_t(), dh)                                     # + X_Rᵀ dh, encoder part (gather-sum)
+        dE.addmm_(batch.csr_t(), dh)  # + X_Rᵀ dh, encoder part (gather-sum)
     if batch.dense_words.numel() and _SPARSE_OK.get(E.device.type, True):  # + X_Fᵀ dh (dense block)
         # rows gathered, updated by one product, written back (index_add_ on CPU is a slow element-wise scatter)
         words = batch.dense_words
@@ -401,8 +473,16 @@ class _ReconLoss(torch.autograd.Function):
     """Autograd wrapper of :func:`_forward` / :func:`_backward` (G is computed with the loss and kept)."""
 
     @staticmethod
-    def forward(ctx, E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str, latent_relu: bool, loss: str,
-                compute_dtype: torch.dtype | None) -> torch.Tensor:
+    def forward(
+        ctx,
+        E: torch.Tensor,
+        b: torch.Tensor,
+        batch: Batch,
+        variant: str,
+        latent_relu: bool,
+        loss: str,
+        compute_dtype: torch.dtype | None,
+    ) -> torch.Tensor:
         value, h, G, scale = _forward(E, b, batch, variant, latent_relu, loss, compute_dtype)
         ctx.batch, ctx.latent_relu, ctx.compute_dtype, ctx.scale = batch, latent_relu, compute_dtype, scale
         ctx.save_for_backward(E, h, G)
@@ -411,19 +491,31 @@ class _ReconLoss(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         E, h, G = ctx.saved_tensors
-        dE, db = _backward(E, h, G, ctx.batch, ctx.latent_relu, ctx.compute_dtype,
-                           scale=ctx.scale * float(grad_out))
+        dE, db = _backward(E, h, G, ctx.batch, ctx.latent_relu, ctx.compute_dtype, scale=ctx.scale * float(grad_out))
         return dE, db, None, None, None, None, None
 
 
-def recon_loss(E: torch.Tensor, b: torch.Tensor, batch: Batch, variant: str = "relu", latent_relu: bool = False,
-               loss: str = "mse", compute_dtype: torch.dtype | None = None) -> torch.Tensor:
+def recon_loss(
+    E: torch.Tensor,
+    b: torch.Tensor,
+    batch: Batch,
+    variant: str = "relu",
+    latent_relu: bool = False,
+    loss: str = "mse",
+    compute_dtype: torch.dtype | None = None,
+) -> torch.Tensor:
     """Training loss of a CSR batch, differentiable in E (= Wᵀ, [V, L]) and b; see the module docstring."""
     return _ReconLoss.apply(E, b, batch, variant, latent_relu, loss, compute_dtype)
 
 
-def reference_loss(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, variant: str = "relu",
-                   latent_relu: bool = False, loss: str = "mse") -> torch.Tensor:
+def reference_loss(
+    W: torch.Tensor,
+    b: torch.Tensor,
+    x: torch.Tensor,
+    variant: str = "relu",
+    latent_relu: bool = False,
+    loss: str = "mse",
+) -> torch.Tensor:
     """The plain dense formula, for tests: mean((act(Wᵀ(W x) + b) − x)²) over B×V (or BCE with logits)."""
     h = x @ W.t()
     if latent_relu:
@@ -437,10 +529,13 @@ def reference_loss(W: torch.Tensor, b: torch.Tensor, x: torch.Tensor, variant: s
 
 # --------------------------------------------------------------------------------------------- files
 
+
 def save_weights(path: str | os.PathLike, W: torch.Tensor, b: torch.Tensor) -> None:
     """Write ``{"W": float32 [L, V], "b": float32 [V]}`` (plain tensors) atomically; same tensors, same bytes."""
-    state = {"W": W.detach().to("cpu", torch.float32).contiguous().clone(),
-             "b": b.detach().to("cpu", torch.float32).contiguous().clone()}
+    state = {
+        "W": W.detach().to("cpu", torch.float32).contiguous().clone(),
+        "b": b.detach().to("cpu", torch.float32).contiguous().clone(),
+    }
     save_state(path, state)
 
 
@@ -455,16 +550,21 @@ def safe_load(path: str | os.PathLike, what: str = "model file") -> Any:
     """``torch.load(path, weights_only=True)`` with one clear :class:`CheckpointError` per way of failing."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{what} {path} does not exist",
-                              "train it first (snakemake train) or check the latent/weight decay/seed in the path")
+        raise CheckpointError(
+            f"{what} {path} does not exist",
+            "train it first (snakemake train) or check the latent/weight decay/seed in the path",
+        )
     if path.stat().st_size == 0:
-        raise CheckpointError(f"{what} {path} is empty (an interrupted write?)",
-                              f"delete {path} and train the model again")
+        raise CheckpointError(
+            f"{what} {path} is empty (an interrupted write?)", f"delete {path} and train the model again"
+        )
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic != b"PK\x03\x04":  # every file bows writes is a torch zip archive
-        raise CheckpointError(f"{what} {path} is not a PyTorch archive: corrupted, or not written by bows",
-                              f"delete {path} and rerun snakemake to train the model again")
+        raise CheckpointError(
+            f"{what} {path} is not a PyTorch archive: corrupted, or not written by bows",
+            f"delete {path} and rerun snakemake to train the model again",
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
@@ -472,19 +572,22 @@ def safe_load(path: str | os.PathLike, what: str = "model file") -> Any:
         raise CheckpointError(
             f"{what} {path} holds objects other than tensors and plain data, refused by the safe loader "
             f"(weights_only=True): {first}",
-            "use a file written by bows (tensors only); never load files from untrusted sources unsafely") from None
+            "use a file written by bows (tensors only); never load files from untrusted sources unsafely",
+        ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
-        raise CheckpointError(f"{what} {path} is truncated or corrupted ({type(err).__name__}: "
-                              f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})",
-                              f"delete {path} and train the model again") from None
+        raise CheckpointError(
+            f"{what} {path} is truncated or corrupted ({type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})",
+            f"delete {path} and train the model again",
+        ) from None
 
 
 def load_weights(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """(W float32 [L, V], b float32 [V]) from a ``model.pt`` written by :func:`save_weights`.
 
     Opens the file with ``torch.load(..., weights_only=True)`` (no code runs). Also accepts a training checkpoint
-    of this package (``{"model": {"E" = Wᵀ, "b"}, ...}``). Raises :class:`CheckpointError` for a missing, empty, truncated,
-    corrupted or unsafe file, or one without tensors W [L, V] and b [V].
+    of this package (``{"model": {"E" = Wᵀ, "b"}, ...}``). Raises :class:`CheckpointError` for a missing, empty,
+    truncated, corrupted or unsafe file, or one without tensors W [L, V] and b [V].
     """
     path = Path(path)
     state = safe_load(path)
@@ -494,17 +597,22 @@ def load_weights(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             state["W"] = state["E"].t()
     if not isinstance(state, dict) or not {"W", "b"} <= set(state):
         keys = sorted(state) if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path} is not a bows model file: expected tensors 'W' and 'b', found {keys}",
-                              "point at a model.pt written by the train_model rule")
+        raise CheckpointError(
+            f"{path} is not a bows model file: expected tensors 'W' and 'b', found {keys}",
+            "point at a model.pt written by the train_model rule",
+        )
     W, b = state["W"], state["b"]
-    if not (torch.is_tensor(W) and torch.is_tensor(b) and W.ndim == 2 and b.ndim == 1
-            and b.shape[0] == W.shape[1]):
+    if not (torch.is_tensor(W) and torch.is_tensor(b) and W.ndim == 2 and b.ndim == 1 and b.shape[0] == W.shape[1]):
         shapes = tuple(getattr(W, "shape", ())), tuple(getattr(b, "shape", ()))
-        raise CheckpointError(f"{path}: W and b have shapes {shapes}, expected W [L, V] and b [V]",
-                              f"delete {path} and train the model again")
+        raise CheckpointError(
+            f"{path}: W and b have shapes {shapes}, expected W [L, V] and b [V]",
+            f"delete {path} and train the model again",
+        )
     W_np = W.detach().to(torch.float32).contiguous().numpy()
     b_np = b.detach().to(torch.float32).contiguous().numpy()
     if not (np.isfinite(W_np).all() and np.isfinite(b_np).all()):
-        raise CheckpointError(f"{path}: the weights contain NaN or infinity (training diverged?)",
-                              "lower train.lr or check the data, then train again")
+        raise CheckpointError(
+            f"{path}: the weights contain NaN or infinity (training diverged?)",
+            "lower train.lr or check the data, then train again",
+        )
     return W_np, b_np

@@ -8,9 +8,10 @@ schema's defaults (training settings, tokenizer, figure settings) does not take 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -64,8 +65,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     try:
         _validator().validate(config)
     except jsonschema.ValidationError as err:
-        raise ConfigError(_schema_message(err), "edit the key named above; the schema "
-                                                "workflow/schemas/config.schema.yaml lists every key") from None
+        raise ConfigError(
+            _schema_message(err),
+            "edit the key named above; the schema workflow/schemas/config.schema.yaml lists every key",
+        ) from None
     canonical = _sorted_keys(config)
     config.clear()
     config.update(canonical)

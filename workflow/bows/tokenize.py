@@ -19,8 +19,8 @@ Two engines give these tokens without any downloaded NLTK data:
     record, then the only effect the sentence split has on word tokens is replayed:
     a non-final token ``x.`` is split into ``x`` + ``.`` where Punkt would end a sentence (everywhere except after
     an initial such as "J." and after a number followed by a lowercase word or punctuation). About 4.7× faster
-    per core (1.4 s against 6.7 s on the bundled train split); its agreement with the other engines is measured in ``bench/prep.py --agreement`` and
-    ``tests/test_tokenize.py``.
+    per core (1.4 s against 6.7 s on the bundled train split); its agreement with the other engines is measured
+    in ``bench/prep.py --agreement`` and ``tests/test_tokenize.py``.
 
 The trained Punkt model of ``word_tokenize`` also knows abbreviations ("Mr.", "Jan."); with it such tokens stay
 whole and are dropped, whereas both engines here split them ("Mr" is kept). Measured on the bundled corpus (46,021
@@ -33,8 +33,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Any
+from typing import Any
 
 from .errors import ConfigError
 from .schema import section
@@ -61,25 +62,37 @@ class TokenizerSpec:
     stop: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
-    def from_config(cls, vocab_cfg: Mapping[str, Any]) -> "TokenizerSpec":
+    def from_config(cls, vocab_cfg: Mapping[str, Any]) -> TokenizerSpec:
         engine = vocab_cfg["tokenizer"]
         if engine not in ENGINES:
             raise ConfigError(f"vocab.tokenizer must be one of {ENGINES}, got {engine!r}", "use fast or nltk")
         spec = vocab_cfg["stopwords"]
-        return cls(min_chars=int(vocab_cfg["min_chars"]), numbers_max=int(vocab_cfg["numbers_max"]),
-                   lowercase=bool(vocab_cfg["lowercase"]), stopwords=spec, engine=engine, stop=load_stopwords(spec))
+        return cls(
+            min_chars=int(vocab_cfg["min_chars"]),
+            numbers_max=int(vocab_cfg["numbers_max"]),
+            lowercase=bool(vocab_cfg["lowercase"]),
+            stopwords=spec,
+            engine=engine,
+            stop=load_stopwords(spec),
+        )
 
     @classmethod
-    def default(cls, **overrides: Any) -> "TokenizerSpec":
+    def default(cls, **overrides: Any) -> TokenizerSpec:
         """The spec of the schema's ``vocab`` defaults, with ``overrides`` (config keys, e.g. ``tokenizer="nltk"``)."""
         return cls.from_config(section("vocab", overrides))
 
     def key(self) -> dict[str, Any]:
         """JSON-able description, with the stop list's content hash (a path alone would not pin it)."""
         stop_hash = hashlib.sha256("\n".join(sorted(self.stop)).encode()).hexdigest()[:16]
-        return {"min_chars": self.min_chars, "numbers_max": self.numbers_max, "lowercase": self.lowercase,
-                "stopwords": self.stopwords, "stopwords_sha256": stop_hash, "engine": self.engine,
-                "engine_version": ENGINE_VERSION}
+        return {
+            "min_chars": self.min_chars,
+            "numbers_max": self.numbers_max,
+            "lowercase": self.lowercase,
+            "stopwords": self.stopwords,
+            "stopwords_sha256": stop_hash,
+            "engine": self.engine,
+            "engine_version": ENGINE_VERSION,
+        }
 
 
 def _stdlib(pattern):
@@ -100,7 +113,7 @@ def _stdlib(pattern):
 # pattern is not listed here always runs, so a change in NLTK's rules costs speed, never correctness.
 _NEEDS: dict[str, tuple[str, ...]] = {
     "([«“‘„]|[`]+)": tuple("«“‘„`"),
-    r'^\"': ('"',),
+    r"^\"": ('"',),
     r"(``)": ("``",),
     r"([ \(\[{<])(\"|\'{2})": ('"', "''"),
     r"(?i)(?<!\w)(\')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)": ("'",),
@@ -124,8 +137,10 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 }
 # Case-insensitive contractions: their literal (lowercased) must occur; characters that re's IGNORECASE folds onto
 # ASCII letters without str.lower() doing so make the check fall back to running every rule.
-_CONTRACTION = re.compile(r"^\(\?i\)\\b\((\w+)\)\(\?#X\)\(('?\w+)\)(?:\\b|\(\?=\\s\))$|"
-                          r"^\(\?i\) \(('t)\)\(\?#X\)\((\w+)\)\\b$")
+_CONTRACTION = re.compile(
+    r"^\(\?i\)\\b\((\w+)\)\(\?#X\)\(('?\w+)\)(?:\\b|\(\?=\\s\))$|"
+    r"^\(\?i\) \(('t)\)\(\?#X\)\((\w+)\)\\b$"
+)
 _FOLDS = "ıſİKK"
 
 
@@ -300,15 +315,21 @@ class _Progress:
         self.bar.update(n)
         self.done += n
         if self.done % self.step == 0:
-            self.log.info("%s: %d/%s chunks, %.0f s", self.desc, self.done, self.total or "?",
-                          self.clock() - self.t0)
+            self.log.info("%s: %d/%s chunks, %.0f s", self.desc, self.done, self.total or "?", self.clock() - self.t0)
 
     def close(self) -> None:
         self.bar.close()
 
 
-def map_chunks(func, chunks: Iterable[list[str]], spec: TokenizerSpec, workers: int,
-               vocab: dict[str, int] | None = None, total: int | None = None, desc: str = "tokenise"):
+def map_chunks(
+    func,
+    chunks: Iterable[list[str]],
+    spec: TokenizerSpec,
+    workers: int,
+    vocab: dict[str, int] | None = None,
+    total: int | None = None,
+    desc: str = "tokenise",
+):
     """Yield ``func(chunk)`` for every chunk, in order, over ``workers`` processes (1 = in this process).
 
     Chunks are consumed lazily with at most ``2·workers`` in flight, so memory holds only a few chunks of text at a
@@ -316,9 +337,8 @@ def map_chunks(func, chunks: Iterable[list[str]], spec: TokenizerSpec, workers: 
     """
     from collections import deque
 
-    from tqdm.auto import tqdm
-
     import nltk.tokenize  # noqa: F401  (imported once here, so forked workers start warm)
+    from tqdm.auto import tqdm
 
     if total is not None and total <= 1:
         workers = 1  # a single chunk: a process pool would only add start-up time

@@ -32,20 +32,21 @@ import os
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from . import devices, kernels
-from .schema import defaults
 from .errors import CheckpointError, ConfigError, ShapeError
 from .exposure import exposure_record
 from .io import provenance, remove_stale_temps, sidecar_path, write_json
 from .model import DenseBatch, TiedAutoencoder, make_batch, safe_load, save_state, save_weights
+from .schema import defaults
 
 __all__ = [
     "TrainSettings",
@@ -66,8 +67,19 @@ log = logging.getLogger("bows.train")
 
 #: Keys of the ``train`` config section that change a trained model (rule params: a change retrains). The grid,
 #: threads, device, GPU model and checkpoint cadence do not change what is learned.
-RESULT_KEYS = ("epochs", "batch_size", "lr", "betas", "eps", "decay_bias", "loss", "latent_relu", "precision",
-               "eval_batches", "max_steps")
+RESULT_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "betas",
+    "eps",
+    "decay_bias",
+    "loss",
+    "latent_relu",
+    "precision",
+    "eval_batches",
+    "max_steps",
+)
 
 #: Result keys left out of the rule params and fingerprints while null, so that adding them retrains nothing.
 _OMIT_WHEN_NULL = ("max_steps",)
@@ -78,8 +90,9 @@ CHECKPOINT_FORMAT = 1
 
 def result_params(train_cfg: Mapping[str, Any]) -> dict[str, Any]:
     """The part of the ``train`` section a trained model depends on (see :data:`RESULT_KEYS`)."""
-    return {k: train_cfg[k] for k in RESULT_KEYS
-            if k in train_cfg and not (k in _OMIT_WHEN_NULL and train_cfg[k] is None)}
+    return {
+        k: train_cfg[k] for k in RESULT_KEYS if k in train_cfg and not (k in _OMIT_WHEN_NULL and train_cfg[k] is None)
+    }
 
 
 def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int) -> int:
@@ -116,19 +129,20 @@ class TrainSettings:
     progress: bool | None = None  # not a config key; None: bars only when stderr is a terminal
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> "TrainSettings":
+    def from_config(cls, cfg: Mapping[str, Any]) -> TrainSettings:
         """The settings of a validated ``train`` section (every key present; ``progress`` optional)."""
         missing = [f.name for f in fields(cls) if f.name != "progress" and f.name not in cfg]
         if missing:
-            raise ConfigError(f"the train section lacks {missing}",
-                              "pass a validated config (bows.config.load_config or validate), or use "
-                              "TrainSettings.default(...)")
+            raise ConfigError(
+                f"the train section lacks {missing}",
+                "pass a validated config (bows.config.load_config or validate), or use TrainSettings.default(...)",
+            )
         kw = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
         kw["betas"] = tuple(float(x) for x in kw["betas"])
         return cls(**kw)
 
     @classmethod
-    def default(cls, **overrides: Any) -> "TrainSettings":
+    def default(cls, **overrides: Any) -> TrainSettings:
         """The schema's ``train`` defaults with ``overrides`` (field names), for tests and library callers."""
         return replace(cls.from_config(defaults()["train"]), **overrides)
 
@@ -146,14 +160,17 @@ class WindowSource(Protocol):
 
 # --------------------------------------------------------------------------------------------- optimisation
 
-def make_optimizer(model: TiedAutoencoder, lr: float, betas: Sequence[float], eps: float, weight_decay: float,
-                   decay_bias: bool = True) -> torch.optim.AdamW:
+
+def make_optimizer(
+    model: TiedAutoencoder, lr: float, betas: Sequence[float], eps: float, weight_decay: float, decay_bias: bool = True
+) -> torch.optim.AdamW:
     """AdamW: θ ← θ − lr_t (m̂/(√v̂ + eps) + wd θ), with wd on W (and on b when ``decay_bias``)."""
-    groups = [{"params": [model.E], "weight_decay": float(weight_decay)},
-              {"params": [model.b], "weight_decay": float(weight_decay) if decay_bias else 0.0}]
+    groups = [
+        {"params": [model.E], "weight_decay": float(weight_decay)},
+        {"params": [model.b], "weight_decay": float(weight_decay) if decay_bias else 0.0},
+    ]
     fused = model.E.device.type in ("cpu", "cuda")
-    return torch.optim.AdamW(groups, lr=float(lr), betas=tuple(float(b) for b in betas), eps=float(eps),
-                             fused=fused)
+    return torch.optim.AdamW(groups, lr=float(lr), betas=tuple(float(b) for b in betas), eps=float(eps), fused=fused)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.CosineAnnealingLR:
@@ -176,8 +193,7 @@ def _drop_empty(offsets: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.n
     return out, cols
 
 
-def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None = None, encoding: str = "binary"
-                ) -> Any:
+def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None = None, encoding: str = "binary") -> Any:
     """The batch of the windows ``idx``, empty windows dropped: CSR (offsets, cols), or a CPU
     :class:`~bows.model.Batch` when ``vocab_size`` is given (``None`` if every window is empty). In the ``counts``
     encoding (``vocab_size`` required) a :class:`~bows.model.DenseBatch` of the per-window record counts."""
@@ -192,9 +208,15 @@ def build_batch(windows: WindowSource, idx: np.ndarray, vocab_size: int | None =
     return make_batch(offsets, cols, vocab_size) if len(offsets) > 1 else None
 
 
-def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size: int | None = None,
-            workers: int = 1, device: torch.device | str | None = None, encoding: str = "binary"
-            ) -> Iterator[Any]:
+def batches(
+    windows: WindowSource,
+    idx: np.ndarray,
+    batch_size: int,
+    vocab_size: int | None = None,
+    workers: int = 1,
+    device: torch.device | str | None = None,
+    encoding: str = "binary",
+) -> Iterator[Any]:
     """:func:`build_batch` of the windows ``idx`` in order, ``batch_size`` at a time.
 
     ``workers`` background threads build the next batches while the current one trains (the numba kernels release
@@ -209,7 +231,7 @@ def batches(windows: WindowSource, idx: np.ndarray, batch_size: int, vocab_size:
     stream = _copy_stream(device) if vocab_size is not None else None
 
     def load(s: int) -> Any:
-        return _to_device(build_batch(windows, idx[s:s + batch_size], vocab_size, encoding), device, stream)
+        return _to_device(build_batch(windows, idx[s : s + batch_size], vocab_size, encoding), device, stream)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bows-batches") as pool:
         pending = deque(pool.submit(load, s) for s in starts[:workers])
@@ -250,7 +272,7 @@ def _ready(item: Any, device: torch.device | str | None) -> Any:
     return batch
 
 
-def loader_threads(settings: "TrainSettings", device: torch.device | str) -> int:
+def loader_threads(settings: TrainSettings, device: torch.device | str) -> int:
     """Batch-building threads: ``loader_threads``, else 1 on the CPU (the step uses the cores) and the job's
     threads on a GPU (the step waits on the loader there)."""
     if settings.loader_threads:
@@ -267,6 +289,7 @@ def set_determinism(on: bool) -> None:
 
 
 # --------------------------------------------------------------------------------------------- the trainer
+
 
 @dataclass
 class History:
@@ -303,15 +326,28 @@ def _show_progress(flag: bool | None) -> bool:
 class Trainer:
     """Trains one model of the grid; :meth:`run` resumes from ``ckpt_dir`` when a matching checkpoint exists."""
 
-    def __init__(self, windows: WindowSource, vocab_size: int, train_idx: np.ndarray, heldout_idx: np.ndarray,
-                 latent: int, weight_decay: float, seed: int, settings: TrainSettings, variant: str = "relu",
-                 ckpt_dir: str | os.PathLike | None = None, device: torch.device | str = "cpu",
-                 data_id: str = "", encoding: str = "binary"):
+    def __init__(
+        self,
+        windows: WindowSource,
+        vocab_size: int,
+        train_idx: np.ndarray,
+        heldout_idx: np.ndarray,
+        latent: int,
+        weight_decay: float,
+        seed: int,
+        settings: TrainSettings,
+        variant: str = "relu",
+        ckpt_dir: str | os.PathLike | None = None,
+        device: torch.device | str = "cpu",
+        data_id: str = "",
+        encoding: str = "binary",
+    ):
         if len(train_idx) == 0:
             raise ShapeError("no training windows", "lower windows.group_size or use a larger corpus")
         if latent > vocab_size:
-            raise ShapeError(f"latent size {latent} exceeds the vocabulary size {vocab_size}",
-                             "use a latent size at most V")
+            raise ShapeError(
+                f"latent size {latent} exceeds the vocabulary size {vocab_size}", "use a latent size at most V"
+            )
         self.windows = windows
         self.V = int(vocab_size)
         self.train_idx = np.asarray(train_idx, dtype=np.int64)
@@ -328,14 +364,28 @@ class Trainer:
         self.total_steps = settings.epochs * self.steps_per_epoch
         if settings.max_steps:
             self.total_steps = min(self.total_steps, int(settings.max_steps))
-        self.fingerprint = settings.fingerprint(V=self.V, latent=self.latent, wd=self.weight_decay, seed=self.seed,
-                                                variant=variant, n_train=len(self.train_idx), data=data_id,
-                                                **({"encoding": encoding} if encoding != "binary" else {}))
+        self.fingerprint = settings.fingerprint(
+            V=self.V,
+            latent=self.latent,
+            wd=self.weight_decay,
+            seed=self.seed,
+            variant=variant,
+            n_train=len(self.train_idx),
+            data=data_id,
+            **({"encoding": encoding} if encoding != "binary" else {}),
+        )
         self.gen = torch.Generator().manual_seed(self.seed)
-        self.model = TiedAutoencoder(self.V, self.latent, variant=variant, latent_relu=settings.latent_relu,
-                                     loss=settings.loss, generator=self.gen).to(self.device)
-        self.opt = make_optimizer(self.model, settings.lr, settings.betas, settings.eps, self.weight_decay,
-                                  settings.decay_bias)
+        self.model = TiedAutoencoder(
+            self.V,
+            self.latent,
+            variant=variant,
+            latent_relu=settings.latent_relu,
+            loss=settings.loss,
+            generator=self.gen,
+        ).to(self.device)
+        self.opt = make_optimizer(
+            self.model, settings.lr, settings.betas, settings.eps, self.weight_decay, settings.decay_bias
+        )
         self.sched = make_scheduler(self.opt, self.total_steps)
         self.epoch = 0  # epochs completed
         self.step = 0
@@ -384,8 +434,11 @@ class Trainer:
         except CheckpointError as err:
             log.warning("ignoring checkpoint: %s", err)
             return False
-        if not isinstance(st, dict) or st.get("format") != CHECKPOINT_FORMAT or \
-                st.get("fingerprint") != self.fingerprint:
+        if (
+            not isinstance(st, dict)
+            or st.get("format") != CHECKPOINT_FORMAT
+            or st.get("fingerprint") != self.fingerprint
+        ):
             log.warning("ignoring checkpoint %s: written for other settings or data; training from scratch", path)
             return False
         with torch.no_grad():
@@ -407,10 +460,17 @@ class Trainer:
         resumed run is then not bit-identical to an uninterrupted one."""
         if devices.device_key(saved) == devices.device_key(self.device_facts):
             return
-        self.device_change = {"checkpoint": dict(saved or {}), "now": self.device_facts,
-                              "note": "resumed on another device or software: not bit-identical to one run"}
-        log.warning("the checkpoint was written on %s; resuming on %s: the weights will not be bit-identical to "
-                    "an uninterrupted run", devices.device_key(saved), devices.device_key(self.device_facts))
+        self.device_change = {
+            "checkpoint": dict(saved or {}),
+            "now": self.device_facts,
+            "note": "resumed on another device or software: not bit-identical to one run",
+        }
+        log.warning(
+            "the checkpoint was written on %s; resuming on %s: the weights will not be bit-identical to "
+            "an uninterrupted run",
+            devices.device_key(saved),
+            devices.device_key(self.device_facts),
+        )
 
     # ----------------------------------------------------------------------------------------- loops
 
@@ -424,8 +484,9 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         rows = 0
         with torch.no_grad():
-            for batch in batches(self.windows, idx, self.s.batch_size, self.V, self.loader_workers, self.device,
-                                 self.encoding):
+            for batch in batches(
+                self.windows, idx, self.s.batch_size, self.V, self.loader_workers, self.device, self.encoding
+            ):
                 if batch is None:
                     continue
                 batch = batch.to(self.device)
@@ -440,8 +501,9 @@ class Trainer:
         rows = 0
         t0 = last_log = time.perf_counter()
         order = order[: max(0, self.total_steps - self.step) * self.s.batch_size]  # a max_steps cap
-        loader = batches(self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device,
-                         self.encoding)
+        loader = batches(
+            self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device, self.encoding
+        )
         for k, batch in enumerate(loader):
             if batch is not None:
                 batch = batch.to(self.device)
@@ -454,12 +516,23 @@ class Trainer:
             if bar is not None and not bar.disable:
                 bar.update(1)
                 if k % 20 == 0 or k + 1 == self.steps_per_epoch:
-                    bar.set_postfix(epoch=self.epoch + 1, loss=f"{float(total) / max(rows, 1):.5f}",
-                                    steps_s=f"{(k + 1) / (time.perf_counter() - t0):.2f}", refresh=False)
+                    bar.set_postfix(
+                        epoch=self.epoch + 1,
+                        loss=f"{float(total) / max(rows, 1):.5f}",
+                        steps_s=f"{(k + 1) / (time.perf_counter() - t0):.2f}",
+                        refresh=False,
+                    )
             elif time.perf_counter() - last_log > self.log_every:  # quiet logs: one line now and then
                 last_log = time.perf_counter()
-                log.info("epoch %d/%d  step %d/%d  loss %.6g  %.2f steps/s", self.epoch + 1, self.s.epochs, k + 1,
-                         self.steps_per_epoch, float(total) / max(rows, 1), (k + 1) / (last_log - t0))
+                log.info(
+                    "epoch %d/%d  step %d/%d  loss %.6g  %.2f steps/s",
+                    self.epoch + 1,
+                    self.s.epochs,
+                    k + 1,
+                    self.steps_per_epoch,
+                    float(total) / max(rows, 1),
+                    (k + 1) / (last_log - t0),
+                )
         return float(total) / max(rows, 1)
 
     def run_epoch(self, bar: Any = None) -> None:
@@ -478,8 +551,14 @@ class Trainer:
         h.heldout_loss.append(heldout)
         h.seconds.append(round(time.perf_counter() - t0, 3))
         h.steps.append(self.step - first)
-        log.info("epoch %d/%d  train %.6g  held-out %s  %.2f steps/s", self.epoch, self.s.epochs, train_loss,
-                 "n/a" if heldout is None else f"{heldout:.6g}", (self.step - first) / max(train_s, 1e-9))
+        log.info(
+            "epoch %d/%d  train %.6g  held-out %s  %.2f steps/s",
+            self.epoch,
+            self.s.epochs,
+            train_loss,
+            "n/a" if heldout is None else f"{heldout:.6g}",
+            (self.step - first) / max(train_s, 1e-9),
+        )
         last = self.epoch == self.s.epochs or self.step >= self.total_steps
         if self.epoch % self.s.checkpoint_every == 0 or last:
             self.save_checkpoint()
@@ -489,9 +568,15 @@ class Trainer:
         self.try_resume()
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", dynamic_ncols=True,
-                   desc=f"{self.variant} L{self.latent} wd{self.weight_decay} seed{self.seed}",
-                   disable=not _show_progress(self.s.progress), file=sys.stderr)
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            unit="step",
+            dynamic_ncols=True,
+            desc=f"{self.variant} L{self.latent} wd{self.weight_decay} seed{self.seed}",
+            disable=not _show_progress(self.s.progress),
+            file=sys.stderr,
+        )
         try:
             while self.epoch < self.s.epochs and self.step < self.total_steps:
                 self.run_epoch(bar)
@@ -507,8 +592,12 @@ class Trainer:
             "steps": self.step,
             "train_windows": int(len(self.train_idx)),
             "heldout_windows": int(len(self.heldout_idx)),
-            "history": {"epoch": h.epoch, "train_loss": h.train_loss, "heldout_loss": h.heldout_loss,
-                        "seconds": h.seconds},
+            "history": {
+                "epoch": h.epoch,
+                "train_loss": h.train_loss,
+                "heldout_loss": h.heldout_loss,
+                "seconds": h.seconds,
+            },
             "final_train_loss": h.train_loss[-1] if h.train_loss else None,
             "final_heldout_loss": h.heldout_loss[-1] if h.heldout_loss else None,
             "train_seconds": round(self.train_seconds, 3),
@@ -523,28 +612,50 @@ class Trainer:
         }
 
 
-def train(windows: WindowSource, vocab_size: int, train_idx: np.ndarray, heldout_idx: np.ndarray, latent: int,
-          weight_decay: float, seed: int, settings: TrainSettings | Mapping[str, Any] | None = None,
-          variant: str = "relu", ckpt_dir: str | os.PathLike | None = None,
-          device: torch.device | str = "cpu") -> tuple[TiedAutoencoder, dict[str, Any]]:
+def train(
+    windows: WindowSource,
+    vocab_size: int,
+    train_idx: np.ndarray,
+    heldout_idx: np.ndarray,
+    latent: int,
+    weight_decay: float,
+    seed: int,
+    settings: TrainSettings | Mapping[str, Any] | None = None,
+    variant: str = "relu",
+    ckpt_dir: str | os.PathLike | None = None,
+    device: torch.device | str = "cpu",
+) -> tuple[TiedAutoencoder, dict[str, Any]]:
     """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary)."""
     if settings is None:
         settings = TrainSettings.default()
     elif not isinstance(settings, TrainSettings):
         settings = TrainSettings.from_config(settings)
-    tr = Trainer(windows, vocab_size, train_idx, heldout_idx, latent, weight_decay, seed, settings, variant,
-                 ckpt_dir, device)
+    tr = Trainer(
+        windows, vocab_size, train_idx, heldout_idx, latent, weight_decay, seed, settings, variant, ckpt_dir, device
+    )
     model = tr.run()
     return model, tr.summary()
 
 
 # --------------------------------------------------------------------------------------------- the rule's call
 
-def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldout_windows: str | os.PathLike,
-                model_out: str | os.PathLike, run_out: str | os.PathLike, ckpt_dir: str | os.PathLike,
-                variant: str, latent: int, weight_decay: float, seed: int, train_cfg: Mapping[str, Any],
-                windows_cfg: Mapping[str, Any], threads: int = 2, config: Mapping[str, Any] | None = None
-                ) -> dict[str, Any]:
+
+def train_model(
+    docs: str | os.PathLike,
+    train_windows: str | os.PathLike,
+    heldout_windows: str | os.PathLike,
+    model_out: str | os.PathLike,
+    run_out: str | os.PathLike,
+    ckpt_dir: str | os.PathLike,
+    variant: str,
+    latent: int,
+    weight_decay: float,
+    seed: int,
+    train_cfg: Mapping[str, Any],
+    windows_cfg: Mapping[str, Any],
+    threads: int = 2,
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Train one grid model from the pipeline's files and write ``model.pt`` and ``run.json``.
 
     ``docs`` is the train split's CSR prefix (``{VOC}/docs/train``); windows are the unions of
@@ -553,50 +664,95 @@ def train_model(docs: str | os.PathLike, train_windows: str | os.PathLike, heldo
     settings = TrainSettings.from_config(train_cfg)
     settings.threads = int(threads)
     if settings.checkpoint_every < 1 or settings.epochs < 1 or settings.batch_size < 1:
-        raise ConfigError("train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
-                          "fix them in the train section of the config")
+        raise ConfigError(
+            "train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
+            "fix them in the train section of the config",
+        )
     if settings.deterministic:
         set_determinism(True)  # the cuBLAS setting must precede CUDA
     units = devices.gpu_units(int(latent), settings.jobs_per_gpu, settings.whole_gpu_latent)
-    lease = devices.select_device(settings.device, timeout=settings.gpu_lease_timeout,  # before CUDA starts
-                                  jobs_per_gpu=settings.jobs_per_gpu, units=units)
-    from .windows import Windows
+    lease = devices.select_device(
+        settings.device,
+        timeout=settings.gpu_lease_timeout,  # before CUDA starts
+        jobs_per_gpu=settings.jobs_per_gpu,
+        units=units,
+    )
     from .encode import load_docs
+    from .windows import Windows
 
     docs_ = load_docs(str(docs), mmap=True)
     win = Windows(docs_, int(windows_cfg["group_size"]), int(windows_cfg["stride"]))
     train_idx = np.load(train_windows, mmap_mode="r")
     heldout_idx = np.load(heldout_windows, mmap_mode="r")
     if len(train_idx) and int(np.max(train_idx)) >= len(win):
-        raise ShapeError(f"{train_windows} indexes window {int(np.max(train_idx))} but the documents give only "
-                         f"{len(win)} windows", "rerun the windows stage (snakemake windows) for this corpus")
+        raise ShapeError(
+            f"{train_windows} indexes window {int(np.max(train_idx))} but the documents give only {len(win)} windows",
+            "rerun the windows stage (snakemake windows) for this corpus",
+        )
     torch.set_num_threads(max(1, int(threads)))
     kernels.set_threads(threads)
     data_id = f"{docs_.n_docs}:{docs_.vocab_size}:{len(train_idx)}:{len(heldout_idx)}"
     encoding = str(windows_cfg["encoding"])
-    tr = Trainer(win, docs_.vocab_size, np.asarray(train_idx), np.asarray(heldout_idx), latent, weight_decay,
-                 seed, settings, variant, ckpt_dir, lease.device, data_id=data_id, encoding=encoding)
-    log.info("training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps", variant,
-             latent, weight_decay, seed, lease.describe(), docs_.vocab_size, len(train_idx), len(heldout_idx),
-             tr.total_steps)
+    tr = Trainer(
+        win,
+        docs_.vocab_size,
+        np.asarray(train_idx),
+        np.asarray(heldout_idx),
+        latent,
+        weight_decay,
+        seed,
+        settings,
+        variant,
+        ckpt_dir,
+        lease.device,
+        data_id=data_id,
+        encoding=encoding,
+    )
+    log.info(
+        "training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps",
+        variant,
+        latent,
+        weight_decay,
+        seed,
+        lease.describe(),
+        docs_.vocab_size,
+        len(train_idx),
+        len(heldout_idx),
+        tr.total_steps,
+    )
     E = exposure_record(weight_decay, settings.lr, tr.total_steps)["decay_exposure"]
     if weight_decay > 0 and E < 1:
-        log.warning("decay exposure E = wd · Σ lr_t = %.3g < 1: the weight decay barely acts (see docs/baselines.md)",
-                    E)
+        log.warning(
+            "decay exposure E = wd · Σ lr_t = %.3g < 1: the weight decay barely acts (see docs/baselines.md)", E
+        )
     t0 = time.perf_counter()
     model = tr.run()
     W, b = model.weights()
     save_weights(model_out, W, b)
     summary = tr.summary()
     summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    prov = provenance(config or {"train": dict(train_cfg), "windows": dict(windows_cfg)},
-                      inputs={"docs_indptr": f"{docs}.indptr.npy", "docs_indices": f"{docs}.indices.npy",
-                              "train_windows": str(train_windows), "heldout_windows": str(heldout_windows)},
-                      hash_inputs=True, outputs={"model": str(model_out), "run": str(run_out)})
+    prov = provenance(
+        config or {"train": dict(train_cfg), "windows": dict(windows_cfg)},
+        inputs={
+            "docs_indptr": f"{docs}.indptr.npy",
+            "docs_indices": f"{docs}.indices.npy",
+            "train_windows": str(train_windows),
+            "heldout_windows": str(heldout_windows),
+        },
+        hash_inputs=True,
+        outputs={"model": str(model_out), "run": str(run_out)},
+    )
     record = {
-        "model": {"variant": variant, "latent": int(latent), "weight_decay": float(weight_decay), "seed": int(seed),
-                  "vocab_size": int(docs_.vocab_size), "group_size": int(windows_cfg["group_size"]),
-                  "stride": int(windows_cfg["stride"]), "encoding": encoding},
+        "model": {
+            "variant": variant,
+            "latent": int(latent),
+            "weight_decay": float(weight_decay),
+            "seed": int(seed),
+            "vocab_size": int(docs_.vocab_size),
+            "group_size": int(windows_cfg["group_size"]),
+            "stride": int(windows_cfg["stride"]),
+            "encoding": encoding,
+        },
         "train": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(settings).items()},
         **summary,
         "device_lease": lease.record(),

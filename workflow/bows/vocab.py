@@ -19,19 +19,29 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .wordlists import paper_forced_tokens
 from .errors import ConfigError, VocabError
 from .io import atomic_path, file_sha256, read_json, sidecar_path, write_sidecar
 from .tokenize import TokenizerSpec, _count_chunk, map_chunks
+from .wordlists import paper_forced_tokens
 
-__all__ = ["read_vocab", "write_vocab", "subset_indices", "select_vocab", "forced_tokens", "vocab_key",
-           "count_subset", "build_vocab", "workers_for"]
+__all__ = [
+    "read_vocab",
+    "write_vocab",
+    "subset_indices",
+    "select_vocab",
+    "forced_tokens",
+    "vocab_key",
+    "count_subset",
+    "build_vocab",
+    "workers_for",
+]
 
 log = logging.getLogger("bows.vocab")
 COLUMNS = ["index", "word", "count", "forced"]
@@ -51,8 +61,14 @@ def read_vocab(path: str | os.PathLike) -> pd.DataFrame:
 
 def write_vocab(path: str | os.PathLike, words: Sequence[str], counts: Sequence[int], n_forced: int) -> pd.DataFrame:
     """Write ``vocab.tsv`` atomically."""
-    df = pd.DataFrame({"index": np.arange(len(words), dtype=np.int64), "word": list(words),
-                       "count": np.asarray(counts, dtype=np.int64), "forced": np.arange(len(words)) < n_forced})
+    df = pd.DataFrame(
+        {
+            "index": np.arange(len(words), dtype=np.int64),
+            "word": list(words),
+            "count": np.asarray(counts, dtype=np.int64),
+            "forced": np.arange(len(words)) < n_forced,
+        }
+    )
     with atomic_path(path) as tmp:
         df.to_csv(tmp, sep="\t", index=False, quoting=csv.QUOTE_NONE, lineterminator="\n")
     return df
@@ -62,13 +78,17 @@ def forced_tokens(spec: str | Sequence[str]) -> list[str]:
     """The forced tokens in Python-sorted order; ``"paper"`` = the 39 of the official code."""
     if isinstance(spec, str):
         if spec != "paper":
-            raise ConfigError(f"vocab.forced_tokens must be a list or \"paper\", got {spec!r}",
-                              "write a YAML list of words, [] for none, or paper")
+            raise ConfigError(
+                f'vocab.forced_tokens must be a list or "paper", got {spec!r}',
+                "write a YAML list of words, [] for none, or paper",
+            )
         return paper_forced_tokens()
     bad = [w for w in spec if not w or any(c.isspace() or c == '"' for c in w)]
     if bad:
-        raise ConfigError(f"vocab.forced_tokens holds empty words or words with whitespace or quotes: {bad}",
-                          "tokens never contain whitespace; remove or fix these entries")
+        raise ConfigError(
+            f"vocab.forced_tokens holds empty words or words with whitespace or quotes: {bad}",
+            "tokens never contain whitespace; remove or fix these entries",
+        )
     return sorted(set(spec))
 
 
@@ -87,9 +107,11 @@ def select_vocab(counter: Counter, size: int, forced: Sequence[str]) -> tuple[li
     need = size - len(forced)
     rest = [(w, c) for w, c in counter.most_common() if w not in fset][:need] if need else []
     if len(rest) < need:
-        raise VocabError(f"the vocabulary subset has only {len(rest)} distinct non-forced tokens, "
-                         f"{need} are needed for vocab.size={size}",
-                         "lower vocab.size, raise vocab.fraction or corpus.max_docs, or use a larger corpus")
+        raise VocabError(
+            f"the vocabulary subset has only {len(rest)} distinct non-forced tokens, "
+            f"{need} are needed for vocab.size={size}",
+            "lower vocab.size, raise vocab.fraction or corpus.max_docs, or use a larger corpus",
+        )
     words = forced + [w for w, _ in rest]
     counts = [int(counter.get(w, 0)) for w in forced] + [c for _, c in rest]
     return words, counts
@@ -98,9 +120,14 @@ def select_vocab(counter: Counter, size: int, forced: Sequence[str]) -> tuple[li
 def vocab_key(cfg: Mapping[str, Any], train_sha256: str) -> str:
     """Hash of every setting that changes the vocabulary (not ``workers``), and of the train split's content."""
     spec = TokenizerSpec.from_config(cfg)
-    payload = {"size": int(cfg["size"]), "fraction": float(cfg["fraction"]), "seed": int(cfg["seed"]),
-               "forced": forced_tokens(cfg["forced_tokens"]), "tokenizer": spec.key(),
-               "train_sha256": train_sha256}
+    payload = {
+        "size": int(cfg["size"]),
+        "fraction": float(cfg["fraction"]),
+        "seed": int(cfg["seed"]),
+        "forced": forced_tokens(cfg["forced_tokens"]),
+        "tokenizer": spec.key(),
+        "train_sha256": train_sha256,
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -116,7 +143,7 @@ def count_subset(texts, cfg: Mapping[str, Any], workers: int = 1, chunk: int = 4
 
     def chunks():
         for start in range(0, len(idx), chunk):
-            sel = idx[start:start + chunk]
+            sel = idx[start : start + chunk]
             if hasattr(texts, "take"):
                 yield texts.take(sel).to_pylist()
             else:
@@ -124,15 +151,17 @@ def count_subset(texts, cfg: Mapping[str, Any], workers: int = 1, chunk: int = 4
 
     counter: Counter = Counter()
     kept = 0
-    for part, n in map_chunks(_count_chunk, chunks(), spec, workers, total=(len(idx) + chunk - 1) // chunk,
-                              desc="vocab"):
+    for part, n in map_chunks(
+        _count_chunk, chunks(), spec, workers, total=(len(idx) + chunk - 1) // chunk, desc="vocab"
+    ):
         counter.update(part)  # chunk order = stream order, so insertion order = first occurrence
         kept += n
     return counter, len(idx), kept
 
 
-def build_vocab(train: str | os.PathLike, out: str | os.PathLike, cfg: Mapping[str, Any], threads: int = 1,
-                reuse: bool = False) -> pd.DataFrame:
+def build_vocab(
+    train: str | os.PathLike, out: str | os.PathLike, cfg: Mapping[str, Any], threads: int = 1, reuse: bool = False
+) -> pd.DataFrame:
     """Rule ``build_vocab``: count the subset of the train split and write ``vocab.tsv`` plus its sidecar.
 
     With ``reuse``, an existing ``vocab.tsv`` whose sidecar key matches every current setting is kept.
@@ -141,8 +170,7 @@ def build_vocab(train: str | os.PathLike, out: str | os.PathLike, cfg: Mapping[s
 
     forced = forced_tokens(cfg["forced_tokens"])
     if len(forced) > int(cfg["size"]):
-        raise VocabError(f"{len(forced)} forced tokens do not fit in a vocabulary of {cfg['size']}",
-                         "raise vocab.size")
+        raise VocabError(f"{len(forced)} forced tokens do not fit in a vocabulary of {cfg['size']}", "raise vocab.size")
     train_sha = file_sha256(train)
     key = vocab_key(cfg, train_sha)
     side = sidecar_path(out)
@@ -157,8 +185,18 @@ def build_vocab(train: str | os.PathLike, out: str | os.PathLike, cfg: Mapping[s
     if absent:
         log.warning("forced tokens absent from the subset (count 0): %s", absent)
     df = write_vocab(out, words, counts, len(forced))
-    write_sidecar(out, {"vocab": dict(cfg)}, {"train": train}, key=key,
-                  stats={"train_records": len(texts), "subset_records": n_keep, "kept_tokens": kept,
-                         "distinct_tokens": len(counter), "forced_absent": absent,
-                         "coverage": float(sum(counts) / kept) if kept else 0.0})
+    write_sidecar(
+        out,
+        {"vocab": dict(cfg)},
+        {"train": train},
+        key=key,
+        stats={
+            "train_records": len(texts),
+            "subset_records": n_keep,
+            "kept_tokens": kept,
+            "distinct_tokens": len(counter),
+            "forced_absent": absent,
+            "coverage": float(sum(counts) / kept) if kept else 0.0,
+        },
+    )
     return df

@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -45,8 +46,10 @@ class Windows:
 
     def __init__(self, docs: Docs, group_size: int, stride: int = 1):
         if group_size < 1 or stride < 1:
-            raise ShapeError(f"group_size={group_size} and stride={stride} must be at least 1",
-                             "set windows.group_size and windows.stride to positive integers")
+            raise ShapeError(
+                f"group_size={group_size} and stride={stride} must be at least 1",
+                "set windows.group_size and windows.stride to positive integers",
+            )
         self.docs = docs
         self.group_size = int(group_size)
         self.stride = int(stride)
@@ -67,7 +70,7 @@ class Windows:
     def ids(self, w: int) -> np.ndarray:
         """Sorted unique int64 ids of window ``w``."""
         lo, hi = self._bounds(np.array([w]))
-        return np.unique(np.asarray(self.docs.indices[lo[0]:hi[0]], dtype=np.int64))
+        return np.unique(np.asarray(self.docs.indices[lo[0] : hi[0]], dtype=np.int64))
 
     def _gather(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Raw (row, id) pairs of a batch, with duplicates: one concatenated gather of contiguous slices."""
@@ -89,6 +92,7 @@ class Windows:
         out = np.zeros((B, self.vocab_size), dtype=dtype)
         out[rows, cols] = 1
         return out
+
     def batch_counts(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR of a batch in the ``counts`` encoding: ``offsets`` int64 [B+1], ``cols`` int64 (sorted per row) and
         ``values`` float32, the number of the window's G records that contain the word (records hold unique ids, so
@@ -100,8 +104,7 @@ class Windows:
         np.cumsum(np.bincount(r, minlength=B), out=offsets[1:])
         return offsets, key - r * self.vocab_size, counts.astype(np.float32)
 
-    def batch_values(self, idx: np.ndarray, encoding: str = "binary"
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def batch_values(self, idx: np.ndarray, encoding: str = "binary") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR (offsets, cols, values) of a batch in ``encoding`` (``binary``: values 1; ``counts``: see
         :meth:`batch_counts`)."""
         if encoding == "counts":
@@ -132,13 +135,14 @@ class Windows:
             idx = np.sort(np.random.default_rng(seed).choice(self._n, size=sample, replace=False))
         total = 0
         for start in range(0, len(idx), 4096):
-            offsets, _ = self.batch_csr(idx[start:start + 4096])
+            offsets, _ = self.batch_csr(idx[start : start + 4096])
             total += int(offsets[-1])
         return total / len(idx)
 
 
-def split_windows(n: int, group_size: int, stride: int, fraction: float, blocks: int, seed: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def split_windows(
+    n: int, group_size: int, stride: int, fraction: float, blocks: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Training and held-out window indices out of ``n`` windows.
 
     The range [0, n) is cut into ``blocks`` equal segments; each holds one held-out block of
@@ -154,9 +158,10 @@ def split_windows(n: int, group_size: int, stride: int, fraction: float, blocks:
     edges = np.linspace(0, n, blocks + 1).astype(np.int64)
     seg = int(np.min(np.diff(edges)))
     if seg < b + 2 * gap + 1:
-        raise CorpusError(f"{n} training windows are too few for {blocks} held-out blocks of {b} windows with "
-                          f"{gap}-window margins",
-                          "lower windows.heldout_blocks or windows.heldout_fraction, or use a larger corpus")
+        raise CorpusError(
+            f"{n} training windows are too few for {blocks} held-out blocks of {b} windows with {gap}-window margins",
+            "lower windows.heldout_blocks or windows.heldout_fraction, or use a larger corpus",
+        )
     rng = np.random.default_rng(seed)
     # block start within its segment, leaving room for the margins inside the segment
     offs = rng.integers(gap, seg - b - gap + 1, size=blocks)
@@ -183,8 +188,9 @@ def load_window_split(win_dir: str | os.PathLike) -> tuple[np.ndarray, np.ndarra
     return out[0], out[1]
 
 
-def index_windows(docs: Mapping[str, str | os.PathLike], out_dir: str | os.PathLike, cfg: Mapping[str, Any]
-                  ) -> dict[str, Any]:
+def index_windows(
+    docs: Mapping[str, str | os.PathLike], out_dir: str | os.PathLike, cfg: Mapping[str, Any]
+) -> dict[str, Any]:
     """Rule ``index_windows``: write train/held-out window indices and ``windows.json``.
 
     ``docs`` maps split name → docs prefix (``train`` required); ``cfg`` is the ``windows`` config section.
@@ -194,21 +200,29 @@ def index_windows(docs: Mapping[str, str | os.PathLike], out_dir: str | os.PathL
     splits = {name: load_docs(prefix) for name, prefix in docs.items()}
     train = Windows(splits["train"], G, S)
     if len(train) == 0:
-        raise CorpusError(f"the train split has {splits['train'].n_docs} records, fewer than group_size={G}",
-                          "lower windows.group_size or use a larger corpus")
-    tr, ho = split_windows(len(train), G, S, float(cfg["heldout_fraction"]),
-                           int(cfg["heldout_blocks"]), int(cfg["seed"]))
+        raise CorpusError(
+            f"the train split has {splits['train'].n_docs} records, fewer than group_size={G}",
+            "lower windows.group_size or use a larger corpus",
+        )
+    tr, ho = split_windows(
+        len(train), G, S, float(cfg["heldout_fraction"]), int(cfg["heldout_blocks"]), int(cfg["seed"])
+    )
     counts = {name: len(Windows(d, G, S)) for name, d in splits.items()}
     mean_ids = {name: Windows(d, G, S).mean_ids(sample=5000) for name, d in splits.items()}
     docs_bytes = splits["train"].nbytes
     index_bytes = 8 * (len(tr) + len(ho))
     stats = {
-        "group_size": G, "stride": S, "vocab_size": train.vocab_size,
-        "windows": counts, "records": {name: d.n_docs for name, d in splits.items()},
-        "train_windows": int(len(tr)), "heldout_windows": int(len(ho)),
+        "group_size": G,
+        "stride": S,
+        "vocab_size": train.vocab_size,
+        "windows": counts,
+        "records": {name: d.n_docs for name, d in splits.items()},
+        "train_windows": int(len(tr)),
+        "heldout_windows": int(len(ho)),
         "margin_windows": int(len(train) - len(tr) - len(ho)),
         "mean_ids_per_window": mean_ids,
-        "bytes_docs": docs_bytes, "bytes_index": index_bytes,
+        "bytes_docs": docs_bytes,
+        "bytes_index": index_bytes,
         "bytes_per_train_window": (docs_bytes + index_bytes) / len(train),
         "official_bytes_per_window_int64": 8 * (mean_ids["train"] + 1),
     }
@@ -216,8 +230,16 @@ def index_windows(docs: Mapping[str, str | os.PathLike], out_dir: str | os.PathL
     save_npy(out_dir / "heldout_windows.npy", ho)
     for name in ("train_windows.npy", "heldout_windows.npy"):
         write_sidecar(out_dir / name, {"windows": dict(cfg)}, hash_inputs=False)
-    write_json(out_dir / "windows.json", {**stats, "provenance": provenance(
-        {"windows": dict(cfg)}, {k: str(v) + ".json" for k, v in docs.items()})})
-    log.info("windows: %s; train %d, held out %d, %.1f ids/window, %.1f bytes/window", counts, len(tr), len(ho),
-             mean_ids["train"], stats["bytes_per_train_window"])
+    write_json(
+        out_dir / "windows.json",
+        {**stats, "provenance": provenance({"windows": dict(cfg)}, {k: str(v) + ".json" for k, v in docs.items()})},
+    )
+    log.info(
+        "windows: %s; train %d, held out %d, %.1f ids/window, %.1f bytes/window",
+        counts,
+        len(tr),
+        len(ho),
+        mean_ids["train"],
+        stats["bytes_per_train_window"],
+    )
     return stats

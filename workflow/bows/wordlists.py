@@ -40,11 +40,15 @@ def resolve_group_words(name: str, words: str | list[str]) -> list[str]:
     """The words of a group: a list as given, or ``"paper"`` for the built-in list of that group name."""
     if isinstance(words, str):
         if words != "paper":
-            raise ConfigError(f"word group '{name}': words must be a list or \"paper\", got {words!r}",
-                              "write the words as a YAML list, e.g. words: [January, February]")
+            raise ConfigError(
+                f"word group '{name}': words must be a list or \"paper\", got {words!r}",
+                "write the words as a YAML list, e.g. words: [January, February]",
+            )
         if name not in PAPER_GROUPS:
-            raise ConfigError(f"word group '{name}' has no built-in list",
-                              f"give its words as a list; built-in groups are {sorted(PAPER_GROUPS)}")
+            raise ConfigError(
+                f"word group '{name}' has no built-in list",
+                f"give its words as a list; built-in groups are {sorted(PAPER_GROUPS)}",
+            )
         return list(PAPER_GROUPS[name](word_lists()))
     return list(words)
 
@@ -58,7 +62,9 @@ def stopwords(spec: str) -> frozenset[str]:
     else:
         path = Path(spec)
         if not path.is_file():
-            raise ConfigError(f"vocab.stopwords: file {spec} does not exist",
-                              "use nltk_english, none, or the path of a file with one word per line")
+            raise ConfigError(
+                f"vocab.stopwords: file {spec} does not exist",
+                "use nltk_english, none, or the path of a file with one word per line",
+            )
         text = path.read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip())

@@ -94,6 +94,28 @@ def code_of(script):
     return codehash.code_hash(Path(workflow.basedir, "workflow", "scripts", script))
 
 
+# ------------------------------------------------------------------------------------------------- stage rules
+# A stage rule runs STAGE_SCRIPT, the one adapter; its stage module states the rule's contract (bows.stage.Stage).
+STAGE_SCRIPT = "../scripts/stage.py"
+
+
+def stage_params(stage, **extra):
+    """A stage rule's params: the stage module, the hash of the code it runs (adapter and the module's import
+    closure: a changed function reruns exactly the rules whose stages import it) and the config sections it
+    declares (a change reruns it). ``extra``: params that are not config (untracked paths)."""
+    return {
+        "stage": stage.module,
+        "code": codehash.stage_hash(stage.module),
+        **stage.config_slice(config),
+        **extra,
+    }
+
+
+def stage_figures(stage, stem, prefix=""):
+    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs)."""
+    return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}

@@ -9,7 +9,7 @@ from bows.metrics.tables import metric_tables
 ANALYSIS_CORE = {k: v for k, v in config["analysis"].items() if k not in ("thresholds", "models")}
 ANALYSIS_NO_THRESHOLDS = {k: v for k, v in config["analysis"].items() if k != "thresholds"}
 
-MODEL_TABLES = ("metrics", "words", "groups", "gram")
+MODEL_TABLES = bstage_model.STAGE.tables
 MECH_TABLES = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
 
 
@@ -74,7 +74,7 @@ rule metrics_model:
         cooc=f"{METRICS}/data/cooc.parquet",
         subspace=f"{METRICS}/data/subspace.npz",
     output:
-        **metric_tables(f"{METRICS}/models/{MODEL_TAG}", *MODEL_TABLES),
+        **bstage_model.STAGE.table_outputs(f"{METRICS}/models/{MODEL_TAG}"),
     log:
         f"{LOGS}/metrics/models/{MODEL_TAG}.log",
     benchmark:
@@ -85,11 +85,9 @@ rule metrics_model:
     resources:
         mem_mb=lambda wc: bstage_model.memory_estimate_mb(int(wc.latent), V),
     params:
-        code=code_of("metrics_model.py"),
-        analysis=ANALYSIS_CORE,
-        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(bstage_model.STAGE),
     script:
-        "../scripts/metrics_model.py"
+        STAGE_SCRIPT
 
 
 rule metrics_months:

@@ -10,5 +10,11 @@ tables = dict(snakemake.input.items())
 if snakemake.rule == "fig_mechanism_christmas":
     run(snakemake, draw_christmas, tables=tables, figures=snakemake.params.figures, outputs=outputs)
 else:
-    run(snakemake, draw_mechanism, target=snakemake.wildcards.target, tables=tables,
-        figures=snakemake.params.figures, outputs=outputs)
+    run(
+        snakemake,
+        draw_mechanism,
+        target=snakemake.wildcards.target,
+        tables=tables,
+        figures=snakemake.params.figures,
+        outputs=outputs,
+    )

@@ -8,8 +8,21 @@ from bows.jobs import run
 outputs = [snakemake.output.main, *snakemake.output.other]
 if snakemake.rule == "fig_structure_sweep":
     metric = {"raw": "offdiag_raw", "cos": "offdiag_cos"}[snakemake.wildcards.gram]
-    run(snakemake, draw_sweep, metric=metric, tables=dict(snakemake.input.items()),
-        figures=snakemake.params.figures, outputs=outputs)
+    run(
+        snakemake,
+        draw_sweep,
+        metric=metric,
+        tables=dict(snakemake.input.items()),
+        figures=snakemake.params.figures,
+        outputs=outputs,
+    )
 else:
-    run(snakemake, draw_snapshot, latent=int(snakemake.wildcards.latent), tables=dict(snakemake.input.items()),
-        figures=snakemake.params.figures, outputs=outputs, model=snakemake.params.model)
+    run(
+        snakemake,
+        draw_snapshot,
+        latent=int(snakemake.wildcards.latent),
+        tables=dict(snakemake.input.items()),
+        figures=snakemake.params.figures,
+        outputs=outputs,
+        model=snakemake.params.model,
+    )

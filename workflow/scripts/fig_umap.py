@@ -10,5 +10,11 @@ if snakemake.rule == "fig_umap_legend":
     run(snakemake, draw_legend, figures=snakemake.params.figures, outputs=outputs)
 else:
     w = snakemake.wildcards
-    run(snakemake, draw_umap, tag=f"{w.variant}/L{w.latent}_wd{w.wd}_seed{w.seed}",
-        tables=dict(snakemake.input.items()), figures=snakemake.params.figures, outputs=outputs)
+    run(
+        snakemake,
+        draw_umap,
+        tag=f"{w.variant}/L{w.latent}_wd{w.wd}_seed{w.seed}",
+        tables=dict(snakemake.input.items()),
+        figures=snakemake.params.figures,
+        outputs=outputs,
+    )

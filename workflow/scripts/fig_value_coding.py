@@ -7,9 +7,15 @@ from bows.jobs import run
 
 
 def draw(city_map, fourier, **inputs):
-    return (draw_city_map(inputs["cities"], inputs["city"], snakemake.params.figures, city_map)
-            + draw_fourier_spectrum(inputs["power"], inputs["modular"], snakemake.params.figures, fourier))
+    return draw_city_map(inputs["cities"], inputs["city"], snakemake.params.figures, city_map) + draw_fourier_spectrum(
+        inputs["power"], inputs["modular"], snakemake.params.figures, fourier
+    )
 
 
-run(snakemake, draw, city_map=[snakemake.output.city_map, *snakemake.output.city_map_other],
-    fourier=[snakemake.output.fourier, *snakemake.output.fourier_other], **dict(snakemake.input.items()))
+run(
+    snakemake,
+    draw,
+    city_map=[snakemake.output.city_map, *snakemake.output.city_map_other],
+    fourier=[snakemake.output.fourier, *snakemake.output.fourier_other],
+    **dict(snakemake.input.items()),
+)

@@ -8,5 +8,13 @@ from bows.baselines import write_pca_model
 from bows.jobs import run
 
 wc = snakemake.wildcards
-run(snakemake, write_pca_model, subspace=snakemake.input.subspace, model_out=snakemake.output.model,
-    run_out=snakemake.output.run, latent=int(wc.latent), weight_decay=float(wc.wd), seed=int(wc.seed))
+run(
+    snakemake,
+    write_pca_model,
+    subspace=snakemake.input.subspace,
+    model_out=snakemake.output.model,
+    run_out=snakemake.output.run,
+    latent=int(wc.latent),
+    weight_decay=float(wc.wd),
+    seed=int(wc.seed),
+)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import math
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -59,16 +60,18 @@ def criteria_table(criteria: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for c in criteria.get("criteria", []) or []:
         details = c.get("details") or {}
-        rows.append({
-            "id": int(c.get("id", len(rows) + 1)),
-            "name": str(c.get("name", "")),
-            "status": str(c.get("status", "not_applicable")),
-            "value": compact(c.get("value"), limit=400),
-            "threshold": compact(c.get("threshold"), limit=400),
-            "claimed_at": str(c.get("claimed_at") or ""),
-            "evaluated_at": str(c.get("evaluated_at") or ""),
-            "reason": str(details.get("reason") or "") if isinstance(details, Mapping) else "",
-        })
+        rows.append(
+            {
+                "id": int(c.get("id", len(rows) + 1)),
+                "name": str(c.get("name", "")),
+                "status": str(c.get("status", "not_applicable")),
+                "value": compact(c.get("value"), limit=400),
+                "threshold": compact(c.get("threshold"), limit=400),
+                "claimed_at": str(c.get("claimed_at") or ""),
+                "evaluated_at": str(c.get("evaluated_at") or ""),
+                "reason": str(details.get("reason") or "") if isinstance(details, Mapping) else "",
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -88,8 +91,14 @@ def criteria_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
     n = len(table)
     counts = table["status"].value_counts()
     # column layout in axes fractions: (x, wrap width in characters, header)
-    cols = [(0.005, 4, "#"), (0.03, 24, "criterion"), (0.215, None, "status"), (0.28, 40, "value  (threshold)"),
-            (0.57, 28, "paper's claim at"), (0.775, 30, "this run / reason")]
+    cols = [
+        (0.005, 4, "#"),
+        (0.03, 24, "criterion"),
+        (0.215, None, "status"),
+        (0.28, 40, "value  (threshold)"),
+        (0.57, 28, "paper's claim at"),
+        (0.775, 30, "this run / reason"),
+    ]
     row_h = 0.7
     fig_w = max(width * 2.0, 12.0)
     fig, ax = new_figure(width=fig_w, height=0.9 + row_h * (n + 1))
@@ -102,8 +111,11 @@ def criteria_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
     for i, r in enumerate(table.itertuples(index=False)):
         y = i + 0.55
         if i % 2 == 0:
-            ax.add_patch(FancyBboxPatch((0, y - 0.48), 1, 0.96, boxstyle="square,pad=0", facecolor="#f5f5f5",
-                                        edgecolor="none", zorder=0))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (0, y - 0.48), 1, 0.96, boxstyle="square,pad=0", facecolor="#f5f5f5", edgecolor="none", zorder=0
+                )
+            )
         status = str(r.status)
         colour = STATUS_COLOURS.get(status, "#757575")
         vt = f"{r.value}  ({r.threshold})"
@@ -111,20 +123,43 @@ def criteria_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
         texts = [str(r.id), r.name, None, vt, r.claimed_at, other]
         for (x, wrap, _), t in zip(cols, texts):
             if t is None:
-                ax.text(x + 0.028, y, _STATUS_TEXT.get(status, status), ha="center", va="center",
-                        fontsize="small", fontweight="bold", color="white",
-                        bbox={"boxstyle": "round,pad=0.3", "facecolor": colour, "edgecolor": "none"})
+                ax.text(
+                    x + 0.028,
+                    y,
+                    _STATUS_TEXT.get(status, status),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    fontweight="bold",
+                    color="white",
+                    bbox={"boxstyle": "round,pad=0.3", "facecolor": colour, "edgecolor": "none"},
+                )
                 continue
-            ax.text(x, y, _wrap(t, wrap, max_lines=4 if x > 0.7 else 3), ha="left", va="center", fontsize="small", linespacing=1.05,
-                    color="#444444" if (x > 0.7 and status == "not_applicable") else "black")
-    summary = " · ".join(f"{int(counts.get(k, 0))} {_STATUS_TEXT[k].lower() if k != 'not_applicable' else 'not applicable'}"
-                         for k in ("pass", "fail", "not_applicable"))
+            ax.text(
+                x,
+                y,
+                _wrap(t, wrap, max_lines=4 if x > 0.7 else 3),
+                ha="left",
+                va="center",
+                fontsize="small",
+                linespacing=1.05,
+                color="#444444" if (x > 0.7 and status == "not_applicable") else "black",
+            )
+    summary = " · ".join(
+        f"{int(counts.get(k, 0))} {_STATUS_TEXT[k].lower() if k != 'not_applicable' else 'not applicable'}"
+        for k in ("pass", "fail", "not_applicable")
+    )
     ax.set_title(f"Reproduction criteria: {summary}", loc="left", fontsize="medium")
     return fig
 
 
-def render_criteria(criteria_json: str | Path, outputs: Sequence[str | Path], csv: str | Path,
-                    figures: Mapping[str, Any] | None, html: str | Path | None = None) -> list[Path]:
+def render_criteria(
+    criteria_json: str | Path,
+    outputs: Sequence[str | Path],
+    csv: str | Path,
+    figures: Mapping[str, Any] | None,
+    html: str | Path | None = None,
+) -> list[Path]:
     """Read ``criteria.json``, write the flat table to ``csv`` (and ``html``) and the dashboard to every path in
     ``outputs``."""
     from .. import io
@@ -142,8 +177,14 @@ def render_criteria(criteria_json: str | Path, outputs: Sequence[str | Path], cs
         import html as _html
 
         shown = table.astype(str).map(_html.escape)
-        shown["status"] = [f"<b style='color:{STATUS_COLOURS.get(s, '#757575')}'>{_html.escape(s)}</b>"
-                           for s in table["status"]]
+        shown["status"] = [
+            f"<b style='color:{STATUS_COLOURS.get(s, '#757575')}'>{_html.escape(s)}</b>" for s in table["status"]
+        ]
         io.write_html_table(shown, html, "criteria", escape=False, align="left")
-    return draw(lambda: criteria_figure(table, width=float(s["width"])), "Reproduction criteria", outputs,
-                figures, inputs={"criteria": str(criteria_json)})
+    return draw(
+        lambda: criteria_figure(table, width=float(s["width"])),
+        "Reproduction criteria",
+        outputs,
+        figures,
+        inputs={"criteria": str(criteria_json)},
+    )

@@ -12,22 +12,43 @@ t + uncorrelated context, correlated context without t; ReLU threshold at 0.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import tag_label
-from .theme import WIDTH, read_table, save_outputs
-from .theme import (MONTH_ABBR, NotAvailable, apply_theme, new_figure, season_colour, unavailable_figure,
-                    unavailable_panel)
+from .theme import (
+    MONTH_ABBR,
+    WIDTH,
+    NotAvailable,
+    apply_theme,
+    new_figure,
+    read_table,
+    save_outputs,
+    season_colour,
+    unavailable_figure,
+    unavailable_panel,
+)
 
-__all__ = ["r2_words", "panel_r2", "panel_density", "panel_towers", "mechanism_figure", "christmas_months",
-           "draw_mechanism", "draw_christmas"]
+__all__ = [
+    "r2_words",
+    "panel_r2",
+    "panel_density",
+    "panel_towers",
+    "mechanism_figure",
+    "christmas_months",
+    "draw_mechanism",
+    "draw_christmas",
+]
 
-TOWER_TITLES = {"correlated": "t + correlated", "uncorrelated": "t + uncorrelated",
-                "correlated_no_target": "correlated, no t"}
+TOWER_TITLES = {
+    "correlated": "t + correlated",
+    "uncorrelated": "t + uncorrelated",
+    "correlated_no_target": "correlated, no t",
+}
 KIND_COLOURS = {"bias": "#7f7f7f", "self": "#e08214", "pos": "#2c7fb8", "neg": "#d7301f"}
 NEG_COLOUR = "#d7301f"
 POS_COLOUR = "#2c7fb8"
@@ -82,12 +103,27 @@ def panel_r2(ax: Any, r2: pd.DataFrame, words: Sequence[str]) -> list[str]:
     ctx = np.array([r[1] for r in rows])
     one = np.array([r[2] for r in rows])
     ax.barh(y + h / 2, np.nan_to_num(ctx), height=h, color=POS_COLOUR, label="in context")
-    ax.barh(y - h / 2, np.where(one >= 0.02, one, 0.0), height=h, facecolor="white", edgecolor=ONEHOT_COLOUR,
-            hatch="///", lw=1.0, label="one-hot")
+    ax.barh(
+        y - h / 2,
+        np.where(one >= 0.02, one, 0.0),
+        height=h,
+        facecolor="white",
+        edgecolor=ONEHOT_COLOUR,
+        hatch="///",
+        lw=1.0,
+        label="one-hot",
+    )
     small = one < 0.02
     if small.any():
-        ax.scatter(np.zeros(small.sum()), (y - h / 2)[small], marker="D", s=70, facecolor="white",
-                   edgecolor=ONEHOT_COLOUR, zorder=3)
+        ax.scatter(
+            np.zeros(small.sum()),
+            (y - h / 2)[small],
+            marker="D",
+            s=70,
+            facecolor="white",
+            edgecolor=ONEHOT_COLOUR,
+            zorder=3,
+        )
         for yy in (y - h / 2)[small]:
             ax.text(0, yy, "0", ha="center", va="center", fontsize="xx-small", color=ONEHOT_COLOUR, zorder=4)
     ax.set_yticks(y, [r[0] for r in rows])
@@ -101,8 +137,14 @@ def panel_r2(ax: Any, r2: pd.DataFrame, words: Sequence[str]) -> list[str]:
     return missing
 
 
-def panel_density(ax: Any, density: pd.DataFrame, onehot_z: float, frac_pos: float,
-                  frac_better: float | None = None, n_windows: float | None = None) -> None:
+def panel_density(
+    ax: Any,
+    density: pd.DataFrame,
+    onehot_z: float,
+    frac_pos: float,
+    frac_better: float | None = None,
+    n_windows: float | None = None,
+) -> None:
     """Panel B: KDE of z_t split at 0 (red x̂ = 0, blue x̂ > 0), one-hot marker, fraction of windows with z > 0."""
     d = density.sort_values("z")
     if d.empty:
@@ -110,8 +152,7 @@ def panel_density(ax: Any, density: pd.DataFrame, onehot_z: float, frac_pos: flo
     z = d["z"].to_numpy(dtype=float)
     f = d["density"].to_numpy(dtype=float)
     neg = z <= 0
-    ax.fill_between(z, 0, f, where=neg, color=NEG_COLOUR, alpha=0.45, lw=0, label="x̂ = 0 (z ≤ 0)",
-                    interpolate=True)
+    ax.fill_between(z, 0, f, where=neg, color=NEG_COLOUR, alpha=0.45, lw=0, label="x̂ = 0 (z ≤ 0)", interpolate=True)
     ax.fill_between(z, 0, f, where=~neg, color=POS_COLOUR, alpha=0.45, lw=0, label="x̂ > 0", interpolate=True)
     ax.plot(z, f, color="black", lw=0.8)
     ax.axvline(0, color="black", lw=0.8, ls="--")
@@ -121,17 +162,35 @@ def panel_density(ax: Any, density: pd.DataFrame, onehot_z: float, frac_pos: flo
         mode = float(zp[np.argmax(fp)])
         if mode > onehot_z:
             ytop = float(fp.max())
-            ax.annotate("", xy=(mode, ytop * 0.75), xytext=(onehot_z, ytop * 0.75),
-                        arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
-            ax.text((mode + onehot_z) / 2, ytop * 0.8, "interference\nis beneficial", ha="center", va="bottom",
-                    fontsize="x-small")
+            ax.annotate(
+                "",
+                xy=(mode, ytop * 0.75),
+                xytext=(onehot_z, ytop * 0.75),
+                arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2},
+            )
+            ax.text(
+                (mode + onehot_z) / 2,
+                ytop * 0.8,
+                "interference\nis beneficial",
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
     txt = f"z > 0 in {100 * frac_pos:.0f}% of windows"
     if frac_better is not None and np.isfinite(frac_better):
         txt += f"\nbetter than one-hot: {100 * frac_better:.0f}%"
     if n_windows is not None and np.isfinite(n_windows):
         txt += f"\n({int(n_windows):,} held-out windows)"
-    ax.text(0.02, 0.97, txt, transform=ax.transAxes, va="top", ha="left", fontsize="x-small",
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+    ax.text(
+        0.02,
+        0.97,
+        txt,
+        transform=ax.transAxes,
+        va="top",
+        ha="left",
+        fontsize="x-small",
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+    )
     ax.set_ylim(0, float(f.max()) * 1.35)
     ax.set_xlabel("pre-activation z_t")
     ax.set_ylabel("density")
@@ -159,8 +218,13 @@ def _waterfall(ax: Any, steps: pd.DataFrame, x0: float) -> tuple[list[float], li
         labels.append(("bias" if kind == "bias" else str(r["word"])) + ("" if np.isfinite(c) else " (missing)"))
         if not np.isfinite(c):
             continue
-        colour = KIND_COLOURS["bias"] if kind == "bias" else KIND_COLOURS["self"] if kind == "self" else (
-            KIND_COLOURS["pos"] if c >= 0 else KIND_COLOURS["neg"])
+        colour = (
+            KIND_COLOURS["bias"]
+            if kind == "bias"
+            else KIND_COLOURS["self"]
+            if kind == "self"
+            else (KIND_COLOURS["pos"] if c >= 0 else KIND_COLOURS["neg"])
+        )
         ax.bar(x, end - start, bottom=start, width=0.7, color=colour, edgecolor="black", lw=0.5)
         if k > 0:
             ax.plot([x - 1 + 0.35, x - 0.35], [start, start], color="#555555", lw=0.7)
@@ -168,8 +232,12 @@ def _waterfall(ax: Any, steps: pd.DataFrame, x0: float) -> tuple[list[float], li
     return xs, labels, level, last_x
 
 
-def panel_towers(ax: Any, towers: pd.DataFrame, target: str,
-                 order: Sequence[str] = ("correlated", "uncorrelated", "correlated_no_target")) -> None:
+def panel_towers(
+    ax: Any,
+    towers: pd.DataFrame,
+    target: str,
+    order: Sequence[str] = ("correlated", "uncorrelated", "correlated_no_target"),
+) -> None:
     """Panel C: the three cumulative towers as waterfalls (bias, self, context words), ReLU threshold at 0."""
     t = towers[towers["target"].astype(str) == target]
     if t.empty:
@@ -187,14 +255,28 @@ def panel_towers(ax: Any, towers: pd.DataFrame, target: str,
         ticks += xs
         labels += labs
         if np.isfinite(final):
-            ax.text(last_x + 0.4, final, _fmt(final), va="center", ha="left", fontsize="x-small",
-                    fontweight="bold")
-        ax.text((xs[0] + xs[-1]) / 2, 1.0, TOWER_TITLES.get(name, name), transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize="x-small", fontweight="bold")
+            ax.text(last_x + 0.4, final, _fmt(final), va="center", ha="left", fontsize="x-small", fontweight="bold")
+        ax.text(
+            (xs[0] + xs[-1]) / 2,
+            1.0,
+            TOWER_TITLES.get(name, name),
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize="x-small",
+            fontweight="bold",
+        )
         if name == "uncorrelated":
             ctx = d[d["kind"].astype(str) == "context"]["contribution"].astype(float)
-            ax.text((xs[0] + xs[-1]) / 2, 0.02, f"Σ context = {_fmt(np.nansum(ctx))}",
-                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize="x-small")
+            ax.text(
+                (xs[0] + xs[-1]) / 2,
+                0.02,
+                f"Σ context = {_fmt(np.nansum(ctx))}",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
         x0 = xs[-1] + 2.0
     ax.axhline(0, color="black", lw=1.0, label="ReLU threshold (0)")
     if np.isfinite(bias):
@@ -209,15 +291,23 @@ def panel_towers(ax: Any, towers: pd.DataFrame, target: str,
     ax.set_title("C  contributions", loc="left", pad=16)
 
 
-def mechanism_figure(target: str, r2: pd.DataFrame, density: pd.DataFrame, towers: pd.DataFrame,
-                     metrics: pd.DataFrame, words: Sequence[str] | None = None, width: float = WIDTH) -> Figure:
+def mechanism_figure(
+    target: str,
+    r2: pd.DataFrame,
+    density: pd.DataFrame,
+    towers: pd.DataFrame,
+    metrics: pd.DataFrame,
+    words: Sequence[str] | None = None,
+    width: float = WIDTH,
+) -> Figure:
     """The three-panel mechanism figure of ``target``. Raises :class:`NotAvailable` when the target is not in the
     vocabulary or occurs in no held-out window (its status in ``mechanism/metrics``)."""
     vals, status = _target_status(metrics, target)
     if status.startswith("missing"):
         raise NotAvailable(f"'{target}': {status}")
-    fig, axes = new_figure(ncols=3, width=width * 2.3, height=width * 0.7,
-                           gridspec_kw={"width_ratios": [0.8, 1.0, 1.5]})
+    fig, axes = new_figure(
+        ncols=3, width=width * 2.3, height=width * 0.7, gridspec_kw={"width_ratios": [0.8, 1.0, 1.5]}
+    )
     missing: list[str] = []
     try:
         missing = panel_r2(axes[0], r2, words if words is not None else r2_words(target))
@@ -226,8 +316,14 @@ def mechanism_figure(target: str, r2: pd.DataFrame, density: pd.DataFrame, tower
     try:
         if status != "ok":
             raise NotAvailable(f"'{target}': {status}")
-        panel_density(axes[1], density[density["target"].astype(str) == target], vals.get("onehot_z", np.nan),
-                      vals.get("frac_pos", np.nan), vals.get("frac_better_than_onehot"), vals.get("n_windows"))
+        panel_density(
+            axes[1],
+            density[density["target"].astype(str) == target],
+            vals.get("onehot_z", np.nan),
+            vals.get("frac_pos", np.nan),
+            vals.get("frac_better_than_onehot"),
+            vals.get("n_windows"),
+        )
     except NotAvailable as err:
         unavailable_panel(axes[1], str(err), title="B  pre-activation in context")
     try:
@@ -241,8 +337,9 @@ def mechanism_figure(target: str, r2: pd.DataFrame, density: pd.DataFrame, tower
     return fig
 
 
-def christmas_months(towers: pd.DataFrame, metrics: pd.DataFrame, target: str = "Christmas",
-                     width: float = WIDTH) -> Figure:
+def christmas_months(
+    towers: pd.DataFrame, metrics: pd.DataFrame, target: str = "Christmas", width: float = WIDTH
+) -> Figure:
     """Christmas + correlated context (left) vs the 12 month contributions ⟨w_Christmas, w_month⟩ (right):
     one bar per month coloured by season, and their sum Σ (paper: months together give ~0 net; December alone
     is constructive)."""
@@ -253,8 +350,7 @@ def christmas_months(towers: pd.DataFrame, metrics: pd.DataFrame, target: str = 
     m = t[t["tower"].astype(str) == "months"].sort_values("step")
     if m.empty:
         raise NotAvailable(f"no month contributions for '{target}'")
-    fig, axes = new_figure(ncols=2, width=width * 1.7, height=width * 0.65,
-                           gridspec_kw={"width_ratios": [1.0, 1.6]})
+    fig, axes = new_figure(ncols=2, width=width * 1.7, height=width * 0.65, gridspec_kw={"width_ratios": [1.0, 1.6]})
     panel_towers(axes[0], t, target, order=("correlated",))
     axes[0].set_title(f"{target} + correlated context", loc="left", pad=16)
     c = m["contribution"].to_numpy(dtype=float)
@@ -263,8 +359,15 @@ def christmas_months(towers: pd.DataFrame, metrics: pd.DataFrame, target: str = 
     axes[1].bar(x, np.nan_to_num(c), color=cols, edgecolor="black", lw=0.5)
     total = float(np.nansum(c))
     axes[1].bar(len(c) + 0.6, total, width=0.9, facecolor="white", edgecolor="black", hatch="xx", lw=0.8)
-    axes[1].text(len(c) + 0.6, total, _fmt(total), ha="center", va="bottom" if total >= 0 else "top",
-                 fontsize="x-small", fontweight="bold")
+    axes[1].text(
+        len(c) + 0.6,
+        total,
+        _fmt(total),
+        ha="center",
+        va="bottom" if total >= 0 else "top",
+        fontsize="x-small",
+        fontweight="bold",
+    )
     labels = [MONTH_ABBR[k] if k < 12 else str(w) for k, w in enumerate(m["word"])] + ["Σ"]
     axes[1].set_xticks(list(x) + [len(c) + 0.6], labels, rotation=60, ha="right", fontsize="x-small")
     axes[1].axhline(0, color="black", lw=1.0)
@@ -274,8 +377,7 @@ def christmas_months(towers: pd.DataFrame, metrics: pd.DataFrame, target: str = 
     axes[1].grid(axis="x", visible=False)
     axes[1].set_title(f"{target} vs the twelve months", loc="left", pad=16)
     model = tag_label(str(metrics["model"].iloc[0])) if "model" in metrics.columns and len(metrics) else ""
-    fig.suptitle(f"Interference from the months on '{target}'" + (f" ({model})" if model else ""),
-                 fontweight="bold")
+    fig.suptitle(f"Interference from the months on '{target}'" + (f" ({model})" if model else ""), fontweight="bold")
     return fig
 
 
@@ -283,8 +385,7 @@ def _read_all(tables: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     return {k: read_table(v) for k, v in tables.items()}
 
 
-def draw_mechanism(target: str, tables: Mapping[str, str], figures: Mapping[str, Any],
-                   outputs: Sequence[str]) -> list:
+def draw_mechanism(target: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
     """Rule entry point: the mechanism figure of ``target``."""
 
     s = apply_theme(figures)
@@ -297,8 +398,9 @@ def draw_mechanism(target: str, tables: Mapping[str, str], figures: Mapping[str,
     return save_outputs(fig, outputs, s, tables)
 
 
-def draw_christmas(tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str],
-                   target: str = "Christmas") -> list:
+def draw_christmas(
+    tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str], target: str = "Christmas"
+) -> list:
     """Rule entry point: Christmas vs the twelve months."""
 
     s = apply_theme(figures)

@@ -7,14 +7,25 @@ weights_norm, weights_raw; ``pc1, pc2`` per month), ``months/seasonal`` (months 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import (MONTH_ABBR, SEASON_COLOURS, WIDTH, NotAvailable, apply_theme, new_figure, read_table,
-                    save_outputs, season_colour, unavailable_figure)
+from .theme import (
+    MONTH_ABBR,
+    SEASON_COLOURS,
+    WIDTH,
+    NotAvailable,
+    apply_theme,
+    new_figure,
+    read_table,
+    save_outputs,
+    season_colour,
+    unavailable_figure,
+)
 
 __all__ = ["corr_vmax", "corr_matrix", "ring", "months_seasonal", "short_label", "draw"]
 
@@ -43,8 +54,9 @@ def corr_vmax(mat: np.ndarray, q: float = 95.0, lo: float = 0.3, hi: float = 0.6
     return float(np.clip(np.percentile(off, q), lo, hi))
 
 
-def corr_matrix(cooc: pd.DataFrame, group: str = "Months", value: str = "corr_cond",
-                title: str | None = None, width: float = WIDTH) -> Figure:
+def corr_matrix(
+    cooc: pd.DataFrame, group: str = "Months", value: str = "corr_cond", title: str | None = None, width: float = WIDTH
+) -> Figure:
     """Heat map of ``value`` between the words of ``group`` (coolwarm, vmin 0, vmax by :func:`corr_vmax`).
 
     ``corr_cond`` is the Pearson correlation of the month indicators over windows with at least one month (Fig 4a).
@@ -67,10 +79,21 @@ def corr_matrix(cooc: pd.DataFrame, group: str = "Months", value: str = "corr_co
     arr = mat.to_numpy(dtype=float)
     vmax = corr_vmax(arr)
     fig, ax = new_figure(width=width * 0.85, height=width * 0.72)
-    sns.heatmap(pd.DataFrame(arr, index=labels, columns=labels), ax=ax, cmap="coolwarm", vmin=0.0, vmax=vmax,
-                square=True, linewidths=0.4, linecolor="white",
-                cbar_kws={"label": "Pearson r (windows with a month)" if value == "corr_cond" else value,
-                          "extend": "max", "shrink": 0.85})
+    sns.heatmap(
+        pd.DataFrame(arr, index=labels, columns=labels),
+        ax=ax,
+        cmap="coolwarm",
+        vmin=0.0,
+        vmax=vmax,
+        square=True,
+        linewidths=0.4,
+        linecolor="white",
+        cbar_kws={
+            "label": "Pearson r (windows with a month)" if value == "corr_cond" else value,
+            "extend": "max",
+            "shrink": 0.85,
+        },
+    )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(axis="x", rotation=90)
@@ -80,8 +103,9 @@ def corr_matrix(cooc: pd.DataFrame, group: str = "Months", value: str = "corr_co
     return fig
 
 
-def _ring_axes(ax: Any, pts: pd.DataFrame, group: str, spokes: bool, colour_by_season: bool,
-               polygon_colour: str = "#555555") -> None:
+def _ring_axes(
+    ax: Any, pts: pd.DataFrame, group: str, spokes: bool, colour_by_season: bool, polygon_colour: str = "#555555"
+) -> None:
     """Closed polygon through ``pts`` (sorted by ``pos``), spokes from (0, 0), labelled points."""
     pts = pts.sort_values("pos")
     x = pts["pc1"].to_numpy(dtype=float)
@@ -98,8 +122,15 @@ def _ring_axes(ax: Any, pts: pd.DataFrame, group: str, spokes: bool, colour_by_s
     for xi, yi, w, p in zip(x, y, pts["word"], pts["pos"]):
         d = np.array([xi - cx, yi - cy])
         d = d / (np.linalg.norm(d) or 1.0) * 0.06 * span
-        ax.annotate(short_label(w, p, group), (xi, yi), xytext=(xi + d[0], yi + d[1]), ha="center", va="center",
-                    fontsize="small", zorder=4)
+        ax.annotate(
+            short_label(w, p, group),
+            (xi, yi),
+            xytext=(xi + d[0], yi + d[1]),
+            ha="center",
+            va="center",
+            fontsize="small",
+            zorder=4,
+        )
     fit_limits(ax, np.r_[x, 0.0] if spokes else x, np.r_[y, 0.0] if spokes else y)
 
 
@@ -107,8 +138,16 @@ def note(ax: Any, text: str, width: int = 60) -> None:
     """A small grey footnote in the lower-left corner of ``ax``, wrapped to ``width`` characters."""
     import textwrap
 
-    ax.text(0.01, 0.01, "\n".join(textwrap.wrap(text, width)), transform=ax.transAxes, fontsize="x-small",
-            color="#666666", va="bottom", ha="left")
+    ax.text(
+        0.01,
+        0.01,
+        "\n".join(textwrap.wrap(text, width)),
+        transform=ax.transAxes,
+        fontsize="x-small",
+        color="#666666",
+        va="bottom",
+        ha="left",
+    )
 
 
 def fit_limits(ax: Any, x: np.ndarray, y: np.ndarray, pad: float = 0.2) -> None:
@@ -130,8 +169,15 @@ def _season_legend(ax: Any) -> None:
     ax.legend(handles=handles, loc="best", fontsize="small", handletextpad=0.2)
 
 
-def ring(ring_df: pd.DataFrame, source: str | None = None, group: str = "Months", title: str | None = None,
-         evr: Sequence[float] | None = None, spokes: bool = True, width: float = WIDTH) -> Figure:
+def ring(
+    ring_df: pd.DataFrame,
+    source: str | None = None,
+    group: str = "Months",
+    title: str | None = None,
+    evr: Sequence[float] | None = None,
+    spokes: bool = True,
+    width: float = WIDTH,
+) -> Figure:
     """PCA ring: the group's points (pc1, pc2) joined as a closed polygon in group order, with spokes from (0, 0).
 
     ``ring_df`` has ``word, pos, pc1, pc2`` (+ ``source``/``group``/``status``); ``source`` picks the rows of
@@ -145,8 +191,10 @@ def ring(ring_df: pd.DataFrame, source: str | None = None, group: str = "Months"
     ok = _ok(df).dropna(subset=["pc1", "pc2"])
     if len(ok) < 3:
         missing = sorted(set(df["word"].astype(str)) - set(ok["word"].astype(str)))
-        raise NotAvailable(f"{group} ring needs at least 3 words with PCA coordinates, found {len(ok)}"
-                           + (f" (missing: {', '.join(missing)})" if missing else ""))
+        raise NotAvailable(
+            f"{group} ring needs at least 3 words with PCA coordinates, found {len(ok)}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+        )
     fig, ax = new_figure(width=width * 0.8, height=width * 0.8)
     _ring_axes(ax, ok, group, spokes=spokes, colour_by_season=True)
     if evr is None and {"evr1", "evr2"} <= set(ok.columns):
@@ -171,8 +219,9 @@ def _pc_labels(ax: Any, evr: Sequence[float] | None, fallback: str = "") -> None
         ax.set_ylabel(f"PC2{fallback}")
 
 
-def months_seasonal(seasonal: pd.DataFrame, title: str | None = None, evr: Sequence[float] | None = None,
-                    width: float = WIDTH) -> Figure:
+def months_seasonal(
+    seasonal: pd.DataFrame, title: str | None = None, evr: Sequence[float] | None = None, width: float = WIDTH
+) -> Figure:
     """Months (closed calendar polygon) and seasonal words projected on PC1–PC2 of the raw month rows (teaser).
 
     Seasonal words are stars coloured by their season; a word's label carries its ``plane_share`` (share of its
@@ -191,14 +240,24 @@ def months_seasonal(seasonal: pd.DataFrame, title: str | None = None, evr: Seque
     _ring_axes(ax, months, "Months", spokes=False, colour_by_season=True, polygon_colour="#999999")
     for _, r in found.iterrows():
         c = SEASON_COLOURS.get(str(r["season"]), "#333333")
-        ax.scatter([r["pc1"]], [r["pc2"]], marker="*", s=150, color=c, edgecolors="black", linewidths=0.5,
-                   zorder=5)
+        ax.scatter([r["pc1"]], [r["pc2"]], marker="*", s=150, color=c, edgecolors="black", linewidths=0.5, zorder=5)
         share = r.get("plane_share", np.nan)
         lab = str(r["word"]) + (f" ({100 * share:.0f}%)" if pd.notna(share) else "")
-        ax.annotate(lab, (r["pc1"], r["pc2"]), xytext=(5, 4), textcoords="offset points", fontsize="small",
-                    color=c, fontweight="bold", zorder=6)
-    fit_limits(ax, np.r_[months["pc1"].to_numpy(dtype=float), found["pc1"].to_numpy(dtype=float)],
-               np.r_[months["pc2"].to_numpy(dtype=float), found["pc2"].to_numpy(dtype=float)])
+        ax.annotate(
+            lab,
+            (r["pc1"], r["pc2"]),
+            xytext=(5, 4),
+            textcoords="offset points",
+            fontsize="small",
+            color=c,
+            fontweight="bold",
+            zorder=6,
+        )
+    fit_limits(
+        ax,
+        np.r_[months["pc1"].to_numpy(dtype=float), found["pc1"].to_numpy(dtype=float)],
+        np.r_[months["pc2"].to_numpy(dtype=float), found["pc2"].to_numpy(dtype=float)],
+    )
     _pc_labels(ax, evr, " (raw month rows)")
     _season_legend(ax)
     ax.set_title(title or "Months and seasonal words")
@@ -237,22 +296,35 @@ def draw(kind: str, tables: Mapping[str, str], figures: Mapping[str, Any], outpu
 
     s = apply_theme(figures)
     w = float(s["width"])
-    titles = {"corr": "Months: co-occurrence correlation (data)", "ring_data": "Months: PCA of the data",
-              "ring_weights": "Months: PCA of the weights", "seasonal": "Months and seasonal words"}
+    titles = {
+        "corr": "Months: co-occurrence correlation (data)",
+        "ring_data": "Months: PCA of the data",
+        "ring_weights": "Months: PCA of the weights",
+        "seasonal": "Months and seasonal words",
+    }
     try:
         if kind == "corr":
             fig = corr_matrix(read_table(tables["cooc"]), width=w)
         elif kind == "ring_data":
-            fig = ring(read_table(tables["ring"]), source="data", title="Months: PCA of the data (row-centred)",
-                       width=w)
+            fig = ring(
+                read_table(tables["ring"]), source="data", title="Months: PCA of the data (row-centred)", width=w
+            )
         elif kind == "ring_weights":
             met = read_table(tables["metrics"])
-            fig = ring(read_table(tables["ring"]), source="weights_norm", width=w,
-                       title=f"Months: PCA of normalised weights\n{model_label(met)}")
+            fig = ring(
+                read_table(tables["ring"]),
+                source="weights_norm",
+                width=w,
+                title=f"Months: PCA of normalised weights\n{model_label(met)}",
+            )
         elif kind == "seasonal":
             met = read_table(tables["metrics"])
-            fig = months_seasonal(read_table(tables["seasonal"]), evr=evr_from_metrics(met), width=w,
-                                  title=f"Months and seasonal words\n{model_label(met)}")
+            fig = months_seasonal(
+                read_table(tables["seasonal"]),
+                evr=evr_from_metrics(met),
+                width=w,
+                title=f"Months and seasonal words\n{model_label(met)}",
+            )
         else:
             raise ValueError(f"unknown months figure kind {kind!r}")
     except NotAvailable as err:

@@ -3,7 +3,7 @@ per-word best recovery against word frequency. Tables in (see :mod:`bows.sae.ste
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,17 +19,25 @@ ARCH_LABEL = {"relu": "ReLU + L1", "topk": "TopK", "matryoshka": "Matryoshka Top
 
 def _wide(scores: pd.DataFrame) -> pd.DataFrame:
     d = scores[scores["architecture"] != "ground_truth"]
-    return d.pivot_table(index=["model", "architecture", "width", "sparsity"], columns="metric",
-                         values="value").reset_index()
+    return d.pivot_table(
+        index=["model", "architecture", "width", "sparsity"], columns="metric", values="value"
+    ).reset_index()
 
 
 def _mcc_vs_l0(ax, w: pd.DataFrame, true_l0: float) -> None:
     for arch, g in w.groupby("architecture"):
         for i, (width, gw) in enumerate(g.groupby("width")):
             gw = gw.sort_values("l0")
-            ax.plot(gw["l0"], gw["mcc"], "-o", ms=3, lw=1, alpha=0.4 + 0.6 * (i + 1) / g["width"].nunique(),
-                    color=f"C{list(ARCH_LABEL).index(arch) if arch in ARCH_LABEL else 3}",
-                    label=f"{ARCH_LABEL.get(arch, arch)}, m={width}")
+            ax.plot(
+                gw["l0"],
+                gw["mcc"],
+                "-o",
+                ms=3,
+                lw=1,
+                alpha=0.4 + 0.6 * (i + 1) / g["width"].nunique(),
+                color=f"C{list(ARCH_LABEL).index(arch) if arch in ARCH_LABEL else 3}",
+                label=f"{ARCH_LABEL.get(arch, arch)}, m={width}",
+            )
     ax.axvline(true_l0, color="0.3", ls="--", lw=1)
     ax.text(true_l0, 0.02, " true L0", transform=ax.get_xaxis_transform(), fontsize="x-small", color="0.3")
     ax.set_xscale("log")
@@ -46,8 +54,14 @@ def _by_width(ax, table: pd.DataFrame, column: str, ylabel: str, true_l0: float,
         sel = g if k is None else g[g["sparsity"] == k]
         best = sel.groupby("width")[column].max() if k is None else sel.groupby("width")[column].mean()
         tag = "best λ" if k is None else f"k={k:g}"
-        ax.plot(best.index, best.values, "-o", ms=3, label=f"{ARCH_LABEL.get(arch, arch)} ({tag})",
-                color=f"C{list(ARCH_LABEL).index(arch) if arch in ARCH_LABEL else 3}")
+        ax.plot(
+            best.index,
+            best.values,
+            "-o",
+            ms=3,
+            label=f"{ARCH_LABEL.get(arch, arch)} ({tag})",
+            color=f"C{list(ARCH_LABEL).index(arch) if arch in ARCH_LABEL else 3}",
+        )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("dictionary width m")
     ax.set_ylabel(ylabel)
@@ -71,8 +85,9 @@ def benchmark_figure(scores: pd.DataFrame, hedging: pd.DataFrame, true_l0: Mappi
         axes[r, 1].set_title("MCC vs width", fontsize="small")
         h = hedging[(hedging["model"] == model) & (hedging["metric"] == "merged_fraction")]
         hm = h[h["architecture"] != "ground_truth"].groupby(["architecture", "width", "sparsity"])["value"].mean()
-        _by_width(axes[r, 2], hm.rename("merged").reset_index(), "merged", "merged fraction (mean of groups)", l0,
-                  relu=False)
+        _by_width(
+            axes[r, 2], hm.rename("merged").reset_index(), "merged", "merged fraction (mean of groups)", l0, relu=False
+        )
         axes[r, 2].set_ylim(bottom=0)
         axes[r, 2].set_title("word groups merged by shared latents vs width", fontsize="small")
     for ax in axes.ravel():
@@ -96,8 +111,13 @@ def recovery_figure(words: pd.DataFrame) -> Figure:
             g = g[g["width"] == g["width"].max()]
             ks = np.sort(g["sparsity"].unique())
             g = g[g["sparsity"] == ks[len(ks) // 2]]
-            ax.scatter(g["frequency"], g["best_cos"], s=6, alpha=0.6,
-                       label=f"{ARCH_LABEL.get(arch, arch)} (m={g['width'].iloc[0]}, {ks[len(ks) // 2]:g})")
+            ax.scatter(
+                g["frequency"],
+                g["best_cos"],
+                s=6,
+                alpha=0.6,
+                label=f"{ARCH_LABEL.get(arch, arch)} (m={g['width'].iloc[0]}, {ks[len(ks) // 2]:g})",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("word frequency (share of samples)")
         ax.set_ylabel("best |cos| with any latent")

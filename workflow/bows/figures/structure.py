@@ -8,23 +8,43 @@ Metric per group and model: ‖G − diag G‖_F with G = W_g W_gᵀ the Gram ma
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import _ring_axes, note, tag_label
-from .theme import FIGURE_DEFAULTS, WIDTH, read_table, save_outputs
-from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure, unavailable_panel
+from .theme import (
+    FIGURE_DEFAULTS,
+    WIDTH,
+    NotAvailable,
+    apply_theme,
+    new_figure,
+    read_table,
+    save_outputs,
+    unavailable_figure,
+    unavailable_panel,
+)
 
-__all__ = ["METRIC_LABELS", "sweep_line", "sweep_band", "sweep_figure", "group_snapshot", "snapshot_figure",
-           "draw_sweep", "draw_snapshot"]
+__all__ = [
+    "METRIC_LABELS",
+    "sweep_line",
+    "sweep_band",
+    "sweep_figure",
+    "group_snapshot",
+    "snapshot_figure",
+    "draw_sweep",
+    "draw_snapshot",
+]
 
-METRIC_LABELS = {"offdiag_raw": "‖G − diag G‖_F  (raw Gram)", "offdiag_cos": "‖C − diag C‖_F  (cosine Gram)",
-                 "mean_abs_cos": "mean |cos|"}
-_STYLES = {"Months": ("C0", "-", "o"), "Roman numerals": ("C3", "-", "s"),
-           "Roman numerals (no I)": ("C3", "--", "^")}
+METRIC_LABELS = {
+    "offdiag_raw": "‖G − diag G‖_F  (raw Gram)",
+    "offdiag_cos": "‖C − diag C‖_F  (cosine Gram)",
+    "mean_abs_cos": "mean |cos|",
+}
+_STYLES = {"Months": ("C0", "-", "o"), "Roman numerals": ("C3", "-", "s"), "Roman numerals (no I)": ("C3", "--", "^")}
 
 
 def _style(group: str, k: int) -> tuple[str, str, str]:
@@ -38,8 +58,7 @@ def _snap_lines(ax: Any, snapshot_latents: Sequence[int], latents: np.ndarray) -
     lo, hi = latents.min(), latents.max()
     for k, L in enumerate(snapshot_latents):
         if lo <= L <= hi:
-            ax.axvline(L, color="#777777", ls=":", lw=1.1, zorder=0,
-                       label="snapshot L" if k == 0 else None)
+            ax.axvline(L, color="#777777", ls=":", lw=1.1, zorder=0, label="snapshot L" if k == 0 else None)
 
 
 def _latent_ticks(ax: Any, latents: np.ndarray) -> None:
@@ -51,8 +70,12 @@ def _latent_ticks(ax: Any, latents: np.ndarray) -> None:
     if ls.size:
         ax.xaxis.set_major_locator(FixedLocator(ls))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticks(ls, [f"{int(v):d}" for v in ls], rotation=45 if ls.size > 6 else 0,
-                      fontsize="small" if ls.size > 6 else None)
+        ax.set_xticks(
+            ls,
+            [f"{int(v):d}" for v in ls],
+            rotation=45 if ls.size > 6 else 0,
+            fontsize="small" if ls.size > 6 else None,
+        )
 
 
 def _select(df: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -60,8 +83,14 @@ def _select(df: pd.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, list
     return df[df["group"].astype(str).isin(present)], present
 
 
-def sweep_line(ax: Any, sweep: pd.DataFrame, groups: Sequence[str], metric: str = "offdiag_raw",
-               seed: int | None = None, snapshot_latents: Sequence[int] = ()) -> int:
+def sweep_line(
+    ax: Any,
+    sweep: pd.DataFrame,
+    groups: Sequence[str],
+    metric: str = "offdiag_raw",
+    seed: int | None = None,
+    snapshot_latents: Sequence[int] = (),
+) -> int:
     """Seed-``seed`` (default: the smallest seed) curve of ``metric`` vs L per group on log-x. Returns the seed."""
     df, present = _select(sweep, groups)
     if df.empty:
@@ -74,8 +103,9 @@ def sweep_line(ax: Any, sweep: pd.DataFrame, groups: Sequence[str], metric: str 
         if d.empty:
             continue
         c, ls, mk = _style(g, k)
-        ax.plot(d["latent"].to_numpy(dtype=float), d[metric].to_numpy(dtype=float), color=c, ls=ls, marker=mk,
-                ms=4, label=g)
+        ax.plot(
+            d["latent"].to_numpy(dtype=float), d[metric].to_numpy(dtype=float), color=c, ls=ls, marker=mk, ms=4, label=g
+        )
     _snap_lines(ax, snapshot_latents, df["latent"].to_numpy(dtype=float))
     _latent_ticks(ax, df["latent"].to_numpy(dtype=float))
     ax.set_xlabel("latent size L")
@@ -84,8 +114,13 @@ def sweep_line(ax: Any, sweep: pd.DataFrame, groups: Sequence[str], metric: str 
     return seed
 
 
-def sweep_band(ax: Any, summary: pd.DataFrame, groups: Sequence[str], metric: str = "offdiag_raw",
-               snapshot_latents: Sequence[int] = ()) -> int:
+def sweep_band(
+    ax: Any,
+    summary: pd.DataFrame,
+    groups: Sequence[str],
+    metric: str = "offdiag_raw",
+    snapshot_latents: Sequence[int] = (),
+) -> int:
     """Mean ± 2 sd (ddof = 1) across seeds of ``metric`` vs L per group; returns the largest seed count."""
     df, present = _select(summary[summary["metric"].astype(str) == metric], groups)
     if df.empty:
@@ -110,9 +145,15 @@ def sweep_band(ax: Any, summary: pd.DataFrame, groups: Sequence[str], metric: st
     return n
 
 
-def sweep_figure(sweep: pd.DataFrame, summary: pd.DataFrame, metric: str = "offdiag_raw",
-                 groups: Sequence[str] = tuple(FIGURE_DEFAULTS["sweep_groups"]),
-                 snapshot_latents: Sequence[int] = (), seed: int | None = None, width: float = WIDTH) -> Figure:
+def sweep_figure(
+    sweep: pd.DataFrame,
+    summary: pd.DataFrame,
+    metric: str = "offdiag_raw",
+    groups: Sequence[str] = tuple(FIGURE_DEFAULTS["sweep_groups"]),
+    snapshot_latents: Sequence[int] = (),
+    seed: int | None = None,
+    width: float = WIDTH,
+) -> Figure:
     """Two panels sharing y: the seed-1 curve (paper ``metrics_curves3``) and the mean ± 2 sd band
     (``metrics_curves_fill``) of ``metric`` vs L per group, with vertical markers at the snapshot latent sizes."""
     if sweep.empty:
@@ -128,10 +169,11 @@ def sweep_figure(sweep: pd.DataFrame, summary: pd.DataFrame, metric: str = "offd
     fig.legend(h, lab, loc="outside lower center", ncols=min(4, len(lab)), fontsize="small")
     wd = sweep["wd"].dropna()
     variant = sweep["variant"].dropna()
-    sub = (f"{variant.iloc[0]}, wd {float(wd.iloc[0]):g}" if len(wd) and len(variant) else "")
+    sub = f"{variant.iloc[0]}, wd {float(wd.iloc[0]):g}" if len(wd) and len(variant) else ""
     kind = "raw" if metric == "offdiag_raw" else ("cosine" if metric == "offdiag_cos" else metric)
-    fig.suptitle(f"Structure sweep: off-diagonal Gram norm ({kind}) vs L" + (f" ({sub})" if sub else ""),
-                 fontweight="bold")
+    fig.suptitle(
+        f"Structure sweep: off-diagonal Gram norm ({kind}) vs L" + (f" ({sub})" if sub else ""), fontweight="bold"
+    )
     return fig
 
 
@@ -142,9 +184,14 @@ def group_snapshot(ax: Any, groups_df: pd.DataFrame, group: str, title: str | No
     ok = ok.dropna(subset=["pc1", "pc2"])
     if len(ok) < 3:
         missing = sorted(set(d["word"].astype(str)) - set(ok["word"].astype(str)))
-        raise NotAvailable(f"'{group}': {len(ok)} word(s) with PCA coordinates, at least 3 needed"
-                           + (f"; not in vocabulary: {', '.join(missing)}" if missing
-                              else " (the group is too small in this vocabulary)"))
+        raise NotAvailable(
+            f"'{group}': {len(ok)} word(s) with PCA coordinates, at least 3 needed"
+            + (
+                f"; not in vocabulary: {', '.join(missing)}"
+                if missing
+                else " (the group is too small in this vocabulary)"
+            )
+        )
     _ring_axes(ax, ok, group, spokes=False, colour_by_season=True)
     evr = [float(ok[c].iloc[0]) for c in ("evr1", "evr2") if c in ok.columns]
     if len(evr) == 2 and np.all(np.isfinite(evr)):
@@ -159,9 +206,13 @@ def group_snapshot(ax: Any, groups_df: pd.DataFrame, group: str, title: str | No
     ax.set_title(title or group)
 
 
-def snapshot_figure(groups_df: pd.DataFrame | None, latent: int,
-                    groups: Sequence[str] = tuple(FIGURE_DEFAULTS["snapshot_groups"]), model: str = "",
-                    width: float = WIDTH) -> Figure:
+def snapshot_figure(
+    groups_df: pd.DataFrame | None,
+    latent: int,
+    groups: Sequence[str] = tuple(FIGURE_DEFAULTS["snapshot_groups"]),
+    model: str = "",
+    width: float = WIDTH,
+) -> Figure:
     """One figure per latent size: a PCA snapshot panel per group (paper ``Months_ls{L}``, ``Roman numerals_ls{L}``).
     A group that cannot be drawn gets a "not available" panel."""
     if groups_df is None:
@@ -184,15 +235,22 @@ def draw_sweep(metric: str, tables: Mapping[str, str], figures: Mapping[str, Any
     s = apply_theme(figures)
     w = float(s["width"])
     try:
-        fig = sweep_figure(read_table(tables["sweep"]), read_table(tables["summary"]), metric=metric,
-                           groups=s["sweep_groups"], snapshot_latents=s["snapshot_latents"], width=w)
+        fig = sweep_figure(
+            read_table(tables["sweep"]),
+            read_table(tables["summary"]),
+            metric=metric,
+            groups=s["sweep_groups"],
+            snapshot_latents=s["snapshot_latents"],
+            width=w,
+        )
     except NotAvailable as err:
         fig = unavailable_figure(f"Structure sweep ({metric})", str(err), width=w, height=w * 0.45)
     return save_outputs(fig, outputs, s, tables)
 
 
-def draw_snapshot(latent: int, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str],
-                  model: str = "") -> list:
+def draw_snapshot(
+    latent: int, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str], model: str = ""
+) -> list:
     """Rule entry point of one latent size's PCA snapshots (``tables["groups"]`` absent → not available)."""
 
     s = apply_theme(figures)

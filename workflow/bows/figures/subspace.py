@@ -46,8 +46,15 @@ def _exposure_label(t: pd.DataFrame, variant: str, wd: float) -> str:
 def _panel(ax: Any, t: pd.DataFrame, col: str, colours: dict[float, Any], excess: bool) -> None:
     for (variant, wd), g in t[t["variant"] != "pca"].groupby(["variant", "wd"]):
         m = g.groupby("latent")[col].mean().sort_index()
-        ax.plot(m.index, m.values, ls="-" if variant == "relu" else "--", marker="o" if variant == "relu" else "s",
-                ms=4, color=colours[wd], label=_exposure_label(t, variant, wd))
+        ax.plot(
+            m.index,
+            m.values,
+            ls="-" if variant == "relu" else "--",
+            marker="o" if variant == "relu" else "s",
+            ms=4,
+            color=colours[wd],
+            label=_exposure_label(t, variant, wd),
+        )
     pca = t[t["variant"] == "pca"].groupby("latent")[col].mean().sort_index()
     if len(pca):
         ax.plot(pca.index, pca.values, color="black", lw=1.2, marker="^", ms=4, label="pca (optimal linear AE)")

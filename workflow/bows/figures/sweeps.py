@@ -20,8 +20,9 @@ Quantities drawn (W ∈ ℝ^{L×V}, w_i its column i):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,8 +107,13 @@ def _shared_legend(fig: Figure, axes: Iterable[Any], ncols: int = 4) -> None:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
     if seen:
-        fig.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=min(ncols, len(seen)),
-                   fontsize="small")
+        fig.legend(
+            list(seen.values()),
+            list(seen.keys()),
+            loc="outside lower center",
+            ncols=min(ncols, len(seen)),
+            fontsize="small",
+        )
 
 
 def _seed_stats(df: pd.DataFrame, keys: Sequence[str], value: str = "value") -> pd.DataFrame:
@@ -163,24 +169,47 @@ def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = WID
             continue
         for (variant, wd), grp in data.groupby(["variant", "wd"], sort=True):
             c = colours[float(wd)]
-            rows = fit[(fit.get("variant") == variant) & (fit.get("wd") == wd) & (fit.get("split") == split)] \
-                if not fit.empty else fit
+            rows = (
+                fit[(fit.get("variant") == variant) & (fit.get("wd") == wd) & (fit.get("split") == split)]
+                if not fit.empty
+                else fit
+            )
             label = f"{variant}, wd {wd:g}"
             if not rows.empty:
                 r = rows.iloc[0].to_dict()
                 label += f": {fit_label(r)}"
                 if str(r.get("status")) == "ok" and np.isfinite(float(r.get("exponent", np.nan))):
                     ls = np.geomspace(grp["latent"].min(), grp["latent"].max(), 50)
-                    ax.plot(ls, float(r["prefactor"]) * ls ** (-float(r["exponent"])), color=c, lw=1.5,
-                            ls="--" if variant == "linear" else "-")
-            ax.scatter(grp["latent"], grp[col], color=c, s=22, zorder=3, label=label,
-                       marker="s" if variant == "linear" else "o", edgecolor="white", linewidth=0.5)
+                    ax.plot(
+                        ls,
+                        float(r["prefactor"]) * ls ** (-float(r["exponent"])),
+                        color=c,
+                        lw=1.5,
+                        ls="--" if variant == "linear" else "-",
+                    )
+            ax.scatter(
+                grp["latent"],
+                grp[col],
+                color=c,
+                s=22,
+                zorder=3,
+                label=label,
+                marker="s" if variant == "linear" else "o",
+                edgecolor="white",
+                linewidth=0.5,
+            )
         _log_y(ax)
         _log_latent_axis(ax, data["latent"])
         ax.set_ylabel(title)
         ax.set_title(title)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small", ncols=1,
-                  title=r"fit: loss $= c\,L^{-\alpha}$, $\alpha$ [95% CI]", title_fontsize="small")
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            fontsize="small",
+            ncols=1,
+            title=r"fit: loss $= c\,L^{-\alpha}$, $\alpha$ [95% CI]",
+            title_fontsize="small",
+        )
     fig.suptitle("Loss against latent size, per weight decay")
     return fig
 
@@ -207,8 +236,9 @@ def read_words(paths: Iterable[str | Path]) -> pd.DataFrame:
 
 def _model_metric(metrics_all: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """scope="model" rows of ``names`` (status ok, finite), for trained models only."""
-    m = metrics_all[(metrics_all["scope"] == "model") & metrics_all["metric"].isin(names)
-                    & (metrics_all["model"] != "data")]
+    m = metrics_all[
+        (metrics_all["scope"] == "model") & metrics_all["metric"].isin(names) & (metrics_all["model"] != "data")
+    ]
     m = _ok(m).copy()
     m["value"] = m["value"].astype(float)
     m["latent"] = m["latent"].astype(int)
@@ -216,36 +246,65 @@ def _model_metric(metrics_all: pd.DataFrame, names: Sequence[str]) -> pd.DataFra
     return m
 
 
-def _lines_vs_latent(ax: Any, stats: pd.DataFrame, colours: Mapping[float, Any], label_fmt: str = "wd {wd:g}",
-                     ls: str = "-", marker: str = "o", extra_label: str = "") -> None:
+def _lines_vs_latent(
+    ax: Any,
+    stats: pd.DataFrame,
+    colours: Mapping[float, Any],
+    label_fmt: str = "wd {wd:g}",
+    ls: str = "-",
+    marker: str = "o",
+    extra_label: str = "",
+) -> None:
     """Mean ± sd over seeds against L, one line per weight decay (dodged by a few % in L so that weight decays
     trained at the same L stay visible side by side)."""
     groups = list(stats.groupby("wd", sort=True))
     for k, (wd, grp) in enumerate(groups):
         grp = grp.sort_values("latent")
         dodge = 1.04 ** (k - (len(groups) - 1) / 2)
-        ax.errorbar(grp["latent"] * dodge, grp["mean"], yerr=grp["sd"], color=colours[float(wd)], ls=ls, marker=marker,
-                    ms=4, lw=1.3, capsize=2, label=label_fmt.format(wd=float(wd)) + extra_label)
+        ax.errorbar(
+            grp["latent"] * dodge,
+            grp["mean"],
+            yerr=grp["sd"],
+            color=colours[float(wd)],
+            ls=ls,
+            marker=marker,
+            ms=4,
+            lw=1.3,
+            capsize=2,
+            label=label_fmt.format(wd=float(wd)) + extra_label,
+        )
 
 
-DIM_METRICS = ["d_star", "dim_frac_mean", "phi_half", "phi_one", "msq_overlap", "msq_random", "msq_welch",
-               "frob2_over_latent"]
+DIM_METRICS = [
+    "d_star",
+    "dim_frac_mean",
+    "phi_half",
+    "phi_one",
+    "msq_overlap",
+    "msq_random",
+    "msq_welch",
+    "frob2_over_latent",
+]
 
 
 def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Four panels: (a) D_i distribution per L with D* and mean D_i, (b) φ½ and φ1 vs L, (c) mean squared overlap
     vs L with the random and Welch baselines, (d) ‖W‖_F²/L vs L (1 = rank-L projector)."""
-    m = _model_metric(metrics_all, DIM_METRICS) if metrics_all is not None and not metrics_all.empty \
-        else pd.DataFrame()
+    m = _model_metric(metrics_all, DIM_METRICS) if metrics_all is not None and not metrics_all.empty else pd.DataFrame()
     if m.empty and (words is None or words.empty):
         raise NotAvailable("no per-model dimensionality metrics (metrics_all has no scope='model' rows)")
     colours = _wd_colours(set(m["wd"]) if not m.empty else set(words["wd"]))
     fig, axes = new_figure(ncols=2, nrows=2, width=width * 1.7, height=width * 1.35)
     ax_d, ax_phi, ax_ov, ax_fr = axes.ravel()
     _dim_frac_panel(ax_d, words, m, colours)
-    _metric_panel(ax_phi, m, colours, [("phi_half", "-", r"$\varphi_{1/2}$"), ("phi_one", "--", r"$\varphi_1$")],
-                  r"(b) represented words: $\varphi_{1/2}$ ($\|w\| > \frac{1}{2}$), $\varphi_1$ ($\|w\| > 1$)",
-                  "share of words")
+    _metric_panel(
+        ax_phi,
+        m,
+        colours,
+        [("phi_half", "-", r"$\varphi_{1/2}$"), ("phi_one", "--", r"$\varphi_1$")],
+        r"(b) represented words: $\varphi_{1/2}$ ($\|w\| > \frac{1}{2}$), $\varphi_1$ ($\|w\| > 1$)",
+        "share of words",
+    )
     if not m.empty and m["metric"].isin(["phi_half", "phi_one"]).any():
         ax_phi.set_ylim(-0.03, 1.03)
     _overlap_panel(ax_ov, m, colours)
@@ -271,14 +330,20 @@ def _dim_frac_panel(ax: Any, words: pd.DataFrame | None, m: pd.DataFrame, colour
     latents = sorted(w["latent"].unique())
     data = [w.loc[w["latent"] == L, "dim_frac"].to_numpy(float) for L in latents]
     pos = np.arange(len(latents))
-    ax.boxplot(data, positions=pos, widths=0.55, showfliers=False, patch_artist=True,
-               boxprops={"facecolor": colours[wd0], "alpha": 0.35}, medianprops={"color": "black"})
+    ax.boxplot(
+        data,
+        positions=pos,
+        widths=0.55,
+        showfliers=False,
+        patch_artist=True,
+        boxprops={"facecolor": colours[wd0], "alpha": 0.35},
+        medianprops={"color": "black"},
+    )
     ax.plot(pos, [d.mean() for d in data], "o", color=colours[wd0], ms=5, label=r"mean $D_i$")
     if not m.empty:
         ds = m[(m["metric"] == "d_star") & (m["wd"] == wd0)]
         ds = ds[ds["seed"] == ds.groupby("latent")["seed"].transform("min")].set_index("latent")["value"]
-        ax.plot(pos, [ds.get(L, np.nan) for L in latents], "D", color="#c0392b", ms=5,
-                label=r"$D^* = L/\|W\|_F^2$")
+        ax.plot(pos, [ds.get(L, np.nan) for L in latents], "D", color="#c0392b", ms=5, label=r"$D^* = L/\|W\|_F^2$")
     ax.set_xticks(pos, [str(L) for L in latents], rotation=45 if len(latents) > 8 else 0)
     ax.set_xlabel("latent size L")
     ax.set_ylabel("dimensions per feature")
@@ -287,8 +352,15 @@ def _dim_frac_panel(ax: Any, words: pd.DataFrame | None, m: pd.DataFrame, colour
     ax.legend(fontsize="small", loc="best")
 
 
-def _metric_panel(ax: Any, m: pd.DataFrame, colours: Mapping[float, Any],
-                  metric_styles: Sequence[tuple[str, str, str]], title: str, ylabel: str, logy: bool = False) -> None:
+def _metric_panel(
+    ax: Any,
+    m: pd.DataFrame,
+    colours: Mapping[float, Any],
+    metric_styles: Sequence[tuple[str, str, str]],
+    title: str,
+    ylabel: str,
+    logy: bool = False,
+) -> None:
     """Seed mean and range of the given model metrics against L, one line per weight decay and metric."""
     sub = m[m["metric"].isin([s[0] for s in metric_styles])] if not m.empty else m
     if sub.empty:
@@ -298,8 +370,14 @@ def _metric_panel(ax: Any, m: pd.DataFrame, colours: Mapping[float, Any],
         st = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
         if st.empty:
             continue
-        _lines_vs_latent(ax, st, colours, label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}",
-                         ls=ls, marker="o" if ls == "-" else "s")
+        _lines_vs_latent(
+            ax,
+            st,
+            colours,
+            label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}",
+            ls=ls,
+            marker="o" if ls == "-" else "s",
+        )
     _log_latent_axis(ax, sub["latent"])
     if logy:
         _log_y(ax)
@@ -313,8 +391,15 @@ def _overlap_panel(ax: Any, m: pd.DataFrame, colours: Mapping[float, Any]) -> No
     if m.empty or not (m["metric"] == "msq_overlap").any():
         unavailable_panel(ax, "no mean squared overlap values", title="(c) interference vs baselines")
         return
-    _metric_panel(ax, m, colours, [("msq_overlap", "-", "overlap")], "(c) interference vs baselines",
-                  r"mean $(\hat w_i \cdot \hat w_j)^2$, $i \neq j$", logy=True)
+    _metric_panel(
+        ax,
+        m,
+        colours,
+        [("msq_overlap", "-", "overlap")],
+        "(c) interference vs baselines",
+        r"mean $(\hat w_i \cdot \hat w_j)^2$, $i \neq j$",
+        logy=True,
+    )
     for metric, ls, label in (("msq_random", ":", "random 1/L"), ("msq_welch", "-.", "Welch bound")):
         b = m[m["metric"] == metric].groupby("latent")["value"].mean().sort_index()
         if not b.empty:
@@ -345,21 +430,24 @@ def circularity_figure(metrics_all: pd.DataFrame, width: float = WIDTH) -> Figur
     metrics = (("order_agreement", "order agreement A"), ("circulant_r2", "circulant R²"))
     models = metrics_all[(metrics_all["model"] != "data") & metrics_all["scope"].isin(groups)]
     colours = _wd_colours(models["wd"].dropna().astype(float)) if not models.empty else {}
-    fig, axes = new_figure(ncols=len(groups), nrows=2, width=width * (0.8 + 0.55 * len(groups)),
-                           height=width * 1.05, squeeze=False)
+    fig, axes = new_figure(
+        ncols=len(groups), nrows=2, width=width * (0.8 + 0.55 * len(groups)), height=width * 1.05, squeeze=False
+    )
     for j, group in enumerate(groups):
         for i, (metric, label) in enumerate(metrics):
             ax = axes[i, j]
             title = f"{group}: {label}"
             rows = _ok(models[(models["scope"] == group) & (models["metric"] == metric)]).copy()
             if rows.empty:
-                unavailable_panel(ax, f"{metric} is NaN or missing for every model ({group} words absent?)",
-                                  title=title)
+                unavailable_panel(
+                    ax, f"{metric} is NaN or missing for every model ({group} words absent?)", title=title
+                )
                 continue
             rows["latent"] = rows["latent"].astype(int)
             rows["wd"] = rows["wd"].astype(float)
-            null = models[(models["scope"] == group) & (models["metric"].isin([f"{metric}_null_mean",
-                                                                             f"{metric}_null_sd"]))]
+            null = models[
+                (models["scope"] == group) & (models["metric"].isin([f"{metric}_null_mean", f"{metric}_null_sd"]))
+            ]
             null = null.pivot_table(index=["latent"], columns="metric", values="value", aggfunc="mean")
             if not null.empty and {f"{metric}_null_mean", f"{metric}_null_sd"} <= set(null.columns):
                 null = null.sort_index()
@@ -368,18 +456,25 @@ def circularity_figure(metrics_all: pd.DataFrame, width: float = WIDTH) -> Figur
                 if len(xs) == 1:
                     xs = np.array([xs[0] / 1.3, xs[0] * 1.3])
                     mu, sd = np.repeat(mu, 2), np.repeat(sd, 2)
-                ax.fill_between(xs, mu - 2 * sd, mu + 2 * sd, color="0.6", alpha=0.3, lw=0,
-                                label="shuffled null ± 2 sd")
+                ax.fill_between(
+                    xs, mu - 2 * sd, mu + 2 * sd, color="0.6", alpha=0.3, lw=0, label="shuffled null ± 2 sd"
+                )
                 ax.plot(xs, mu, color="0.45", lw=1, ls=":")
             _lines_vs_latent(ax, _seed_stats(rows, ["wd", "latent"]), colours)
             # the data's value is drawn whenever it is finite; a caveat in its status goes into the legend
-            data = metrics_all[(metrics_all["model"] == "data") & (metrics_all["scope"] == group)
-                               & (metrics_all["metric"] == metric)]
+            data = metrics_all[
+                (metrics_all["model"] == "data") & (metrics_all["scope"] == group) & (metrics_all["metric"] == metric)
+            ]
             data = data[np.isfinite(data["value"].astype(float))]
             if not data.empty:
                 status = str(data["status"].iloc[0]) if "status" in data.columns else "ok"
-                ax.axhline(float(data["value"].iloc[0]), color="black", ls="--", lw=1.1,
-                           label="measured on the data" + ("" if status == "ok" else f" ({status})"))
+                ax.axhline(
+                    float(data["value"].iloc[0]),
+                    color="black",
+                    ls="--",
+                    lw=1.1,
+                    label="measured on the data" + ("" if status == "ok" else f" ({status})"),
+                )
             _log_latent_axis(ax, rows["latent"])
             ax.set_ylabel(label)
             ax.set_title(title)
@@ -430,8 +525,13 @@ def cluster_figure(clusters: pd.DataFrame, width: float = WIDTH) -> Figure:
 
 
 # --------------------------------------------------------------------------------------------- file-level entry
-def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mapping[str, Any] | None,
-         inputs: Mapping[str, Any] | None = None) -> list[Path]:
+def draw(
+    make: Any,
+    title: str,
+    stem_paths: Sequence[str | Path],
+    figures: Mapping[str, Any] | None,
+    inputs: Mapping[str, Any] | None = None,
+) -> list[Path]:
     """Call ``make()`` for a Figure (or draw the "not available at this scale" panel when it raises
     :class:`NotAvailable`) and write it to every path in ``stem_paths`` (one per format) with a sidecar."""
     from .theme import save_outputs, unavailable_figure
@@ -444,9 +544,16 @@ def draw(make: Any, title: str, stem_paths: Sequence[str | Path], figures: Mappi
     return save_outputs(fig, stem_paths, s, inputs or {})
 
 
-def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, words: Sequence[str],
-                  outputs: Mapping[str, Sequence[str]], figures: Mapping[str, Any] | None,
-                  subspace: str | None = None) -> dict[str, list[Path]]:
+def render_sweeps(
+    losses: str,
+    loss_fit: str,
+    metrics_all: str,
+    clusters: str,
+    words: Sequence[str],
+    outputs: Mapping[str, Sequence[str]],
+    figures: Mapping[str, Any] | None,
+    subspace: str | None = None,
+) -> dict[str, list[Path]]:
     """Read the metric tables and write every sweep figure; ``outputs`` maps a name of :data:`SWEEP_FIGURES` to
     its paths (one per format)."""
     from .theme import apply_theme
@@ -459,16 +566,27 @@ def render_sweeps(losses: str, loss_fit: str, metrics_all: str, clusters: str, w
     # are drawn beside them in the loss and subspace figures and listed in the tables
     ma, cl = _relu_only(pd.read_parquet(metrics_all)), _relu_only(pd.read_parquet(clusters))
     makers = {
-        "loss": ("Loss against latent size", lambda: loss_figure(lo, fit, width=width),
-                 {"losses": losses, "loss_fit": loss_fit}),
-        "dimensionality": ("Feature dimensionality",
-                           lambda: dimensionality_figure(ma, _relu_only(read_words(words)), width=width),
-                           {"metrics_all": metrics_all, "words": list(words)}),
-        "circularity": ("Circularity of cyclic groups", lambda: circularity_figure(ma, width=width),
-                        {"metrics_all": metrics_all}),
+        "loss": (
+            "Loss against latent size",
+            lambda: loss_figure(lo, fit, width=width),
+            {"losses": losses, "loss_fit": loss_fit},
+        ),
+        "dimensionality": (
+            "Feature dimensionality",
+            lambda: dimensionality_figure(ma, _relu_only(read_words(words)), width=width),
+            {"metrics_all": metrics_all, "words": list(words)},
+        ),
+        "circularity": (
+            "Circularity of cyclic groups",
+            lambda: circularity_figure(ma, width=width),
+            {"metrics_all": metrics_all},
+        ),
         "clusters": ("Semantic cluster scores", lambda: cluster_figure(cl, width=width), {"clusters": clusters}),
-        "subspace": ("Weight decay and the principal subspace", lambda: _subspace(subspace, width),
-                     {"subspace": subspace}),
+        "subspace": (
+            "Weight decay and the principal subspace",
+            lambda: _subspace(subspace, width),
+            {"subspace": subspace},
+        ),
     }
     done: dict[str, list[Path]] = {}
     for name, paths in outputs.items():

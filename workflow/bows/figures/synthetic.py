@@ -6,7 +6,7 @@ write files.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,8 +50,14 @@ def _blank(ax) -> None:
         side.set_visible(False)
 
 
-def gram_grid(gram: pd.DataFrame, rows: Sequence[tuple[str, float]], latents: Sequence[int] | None = None,
-              seed: int | None = None, title: str | None = None, panel: float = 1.0) -> Figure:
+def gram_grid(
+    gram: pd.DataFrame,
+    rows: Sequence[tuple[str, float]],
+    latents: Sequence[int] | None = None,
+    seed: int | None = None,
+    title: str | None = None,
+    panel: float = 1.0,
+) -> Figure:
     """Trace-normalised Gram matrices WᵀW/tr(WᵀW) of one structure: one row per (activation, wd) in ``rows``, one
     column per latent size, and a first column with the data covariance.
 
@@ -97,8 +103,16 @@ def gram_grid(gram: pd.DataFrame, rows: Sequence[tuple[str, float]], latents: Se
             if m in mats:
                 im = ax.imshow(mats[m], cmap=CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
             else:
-                ax.text(0.5, 0.5, "not\ntrained", ha="center", va="center", fontsize="x-small", color="0.4",
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    "not\ntrained",
+                    ha="center",
+                    va="center",
+                    fontsize="x-small",
+                    color="0.4",
+                    transform=ax.transAxes,
+                )
         if im is not None:
             cb = fig.colorbar(im, cax=fig.add_subplot(gs[r, -1]))
             cb.ax.tick_params(labelsize="x-small")
@@ -120,9 +134,11 @@ def seed_range(d: pd.DataFrame) -> dict[tuple[str, float], pd.DataFrame]:
     return out
 
 
-def metrics_vs_latent(table: pd.DataFrame, metrics: Sequence[str] = ("cov_corr", "val_mse", "bias_mean",
-                                                                     "frob_sq_per_m", "antipodal_score"),
-                      seed: int | None = None) -> Figure:
+def metrics_vs_latent(
+    table: pd.DataFrame,
+    metrics: Sequence[str] = ("cov_corr", "val_mse", "bias_mean", "frob_sq_per_m", "antipodal_score"),
+    seed: int | None = None,
+) -> Figure:
     """One panel per (metric, variant × structure): the metric against m, one line per (activation, weight
     decay) at ``seed`` (default: the lowest), and, when several seeds were trained, a band from their minimum to
     their maximum at each m."""
@@ -137,9 +153,14 @@ def metrics_vs_latent(table: pd.DataFrame, metrics: Sequence[str] = ("cov_corr",
     panels = list(dict.fromkeys(zip(t["variant"], t["structure"])))
     several = len({v for v, _ in panels}) > 1
     metrics = [m for m in metrics if m in set(t["metric"])]
-    fig, axes = plt.subplots(len(metrics), len(panels), figsize=(2.6 * len(panels) + 0.6,
-                                                                     1.9 * len(metrics) + 0.6),
-                             squeeze=False, sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        len(metrics),
+        len(panels),
+        figsize=(2.6 * len(panels) + 0.6, 1.9 * len(metrics) + 0.6),
+        squeeze=False,
+        sharex=True,
+        layout="constrained",
+    )
     groups = sorted({(a, w) for a, w in zip(t["activation"], t["weight_decay"])}, key=lambda x: (x[0], x[1]))
     palette = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0", "C1", "C2", "C3"])
     style = {g: (palette[i % len(palette)], "--" if g[0] == "linear" else "-") for i, g in enumerate(groups)}
@@ -154,8 +175,7 @@ def metrics_vs_latent(table: pd.DataFrame, metrics: Sequence[str] = ("cov_corr",
                 band = spread.get((act, wd))
                 if band is not None:
                     ax.fill_between(band.index, band["min"], band["max"], color=colour, alpha=0.2, lw=0)
-                ax.plot(g["latent"], g["value"], ls, marker="o", ms=2.5, lw=1.2, color=colour,
-                        label=row_label(act, wd))
+                ax.plot(g["latent"], g["value"], ls, marker="o", ms=2.5, lw=1.2, color=colour, label=row_label(act, wd))
             if met in ("bias_mean", "cov_corr"):
                 ax.axhline(0, color="0.5", lw=0.6)
             if r == 0:

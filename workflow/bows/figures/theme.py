@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -27,8 +28,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..schema import defaults  # noqa: E402
 from ..io import atomic_path  # noqa: E402
+from ..schema import defaults  # noqa: E402
 
 __all__ = [
     "NotAvailable",
@@ -54,8 +55,20 @@ WIDTH = float(FIGURE_DEFAULTS["width"])
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Seasons (northern hemisphere) for colouring months and seasonal words consistently across figures.
-_SEASON_OF_MONTH = ("winter", "winter", "spring", "spring", "spring", "summer", "summer", "summer", "autumn",
-                    "autumn", "autumn", "winter")
+_SEASON_OF_MONTH = (
+    "winter",
+    "winter",
+    "spring",
+    "spring",
+    "spring",
+    "summer",
+    "summer",
+    "summer",
+    "autumn",
+    "autumn",
+    "autumn",
+    "winter",
+)
 _SEASON_COLOURS = {"winter": "#3b6fb6", "spring": "#3a9d4c", "summer": "#e0a21b", "autumn": "#c0522b"}
 
 
@@ -78,24 +91,27 @@ def apply_theme(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """
     s = settings(cfg)
     sns.set_theme(context=s["context"], style=s["style"], palette=s["palette"], font_scale=float(s["font_scale"]))
-    matplotlib.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": int(s["dpi"]),
-        "savefig.bbox": "tight",
-        "savefig.pad_inches": 0.05,
-        "pdf.fonttype": 42,
-        "ps.fonttype": 42,
-        "axes.titleweight": "bold",
-        "axes.titlesize": "medium",
-        "legend.frameon": False,
-        "image.cmap": "viridis",
-        "figure.constrained_layout.use": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": int(s["dpi"]),
+            "savefig.bbox": "tight",
+            "savefig.pad_inches": 0.05,
+            "pdf.fonttype": 42,
+            "ps.fonttype": 42,
+            "axes.titleweight": "bold",
+            "axes.titlesize": "medium",
+            "legend.frameon": False,
+            "image.cmap": "viridis",
+            "figure.constrained_layout.use": False,
+        }
+    )
     return s
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None,
-               **kwargs: Any) -> tuple[Figure, Any]:
+def new_figure(
+    ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None, **kwargs: Any
+) -> tuple[Figure, Any]:
     """``plt.subplots`` with the theme's width and constrained layout (labels never overlap)."""
     w = float(width if width is not None else WIDTH)
     h = float(height if height is not None else w * 0.75 * nrows / max(1, ncols) ** 0.5)
@@ -107,8 +123,18 @@ def unavailable_panel(ax: Any, reason: str, title: str | None = None) -> None:
     """Turn ``ax`` into a panel that reads "not available at this scale: <reason>"."""
     ax.set_axis_off()
     text = "\n".join(textwrap.wrap(f"not available at this scale: {reason}", width=48))
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize="medium", color="#444444",
-            bbox={"boxstyle": "round,pad=0.8", "facecolor": "#f4f4f4", "edgecolor": "#b0b0b0"}, wrap=True)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize="medium",
+        color="#444444",
+        bbox={"boxstyle": "round,pad=0.8", "facecolor": "#f4f4f4", "edgecolor": "#b0b0b0"},
+        wrap=True,
+    )
     if title:
         ax.set_title(title)
 
@@ -128,8 +154,13 @@ def output_paths(stem: str | os.PathLike, formats: Iterable[str]) -> list[Path]:
     return [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
 
 
-def save_figure(fig: Figure, stem: str | os.PathLike, formats: Sequence[str] = ("pdf", "png"),
-                dpi: int = int(FIGURE_DEFAULTS["dpi"]), close: bool = True) -> list[Path]:
+def save_figure(
+    fig: Figure,
+    stem: str | os.PathLike,
+    formats: Sequence[str] = ("pdf", "png"),
+    dpi: int = int(FIGURE_DEFAULTS["dpi"]),
+    close: bool = True,
+) -> list[Path]:
     """Write ``fig`` to ``{stem}.{fmt}`` for each format, each atomically (temp file + rename).
 
     PDF/SVG metadata omits creation dates so unchanged figures are byte-identical across runs. Returns the paths.
@@ -170,8 +201,9 @@ def read_table(path: str):
     return pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
 
 
-def save_outputs(fig: Figure, outputs: Sequence[str | os.PathLike], settings: Mapping[str, Any],
-                 tables: Mapping[str, Any]) -> list:
+def save_outputs(
+    fig: Figure, outputs: Sequence[str | os.PathLike], settings: Mapping[str, Any], tables: Mapping[str, Any]
+) -> list:
     """Save ``fig`` to every path of ``outputs`` (one per format, same stem) with a provenance sidecar each.
 
     The sidecar records the figure settings and the tables drawn (with their sha256).

@@ -7,15 +7,15 @@ the same colour in every model's figure and in the legend figure.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .months import tag_label
-from .theme import WIDTH, read_table, save_outputs
-from .theme import NotAvailable, apply_theme, new_figure, unavailable_figure
+from .theme import WIDTH, NotAvailable, apply_theme, new_figure, read_table, save_outputs, unavailable_figure
 
 __all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "draw_umap", "draw_legend"]
 
@@ -43,8 +43,9 @@ def category_colours(names: Sequence[str] | None = None) -> dict[str, Any]:
     return out
 
 
-def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
-                 names: Sequence[str] | None = None, width: float = WIDTH) -> Figure:
+def umap_scatter(
+    df: pd.DataFrame, title: str = "", legend: bool = True, names: Sequence[str] | None = None, width: float = WIDTH
+) -> Figure:
     """Scatter of the UMAP coordinates: Other in grey underneath, each category in its colour on top.
 
     Raises :class:`NotAvailable` when the table is empty or no word belongs to a category.
@@ -61,14 +62,23 @@ def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
     size = float(np.clip(4000.0 / max(len(df), 1), 3.0, 30.0))  # marker area: fewer words, bigger points
     other = df[cat == OTHER]
     if len(other):
-        ax.scatter(other["x"], other["y"], s=size * 0.6, color=OTHER_COLOUR, alpha=0.4, lw=0,
-                   label=f"{OTHER} ({len(other):,})", rasterized=True)
+        ax.scatter(
+            other["x"],
+            other["y"],
+            s=size * 0.6,
+            color=OTHER_COLOUR,
+            alpha=0.4,
+            lw=0,
+            label=f"{OTHER} ({len(other):,})",
+            rasterized=True,
+        )
     for c in names + extra:
         d = df[cat == c]
         if d.empty:
             continue
-        ax.scatter(d["x"], d["y"], s=size, color=colours[c], alpha=0.8, lw=0, label=f"{c} ({len(d):,})",
-                   rasterized=True)
+        ax.scatter(
+            d["x"], d["y"], s=size, color=colours[c], alpha=0.8, lw=0, label=f"{c} ({len(d):,})", rasterized=True
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("UMAP 1")
@@ -76,9 +86,15 @@ def umap_scatter(df: pd.DataFrame, title: str = "", legend: bool = True,
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title(title or "UMAP of word embeddings")
     if legend:
-        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize="small",
-                  markerscale=max(1.0, 6.0 / np.sqrt(size)), handletextpad=0.2, title="category (words)",
-                  title_fontsize="small")
+        ax.legend(
+            loc="center left",
+            bbox_to_anchor=(1.01, 0.5),
+            fontsize="small",
+            markerscale=max(1.0, 6.0 / np.sqrt(size)),
+            handletextpad=0.2,
+            title="category (words)",
+            title_fontsize="small",
+        )
     return fig
 
 
@@ -92,21 +108,19 @@ def umap_legend(names: Sequence[str] | None = None, width: float = WIDTH) -> Fig
     handles.append(Line2D([], [], marker="o", ls="", ms=8, color=OTHER_COLOUR, alpha=0.6, label=OTHER))
     fig, ax = new_figure(width=width, height=0.32 * (len(handles) + 1) / 2 + 0.5)
     ax.set_axis_off()
-    ax.legend(handles=handles, loc="center", ncols=2, fontsize="medium", title="Semantic categories",
-              frameon=False)
+    ax.legend(handles=handles, loc="center", ncols=2, fontsize="medium", title="Semantic categories", frameon=False)
     return fig
 
 
 def _cluster_note(clusters: pd.DataFrame | None, tag: str) -> str:
-    """"kNN purity 0.31 (null 0.12 ± 0.01)" for the model, from the ``clusters`` table."""
+    """ "kNN purity 0.31 (null 0.12 ± 0.01)" for the model, from the ``clusters`` table."""
     if clusters is None or clusters.empty:
         return ""
     d = clusters[(clusters["model"].astype(str) == tag) & (clusters["metric"].astype(str) == "knn_purity")]
     if d.empty or not np.isfinite(float(d["value"].iloc[0])):
         return ""
     r = d.iloc[0]
-    return (f"kNN category purity {float(r['value']):.2f} "
-            f"(null {float(r['null_mean']):.2f} ± {float(r['null_sd']):.2f})")
+    return f"kNN category purity {float(r['value']):.2f} (null {float(r['null_mean']):.2f} ± {float(r['null_sd']):.2f})"
 
 
 def draw_umap(tag: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:

@@ -4,7 +4,8 @@ spectrum of the modular-addition embedding."""
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,15 +17,24 @@ __all__ = ["city_map", "fourier_spectrum", "draw_city_map", "draw_fourier_spectr
 PROBE_COLOURS = {"fit": "#d6609b", "held-out": "#2f6fb3"}  # probe-fit cities pink, held-out cities blue
 
 
-def city_map(cities: pd.DataFrame, r2: float | None = None, labels: int = 12, drop: Sequence[str] = ("Honolulu", "Anchorage")):
+def city_map(
+    cities: pd.DataFrame, r2: float | None = None, labels: int = 12, drop: Sequence[str] = ("Honolulu", "Anchorage")
+):
     """The probe's (lon, lat) for every city, coloured by probe split, with the largest cities labelled; the aspect
     is 1/cos(mean latitude). Cities in ``drop`` (far from the mainland) are left out, as in the paper."""
     df = cities[~cities["name"].isin(drop)]
     fig, ax = new_figure(height=None)
     for split, colour in PROBE_COLOURS.items():
         part = df[df["probe_split"] == split]
-        ax.scatter(part["pred_lon"], part["pred_lat"], s=9, color=colour, alpha=0.8, linewidths=0,
-                   label=f"{split} ({len(part)})")
+        ax.scatter(
+            part["pred_lon"],
+            part["pred_lat"],
+            s=9,
+            color=colour,
+            alpha=0.8,
+            linewidths=0,
+            label=f"{split} ({len(part)})",
+        )
     placed: list[tuple[float, float]] = []
     for _, row in df.sort_values("population", ascending=False).iterrows():
         if len(placed) >= labels:
@@ -58,8 +68,16 @@ def fourier_spectrum(power: pd.DataFrame, modulus: int | None = None):
     if modulus:
         title += f" (p = {modulus})"
     ax.set_title(title)
-    ax.text(0.99, 0.97, f"key frequencies (value space): {len(keys)}", ha="right", va="top", transform=ax.transAxes,
-            fontsize="small", color="#c0522b")
+    ax.text(
+        0.99,
+        0.97,
+        f"key frequencies (value space): {len(keys)}",
+        ha="right",
+        va="top",
+        transform=ax.transAxes,
+        fontsize="small",
+        color="#c0522b",
+    )
     return fig
 
 

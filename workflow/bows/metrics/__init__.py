@@ -12,8 +12,22 @@ Pure functions on numpy arrays live in the topical modules (``geometry``, ``peer
 
 import importlib
 
-__all__ = ["clusters", "correlation", "criteria", "data_stats", "geometry", "mechanism", "model_metrics", "months",
-           "peers", "r2", "subspace", "sweep", "tables", "words"]
+__all__ = [
+    "clusters",
+    "correlation",
+    "criteria",
+    "data_stats",
+    "geometry",
+    "mechanism",
+    "model_metrics",
+    "months",
+    "peers",
+    "r2",
+    "subspace",
+    "sweep",
+    "tables",
+    "words",
+]
 
 
 def __getattr__(name: str):

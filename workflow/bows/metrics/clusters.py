@@ -62,8 +62,9 @@ def _silhouette_from_D(D: np.ndarray, labels: np.ndarray, n_cat: int) -> np.ndar
     return out
 
 
-def cluster_scores(E: np.ndarray, labels: np.ndarray, k: int = 10, n_perm: int = 1000, seed: int = 0
-                   ) -> dict[str, float]:
+def cluster_scores(
+    E: np.ndarray, labels: np.ndarray, k: int = 10, n_perm: int = 1000, seed: int = 0
+) -> dict[str, float]:
     """kNN purity and cosine silhouette of labelled rows, each with its permutation null (mean, sd, p)."""
     labels = np.asarray(labels)
     n = len(labels)
@@ -79,15 +80,27 @@ def cluster_scores(E: np.ndarray, labels: np.ndarray, k: int = 10, n_perm: int =
     obs = knn_purity(nbrs, lab)
     null = np.array([knn_purity(nbrs, p) for p in perms])
     s = null_summary(obs, null)
-    out.update({"knn_purity": obs, "knn_purity_null_mean": s["null_mean"], "knn_purity_null_sd": s["null_sd"],
-                "knn_purity_p": s["p"]})
+    out.update(
+        {
+            "knn_purity": obs,
+            "knn_purity_null_mean": s["null_mean"],
+            "knn_purity_null_sd": s["null_sd"],
+            "knn_purity_p": s["p"],
+        }
+    )
     U = _unit(E).astype(np.float32)
     D = np.clip(1 - U @ U.T, 0, 2)
     obs = float(_silhouette_from_D(D, lab[None, :], len(codes))[0])
     null = _silhouette_from_D(D, perms, len(codes))
     s = null_summary(obs, null)
-    out.update({"silhouette_cos": obs, "silhouette_cos_null_mean": s["null_mean"],
-                "silhouette_cos_null_sd": s["null_sd"], "silhouette_cos_p": s["p"]})
+    out.update(
+        {
+            "silhouette_cos": obs,
+            "silhouette_cos_null_mean": s["null_mean"],
+            "silhouette_cos_null_sd": s["null_sd"],
+            "silhouette_cos_p": s["p"],
+        }
+    )
     return out
 
 
@@ -98,6 +111,7 @@ def umap_layout(E: np.ndarray, seed: int = 42, n_neighbors: int = 15, min_dist: 
         return np.full((n, 2), np.nan)
     import umap  # slow import (numba); only the UMAP rule needs it
 
-    reducer = umap.UMAP(n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric="cosine", random_state=seed,
-                        n_components=2)
+    reducer = umap.UMAP(
+        n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric="cosine", random_state=seed, n_components=2
+    )
     return reducer.fit_transform(np.asarray(E, dtype=np.float32))

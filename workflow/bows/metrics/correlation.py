@@ -15,12 +15,29 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["window_indicators", "cooc_counts",
-           "phi_from_counts", "pmi_from_counts", "conditional_corr", "mantel", "spearman_upper", "tied_ranks", "upper"]
+__all__ = [
+    "window_indicators",
+    "cooc_counts",
+    "phi_from_counts",
+    "pmi_from_counts",
+    "conditional_corr",
+    "mantel",
+    "spearman_upper",
+    "tied_ranks",
+    "upper",
+]
 
 
-def window_indicators(indptr: np.ndarray, indices: np.ndarray, lut: np.ndarray, K: int, G: int, S: int,
-                      widx: np.ndarray, block_cells: int = 8_000_000) -> np.ndarray:
+def window_indicators(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    lut: np.ndarray,
+    K: int,
+    G: int,
+    S: int,
+    widx: np.ndarray,
+    block_cells: int = 8_000_000,
+) -> np.ndarray:
     """Bool [N, K]: does window ``widx[n]`` contain a word of column k? ``lut`` maps vocab id → column or -1."""
     widx = np.asarray(widx, dtype=np.int64)
     out = np.zeros((widx.size, K), dtype=bool)
@@ -40,9 +57,9 @@ def window_indicators(indptr: np.ndarray, indices: np.ndarray, lut: np.ndarray, 
         if lo == hi:
             continue
         d0, d1 = b0, min(b0 + B + G - 1, n_docs)
-        ids = np.asarray(indices[indptr[d0]:indptr[d1]], dtype=np.int64)
+        ids = np.asarray(indices[indptr[d0] : indptr[d1]], dtype=np.int64)
         col = lut[ids]
-        doc = np.repeat(np.arange(d1 - d0), np.diff(indptr[d0:d1 + 1]))
+        doc = np.repeat(np.arange(d1 - d0), np.diff(indptr[d0 : d1 + 1]))
         keep = col >= 0
         D = np.zeros((d1 - d0 + 1, K), dtype=np.int32)
         D[doc[keep] + 1, col[keep]] = 1
@@ -57,7 +74,7 @@ def cooc_counts(Y: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     K = Y.shape[1]
     nij = np.zeros((K, K), dtype=np.int64)
     for s in range(0, Y.shape[0], 1 << 16):  # float32 products are exact below 2^24 per block
-        Yf = Y[s:s + (1 << 16)].astype(np.float32)
+        Yf = Y[s : s + (1 << 16)].astype(np.float32)
         nij += np.rint(Yf.T @ Yf).astype(np.int64)
     return int(Y.shape[0]), Y.sum(axis=0).astype(np.int64), nij
 
@@ -142,12 +159,12 @@ def mantel(A: np.ndarray, B: np.ndarray, n_perm: int = 1000, seed: int = 0) -> t
     i, j = np.triu_indices(n, 1)
     a = A[i, j]
     a = a - a.mean()
-    sa = np.sqrt(np.sum(a ** 2))
+    sa = np.sqrt(np.sum(a**2))
 
     def r_of(perm: np.ndarray) -> float:
         b = B[perm[i], perm[j]]
         b = b - b.mean()
-        sb = np.sqrt(np.sum(b ** 2))
+        sb = np.sqrt(np.sum(b**2))
         return float(np.sum(a * b) / (sa * sb)) if sa > 0 and sb > 0 else float("nan")
 
     r = r_of(np.arange(n))
@@ -160,6 +177,6 @@ def mantel(A: np.ndarray, B: np.ndarray, n_perm: int = 1000, seed: int = 0) -> t
         perms = np.array([rng.permutation(n) for _ in range(min(chunk, n_perm - c0))])
         bs = B[perms[:, i], perms[:, j]]  # [P, pairs]
         bs = bs - bs.mean(axis=1, keepdims=True)
-        rs = (bs @ a) / (sa * np.sqrt(np.sum(bs ** 2, axis=1)))
+        rs = (bs @ a) / (sa * np.sqrt(np.sum(bs**2, axis=1)))
         hits += int(np.sum(rs >= r - 1e-12))
     return r, float((1 + hits) / (1 + n_perm))

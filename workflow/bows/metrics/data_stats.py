@@ -9,14 +9,14 @@ word k sits at (e_k − μ)·Cᵀ) and the circulant tests of §10 item 3–4.
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from . import geometry as geo
-from .correlation import (cooc_counts, conditional_corr, phi_from_counts, pmi_from_counts, window_indicators)
+from .correlation import conditional_corr, cooc_counts, phi_from_counts, pmi_from_counts, window_indicators
 from .tables import Rows
 from .words import Group
 
@@ -55,9 +55,20 @@ def corr_distance_tests(C: np.ndarray) -> dict[str, float]:
 RING_COLUMNS = ["group", "word", "pos", "pc1", "pc2", "evr1", "evr2", "status"]
 
 
-def group_data_stats(indptr: np.ndarray, indices: np.ndarray, V: int, G: int, S: int, widx: np.ndarray,
-                     groups: Mapping[str, Group], counts: np.ndarray | None, words: list[str], top_k: int,
-                     n_perm: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def group_data_stats(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    V: int,
+    G: int,
+    S: int,
+    widx: np.ndarray,
+    groups: Mapping[str, Group],
+    counts: np.ndarray | None,
+    words: list[str],
+    top_k: int,
+    n_perm: int,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(cooc, ring, metrics) tables. ``counts`` = vocabulary counts used to pick the top-k words."""
     all_groups = _analysed_groups(groups, V, words, counts, top_k)
     cols = sorted({int(i) for _, idx, _ in all_groups.values() for i in idx if i >= 0})
@@ -83,12 +94,16 @@ def group_data_stats(indptr: np.ndarray, indices: np.ndarray, V: int, G: int, S:
         if cyclic:
             ring.append(_data_ring_rows(rows, name, gw, Yg, found & (ni > 0), cc, status, n_perm, seed))
     ring = [r for r in ring if r is not None]
-    return (pd.concat(cooc, ignore_index=True) if cooc else pd.DataFrame(),
-            pd.concat(ring, ignore_index=True) if ring else pd.DataFrame(columns=RING_COLUMNS), rows.frame())
+    return (
+        pd.concat(cooc, ignore_index=True) if cooc else pd.DataFrame(),
+        pd.concat(ring, ignore_index=True) if ring else pd.DataFrame(columns=RING_COLUMNS),
+        rows.frame(),
+    )
 
 
-def _analysed_groups(groups: Mapping[str, Group], V: int, words: list[str], counts: np.ndarray | None,
-                     top_k: int) -> dict[str, tuple[list[str], np.ndarray, bool]]:
+def _analysed_groups(
+    groups: Mapping[str, Group], V: int, words: list[str], counts: np.ndarray | None, top_k: int
+) -> dict[str, tuple[list[str], np.ndarray, bool]]:
     """name → (words, vocabulary indices, cyclic) of every group, plus the ``top_k`` most frequent words."""
     out = {name: (g.words, g.indices, g.cyclic) for name, g in groups.items()}
     if top_k > 0:
@@ -98,22 +113,45 @@ def _analysed_groups(groups: Mapping[str, Group], V: int, words: list[str], coun
     return out
 
 
-def _cooc_frame(name: str, gw: list[str], Nn: int, ni: np.ndarray, nij: np.ndarray, cc: np.ndarray,
-                status: np.ndarray) -> pd.DataFrame:
+def _cooc_frame(
+    name: str, gw: list[str], Nn: int, ni: np.ndarray, nij: np.ndarray, cc: np.ndarray, status: np.ndarray
+) -> pd.DataFrame:
     """One row per ordered word pair: counts, conditional correlation, phi and PMI (a pair's status is its first
     word's if that is not ok, else its second's)."""
     phi, pmi = phi_from_counts(Nn, ni, nij), pmi_from_counts(Nn, ni, nij)
     n = len(gw)
     i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
     w = np.array(gw, dtype=object)
-    return pd.DataFrame({
-        "group": name, "word_i": w[i], "word_j": w[j], "pos_i": i, "pos_j": j, "n_windows": Nn, "n_i": ni[i],
-        "n_j": ni[j], "n_ij": nij[i, j], "corr_cond": cc[i, j], "phi": phi[i, j], "pmi": pmi[i, j],
-        "status": np.where(status[i] != "ok", status[i], status[j])})
+    return pd.DataFrame(
+        {
+            "group": name,
+            "word_i": w[i],
+            "word_j": w[j],
+            "pos_i": i,
+            "pos_j": j,
+            "n_windows": Nn,
+            "n_i": ni[i],
+            "n_j": ni[j],
+            "n_ij": nij[i, j],
+            "corr_cond": cc[i, j],
+            "phi": phi[i, j],
+            "pmi": pmi[i, j],
+            "status": np.where(status[i] != "ok", status[i], status[j]),
+        }
+    )
 
 
-def _data_ring_rows(rows: Rows, name: str, gw: list[str], Yg: np.ndarray, ok: np.ndarray, cc: np.ndarray,
-                    status: np.ndarray, n_perm: int, seed: int) -> pd.DataFrame | None:
+def _data_ring_rows(
+    rows: Rows,
+    name: str,
+    gw: list[str],
+    Yg: np.ndarray,
+    ok: np.ndarray,
+    cc: np.ndarray,
+    status: np.ndarray,
+    n_perm: int,
+    seed: int,
+) -> pd.DataFrame | None:
     """A cyclic group's ring in the data: its top-2 principal plane (returned, one row per word) and its ring
     metrics (into ``rows``); None with a status row when fewer than 4 of its words occur."""
     if ok.sum() < 4:
@@ -123,18 +161,32 @@ def _data_ring_rows(rows: Rows, name: str, gw: list[str], Yg: np.ndarray, ok: np
     P, evr = data_ring(Yg[:, ok])
     full = np.full((n, 2), np.nan)
     full[ok] = P
-    frame = pd.DataFrame({"group": name, "word": gw, "pos": np.arange(n), "pc1": full[:, 0], "pc2": full[:, 1],
-                          "evr1": evr[0], "evr2": evr[1], "status": status})
+    frame = pd.DataFrame(
+        {
+            "group": name,
+            "word": gw,
+            "pos": np.arange(n),
+            "pc1": full[:, 0],
+            "pc2": full[:, 1],
+            "evr1": evr[0],
+            "evr2": evr[1],
+            "status": status,
+        }
+    )
     sub = cc[np.ix_(ok, ok)]
     st = "ok" if ok.all() else f"{int((~ok).sum())} words missing or absent"
     for k, v in corr_distance_tests(sub).items():
         rows.add(name, k, v, status=st)
     cf = geo.circulant_fit(sub)
     rows.add(name, "circulant_r2", cf, status=st)
-    s = geo.null_summary(cf, geo.permutation_null(lambda p: geo.circulant_fit(sub[np.ix_(p, p)]), len(sub), n_perm,
-                                                  seed))
-    rows.add_many(name, {"circulant_r2_null_mean": s["null_mean"], "circulant_r2_null_sd": s["null_sd"],
-                         "circulant_r2_p": s["p"]}, status=st)
+    s = geo.null_summary(
+        cf, geo.permutation_null(lambda p: geo.circulant_fit(sub[np.ix_(p, p)]), len(sub), n_perm, seed)
+    )
+    rows.add_many(
+        name,
+        {"circulant_r2_null_mean": s["null_mean"], "circulant_r2_null_sd": s["null_sd"], "circulant_r2_p": s["p"]},
+        status=st,
+    )
     ang = geo.ring_angles(P)
     rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st)
     rows.add(name, "ring_pairs_total", len(ang), status=st)
@@ -143,13 +195,22 @@ def _data_ring_rows(rows: Rows, name: str, gw: list[str], Yg: np.ndarray, ok: np
     return frame
 
 
-def order_rows(rows: Rows, scope: str, ang: np.ndarray, n_perm: int, seed: int, status: str = "ok",
-                prefix: str = "") -> None:
+def order_rows(
+    rows: Rows, scope: str, ang: np.ndarray, n_perm: int, seed: int, status: str = "ok", prefix: str = ""
+) -> None:
     """order_agreement + permutation null (shuffled group order) + chance-corrected value."""
     a = geo.order_agreement(ang)
     null = geo.permutation_null(lambda p: geo.order_agreement(ang[p]), len(ang), n_perm, seed)
     s = geo.null_summary(a, null)
     corrected = (a - s["null_mean"]) / (1 - s["null_mean"]) if np.isfinite(a) and s["null_mean"] < 1 else np.nan
-    rows.add_many(scope, {f"{prefix}order_agreement": a, f"{prefix}order_agreement_null_mean": s["null_mean"],
-                          f"{prefix}order_agreement_null_sd": s["null_sd"], f"{prefix}order_agreement_p": s["p"],
-                          f"{prefix}order_agreement_corrected": corrected}, status=status)
+    rows.add_many(
+        scope,
+        {
+            f"{prefix}order_agreement": a,
+            f"{prefix}order_agreement_null_mean": s["null_mean"],
+            f"{prefix}order_agreement_null_sd": s["null_sd"],
+            f"{prefix}order_agreement_p": s["p"],
+            f"{prefix}order_agreement_corrected": corrected,
+        },
+        status=status,
+    )

@@ -10,9 +10,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["gram", "cosine", "cosine_from_gram", "offdiag_norm", "mean_abs_offdiag", "pca", "PCAResult", "ring_angles",
-           "adjacent_pairs", "winding_number", "order_agreement", "circulant_fit", "distance_profile",
-           "permutation_null", "adjacent_vs_opposite", "circular_distance"]
+__all__ = [
+    "gram",
+    "cosine",
+    "cosine_from_gram",
+    "offdiag_norm",
+    "mean_abs_offdiag",
+    "pca",
+    "PCAResult",
+    "ring_angles",
+    "adjacent_pairs",
+    "winding_number",
+    "order_agreement",
+    "circulant_fit",
+    "distance_profile",
+    "permutation_null",
+    "adjacent_vs_opposite",
+    "circular_distance",
+]
 
 
 def gram(E: np.ndarray) -> np.ndarray:
@@ -55,7 +70,7 @@ def cosine_from_gram(G: np.ndarray, min_norm: float = 1e-6, dead: float = 0.0) -
 def offdiag_norm(G: np.ndarray) -> float:
     """‖G − diag(G)‖_F (paper §6.4)."""
     G = np.asarray(G, dtype=np.float64)
-    return float(np.sqrt(np.nansum(G ** 2) - np.nansum(np.diag(G) ** 2)))
+    return float(np.sqrt(np.nansum(G**2) - np.nansum(np.diag(G) ** 2)))
 
 
 def mean_abs_offdiag(C: np.ndarray) -> float:
@@ -91,7 +106,7 @@ def pca(X: np.ndarray, k: int = 2, center: bool = True) -> PCAResult:
         j = int(np.argmax(np.abs(comps[a])))
         if comps[a, j] < 0:
             comps[a] = -comps[a]
-    var = s ** 2
+    var = s**2
     total = var.sum()
     evr = np.zeros(k)
     if total > 0:
@@ -209,5 +224,8 @@ def null_summary(observed: float, null: np.ndarray, greater: bool = True) -> dic
     if not np.isfinite(observed) or null.size == 0:
         return {"null_mean": float("nan"), "null_sd": float("nan"), "p": float("nan")}
     extreme = np.sum(null >= observed - 1e-12) if greater else np.sum(null <= observed + 1e-12)
-    return {"null_mean": float(null.mean()), "null_sd": float(null.std(ddof=1)) if null.size > 1 else 0.0,
-            "p": float((1 + extreme) / (1 + null.size))}
+    return {
+        "null_mean": float(null.mean()),
+        "null_sd": float(null.std(ddof=1)) if null.size > 1 else 0.0,
+        "p": float((1 + extreme) / (1 + null.size)),
+    }

@@ -13,7 +13,8 @@ Group metrics on E_g (the group's rows of E = Wᵀ):
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,13 +54,28 @@ def _matrix(cooc: pd.DataFrame | None, group: str, words: list[str], col: str) -
         return None
 
 
-GROUP_COLUMNS = ["group", "word", "pos", "norm", "pc1", "pc2", "pc3", "npc1", "npc2", "angle", "evr1", "evr2", "evr3",
-                 "status"]
+GROUP_COLUMNS = [
+    "group",
+    "word",
+    "pos",
+    "norm",
+    "pc1",
+    "pc2",
+    "pc3",
+    "npc1",
+    "npc2",
+    "angle",
+    "evr1",
+    "evr2",
+    "evr3",
+    "status",
+]
 GRAM_COLUMNS = ["group", "word_i", "word_j", "pos_i", "pos_j", "dot", "cos"]
 
 
-def group_tables(W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: pd.DataFrame | None,
-                 n_perm: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def group_tables(
+    W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: pd.DataFrame | None, n_perm: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fill every group's metric rows; return (groups table: per-word coordinates, gram table: per pair)."""
     coords, grams = [], []
     for name, g in groups.items():
@@ -74,10 +90,17 @@ def group_tables(W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: p
             continue
         E = W[:, idx].T.astype(np.float64)
         G, C, norms = geo.gram(E), geo.cosine(E), np.linalg.norm(E, axis=1)
-        rows.add_many(name, {"offdiag_raw": geo.offdiag_norm(G), "offdiag_cos": geo.offdiag_norm(C),
-                             "mean_abs_cos": geo.mean_abs_offdiag(C),
-                             "mean_cos": float(np.nanmean(C[~np.eye(n, dtype=bool)])),
-                             "mean_norm": float(norms.mean())}, status=st)
+        rows.add_many(
+            name,
+            {
+                "offdiag_raw": geo.offdiag_norm(G),
+                "offdiag_cos": geo.offdiag_norm(C),
+                "mean_abs_cos": geo.mean_abs_offdiag(C),
+                "mean_cos": float(np.nanmean(C[~np.eye(n, dtype=bool)])),
+                "mean_norm": float(norms.mean()),
+            },
+            status=st,
+        )
         grams.append(_gram_frame(name, words, pos, G, C))
         frame, praw, pnorm = _coords_frame(name, words, pos, E, norms)
         coords.append(frame)
@@ -86,8 +109,10 @@ def group_tables(W: np.ndarray, groups: Mapping[str, Group], rows: Rows, cooc: p
         if n >= 4:
             _circulant_rows(rows, name, C, n_perm, seed, st)
         _mantel_rows(rows, name, words, C, cooc, n_perm, seed, st)
-    return (pd.concat(coords, ignore_index=True) if coords else pd.DataFrame(columns=GROUP_COLUMNS),
-            pd.concat(grams, ignore_index=True) if grams else pd.DataFrame(columns=GRAM_COLUMNS))
+    return (
+        pd.concat(coords, ignore_index=True) if coords else pd.DataFrame(columns=GROUP_COLUMNS),
+        pd.concat(grams, ignore_index=True) if grams else pd.DataFrame(columns=GRAM_COLUMNS),
+    )
 
 
 def _gram_frame(name: str, words: list[str], pos: np.ndarray, G: np.ndarray, C: np.ndarray) -> pd.DataFrame:
@@ -95,8 +120,17 @@ def _gram_frame(name: str, words: list[str], pos: np.ndarray, G: np.ndarray, C: 
     n = len(words)
     i, j = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), indexing="ij"))
     w = np.array(words, dtype=object)
-    return pd.DataFrame({"group": name, "word_i": w[i], "word_j": w[j], "pos_i": pos[i], "pos_j": pos[j],
-                         "dot": G.ravel(), "cos": C.ravel()})
+    return pd.DataFrame(
+        {
+            "group": name,
+            "word_i": w[i],
+            "word_j": w[j],
+            "pos_i": pos[i],
+            "pos_j": pos[j],
+            "dot": G.ravel(),
+            "cos": C.ravel(),
+        }
+    )
 
 
 def _coords_frame(name: str, words: list[str], pos: np.ndarray, E: np.ndarray, norms: np.ndarray):
@@ -105,16 +139,28 @@ def _coords_frame(name: str, words: list[str], pos: np.ndarray, E: np.ndarray, n
     praw = geo.pca(E, 3)
     pnorm = geo.pca(E / np.where(norms > 1e-12, norms, 1.0)[:, None], 2)
     evr = praw.explained_variance_ratio
-    frame = pd.DataFrame({
-        "group": name, "word": words, "pos": pos, "norm": norms, "pc1": praw.scores[:, 0],
-        "pc2": praw.scores[:, 1], "pc3": praw.scores[:, 2], "npc1": pnorm.scores[:, 0],
-        "npc2": pnorm.scores[:, 1], "angle": geo.ring_angles(pnorm.scores), "evr1": evr[0], "evr2": evr[1],
-        "evr3": evr[2], "status": "ok"})
+    frame = pd.DataFrame(
+        {
+            "group": name,
+            "word": words,
+            "pos": pos,
+            "norm": norms,
+            "pc1": praw.scores[:, 0],
+            "pc2": praw.scores[:, 1],
+            "pc3": praw.scores[:, 2],
+            "npc1": pnorm.scores[:, 0],
+            "npc2": pnorm.scores[:, 1],
+            "angle": geo.ring_angles(pnorm.scores),
+            "evr1": evr[0],
+            "evr2": evr[1],
+            "evr3": evr[2],
+            "status": "ok",
+        }
+    )
     return frame, praw, pnorm
 
 
-def _ring_rows(rows: Rows, name: str, praw: Any, pnorm: Any, ang: np.ndarray, n_perm: int, seed: int,
-               st: str) -> None:
+def _ring_rows(rows: Rows, name: str, praw: Any, pnorm: Any, ang: np.ndarray, n_perm: int, seed: int, st: str) -> None:
     """Ring order in the unit-vector plane and in the raw plane, and its permutation test."""
     rows.add(name, "ring_adjacent_pairs", geo.adjacent_pairs(ang), status=st)
     rows.add(name, "ring_winding", geo.winding_number(pnorm.scores), status=st)
@@ -128,26 +174,44 @@ def _circulant_rows(rows: Rows, name: str, C: np.ndarray, n_perm: int, seed: int
     cf = geo.circulant_fit(C)
     null = geo.permutation_null(lambda p: geo.circulant_fit(C[np.ix_(p, p)]), len(C), n_perm, seed)
     s = geo.null_summary(cf, null)
-    rows.add_many(name, {"circulant_r2": cf, "circulant_r2_null_mean": s["null_mean"],
-                         "circulant_r2_null_sd": s["null_sd"], "circulant_r2_p": s["p"],
-                         "adjacent_gt_opposite": geo.adjacent_vs_opposite(C)}, status=st)
+    rows.add_many(
+        name,
+        {
+            "circulant_r2": cf,
+            "circulant_r2_null_mean": s["null_mean"],
+            "circulant_r2_null_sd": s["null_sd"],
+            "circulant_r2_p": s["p"],
+            "adjacent_gt_opposite": geo.adjacent_vs_opposite(C),
+        },
+        status=st,
+    )
 
 
-def _mantel_rows(rows: Rows, name: str, words: list[str], C: np.ndarray, cooc: pd.DataFrame | None, n_perm: int,
-                 seed: int, st: str) -> None:
+def _mantel_rows(
+    rows: Rows, name: str, words: list[str], C: np.ndarray, cooc: pd.DataFrame | None, n_perm: int, seed: int, st: str
+) -> None:
     """Mantel and Spearman agreement of the cosines with the data's phi and PMI (groups of 4 words or more)."""
-    base = name[:-len(" (no I)")] if name.endswith(" (no I)") else name
+    base = name[: -len(" (no I)")] if name.endswith(" (no I)") else name
     phi = _matrix(cooc, base, words, "phi")
     if phi is None:
         rows.add(name, "mantel_phi_r", np.nan, status="no data co-occurrence table for this group")
     elif len(words) >= 4:
         r, p = mantel(phi, C, n_perm, seed)
-        rows.add_many(name, {"mantel_phi_r": r, "mantel_phi_p": p, "spearman_phi": spearman_upper(phi, C),
-                             "spearman_pmi": spearman_upper(_matrix(cooc, base, words, "pmi"), C)}, status=st)
+        rows.add_many(
+            name,
+            {
+                "mantel_phi_r": r,
+                "mantel_phi_p": p,
+                "spearman_phi": spearman_upper(phi, C),
+                "spearman_pmi": spearman_upper(_matrix(cooc, base, words, "pmi"), C),
+            },
+            status=st,
+        )
 
 
-def top_words_mantel(W: np.ndarray, rows: Rows, cooc: pd.DataFrame | None, index: WordIndex, n_perm: int,
-                     seed: int) -> None:
+def top_words_mantel(
+    W: np.ndarray, rows: Rows, cooc: pd.DataFrame | None, index: WordIndex, n_perm: int, seed: int
+) -> None:
     """Mantel / Spearman of data phi vs weight cosine over the most frequent words (scope "Top words")."""
     if cooc is None or not len(cooc) or not (cooc["group"] == TOP).any():
         return
@@ -162,25 +226,50 @@ def top_words_mantel(W: np.ndarray, rows: Rows, cooc: pd.DataFrame | None, index
     phi = _matrix(cooc, TOP, words, "phi")
     pmi = _matrix(cooc, TOP, words, "pmi")
     r, p = mantel(phi, C, n_perm, seed)
-    rows.add_many(TOP, {"n_found": len(words), "mantel_phi_r": r, "mantel_phi_p": p,
-                        "spearman_phi": spearman_upper(phi, C), "spearman_pmi": spearman_upper(pmi, C),
-                        "mean_abs_cos": geo.mean_abs_offdiag(C)})
+    rows.add_many(
+        TOP,
+        {
+            "n_found": len(words),
+            "mantel_phi_r": r,
+            "mantel_phi_p": p,
+            "spearman_phi": spearman_upper(phi, C),
+            "spearman_pmi": spearman_upper(pmi, C),
+            "mean_abs_cos": geo.mean_abs_offdiag(C),
+        },
+    )
 
 
-def model_metrics(W: np.ndarray, b: np.ndarray, index: WordIndex, groups: Mapping[str, Group], rows: Rows,
-                  cooc: pd.DataFrame | None, n_perm: int, seed: int, knn_k: int = 10
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def model_metrics(
+    W: np.ndarray,
+    b: np.ndarray,
+    index: WordIndex,
+    groups: Mapping[str, Group],
+    rows: Rows,
+    cooc: pd.DataFrame | None,
+    n_perm: int,
+    seed: int,
+    knn_k: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """All per-model metrics; returns (words, groups, gram) tables and fills ``rows``."""
     rows.add_many("model", peer_metrics(W))
     rows.add("model", "bias_mean", float(np.mean(b)))
     rows.add("model", "frac_negative_bias", float(np.mean(b < 0)))
     norms = np.linalg.norm(W.astype(np.float64), axis=0)
-    words = pd.DataFrame({"index": np.arange(W.shape[1]), "word": index.words, "norm": norms,
-                          "bias": b.astype(np.float64), "onehot_z": norms ** 2 + b, "dim_frac": dim_fractions(W)})
+    words = pd.DataFrame(
+        {
+            "index": np.arange(W.shape[1]),
+            "word": index.words,
+            "norm": norms,
+            "bias": b.astype(np.float64),
+            "onehot_z": norms**2 + b,
+            "dim_frac": dim_fractions(W),
+        }
+    )
     cats = semantic_assignment(index, n_other=0)
     if len(cats) >= 3:
-        sc = cluster_scores(W[:, cats["index"].to_numpy()].T, cats["category"].to_numpy(), k=knn_k,
-                            n_perm=n_perm, seed=seed)
+        sc = cluster_scores(
+            W[:, cats["index"].to_numpy()].T, cats["category"].to_numpy(), k=knn_k, n_perm=n_perm, seed=seed
+        )
         rows.add_many("model", {k: v for k, v in sc.items() if k not in ("n_words", "n_categories")})
         rows.add("model", "n_category_words", sc["n_words"])
         rows.add("model", "n_categories", sc["n_categories"])

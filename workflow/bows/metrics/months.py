@@ -16,8 +16,12 @@ from .words import Group
 
 __all__ = ["SEASON_MONTHS", "seasonal_table", "ring_table"]
 
-SEASON_MONTHS = {"winter": [10, 11, 0, 1], "spring": [1, 2, 3, 4, 5], "summer": [4, 5, 6, 7, 8],
-                 "autumn": [7, 8, 9, 10, 11]}
+SEASON_MONTHS = {
+    "winter": [10, 11, 0, 1],
+    "spring": [1, 2, 3, 4, 5],
+    "summer": [4, 5, 6, 7, 8],
+    "autumn": [7, 8, 9, 10, 11],
+}
 
 
 def ring_table(W: np.ndarray, months: Group, data_ring: pd.DataFrame | None) -> pd.DataFrame:
@@ -25,16 +29,36 @@ def ring_table(W: np.ndarray, months: Group, data_ring: pd.DataFrame | None) -> 
     parts = []
     if data_ring is not None and len(data_ring):
         d = data_ring[data_ring["group"] == months.name]
-        parts.append(pd.DataFrame({"source": "data", "word": d["word"], "pos": d["pos"], "pc1": d["pc1"],
-                                   "pc2": d["pc2"], "status": d["status"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": "data",
+                    "word": d["word"],
+                    "pos": d["pos"],
+                    "pc1": d["pc1"],
+                    "pc2": d["pc2"],
+                    "status": d["status"],
+                }
+            )
+        )
     ok = months.found
     if ok.sum() >= 3:
         E = W[:, months.indices[ok]].T.astype(np.float64)
         n = np.linalg.norm(E, axis=1, keepdims=True)
         for src, X in (("weights_norm", E / (n + 1e-8)), ("weights_raw", E)):
             P = geo.pca(X, 2).scores
-            parts.append(pd.DataFrame({"source": src, "word": np.array(months.words)[ok], "pos": np.flatnonzero(ok),
-                                       "pc1": P[:, 0], "pc2": P[:, 1], "status": "ok"}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "source": src,
+                        "word": np.array(months.words)[ok],
+                        "pos": np.flatnonzero(ok),
+                        "pc1": P[:, 0],
+                        "pc2": P[:, 1],
+                        "status": "ok",
+                    }
+                )
+            )
     if not parts:
         return pd.DataFrame(columns=["source", "word", "pos", "pc1", "pc2", "status"])
     return pd.concat(parts, ignore_index=True)
@@ -44,11 +68,24 @@ def _angdiff(a: np.ndarray, b: float) -> np.ndarray:
     return np.abs((a - b + np.pi) % (2 * np.pi) - np.pi)
 
 
-def seasonal_table(W: np.ndarray, months: Group, seasonal: list[tuple[str, str, int]]
-                   ) -> tuple[pd.DataFrame, dict[str, float]]:
+def seasonal_table(
+    W: np.ndarray, months: Group, seasonal: list[tuple[str, str, int]]
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Months + seasonal words in the months' 3-PC space. ``seasonal`` = (word, season, vocab index or -1)."""
-    cols = ["word", "kind", "season", "pos", "pc1", "pc2", "pc3", "plane_share", "nearest_month",
-            "expected_months", "in_expected", "status"]
+    cols = [
+        "word",
+        "kind",
+        "season",
+        "pos",
+        "pc1",
+        "pc2",
+        "pc3",
+        "plane_share",
+        "nearest_month",
+        "expected_months",
+        "in_expected",
+        "status",
+    ]
     ok = months.found
     if ok.sum() < 4:
         return pd.DataFrame(columns=cols), {"seasonal_in_expected": np.nan}
@@ -57,18 +94,44 @@ def seasonal_table(W: np.ndarray, months: Group, seasonal: list[tuple[str, str, 
     mwords = np.array(months.words)[ok]
     mpos = np.flatnonzero(ok)
     mang = np.arctan2(p.scores[:, 1], p.scores[:, 0])
-    rows = [{"word": w, "kind": "month", "season": "", "pos": int(k), "pc1": s[0], "pc2": s[1], "pc3": s[2],
-             "plane_share": np.nan, "nearest_month": "", "expected_months": "", "in_expected": None,
-             "status": "ok"} for w, k, s in zip(mwords, mpos, p.scores)]
+    rows = [
+        {
+            "word": w,
+            "kind": "month",
+            "season": "",
+            "pos": int(k),
+            "pc1": s[0],
+            "pc2": s[1],
+            "pc3": s[2],
+            "plane_share": np.nan,
+            "nearest_month": "",
+            "expected_months": "",
+            "in_expected": None,
+            "status": "ok",
+        }
+        for w, k, s in zip(mwords, mpos, p.scores)
+    ]
     hits, n_ok = 0, 0
     for word, season, idx in seasonal:
         exp = SEASON_MONTHS.get(season, [])
         exp_names = "|".join(months.words[k][:3] for k in exp if k < len(months.words))
         if idx < 0:
-            rows.append({"word": word, "kind": "seasonal", "season": season, "pos": -1, "pc1": np.nan,
-                         "pc2": np.nan, "pc3": np.nan, "plane_share": np.nan, "nearest_month": "",
-                         "expected_months": exp_names, "in_expected": None,
-                         "status": "missing: word not in vocabulary"})
+            rows.append(
+                {
+                    "word": word,
+                    "kind": "seasonal",
+                    "season": season,
+                    "pos": -1,
+                    "pc1": np.nan,
+                    "pc2": np.nan,
+                    "pc3": np.nan,
+                    "plane_share": np.nan,
+                    "nearest_month": "",
+                    "expected_months": exp_names,
+                    "in_expected": None,
+                    "status": "missing: word not in vocabulary",
+                }
+            )
             continue
         x = W[:, idx].astype(np.float64) - p.mean
         c = p.components @ x
@@ -79,12 +142,28 @@ def seasonal_table(W: np.ndarray, months: Group, seasonal: list[tuple[str, str, 
         inside = nearest in exp
         hits += int(inside)
         n_ok += 1
-        rows.append({"word": word, "kind": "seasonal", "season": season, "pos": -1, "pc1": c[0], "pc2": c[1],
-                     "pc3": c[2], "plane_share": share, "nearest_month": months.words[nearest],
-                     "expected_months": exp_names, "in_expected": inside, "status": "ok"})
+        rows.append(
+            {
+                "word": word,
+                "kind": "seasonal",
+                "season": season,
+                "pos": -1,
+                "pc1": c[0],
+                "pc2": c[1],
+                "pc3": c[2],
+                "plane_share": share,
+                "nearest_month": months.words[nearest],
+                "expected_months": exp_names,
+                "in_expected": inside,
+                "status": "ok",
+            }
+        )
     df = pd.DataFrame(rows, columns=cols)
-    met = {"seasonal_in_expected": float(hits) if n_ok else np.nan, "seasonal_found": float(n_ok),
-           "seasonal_total": float(len(seasonal))}
+    met = {
+        "seasonal_in_expected": float(hits) if n_ok else np.nan,
+        "seasonal_found": float(n_ok),
+        "seasonal_total": float(len(seasonal)),
+    }
     for a in range(3):
         met[f"evr_{a + 1}"] = float(p.explained_variance_ratio[a])
     return df, met

@@ -15,8 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dim_fractions", "d_star", "represented_fractions", "mean_sq_overlap", "welch_bound", "effective_rank",
-           "stable_rank", "singular_values", "power_law_fit", "peer_metrics"]
+__all__ = [
+    "dim_fractions",
+    "d_star",
+    "represented_fractions",
+    "mean_sq_overlap",
+    "welch_bound",
+    "effective_rank",
+    "stable_rank",
+    "singular_values",
+    "power_law_fit",
+    "peer_metrics",
+]
 
 
 def _norms(W: np.ndarray) -> np.ndarray:
@@ -39,7 +49,7 @@ def dim_fractions(W: np.ndarray, eps: float = 1e-12) -> np.ndarray:
 def d_star(W: np.ndarray) -> float:
     """D* = L / ‖W‖_F²."""
     W = np.asarray(W, dtype=np.float64)
-    f = float(np.sum(W ** 2))
+    f = float(np.sum(W**2))
     return float(W.shape[0] / f) if f > 0 else float("nan")
 
 
@@ -59,7 +69,7 @@ def mean_sq_overlap(W: np.ndarray, mask: np.ndarray | None = None, eps: float = 
         return float("nan")
     Wn = W[:, keep] / n[keep]
     M = Wn @ Wn.T
-    return float((np.sum(M ** 2) - k) / (k * (k - 1)))
+    return float((np.sum(M**2) - k) / (k * (k - 1)))
 
 
 def welch_bound(n: int, L: int) -> float:
@@ -94,7 +104,7 @@ def effective_rank(W: np.ndarray, s: np.ndarray | None = None) -> float:
 def stable_rank(W: np.ndarray, s: np.ndarray | None = None) -> float:
     """‖W‖_F² / σ_1²."""
     s = singular_values(W) if s is None else s
-    return float(np.sum(s ** 2) / s[0] ** 2) if s[0] > 0 else float("nan")
+    return float(np.sum(s**2) / s[0] ** 2) if s[0] > 0 else float("nan")
 
 
 def power_law_fit(L: np.ndarray, loss: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
@@ -106,8 +116,16 @@ def power_law_fit(L: np.ndarray, loss: np.ndarray, n_boot: int = 1000, seed: int
     loss = np.asarray(loss, dtype=np.float64)
     ok = np.isfinite(L) & np.isfinite(loss) & (L > 0) & (loss > 0)
     L, loss = L[ok], loss[ok]
-    out = {"exponent": np.nan, "exponent_lo": np.nan, "exponent_hi": np.nan, "prefactor": np.nan,
-           "n_models": int(L.size), "n_latents": int(np.unique(L).size), "r2_log": np.nan, "status": "ok"}
+    out = {
+        "exponent": np.nan,
+        "exponent_lo": np.nan,
+        "exponent_hi": np.nan,
+        "prefactor": np.nan,
+        "n_models": int(L.size),
+        "n_latents": int(np.unique(L).size),
+        "r2_log": np.nan,
+        "status": "ok",
+    }
     if L.size < 3 or np.unique(L).size < 2:
         out["status"] = "too few models: need >= 3 models over >= 2 latent sizes"
         return out
@@ -115,8 +133,11 @@ def power_law_fit(L: np.ndarray, loss: np.ndarray, n_boot: int = 1000, seed: int
     slope, icpt = np.polyfit(x, y, 1)
     resid = y - (slope * x + icpt)
     ss = np.sum((y - y.mean()) ** 2)
-    out.update(exponent=float(-slope), prefactor=float(np.exp(icpt)),
-               r2_log=float(1 - np.sum(resid ** 2) / ss) if ss > 0 else np.nan)
+    out.update(
+        exponent=float(-slope),
+        prefactor=float(np.exp(icpt)),
+        r2_log=float(1 - np.sum(resid**2) / ss) if ss > 0 else np.nan,
+    )
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, L.size, size=(n_boot, L.size))
     xs, ys = x[idx], y[idx]
@@ -136,7 +157,7 @@ def peer_metrics(W: np.ndarray) -> dict[str, float]:
     n = _norms(W)
     D = dim_fractions(W)
     ph, p1 = represented_fractions(W)
-    frob2 = float(np.sum(W ** 2))
+    frob2 = float(np.sum(W**2))
     repr_mask = n > 0.5
     sv = singular_values(W)
     return {

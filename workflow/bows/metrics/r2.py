@@ -15,14 +15,21 @@ Model: z(x) = Wᵀ W x + b, x̂ = ReLU(z); W ∈ ℝ^{L×V}.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["R2Stats", "reconstruction_stats", "fit_linear_decoder", "onehot_r2", "r2_from_sums", "strata",
-           "brute_force_r2"]
+__all__ = [
+    "R2Stats",
+    "reconstruction_stats",
+    "fit_linear_decoder",
+    "onehot_r2",
+    "r2_from_sums",
+    "strata",
+    "brute_force_r2",
+]
 
 
 def _t(a: np.ndarray, dtype=torch.float32) -> torch.Tensor:
@@ -31,7 +38,7 @@ def _t(a: np.ndarray, dtype=torch.float32) -> torch.Tensor:
 
 def r2_from_sums(ss_res: np.ndarray, s1: np.ndarray, s2: np.ndarray, N: int) -> np.ndarray:
     """R² from Σ(y−ŷ)², Σy, Σy² over N rows; NaN where SS_tot ≤ 1e-12."""
-    ss_tot = s2 - s1 ** 2 / max(N, 1)
+    ss_tot = s2 - s1**2 / max(N, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = 1.0 - ss_res / ss_tot
     r2[~(ss_tot > 1e-12)] = np.nan
@@ -72,8 +79,14 @@ def fit_linear_decoder(W: np.ndarray, batches: Iterable[np.ndarray], ridge: floa
     return D.numpy()
 
 
-def reconstruction_stats(W: np.ndarray, b: np.ndarray, batches: Iterable[np.ndarray], decoder: np.ndarray | None = None,
-                         targets: Sequence[int] = (), groups: dict[str, np.ndarray] | None = None) -> R2Stats:
+def reconstruction_stats(
+    W: np.ndarray,
+    b: np.ndarray,
+    batches: Iterable[np.ndarray],
+    decoder: np.ndarray | None = None,
+    targets: Sequence[int] = (),
+    groups: dict[str, np.ndarray] | None = None,
+) -> R2Stats:
     """One pass over held-out window batches (dense multi-hot [B, V]) accumulating every per-word R² above.
 
     ``targets``: vocab indices whose pre-activation z_t is kept for every window containing t (mechanism §6.7).
@@ -112,8 +125,10 @@ def reconstruction_stats(W: np.ndarray, b: np.ndarray, batches: Iterable[np.ndar
         N += Xt.shape[0]
     s2 = s1  # binary targets: y² = y
     return R2Stats(
-        n_windows=N, freq_count=np.rint(s1).astype(np.int64),
-        r2_ctx=r2_from_sums(ss_relu, s1, s2, N), r2_tied=r2_from_sums(ss_tied, s1, s2, N),
+        n_windows=N,
+        freq_count=np.rint(s1).astype(np.int64),
+        r2_ctx=r2_from_sums(ss_relu, s1, s2, N),
+        r2_tied=r2_from_sums(ss_tied, s1, s2, N),
         r2_ls=r2_from_sums(ss_ls, s1, s2, N) if ss_ls is not None else None,
         preacts={t: (np.concatenate(v) if v else np.zeros(0)) for t, v in pre.items()},
         group_tied={k: r2_from_sums(ss_g[k], s1[v], s2[v], N) for k, v in groups.items()},
@@ -131,7 +146,7 @@ def onehot_r2(W: np.ndarray, b: np.ndarray, block: int = 1024) -> np.ndarray:
         R = torch.relu(Z)
         r = torch.arange(e - s)
         diag = R[r, r + s].double()
-        tot = (R ** 2).sum(1, dtype=torch.float64) - diag ** 2 + (1 - diag) ** 2
+        tot = (R**2).sum(1, dtype=torch.float64) - diag**2 + (1 - diag) ** 2
         out[s:e] = (1 - tot / (1 - 1 / V)).numpy()
     return out
 

@@ -20,14 +20,27 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..kernels import gram_add
 
-__all__ = ["EXACT_MAX_V", "window_moments", "top_eigen", "randomized_eigh", "principal_subspaces", "overlap",
-           "random_baseline", "excess", "subspace_metrics", "save_subspace", "load_subspace", "KINDS"]
+__all__ = [
+    "EXACT_MAX_V",
+    "window_moments",
+    "top_eigen",
+    "randomized_eigh",
+    "principal_subspaces",
+    "overlap",
+    "random_baseline",
+    "excess",
+    "subspace_metrics",
+    "save_subspace",
+    "load_subspace",
+    "KINDS",
+]
 
 log = logging.getLogger("bows.metrics.subspace")
 
@@ -37,8 +50,9 @@ EXACT_MAX_V = 6000
 KINDS = ("moment", "cov")
 
 
-def window_moments(batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], V: int
-                   ) -> tuple[np.ndarray, np.ndarray, int]:
+def window_moments(
+    batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], V: int
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(M = Σ x xᵀ / n float64 [V, V], μ = Σ x / n [V], n) over CSR batches (offsets, cols, values)."""
     M = np.zeros((V, V), dtype=np.float64)
     s = np.zeros(V, dtype=np.float64)
@@ -52,8 +66,14 @@ def window_moments(batches: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
     return M / max(n, 1), s / max(n, 1), n
 
 
-def randomized_eigh(A: np.ndarray, k: int, iters: int = 10, oversample: int | None = None, seed: int = 0,
-                    start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def randomized_eigh(
+    A: np.ndarray,
+    k: int,
+    iters: int = 10,
+    oversample: int | None = None,
+    seed: int = 0,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-k eigenpairs of a symmetric PSD matrix by subspace iteration in float32 with a Rayleigh–Ritz step:
     Q ← orth(A Q) ``iters`` times from k + oversample columns (Halko et al. 2011, Alg. 4.4): Gaussian, or ``start``
     (e.g. the eigenvectors of a nearby matrix) completed with Gaussian columns. The defaults (10 iterations,
@@ -65,7 +85,7 @@ def randomized_eigh(A: np.ndarray, k: int, iters: int = 10, oversample: int | No
     A32 = np.asarray(A, dtype=np.float32)
     Q = np.random.default_rng(seed).standard_normal((V, m)).astype(np.float32)
     if start is not None:
-        Q[:, :min(m, start.shape[1])] = start[:, :m]
+        Q[:, : min(m, start.shape[1])] = start[:, :m]
     Q = np.linalg.qr(Q)[0]
     for _ in range(iters):
         Q = np.linalg.qr(A32 @ Q)[0]
@@ -81,8 +101,9 @@ def _fix_signs(vecs: np.ndarray) -> np.ndarray:
     return vecs * np.where(vecs[idx, np.arange(vecs.shape[1])] < 0, -1.0, 1.0)
 
 
-def top_eigen(A: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray, str]:
+def top_eigen(
+    A: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, str]:
     """(eigenvalues descending [k], eigenvectors [V, k], method) of symmetric ``A`` (``start``: a warm start for
     the randomised solver, with fewer iterations)."""
     V = A.shape[0]
@@ -102,7 +123,7 @@ def top_eigen(A: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = N
 def _centre(M: np.ndarray, mu: np.ndarray, block: int = 1024) -> np.ndarray:
     """M − μμᵀ, written into M (row blocks: no second V×V matrix at V = 10,000)."""
     for i in range(0, M.shape[0], block):
-        M[i:i + block] -= np.outer(mu[i:i + block], mu)
+        M[i : i + block] -= np.outer(mu[i : i + block], mu)
     return M
 
 
@@ -141,14 +162,19 @@ def excess(value: float, L: int, V: int) -> float:
 def subspace_metrics(W: np.ndarray, sub: Mapping[str, Any] | None) -> tuple[dict[str, float], str]:
     """({metric: value}, status) of one model: overlap and excess against both subspaces, the baseline, ‖W‖²_F/L."""
     L, V = W.shape
-    out = {"frob2_per_latent": float(np.sum(np.asarray(W, dtype=np.float64) ** 2) / L),
-           "random_baseline": random_baseline(L, V)}
+    out = {
+        "frob2_per_latent": float(np.sum(np.asarray(W, dtype=np.float64) ** 2) / L),
+        "random_baseline": random_baseline(L, V),
+    }
     k = sub["moment_vectors"].shape[1] if sub is not None else 0
     if sub is None or L > k:
         for kind in KINDS:
             out[f"overlap_{kind}"] = out[f"excess_{kind}"] = float("nan")
-        return out, ("no subspace table" if sub is None
-                     else f"L={L} exceeds the {k} eigenvectors computed (analysis.subspace_max_latent)")
+        return out, (
+            "no subspace table"
+            if sub is None
+            else f"L={L} exceeds the {k} eigenvectors computed (analysis.subspace_max_latent)"
+        )
     for kind in KINDS:
         o = overlap(W, sub[f"{kind}_vectors"])
         out[f"overlap_{kind}"] = o

@@ -9,8 +9,9 @@ bootstrap CI (see :func:`bows.metrics.peers.power_law_fit`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,25 +19,42 @@ import pandas as pd
 from ..grid import ModelSpec
 from .peers import power_law_fit
 
-__all__ = ["sweep_tables", "losses_table", "loss_fits", "cluster_table", "read_history", "subspace_table",
-           "SUBSPACE_COLUMNS"]
+__all__ = [
+    "sweep_tables",
+    "losses_table",
+    "loss_fits",
+    "cluster_table",
+    "read_history",
+    "subspace_table",
+    "SUBSPACE_COLUMNS",
+]
 
 SWEEP_METRICS = ("offdiag_raw", "offdiag_cos", "mean_abs_cos")
 
 
 def sweep_tables(metrics: pd.DataFrame, variant: str, wd: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(sweep, sweep_summary) from the tidy per-model metrics."""
-    m = metrics[(metrics["model"] != "data") & (metrics["variant"] == variant)
-                & np.isclose(metrics["wd"].astype(float), float(wd)) & metrics["metric"].isin(SWEEP_METRICS)
-                & (metrics["scope"] != "model")]
+    m = metrics[
+        (metrics["model"] != "data")
+        & (metrics["variant"] == variant)
+        & np.isclose(metrics["wd"].astype(float), float(wd))
+        & metrics["metric"].isin(SWEEP_METRICS)
+        & (metrics["scope"] != "model")
+    ]
     cols = ["group", "variant", "wd", "latent", "seed", *SWEEP_METRICS, "status"]
     if not len(m):
         return pd.DataFrame(columns=cols), pd.DataFrame(
-            columns=["group", "variant", "wd", "latent", "metric", "mean", "sd", "n_seeds"])
+            columns=["group", "variant", "wd", "latent", "metric", "mean", "sd", "n_seeds"]
+        )
     # one row per (group, model) that exists: a pivot over the product of the keys would add rows for latent × seed
     # pairs that were never trained
-    wide = (m.groupby(["scope", "variant", "wd", "latent", "seed", "metric"])["value"].first().unstack("metric")
-            .reset_index().rename(columns={"scope": "group"}))
+    wide = (
+        m.groupby(["scope", "variant", "wd", "latent", "seed", "metric"])["value"]
+        .first()
+        .unstack("metric")
+        .reset_index()
+        .rename(columns={"scope": "group"})
+    )
     wide.columns.name = None
     st = m[m["metric"] == "offdiag_raw"].set_index(["scope", "latent", "seed"])["status"]
     wide["status"] = [st.get((g, L, s), "ok") for g, L, s in zip(wide["group"], wide["latent"], wide["seed"])]
@@ -44,11 +62,18 @@ def sweep_tables(metrics: pd.DataFrame, variant: str, wd: float) -> tuple[pd.Dat
         if c not in wide:
             wide[c] = np.nan
     wide = wide[cols].sort_values(["group", "latent", "seed"]).reset_index(drop=True)
-    long = wide.melt(id_vars=["group", "variant", "wd", "latent", "seed"], value_vars=list(SWEEP_METRICS),
-                     var_name="metric")
-    summ = (long.groupby(["group", "variant", "wd", "latent", "metric"])["value"]
-            .agg(mean="mean", sd=lambda v: float(np.std(v.dropna(), ddof=1)) if v.notna().sum() > 1 else np.nan,
-                 n_seeds=lambda v: int(v.notna().sum())).reset_index())
+    long = wide.melt(
+        id_vars=["group", "variant", "wd", "latent", "seed"], value_vars=list(SWEEP_METRICS), var_name="metric"
+    )
+    summ = (
+        long.groupby(["group", "variant", "wd", "latent", "metric"])["value"]
+        .agg(
+            mean="mean",
+            sd=lambda v: float(np.std(v.dropna(), ddof=1)) if v.notna().sum() > 1 else np.nan,
+            n_seeds=lambda v: int(v.notna().sum()),
+        )
+        .reset_index()
+    )
     return wide, summ
 
 
@@ -72,17 +97,36 @@ def losses_table(runs: Iterable[tuple[ModelSpec, str | Path]]) -> pd.DataFrame:
         va = h.get("heldout_loss", h.get("val_loss", []))
         ep = h.get("epoch", list(range(1, max(len(tr), len(va)) + 1)))
         for k, e in enumerate(ep):
-            rows.append({"model": spec.tag, "variant": spec.variant, "latent": spec.latent, "wd": spec.weight_decay,
-                         "seed": spec.seed, "epoch": int(e),
-                         "train_loss": float(tr[k]) if k < len(tr) and tr[k] is not None else np.nan,
-                         "val_loss": float(va[k]) if k < len(va) and va[k] is not None else np.nan})
+            rows.append(
+                {
+                    "model": spec.tag,
+                    "variant": spec.variant,
+                    "latent": spec.latent,
+                    "wd": spec.weight_decay,
+                    "seed": spec.seed,
+                    "epoch": int(e),
+                    "train_loss": float(tr[k]) if k < len(tr) and tr[k] is not None else np.nan,
+                    "val_loss": float(va[k]) if k < len(va) and va[k] is not None else np.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=["model", "variant", "latent", "wd", "seed", "epoch", "train_loss", "val_loss"])
 
 
 def loss_fits(losses: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Power-law fit of the final-epoch loss vs L per (variant, wd, split)."""
-    cols = ["variant", "wd", "split", "exponent", "exponent_lo", "exponent_hi", "prefactor", "n_models",
-            "n_latents", "r2_log", "status"]
+    cols = [
+        "variant",
+        "wd",
+        "split",
+        "exponent",
+        "exponent_lo",
+        "exponent_hi",
+        "prefactor",
+        "n_models",
+        "n_latents",
+        "r2_log",
+        "status",
+    ]
     if not len(losses):
         return pd.DataFrame(columns=cols)
     last = losses.sort_values("epoch").groupby("model").tail(1)
@@ -99,8 +143,20 @@ CLUSTER_METRICS = ("knn_purity", "silhouette_cos")
 
 def cluster_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Cluster scores of every model with their nulls, one row per model × metric."""
-    cols = ["model", "variant", "latent", "wd", "seed", "metric", "value", "null_mean", "null_sd", "p_value",
-            "n_words", "status"]
+    cols = [
+        "model",
+        "variant",
+        "latent",
+        "wd",
+        "seed",
+        "metric",
+        "value",
+        "null_mean",
+        "null_sd",
+        "p_value",
+        "n_words",
+        "status",
+    ]
     m = metrics[(metrics["scope"] == "model") & (metrics["model"] != "data")]
     rows = []
     for model, g in m.groupby("model"):
@@ -110,26 +166,56 @@ def cluster_table(metrics: pd.DataFrame) -> pd.DataFrame:
         for name in CLUSTER_METRICS:
             if name not in d:
                 continue
-            rows.append({"model": model, "variant": first["variant"], "latent": first["latent"], "wd": first["wd"],
-                         "seed": first["seed"], "metric": name, "value": d[name],
-                         "null_mean": d.get(f"{name}_null_mean", np.nan), "null_sd": d.get(f"{name}_null_sd", np.nan),
-                         "p_value": d.get(f"{name}_p", np.nan), "n_words": d.get("n_category_words", np.nan),
-                         "status": st.get(name, "ok")})
+            rows.append(
+                {
+                    "model": model,
+                    "variant": first["variant"],
+                    "latent": first["latent"],
+                    "wd": first["wd"],
+                    "seed": first["seed"],
+                    "metric": name,
+                    "value": d[name],
+                    "null_mean": d.get(f"{name}_null_mean", np.nan),
+                    "null_sd": d.get(f"{name}_null_sd", np.nan),
+                    "p_value": d.get(f"{name}_p", np.nan),
+                    "n_words": d.get("n_category_words", np.nan),
+                    "status": st.get(name, "ok"),
+                }
+            )
     return pd.DataFrame(rows, columns=cols)
 
 
-SUBSPACE_METRICS = ("overlap_moment", "overlap_cov", "excess_moment", "excess_cov", "random_baseline",
-                    "frob2_per_latent")
-SUBSPACE_COLUMNS = ["model", "variant", "latent", "wd", "seed", "decay_exposure", "decay_exposure_paper", "steps",
-                    *SUBSPACE_METRICS, "status"]
+SUBSPACE_METRICS = (
+    "overlap_moment",
+    "overlap_cov",
+    "excess_moment",
+    "excess_cov",
+    "random_baseline",
+    "frob2_per_latent",
+)
+SUBSPACE_COLUMNS = [
+    "model",
+    "variant",
+    "latent",
+    "wd",
+    "seed",
+    "decay_exposure",
+    "decay_exposure_paper",
+    "steps",
+    *SUBSPACE_METRICS,
+    "status",
+]
 
 
 def _exposure(run_json: str | Path) -> dict[str, Any]:
     path = Path(run_json)
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     e = data.get("exposure") or {}
-    return {"decay_exposure": e.get("decay_exposure", np.nan),
-            "decay_exposure_paper": e.get("decay_exposure_paper", np.nan), "steps": data.get("steps", np.nan)}
+    return {
+        "decay_exposure": e.get("decay_exposure", np.nan),
+        "decay_exposure_paper": e.get("decay_exposure_paper", np.nan),
+        "steps": data.get("steps", np.nan),
+    }
 
 
 def subspace_table(metrics: pd.DataFrame, runs: Iterable[tuple[ModelSpec, str | Path]]) -> pd.DataFrame:
@@ -140,7 +226,16 @@ def subspace_table(metrics: pd.DataFrame, runs: Iterable[tuple[ModelSpec, str | 
         g = m[m["model"] == spec.tag]
         d = dict(zip(g["metric"], g["value"]))
         bad = sorted(set(g.loc[g["status"] != "ok", "status"]))
-        rows.append({"model": spec.tag, "variant": spec.variant, "latent": spec.latent, "wd": spec.weight_decay,
-                     "seed": spec.seed, **_exposure(path), **{k: d.get(k, np.nan) for k in SUBSPACE_METRICS},
-                     "status": "; ".join(bad) if bad else ("ok" if len(g) else "no subspace metrics")})
+        rows.append(
+            {
+                "model": spec.tag,
+                "variant": spec.variant,
+                "latent": spec.latent,
+                "wd": spec.weight_decay,
+                "seed": spec.seed,
+                **_exposure(path),
+                **{k: d.get(k, np.nan) for k in SUBSPACE_METRICS},
+                "status": "; ".join(bad) if bad else ("ok" if len(g) else "no subspace metrics"),
+            }
+        )
     return pd.DataFrame(rows, columns=SUBSPACE_COLUMNS)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -32,10 +33,20 @@ class Rows:
         if status == "ok" and not math.isfinite(v):
             status = "undefined"
         s = self.spec
-        self.rows.append({"model": s.tag if s else "data", "variant": s.variant if s else None,
-                          "latent": s.latent if s else None, "wd": s.weight_decay if s else None,
-                          "seed": s.seed if s else None, "scope": scope, "item": item, "metric": metric,
-                          "value": v, "status": status})
+        self.rows.append(
+            {
+                "model": s.tag if s else "data",
+                "variant": s.variant if s else None,
+                "latent": s.latent if s else None,
+                "wd": s.weight_decay if s else None,
+                "seed": s.seed if s else None,
+                "scope": scope,
+                "item": item,
+                "metric": metric,
+                "value": v,
+                "status": status,
+            }
+        )
 
     def add_many(self, scope: str, values: Mapping[str, Any], item: str = "", status: str = "ok") -> None:
         for k, v in values.items():
@@ -48,8 +59,12 @@ class Rows:
         return df.astype({"latent": "Int64", "seed": "Int64", "wd": "Float64", "value": "float64"})
 
 
-def save(df: pd.DataFrame, path: str | os.PathLike, config: Mapping[str, Any] | None = None,
-         inputs: Mapping[str, Any] | None = None) -> None:
+def save(
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    config: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> None:
     """Write ``<stem>.parquet`` and ``<stem>.csv`` atomically, plus the parquet's provenance sidecar.
 
     ``path`` is the parquet path or the stem; stems may contain dots (``L16_wd1.0_seed1``), so suffixes are

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..wordlists import resolve_group_words, word_lists
 from ..errors import VocabError
+from ..wordlists import resolve_group_words, word_lists
 
 log = logging.getLogger("bows.metrics")
 
-__all__ = ["WordIndex", "Group", "resolve_group", "resolve_groups", "semantic_assignment", "seasonal_words",
-           "mechanism_words"]
+__all__ = [
+    "WordIndex",
+    "Group",
+    "resolve_group",
+    "resolve_groups",
+    "semantic_assignment",
+    "seasonal_words",
+    "mechanism_words",
+]
 
 
 class WordIndex:
@@ -37,7 +45,7 @@ class WordIndex:
             self.lower.setdefault(w.lower(), i)
 
     @classmethod
-    def from_vocab(cls, vocab: pd.DataFrame) -> "WordIndex":
+    def from_vocab(cls, vocab: pd.DataFrame) -> WordIndex:
         """From the ``read_vocab`` DataFrame (rows sorted by ``index``)."""
         v = vocab.sort_values("index")
         if not np.array_equal(v["index"].to_numpy(), np.arange(len(v))):
@@ -77,24 +85,41 @@ class Group:
     def missing(self) -> list[str]:
         return [w for w, i in zip(self.words, self.indices) if i < 0]
 
-    def subset(self, name: str, drop: Sequence[str]) -> "Group":
+    def subset(self, name: str, drop: Sequence[str]) -> Group:
         keep = [k for k, w in enumerate(self.words) if w not in set(drop)]
-        return Group(name, [self.words[k] for k in keep], self.indices[keep], self.cyclic, self.strict,
-                     [self.matched[k] for k in keep])
+        return Group(
+            name,
+            [self.words[k] for k in keep],
+            self.indices[keep],
+            self.cyclic,
+            self.strict,
+            [self.matched[k] for k in keep],
+        )
 
 
-def resolve_group(name: str, words: Sequence[str], index: WordIndex, strict: bool = True,
-                  case_insensitive: bool = False, cyclic: bool = False) -> Group:
+def resolve_group(
+    name: str,
+    words: Sequence[str],
+    index: WordIndex,
+    strict: bool = True,
+    case_insensitive: bool = False,
+    cyclic: bool = False,
+) -> Group:
     """Resolve one group; strict groups raise :class:`VocabError` naming the unknown words."""
     idx = index.lookup_many(words, case_insensitive)
     group = Group(name, list(words), idx, cyclic, strict, [index.words[i] if i >= 0 else "" for i in idx])
     if group.missing:
-        msg = f"word group '{name}': {len(group.missing)} of {len(words)} words not in the vocabulary: " \
-              f"{', '.join(group.missing)}"
+        msg = (
+            f"word group '{name}': {len(group.missing)} of {len(words)} words not in the vocabulary: "
+            f"{', '.join(group.missing)}"
+        )
         if strict:
-            raise VocabError(msg, f"remove them from analysis.word_groups['{name}'].words, set strict: false to "
-                                  "skip them, set case_insensitive: true, or force them into the vocabulary "
-                                  "(vocab.forced_tokens)")
+            raise VocabError(
+                msg,
+                f"remove them from analysis.word_groups['{name}'].words, set strict: false to "
+                "skip them, set case_insensitive: true, or force them into the vocabulary "
+                "(vocab.forced_tokens)",
+            )
         log.warning("%s (group is not strict: skipped)", msg)
     found = [f"{w}->{m}" for w, m in zip(group.words, group.matched) if m and m != w]
     if found:
@@ -112,18 +137,28 @@ def resolve_groups(word_groups: Mapping[str, Mapping[str, Any]], index: WordInde
     for name, spec in word_groups.items():
         words = resolve_group_words(name, spec["words"])
         try:
-            groups[name] = resolve_group(name, words, index, strict=spec["strict"],
-                                         case_insensitive=spec["case_insensitive"], cyclic=spec["cyclic"])
+            groups[name] = resolve_group(
+                name,
+                words,
+                index,
+                strict=spec["strict"],
+                case_insensitive=spec["case_insensitive"],
+                cyclic=spec["cyclic"],
+            )
         except VocabError as err:
             errors.append(err.problem)
     if errors:
-        raise VocabError("; ".join(errors), "remove the unknown words from analysis.word_groups, set strict: false "
-                                            "for those groups, or force the words into the vocabulary")
+        raise VocabError(
+            "; ".join(errors),
+            "remove the unknown words from analysis.word_groups, set strict: false "
+            "for those groups, or force the words into the vocabulary",
+        )
     return groups
 
 
-def semantic_assignment(index: WordIndex, categories: Mapping[str, Sequence[str]] | None = None,
-                        n_other: int = 6000, seed: int = 42) -> pd.DataFrame:
+def semantic_assignment(
+    index: WordIndex, categories: Mapping[str, Sequence[str]] | None = None, n_other: int = 6000, seed: int = 42
+) -> pd.DataFrame:
     """Words of the semantic categories (paper §6.5) plus up to ``n_other`` "Other" words.
 
     A category word maps to the first vocabulary index with the same lowercase form. Categories are claimed in
@@ -141,7 +176,7 @@ def semantic_assignment(index: WordIndex, categories: Mapping[str, Sequence[str]
                 claimed[i] = cat
     others = [i for i, w in enumerate(index.words) if i not in claimed and w.lower() not in lower_all]
     random.Random(seed).shuffle(others)
-    others = others[:max(0, n_other)]
+    others = others[: max(0, n_other)]
     rows = [(i, index.words[i], c) for i, c in claimed.items()] + [(i, index.words[i], "Other") for i in others]
     df = pd.DataFrame(rows, columns=["index", "word", "category"])
     return df.sort_values("index", kind="stable").reset_index(drop=True)
@@ -156,6 +191,9 @@ def mechanism_words(target: str) -> dict[str, list[str]]:
     """Correlated / uncorrelated context and R² panel words of a mechanism target (empty lists if unknown)."""
     spec = word_lists()["mechanism"]["targets"].get(target)
     if spec is None:
-        return {"correlated": [], "uncorrelated": ["orange", "milk", "rice", "fish"],
-                "r2_words": [target] + list(word_lists()["mechanism"]["default_r2_words"])}
+        return {
+            "correlated": [],
+            "uncorrelated": ["orange", "milk", "rice", "fish"],
+            "r2_words": [target] + list(word_lists()["mechanism"]["default_r2_words"]),
+        }
     return {k: list(v) for k, v in spec.items()}

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..windows import Windows
 from ..encode import load_docs
 from ..errors import CorpusError
+from ..windows import Windows
 
-__all__ = ["sample_windows", "support", "word_frequency", "choose_words", "restrict", "activations", "true_l0",
-           "build"]
+__all__ = ["sample_windows", "support", "word_frequency", "choose_words", "restrict", "activations", "true_l0", "build"]
 
 log = logging.getLogger("bows.sae")
 
@@ -40,8 +40,7 @@ def support(docs_prefix: str | os.PathLike, starts: np.ndarray, group_size: int,
     """The binary bag-of-words X [n, V] of the samples starting at window positions ``starts`` (g records each)."""
     wins = Windows(load_docs(docs_prefix), group_size, stride)
     if len(wins) == 0:
-        raise CorpusError(f"the train split has fewer records than sae.group_size={group_size}",
-                          "lower sae.group_size")
+        raise CorpusError(f"the train split has fewer records than sae.group_size={group_size}", "lower sae.group_size")
     offsets, cols = wins.batch_csr(np.asarray(starts, dtype=np.int64))
     data = np.ones(len(cols), dtype=np.float32)
     return sp.csr_matrix((data, cols, offsets), shape=(len(starts), wins.vocab_size))
@@ -80,8 +79,15 @@ def activations(W: np.ndarray, Xs: sp.csr_matrix, words: np.ndarray) -> np.ndarr
     return np.asarray(Xs @ W[:, words].T, dtype=np.float32)
 
 
-def build(W: np.ndarray, docs_prefix: str, train_index: np.ndarray, heldout_index: np.ndarray,
-          sae: Mapping[str, Any], stride: int, forced: Sequence[int] = ()) -> dict[str, Any]:
+def build(
+    W: np.ndarray,
+    docs_prefix: str,
+    train_index: np.ndarray,
+    heldout_index: np.ndarray,
+    sae: Mapping[str, Any],
+    stride: int,
+    forced: Sequence[int] = (),
+) -> dict[str, Any]:
     """Everything the SAE jobs read: training and held-out activations, their supports and the word set."""
     g, seed = int(sae["group_size"]), int(sae["seed"])
     tr = sample_windows(train_index, sae["train_samples"], seed)
@@ -90,17 +96,36 @@ def build(W: np.ndarray, docs_prefix: str, train_index: np.ndarray, heldout_inde
     freq = word_frequency(X_tr)
     words = choose_words(freq, sae["words"], forced)
     if len(words) == 0:
-        raise CorpusError("no ground-truth word occurs in the sampled training records",
-                          "raise sae.group_size or sae.train_samples")
+        raise CorpusError(
+            "no ground-truth word occurs in the sampled training records", "raise sae.group_size or sae.train_samples"
+        )
     S_tr, keep_tr = restrict(X_tr, words)
     S_ho, keep_ho = restrict(X_ho, words)
     if S_tr.shape[0] < 2 or S_ho.shape[0] < 1:
-        raise CorpusError(f"only {S_tr.shape[0]} training / {S_ho.shape[0]} held-out samples contain a "
-                          "ground-truth word", "raise sae.train_samples, sae.heldout_samples or sae.group_size")
-    out = {"words": words, "frequency": freq[words], "h_train": activations(W, S_tr, words),
-           "h_heldout": activations(W, S_ho, words), "x_heldout": S_ho, "true_l0_train": true_l0(S_tr),
-           "true_l0_heldout": true_l0(S_ho), "samples": {"train": int(S_tr.shape[0]), "heldout": int(S_ho.shape[0]),
-                                                       "train_drawn": len(tr), "heldout_drawn": len(ho)}}
-    log.info("SAE activations: %d words, %d train / %d held-out samples, true L0 %.2f", len(words),
-             S_tr.shape[0], S_ho.shape[0], out["true_l0_train"])
+        raise CorpusError(
+            f"only {S_tr.shape[0]} training / {S_ho.shape[0]} held-out samples contain a ground-truth word",
+            "raise sae.train_samples, sae.heldout_samples or sae.group_size",
+        )
+    out = {
+        "words": words,
+        "frequency": freq[words],
+        "h_train": activations(W, S_tr, words),
+        "h_heldout": activations(W, S_ho, words),
+        "x_heldout": S_ho,
+        "true_l0_train": true_l0(S_tr),
+        "true_l0_heldout": true_l0(S_ho),
+        "samples": {
+            "train": int(S_tr.shape[0]),
+            "heldout": int(S_ho.shape[0]),
+            "train_drawn": len(tr),
+            "heldout_drawn": len(ho),
+        },
+    }
+    log.info(
+        "SAE activations: %d words, %d train / %d held-out samples, true L0 %.2f",
+        len(words),
+        S_tr.shape[0],
+        S_ho.shape[0],
+        out["true_l0_train"],
+    )
     return out

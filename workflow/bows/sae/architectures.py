@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -113,8 +114,13 @@ class TopKSAE(SAE):
 class MatryoshkaSAE(TopKSAE):
     """TopK latents, trained so that every nested prefix of the dictionary reconstructs on its own."""
 
-    def __init__(self, spec: SaeSpec, latent: int, generator: torch.Generator | None = None,
-                 prefixes: tuple[float, ...] = (0.25, 0.5)):
+    def __init__(
+        self,
+        spec: SaeSpec,
+        latent: int,
+        generator: torch.Generator | None = None,
+        prefixes: tuple[float, ...] = (0.25, 0.5),
+    ):
         super().__init__(spec, latent, generator)
         sizes = {max(1, math.floor(p * spec.width)) for p in prefixes} | {spec.width}
         self.prefix_sizes = sorted(sizes)
@@ -139,8 +145,10 @@ def build(spec: SaeSpec, latent: int, seed: int = 0, prefixes: tuple[float, ...]
     if spec.architecture not in CLASSES:
         raise ShapeError(f"unknown SAE architecture {spec.architecture!r}", f"use one of {sorted(CLASSES)}")
     if spec.k is not None and not 1 <= spec.k <= spec.width:
-        raise ShapeError(f"L0 target k={spec.k} is outside 1…{spec.width} (the SAE's latent size)",
-                         "lower sae.l0_targets or widen the SAE")
+        raise ShapeError(
+            f"L0 target k={spec.k} is outside 1…{spec.width} (the SAE's latent size)",
+            "lower sae.l0_targets or widen the SAE",
+        )
     gen = torch.Generator().manual_seed(int(seed))
     if spec.architecture == "matryoshka":
         return MatryoshkaSAE(spec, latent, gen, prefixes)
@@ -149,11 +157,11 @@ def build(spec: SaeSpec, latent: int, seed: int = 0, prefixes: tuple[float, ...]
 
 # ------------------------------------------------------------------------------------------------------ files
 
+
 def save_saes(path: str | os.PathLike, saes: Mapping[str, SAE], scale: float, meta: Mapping[str, Any]) -> None:
     """One file per architecture: ``{"saes": {name: tensors}, "scale": float, "meta": plain data}`` written with
     ``torch.save`` (tensors and plain data only, loadable with ``weights_only=True``), atomically."""
-    state = {"saes": {name: sae.tensors() for name, sae in saes.items()}, "scale": float(scale),
-             "meta": dict(meta)}
+    state = {"saes": {name: sae.tensors() for name, sae in saes.items()}, "scale": float(scale), "meta": dict(meta)}
     save_state(path, state)
 
 
@@ -166,8 +174,10 @@ def load_saes(path: str | os.PathLike) -> tuple[dict[str, SAE], float, dict[str,
     """(SAEs by name, activation scale, meta) from a file of :func:`save_saes`, opened without pickle."""
     state = safe_load(path, what="SAE file")
     if not isinstance(state, dict) or not {"saes", "scale"} <= set(state):
-        raise CheckpointError(f"{path} is not a bows SAE file (expected keys 'saes' and 'scale')",
-                              "point at a saes.pt written by the sae_train rule")
+        raise CheckpointError(
+            f"{path} is not a bows SAE file (expected keys 'saes' and 'scale')",
+            "point at a saes.pt written by the sae_train rule",
+        )
     out = {}
     for name, t in state["saes"].items():
         spec = _spec_of(name, t)

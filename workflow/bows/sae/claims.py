@@ -18,7 +18,8 @@ row per SAE × group × metric). Thresholds come from the config and were set be
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,10 @@ import pandas as pd
 __all__ = ["FLAG_CLAIMS", "CLAIM_TEXT", "l0_peak", "hedging_narrow_wide", "claims", "claims_table"]
 
 FLAG_CLAIMS = ("mcc_peaks_near_true_l0", "narrow_merges_more")
-CLAIM_TEXT = {"mcc_peaks_near_true_l0": "MCC peaks near the true L0 (TopK, L0 sweep)",
-              "narrow_merges_more": "narrow dictionaries merge correlated words more than wide ones"}
+CLAIM_TEXT = {
+    "mcc_peaks_near_true_l0": "MCC peaks near the true L0 (TopK, L0 sweep)",
+    "narrow_merges_more": "narrow dictionaries merge correlated words more than wide ones",
+}
 
 
 def _wide(scores: pd.DataFrame) -> pd.DataFrame:
@@ -40,8 +43,9 @@ def _nearest(values: np.ndarray, target: float) -> float:
     return float(min(set(values.tolist()), key=lambda v: (abs(math.log(v / target)), -v)))
 
 
-def l0_peak(wide: pd.DataFrame, true_l0: float, n_words: int, factor: float, architecture: str = "topk"
-            ) -> dict[str, Any] | None:
+def l0_peak(
+    wide: pd.DataFrame, true_l0: float, n_words: int, factor: float, architecture: str = "topk"
+) -> dict[str, Any] | None:
     """The first claim for one model's rows of the wide score table (None without ≥ 2 k values)."""
     d = wide[wide["architecture"] == architecture]
     if d["sparsity"].nunique() < 2:
@@ -51,15 +55,23 @@ def l0_peak(wide: pd.DataFrame, true_l0: float, n_words: int, factor: float, arc
     best = d.loc[d["mcc"].idxmax()]
     k = float(best["sparsity"])
     ratio = k / true_l0
-    return {"architecture": architecture, "width": width, "true_l0": true_l0, "peak_k": k,
-            "peak_mcc": float(best["mcc"]), "ratio": ratio, "factor": factor,
-            "at_edge": bool(k in (d["sparsity"].min(), d["sparsity"].max())),
-            "mcc_by_k": {f"{s:g}": round(float(v), 4) for s, v in zip(d["sparsity"], d["mcc"])},
-            "holds": bool(abs(math.log(ratio)) <= math.log(factor))}
+    return {
+        "architecture": architecture,
+        "width": width,
+        "true_l0": true_l0,
+        "peak_k": k,
+        "peak_mcc": float(best["mcc"]),
+        "ratio": ratio,
+        "factor": factor,
+        "at_edge": bool(k in (d["sparsity"].min(), d["sparsity"].max())),
+        "mcc_by_k": {f"{s:g}": round(float(v), 4) for s, v in zip(d["sparsity"], d["mcc"])},
+        "holds": bool(abs(math.log(ratio)) <= math.log(factor)),
+    }
 
 
-def hedging_narrow_wide(wide: pd.DataFrame, hedge: pd.DataFrame, true_l0: float, architecture: str = "topk"
-                        ) -> dict[str, Any] | None:
+def hedging_narrow_wide(
+    wide: pd.DataFrame, hedge: pd.DataFrame, true_l0: float, architecture: str = "topk"
+) -> dict[str, Any] | None:
     """The second claim for one model (None without two widths or without a group of ≥ 2 ground-truth words)."""
     d = wide[wide["architecture"] == architecture]
     if d["width"].nunique() < 2 or hedge.empty:
@@ -67,31 +79,45 @@ def hedging_narrow_wide(wide: pd.DataFrame, hedge: pd.DataFrame, true_l0: float,
     k = _nearest(d["sparsity"].to_numpy(float), true_l0)
     narrow, wide_w = int(d["width"].min()), int(d["width"].max())
     h = hedge[(hedge["architecture"] == architecture) & (hedge["sparsity"] == k)].dropna(subset=["value"])
-    per = {(met, w): h[(h["width"] == w) & (h["metric"] == met)].set_index("group")["value"]
-           for met in ("merged_fraction", "hedging") for w in (narrow, wide_w)}
+    per = {
+        (met, w): h[(h["width"] == w) & (h["metric"] == met)].set_index("group")["value"]
+        for met in ("merged_fraction", "hedging")
+        for w in (narrow, wide_w)
+    }
     groups = sorted(set(per["merged_fraction", narrow].index) & set(per["merged_fraction", wide_w].index))
     if not groups:
         return None
     mean = {key: float(np.mean([v[g] for g in groups])) for key, v in per.items()}
-    return {"architecture": architecture, "k": k, "narrow_width": narrow, "wide_width": wide_w, "groups": groups,
-            "merged_narrow": mean["merged_fraction", narrow], "merged_wide": mean["merged_fraction", wide_w],
-            "hedging_narrow": mean["hedging", narrow], "hedging_wide": mean["hedging", wide_w],
-            "per_group_merged": {g: [round(float(per["merged_fraction", w][g]), 4) for w in (narrow, wide_w)]
-                                 for g in groups},
-            "holds": bool(mean["merged_fraction", narrow] > mean["merged_fraction", wide_w])}
+    return {
+        "architecture": architecture,
+        "k": k,
+        "narrow_width": narrow,
+        "wide_width": wide_w,
+        "groups": groups,
+        "merged_narrow": mean["merged_fraction", narrow],
+        "merged_wide": mean["merged_fraction", wide_w],
+        "hedging_narrow": mean["hedging", narrow],
+        "hedging_wide": mean["hedging", wide_w],
+        "per_group_merged": {
+            g: [round(float(per["merged_fraction", w][g]), 4) for w in (narrow, wide_w)] for g in groups
+        },
+        "holds": bool(mean["merged_fraction", narrow] > mean["merged_fraction", wide_w]),
+    }
 
 
-def claims(scores: pd.DataFrame, hedge: pd.DataFrame, data: Mapping[str, Mapping[str, Any]],
-           sae: Mapping[str, Any]) -> dict[str, Any]:
+def claims(
+    scores: pd.DataFrame, hedge: pd.DataFrame, data: Mapping[str, Mapping[str, Any]], sae: Mapping[str, Any]
+) -> dict[str, Any]:
     """Per model (``data``: model tag → its activations record with ``true_l0_heldout`` and ``words``)."""
     factor = float(sae["claims"]["l0_peak_factor"])
     wide = _wide(scores)
     out: dict[str, Any] = {"l0_peak_factor": factor, "models": {}}
     for model, rec in data.items():
         w = wide[wide["model"] == model]
-        c = {"mcc_peaks_near_true_l0": l0_peak(w, float(rec["true_l0_heldout"]), int(rec["n_words"]), factor),
-             "narrow_merges_more": hedging_narrow_wide(w, hedge[hedge["model"] == model],
-                                                       float(rec["true_l0_heldout"]))}
+        c = {
+            "mcc_peaks_near_true_l0": l0_peak(w, float(rec["true_l0_heldout"]), int(rec["n_words"]), factor),
+            "narrow_merges_more": hedging_narrow_wide(w, hedge[hedge["model"] == model], float(rec["true_l0_heldout"])),
+        }
         out["models"][model] = {k: v for k, v in c.items() if v is not None}
     return out
 
@@ -99,13 +125,17 @@ def claims(scores: pd.DataFrame, hedge: pd.DataFrame, data: Mapping[str, Mapping
 def _detail(name: str, c: Mapping[str, Any]) -> str:
     if name == "mcc_peaks_near_true_l0":
         edge = "; peak at the end of the sweep" if c["at_edge"] else ""
-        return (f"width {c['width']}: best MCC {c['peak_mcc']:.3f} at k = {c['peak_k']:g}, true L0 "
-                f"{c['true_l0']:.2f} (ratio {c['ratio']:.2f}, allowed ×{c['factor']:g}){edge}; MCC by k "
-                f"{c['mcc_by_k']}")
+        return (
+            f"width {c['width']}: best MCC {c['peak_mcc']:.3f} at k = {c['peak_k']:g}, true L0 "
+            f"{c['true_l0']:.2f} (ratio {c['ratio']:.2f}, allowed ×{c['factor']:g}){edge}; MCC by k "
+            f"{c['mcc_by_k']}"
+        )
     per = "; ".join(f"{g} {a:.2f} vs {b:.2f}" for g, (a, b) in c["per_group_merged"].items())
-    return (f"k = {c['k']:g}: merged fraction {c['merged_narrow']:.3f} at width {c['narrow_width']} vs "
-            f"{c['merged_wide']:.3f} at width {c['wide_width']} (per group: {per}; hedging "
-            f"{c['hedging_narrow']:.3f} vs {c['hedging_wide']:.3f})")
+    return (
+        f"k = {c['k']:g}: merged fraction {c['merged_narrow']:.3f} at width {c['narrow_width']} vs "
+        f"{c['merged_wide']:.3f} at width {c['wide_width']} (per group: {per}; hedging "
+        f"{c['hedging_narrow']:.3f} vs {c['hedging_wide']:.3f})"
+    )
 
 
 def claims_table(c: Mapping[str, Any], scale: Mapping[str, str]) -> pd.DataFrame:
@@ -114,6 +144,13 @@ def claims_table(c: Mapping[str, Any], scale: Mapping[str, str]) -> pd.DataFrame
     for model, cl in c["models"].items():
         for name in FLAG_CLAIMS:
             if name in cl:
-                rows.append({"model": model, "claim": CLAIM_TEXT[name], "holds": "yes" if cl[name]["holds"] else "no",
-                             "numbers": _detail(name, cl[name]), "scale": scale.get(model, "")})
+                rows.append(
+                    {
+                        "model": model,
+                        "claim": CLAIM_TEXT[name],
+                        "holds": "yes" if cl[name]["holds"] else "no",
+                        "numbers": _detail(name, cl[name]),
+                        "scale": scale.get(model, ""),
+                    }
+                )
     return pd.DataFrame(rows, columns=["model", "claim", "holds", "numbers", "scale"])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -23,5 +24,6 @@ def load_activations(path: str | Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError) as err:
-        raise CheckpointError(f"cannot read SAE activations {path}: {err}",
-                              "delete the file and rerun `snakemake sae`") from None
+        raise CheckpointError(
+            f"cannot read SAE activations {path}: {err}", "delete the file and rerun `snakemake sae`"
+        ) from None

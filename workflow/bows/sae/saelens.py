@@ -15,7 +15,7 @@ W_dec ⊘ n give the same latents (up to that scale for ReLU) and the same recon
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
@@ -32,19 +32,21 @@ def batches(h: torch.Tensor, batch_size: int, seed: int = 0) -> Iterator[torch.T
     while True:
         order = torch.randperm(h.shape[0], generator=gen)
         for start in range(0, h.shape[0] - batch_size + 1, batch_size):
-            yield h[order[start:start + batch_size]]
+            yield h[order[start : start + batch_size]]
 
 
 def _make(spec: SaeSpec, d_in: int):
     if spec.architecture == "topk":
         from sae_lens.saes.topk_sae import TopKTrainingSAE, TopKTrainingSAEConfig
 
-        return TopKTrainingSAE(TopKTrainingSAEConfig(d_in=d_in, d_sae=spec.width, k=int(spec.k),
-                                                     rescale_acts_by_decoder_norm=True))
+        return TopKTrainingSAE(
+            TopKTrainingSAEConfig(d_in=d_in, d_sae=spec.width, k=int(spec.k), rescale_acts_by_decoder_norm=True)
+        )
     from sae_lens.saes.standard_sae import StandardTrainingSAE, StandardTrainingSAEConfig
 
-    return StandardTrainingSAE(StandardTrainingSAEConfig(d_in=d_in, d_sae=spec.width,
-                                                         l1_coefficient=float(spec.sparsity)))
+    return StandardTrainingSAE(
+        StandardTrainingSAEConfig(d_in=d_in, d_sae=spec.width, l1_coefficient=float(spec.sparsity))
+    )
 
 
 def to_bows(spec: SaeSpec, theirs) -> SAE:
@@ -71,9 +73,15 @@ def train(spec: SaeSpec, h: torch.Tensor, lr: float, batch_size: int, epochs: in
     sae = _make(spec, int(h.shape[1]))
     bs = min(int(batch_size), h.shape[0])
     steps = max(1, epochs * (h.shape[0] // bs))
-    cfg = SAETrainerConfig(total_training_samples=steps * bs, train_batch_size_samples=bs, lr=lr, lr_end=lr,
-                           device=str(h.device),
-                           logger=LoggingConfig(log_to_wandb=False, eval_every_n_wandb_logs=2**31 - 1))
-    SAETrainer(cfg=cfg, sae=sae, data_provider=batches(h.cpu(), bs, seed),
-               save_checkpoint_fn=lambda *a, **kw: None).fit()
+    cfg = SAETrainerConfig(
+        total_training_samples=steps * bs,
+        train_batch_size_samples=bs,
+        lr=lr,
+        lr_end=lr,
+        device=str(h.device),
+        logger=LoggingConfig(log_to_wandb=False, eval_every_n_wandb_logs=2**31 - 1),
+    )
+    SAETrainer(
+        cfg=cfg, sae=sae, data_provider=batches(h.cpu(), bs, seed), save_checkpoint_fn=lambda *a, **kw: None
+    ).fit()
     return sae

@@ -20,7 +20,8 @@ to unit length, C = |T Dᵀ| [K, m] holds the absolute cosines.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from scipy import integrate, special
@@ -46,9 +47,12 @@ def mcc(C: np.ndarray) -> dict[str, Any]:
     words), and the matching (``rows``, ``cols``)."""
     rows, cols = linear_sum_assignment(C, maximize=True)
     matched = C[rows, cols]
-    return {"mcc": float(matched.mean()) if len(matched) else float("nan"),
-            "coverage": float(matched.sum() / C.shape[0]) if C.shape[0] else float("nan"),
-            "rows": rows, "cols": cols}
+    return {
+        "mcc": float(matched.mean()) if len(matched) else float("nan"),
+        "coverage": float(matched.sum() / C.shape[0]) if C.shape[0] else float("nan"),
+        "rows": rows,
+        "cols": cols,
+    }
 
 
 def best_recovery(C: np.ndarray) -> np.ndarray:
@@ -74,10 +78,10 @@ def hedging(truth: np.ndarray, dictionary: np.ndarray, members: np.ndarray) -> d
         return {"hedging": float("nan"), "merged_fraction": float("nan"), "words": float(n)}
     T = unit_rows(truth[members])
     D = unit_rows(dictionary)
-    cos = T @ D.T                               # [n, m]
-    best = np.abs(cos).argmax(axis=1)            # each word's best latent
-    sq = cos[:, best] ** 2                       # sq[i', i] = cos²(ŵ_{i'}, d_{j_i})
-    shared = (sq.sum(axis=0) - sq[np.arange(n), np.arange(n)])
+    cos = T @ D.T  # [n, m]
+    best = np.abs(cos).argmax(axis=1)  # each word's best latent
+    sq = cos[:, best] ** 2  # sq[i', i] = cos²(ŵ_{i'}, d_{j_i})
+    shared = sq.sum(axis=0) - sq[np.arange(n), np.arange(n)]
     return {"hedging": float(shared.mean()), "merged_fraction": 1.0 - len(np.unique(best)) / n, "words": float(n)}
 
 
@@ -90,5 +94,6 @@ def dead_fraction(fires: np.ndarray) -> float:
 def group_members(words: np.ndarray, group_ids: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Row indices (into the ground-truth word list ``words``) of each group's words that are ground truth."""
     pos = {int(w): i for i, w in enumerate(np.asarray(words).tolist())}
-    return {name: np.array([pos[int(i)] for i in ids if int(i) in pos], dtype=np.int64)
-            for name, ids in group_ids.items()}
+    return {
+        name: np.array([pos[int(i)] for i in ids if int(i) in pos], dtype=np.int64) for name, ids in group_ids.items()
+    }

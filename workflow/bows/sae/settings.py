@@ -8,8 +8,9 @@ a missing optional dependency gives one :class:`~bows.errors.BowsError` naming t
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from ..grid import ModelSpec, model_ref
@@ -65,5 +66,7 @@ def memory_estimate_mb(sae: Mapping[str, Any], latent: int, n_words: int) -> int
 def check_backend(backend: str) -> None:
     """``sae.backend: saelens`` needs the optional ``sae-lens`` package (the ``[sae]`` extra)."""
     if backend == "saelens" and importlib.util.find_spec("sae_lens") is None:
-        raise ConfigError("sae.backend is saelens but the optional package sae-lens is not installed",
-                          "pip install -e '.[sae]' (or use the sae conda env), or set sae.backend: bows")
+        raise ConfigError(
+            "sae.backend is saelens but the optional package sae-lens is not installed",
+            "pip install -e '.[sae]' (or use the sae conda env), or set sae.backend: bows",
+        )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,7 +35,7 @@ def evaluate(sae: SAE, h: torch.Tensor, batch: int = 4096) -> dict[str, Any]:
     fires = torch.zeros(sae.spec.width, dtype=torch.int64)
     l0 = 0.0
     for start in range(0, h.shape[0], batch):
-        hb = h[start:start + batch]
+        hb = h[start : start + batch]
         a = sae.encode(hb)
         sq_err += float((hb - sae.decode(a)).pow(2).sum())
         active = a > 0
@@ -42,30 +43,35 @@ def evaluate(sae: SAE, h: torch.Tensor, batch: int = 4096) -> dict[str, Any]:
         fires += active.sum(dim=0).cpu()
     total = float((h - h.mean(dim=0)).pow(2).sum())
     n = h.shape[0]
-    return {"explained_variance": 1.0 - sq_err / total if total > 0 else float("nan"), "l0": l0 / n,
-            "mse": sq_err / n, "fires": fires.numpy()}
+    return {
+        "explained_variance": 1.0 - sq_err / total if total > 0 else float("nan"),
+        "l0": l0 / n,
+        "mse": sq_err / n,
+        "fires": fires.numpy(),
+    }
 
 
-def train_sae(spec: SaeSpec, h_train: torch.Tensor, h_heldout: torch.Tensor, sae_cfg: Mapping[str, Any],
-              seed: int) -> tuple[SAE, dict[str, Any]]:
+def train_sae(
+    spec: SaeSpec, h_train: torch.Tensor, h_heldout: torch.Tensor, sae_cfg: Mapping[str, Any], seed: int
+) -> tuple[SAE, dict[str, Any]]:
     """Train one SAE on scaled activations; returns it (on the CPU) and its history (per-epoch loss parts and
     held-out explained variance and L0, seconds)."""
     device = h_train.device
-    sae = build(spec, h_train.shape[1], seed=seed,
-                prefixes=tuple(float(p) for p in sae_cfg["matryoshka_prefixes"])).to(device)
+    sae = build(spec, h_train.shape[1], seed=seed, prefixes=tuple(float(p) for p in sae_cfg["matryoshka_prefixes"])).to(
+        device
+    )
     with torch.no_grad():
         sae.b_dec.copy_(h_train.mean(dim=0))
     opt = torch.optim.Adam(sae.parameters(), lr=float(sae_cfg["lr"]))
     gen = torch.Generator().manual_seed(int(seed) + 1)
     bs, n = int(sae_cfg["batch_size"]), h_train.shape[0]
-    history: dict[str, Any] = {"epoch": [], "loss": [], "mse": [], "heldout_explained_variance": [],
-                               "heldout_l0": []}
+    history: dict[str, Any] = {"epoch": [], "loss": [], "mse": [], "heldout_explained_variance": [], "heldout_l0": []}
     t0 = time.perf_counter()
     for epoch in range(int(sae_cfg["epochs"])):
         order = torch.randperm(n, generator=gen).to(device)
         total, parts_sum, steps = 0.0, 0.0, 0
         for start in range(0, n, bs):
-            loss, parts = sae.loss(h_train[order[start:start + bs]])
+            loss, parts = sae.loss(h_train[order[start : start + bs]])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -80,6 +86,11 @@ def train_sae(spec: SaeSpec, h_train: torch.Tensor, h_heldout: torch.Tensor, sae
         history["heldout_explained_variance"].append(ev["explained_variance"])
         history["heldout_l0"].append(ev["l0"])
     history["seconds"] = time.perf_counter() - t0
-    log.info("%s: EV %.3f, L0 %.2f, %.1f s", spec.name, history["heldout_explained_variance"][-1],
-             history["heldout_l0"][-1], history["seconds"])
+    log.info(
+        "%s: EV %.3f, L0 %.2f, %.1f s",
+        spec.name,
+        history["heldout_explained_variance"][-1],
+        history["heldout_l0"][-1],
+        history["seconds"],
+    )
     return sae.cpu(), history

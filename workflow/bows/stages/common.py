@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,5 +42,7 @@ def load_model(model: str, vocab: str, analysis: Mapping[str, Any]):
 def check_vocab_size(W: np.ndarray, index: WordIndex, model: str) -> None:
     """A clear error when a model was trained on another vocabulary."""
     if W.shape[1] != len(index):
-        raise VocabError(f"{model} has V={W.shape[1]} columns but the vocabulary has {len(index)} words",
-                         "retrain the model on this vocabulary (delete it and rerun the train stage)")
+        raise VocabError(
+            f"{model} has V={W.shape[1]} columns but the vocabulary has {len(index)} words",
+            "retrain the model on this vocabulary (delete it and rerun the train stage)",
+        )

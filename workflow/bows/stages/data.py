@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -13,8 +14,15 @@ from ..metrics.words import resolve_groups
 from .common import load_index, sample
 
 
-def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, str], analysis: Mapping[str, Any],
-             windows: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> None:
+def run_data(
+    vocab: str,
+    train_docs: str,
+    train_windows: str,
+    out: Mapping[str, str],
+    analysis: Mapping[str, Any],
+    windows: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None,
+) -> None:
     """Co-occurrence of every word group over (a seeded subsample of) the training windows."""
     from ..encode import load_docs
 
@@ -26,10 +34,20 @@ def run_data(vocab: str, train_docs: str, train_windows: str, out: Mapping[str, 
         raise CorpusError(f"{train_windows} holds no training windows", "use a larger corpus or smaller group_size")
     widx = widx[sample(widx.size, analysis["max_windows"], int(analysis["seed"]))]
     counts = vdf.sort_values("index")["count"].to_numpy()
-    cooc, ring, met = group_data_stats(docs.indptr, docs.indices, len(index), int(windows["group_size"]),
-                                       int(windows["stride"]), widx, groups, counts, index.words,
-                                       int(analysis["cooc_top_words"]),
-                                       int(analysis["null_permutations"]), int(analysis["seed"]))
+    cooc, ring, met = group_data_stats(
+        docs.indptr,
+        docs.indices,
+        len(index),
+        int(windows["group_size"]),
+        int(windows["stride"]),
+        widx,
+        groups,
+        counts,
+        index.words,
+        int(analysis["cooc_top_words"]),
+        int(analysis["null_permutations"]),
+        int(analysis["seed"]),
+    )
     ins = {"vocab": vocab, "docs": train_docs + ".json", "windows": train_windows}
     save(cooc, out["cooc"], config, ins)
     save(ring, out["ring"], config, ins)

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
-from ..wordlists import word_lists
 from ..metrics import geometry as geo
 from ..metrics import months as mon
 from ..metrics.tables import Rows, save, spec_from_tag
 from ..metrics.words import resolve_group, seasonal_words
+from ..wordlists import word_lists
 from .common import load_model
 
 log = logging.getLogger("bows.metrics")
 
 
-def run_months(model: str, vocab: str, data_ring: str | None, out: Mapping[str, str], analysis: Mapping[str, Any],
-               tag: str, config: Mapping[str, Any] | None = None) -> None:
+def run_months(
+    model: str,
+    vocab: str,
+    data_ring: str | None,
+    out: Mapping[str, str],
+    analysis: Mapping[str, Any],
+    tag: str,
+    config: Mapping[str, Any] | None = None,
+) -> None:
     """Ring table, seasonal-word table and month metrics of one model."""
     index, groups, W, _b = load_model(model, vocab, analysis)
-    months = groups.get("Months") or resolve_group("Months", word_lists()["word_groups"]["Months"], index,
-                                                   strict=False)
+    months = groups.get("Months") or resolve_group("Months", word_lists()["word_groups"]["Months"], index, strict=False)
     ring = mon.ring_table(W, months, pd.read_parquet(data_ring) if data_ring else None)
     seas = [(w, s, index.lookup(w, case_insensitive=True)) for w, s in seasonal_words()]
     for w, _, i in seas:

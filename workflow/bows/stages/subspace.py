@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +15,9 @@ from .common import sample
 log = logging.getLogger("bows.metrics")
 
 
-def run_subspace(train_docs: str, train_windows: str, out: str, analysis: Mapping[str, Any],
-                 windows: Mapping[str, Any], k: int) -> dict[str, Any]:
+def run_subspace(
+    train_docs: str, train_windows: str, out: str, analysis: Mapping[str, Any], windows: Mapping[str, Any], k: int
+) -> dict[str, Any]:
     """Top-k eigenvectors of the windows' second moment and covariance, from a seeded sample of
     ``analysis.subspace_windows`` training windows (at most ``analysis.max_windows``)."""
     from ..encode import load_docs
@@ -29,7 +31,7 @@ def run_subspace(train_docs: str, train_windows: str, out: str, analysis: Mappin
     widx = widx[sample(widx.size, cap, seed)]
     enc = windows["encoding"]
     t0 = time.perf_counter()
-    batches = (win.batch_values(widx[s:s + 4096], enc) for s in range(0, widx.size, 4096))
+    batches = (win.batch_values(widx[s : s + 4096], enc) for s in range(0, widx.size, 4096))
     M, mu, n = window_moments(batches, win.vocab_size)
     log.info("second moments of %d %s windows in %.1f s", n, enc, time.perf_counter() - t0)
     sub = principal_subspaces(M, mu, min(int(k), win.vocab_size), seed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -10,8 +11,15 @@ from ..metrics.sweep import cluster_table, loss_fits, losses_table, subspace_tab
 from ..metrics.tables import concat, save, spec_from_tag
 
 
-def run_sweep(model_metrics: Sequence[str], data_metrics: str, runs: Sequence[str], out: Mapping[str, str],
-              analysis: Mapping[str, Any], tags: Sequence[str], config: Mapping[str, Any] | None = None) -> None:
+def run_sweep(
+    model_metrics: Sequence[str],
+    data_metrics: str,
+    runs: Sequence[str],
+    out: Mapping[str, str],
+    analysis: Mapping[str, Any],
+    tags: Sequence[str],
+    config: Mapping[str, Any] | None = None,
+) -> None:
     """Concatenate the per-model metric tables and derive the sweep-level tables from them."""
     allm = concat([pd.read_parquet(p) for p in model_metrics] + [pd.read_parquet(data_metrics)])
     sw = analysis["models"]["sweep"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..metrics.clusters import umap_layout
 from ..metrics.tables import save
@@ -10,8 +11,9 @@ from ..metrics.words import semantic_assignment
 from .common import check_vocab_size, load_index
 
 
-def run_umap(model: str, vocab: str, out: str, analysis: Mapping[str, Any], tag: str,
-             config: Mapping[str, Any] | None = None) -> None:
+def run_umap(
+    model: str, vocab: str, out: str, analysis: Mapping[str, Any], tag: str, config: Mapping[str, Any] | None = None
+) -> None:
     """2-D layout of the category words' weight columns, one row per word."""
     from ..model import load_weights
 

@@ -26,8 +26,10 @@ import importlib
 _EXPORTS = {
     **dict.fromkeys(("STRUCTURES", "DataSpec", "covariance", "generate", "split_indices"), "data"),
     **dict.fromkeys(("synthetic_model_metrics", "normalized_gram"), "metrics"),
-    **dict.fromkeys(("SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_reference",
-                     "train_sequential"), "train"),
+    **dict.fromkeys(
+        ("SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_reference", "train_sequential"),
+        "train",
+    ),
 }
 __all__ = list(_EXPORTS)
 

@@ -61,11 +61,17 @@ class DataSpec:
     data_seed: int
 
     @classmethod
-    def from_config(cls, syn: dict) -> "DataSpec":
+    def from_config(cls, syn: dict) -> DataSpec:
         """The data keys of a validated ``synthetic`` section (or of one resolved variant)."""
-        return cls(features=int(syn["features"]), samples=int(syn["samples"]), kappa=float(syn["kappa"]),
-                   beta=float(syn["beta"]), sigma=float(syn["sigma"]),
-                   iid_p=None if syn["iid_p"] is None else float(syn["iid_p"]), data_seed=int(syn["data_seed"]))
+        return cls(
+            features=int(syn["features"]),
+            samples=int(syn["samples"]),
+            kappa=float(syn["kappa"]),
+            beta=float(syn["beta"]),
+            sigma=float(syn["sigma"]),
+            iid_p=None if syn["iid_p"] is None else float(syn["iid_p"]),
+            data_seed=int(syn["data_seed"]),
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -145,8 +151,10 @@ def generate(structure: str, spec: DataSpec) -> np.ndarray:
     """The dataset of ``structure``: uint8 [samples, F], one vectorised Bernoulli draw."""
     _check_structure(structure)
     if spec.features < 2 or spec.samples < 1:
-        raise ConfigError(f"synthetic data needs features ≥ 2 and samples ≥ 1 (got {spec.features}, {spec.samples})",
-                          "raise synthetic.features / synthetic.samples")
+        raise ConfigError(
+            f"synthetic data needs features ≥ 2 and samples ≥ 1 (got {spec.features}, {spec.samples})",
+            "raise synthetic.features / synthetic.samples",
+        )
     rng = _rng(spec.data_seed, "data", structure)
     p = activation_probabilities(structure, spec, rng)
     return (rng.random(p.shape) < p).astype(np.uint8)
@@ -155,8 +163,10 @@ def generate(structure: str, spec: DataSpec) -> np.ndarray:
 def split_indices(samples: int, train_samples: int, data_seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A random train/validation split (the same for every structure): first ``train_samples`` of a permutation."""
     if not 0 < train_samples < samples:
-        raise ConfigError(f"synthetic.train_samples={train_samples} must be in (0, samples={samples})",
-                          "leave some samples for validation")
+        raise ConfigError(
+            f"synthetic.train_samples={train_samples} must be in (0, samples={samples})",
+            "leave some samples for validation",
+        )
     perm = _rng(data_seed, "split").permutation(samples)
     return np.sort(perm[:train_samples]), np.sort(perm[train_samples:])
 

@@ -4,8 +4,9 @@ plotting code."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -27,8 +28,13 @@ def _save(fig, outputs: Sequence[str | Path], figures: Mapping[str, Any], prov: 
     return paths
 
 
-def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any], figures: Mapping[str, Any],
-                   outputs: Sequence[str | Path]) -> list[Path]:
+def draw_gram_grid(
+    gram_table: str | Path,
+    structure: str,
+    syn: Mapping[str, Any],
+    figures: Mapping[str, Any],
+    outputs: Sequence[str | Path],
+) -> list[Path]:
     """Draw the Gram grid of one structure (rows from :func:`figure_rows`) to every path in ``outputs``."""
     from ..figures.synthetic import gram_grid
     from ..figures.theme import NotAvailable, apply_theme, unavailable_figure
@@ -36,8 +42,10 @@ def draw_gram_grid(gram_table: str | Path, structure: str, syn: Mapping[str, Any
     apply_theme(figures)
     gram = pd.read_parquet(gram_table)
     F = int(gram["i"].max()) + 1 if len(gram) else 0
-    title = (f"{structure} ({syn['variant']}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
-             f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}")
+    title = (
+        f"{structure} ({syn['variant']}): WᵀW / tr(WᵀW), F = {F}, κ = {syn['kappa']:g}, "
+        f"β = {syn['beta']:g}, σ = {syn['sigma']:g}, seed {syn['seeds'][0]}"
+    )
     try:
         fig = gram_grid(gram, figure_rows(syn), syn["figure_latents"], seed=int(syn["seeds"][0]), title=title)
     except NotAvailable as err:

@@ -163,14 +163,29 @@ def pca_overlap(W: np.ndarray, cov: np.ndarray) -> float:
     return float(np.sum((Q.T @ top) ** 2) / m)
 
 
-METRIC_NAMES = ("cov_corr", "circulant_fit", "antipodal_score", "partner_cov_percentile",
-                "partner_cov_percentile_heldout", "top2_share", "pca_overlap", "frob_sq_per_m",
-                "frob_sq", "mean_feature_norm", "features_represented", "bias_mean", "bias_min",
-                "train_mse", "val_mse", "final_train_loss")
+METRIC_NAMES = (
+    "cov_corr",
+    "circulant_fit",
+    "antipodal_score",
+    "partner_cov_percentile",
+    "partner_cov_percentile_heldout",
+    "top2_share",
+    "pca_overlap",
+    "frob_sq_per_m",
+    "frob_sq",
+    "mean_feature_norm",
+    "features_represented",
+    "bias_mean",
+    "bias_min",
+    "train_mse",
+    "val_mse",
+    "final_train_loss",
+)
 
 
-def synthetic_model_metrics(W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np.ndarray | None = None
-                  ) -> dict[str, float]:
+def synthetic_model_metrics(
+    W: np.ndarray, b: np.ndarray, cov: np.ndarray, cov_heldout: np.ndarray | None = None
+) -> dict[str, float]:
     """Every geometry metric of one model: W [m, F] (unpadded), b [F], cov [F, F] (the data covariance), and
     ``cov_heldout`` the covariance of samples the model never trained on: ``partner_cov_percentile_heldout`` reads
     the antipodal partners off it, so a model that pairs features by the noise of its training sample scores about

@@ -9,8 +9,9 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,10 @@ def grid(structure: str, syn: Mapping[str, Any]):
     """Every model of one structure: activations × weight decays × latent sizes × seeds (config order)."""
     from .train import SynthModel
 
-    return [SynthModel(structure, a, float(wd), int(m), int(s)) for a, wd, m, s in itertools.product(
-        syn["activations"], syn["weight_decay"], syn["latent"], syn["seeds"])]
+    return [
+        SynthModel(structure, a, float(wd), int(m), int(s))
+        for a, wd, m, s in itertools.product(syn["activations"], syn["weight_decay"], syn["latent"], syn["seeds"])
+    ]
 
 
 def _provenance_config(syn: Mapping[str, Any], structure: str | None = None) -> dict[str, Any]:
@@ -44,13 +47,19 @@ def make_data(structure: str, syn: Mapping[str, Any], out_npz: str | Path, out_j
     cov = sdata.covariance(x)
     with io.atomic_path(out_npz) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, x=x, train=train_idx, val=val_idx, covariance=cov,
-                     anchors=sdata.anchors(structure, spec.features))
+            np.savez(
+                fh, x=x, train=train_idx, val=val_idx, covariance=cov, anchors=sdata.anchors(structure, spec.features)
+            )
     stats = sdata.data_stats(x)
-    stats.update(variant=syn["variant"], structure=structure, spec=spec.as_dict(),
-                 train_samples=len(train_idx), val_samples=len(val_idx),
-                 iid_p=sdata.iid_probability(spec) if structure == "iid" else None,
-                 seconds=time.perf_counter() - t0)
+    stats.update(
+        variant=syn["variant"],
+        structure=structure,
+        spec=spec.as_dict(),
+        train_samples=len(train_idx),
+        val_samples=len(val_idx),
+        iid_p=sdata.iid_probability(spec) if structure == "iid" else None,
+        seconds=time.perf_counter() - t0,
+    )
     log.info("%s: %d × %d samples, mean activation %.3f", structure, *x.shape, stats["mean_activation"])
     io.write_sidecar(out_npz, _provenance_config(syn, structure))
     io.write_json(out_json, {**stats, "provenance": io.provenance(_provenance_config(syn, structure))})
@@ -66,8 +75,14 @@ def load_data(path: str | Path) -> dict[str, np.ndarray]:
 # ----------------------------------------------------------------------------------------------------- training
 
 
-def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path, out_npz: str | Path,
-                    out_json: str | Path, threads: int = 1) -> dict[str, Any]:
+def train_structure(
+    structure: str,
+    syn: Mapping[str, Any],
+    data_npz: str | Path,
+    out_npz: str | Path,
+    out_json: str | Path,
+    threads: int = 1,
+) -> dict[str, Any]:
     """Train every model of ``structure`` (batched unless ``synthetic.batched`` is false) and save them.
 
     ``models.npz``: ``W`` float32 [K, F, F] (rows ≥ m are zero; model k is ``W[k, :latent[k]]``), ``b`` [K, F],
@@ -92,15 +107,30 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
     train_mse = np.array([reconstruction_mse(x_train, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
     val_mse = np.array([reconstruction_mse(x_val, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
     steps = settings.epochs * -(-len(x_train) // settings.batch_size)
-    log.info("%s: %d models × %d steps in %.1f s (%s)", structure, len(models), steps, seconds,
-             "batched" if batched else "sequential")
+    log.info(
+        "%s: %d models × %d steps in %.1f s (%s)",
+        structure,
+        len(models),
+        steps,
+        seconds,
+        "batched" if batched else "sequential",
+    )
     with io.atomic_path(out_npz) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, W=out["W"], b=out["b"], loss=out["loss"], grad_norm=out["grad_norm"],
-                     train_mse=train_mse, val_mse=val_mse, activation=np.array(acts),
-                     weight_decay=np.array([m.weight_decay for m in models]),
-                     latent=np.array([m.latent for m in models]), seed=np.array([m.seed for m in models]),
-                     model_seed=np.array([m.model_seed for m in models], dtype=np.uint64))
+            np.savez(
+                fh,
+                W=out["W"],
+                b=out["b"],
+                loss=out["loss"],
+                grad_norm=out["grad_norm"],
+                train_mse=train_mse,
+                val_mse=val_mse,
+                activation=np.array(acts),
+                weight_decay=np.array([m.weight_decay for m in models]),
+                latent=np.array([m.latent for m in models]),
+                seed=np.array([m.seed for m in models]),
+                model_seed=np.array([m.model_seed for m in models], dtype=np.uint64),
+            )
     io.write_sidecar(out_npz, _provenance_config(syn, structure), inputs={"data": str(data_npz)})
     record = {
         "variant": syn["variant"],
@@ -112,10 +142,19 @@ def train_structure(structure: str, syn: Mapping[str, Any], data_npz: str | Path
         "steps_per_model": steps,
         "seconds": seconds,
         "ms_per_step": 1e3 * seconds / steps,
-        "per_model": [{"activation": m.activation, "weight_decay": m.weight_decay, "latent": m.latent,
-                       "seed": m.seed, "model_seed": m.model_seed, "loss": out["loss"][i].tolist(),
-                       "train_mse": float(train_mse[i]), "val_mse": float(val_mse[i])}
-                      for i, m in enumerate(models)],
+        "per_model": [
+            {
+                "activation": m.activation,
+                "weight_decay": m.weight_decay,
+                "latent": m.latent,
+                "seed": m.seed,
+                "model_seed": m.model_seed,
+                "loss": out["loss"][i].tolist(),
+                "train_mse": float(train_mse[i]),
+                "val_mse": float(val_mse[i]),
+            }
+            for i, m in enumerate(models)
+        ],
         "provenance": io.provenance(_provenance_config(syn, structure), inputs={"data": str(data_npz)}),
     }
     io.write_json(out_json, record)

@@ -24,16 +24,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError, ShapeError
 
-__all__ = ["ACTIVATIONS", "SynthModel", "SynthTrainSettings", "model_seed", "train_batched", "train_sequential",
-           "train_reference", "reconstruction_mse"]
+__all__ = [
+    "ACTIVATIONS",
+    "SynthModel",
+    "SynthTrainSettings",
+    "model_seed",
+    "train_batched",
+    "train_sequential",
+    "train_reference",
+    "reconstruction_mse",
+]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -82,12 +90,17 @@ class SynthTrainSettings:
     eps: float = 1e-8
 
     @classmethod
-    def from_config(cls, syn: dict) -> "SynthTrainSettings":
+    def from_config(cls, syn: dict) -> SynthTrainSettings:
         """The training keys of a validated ``synthetic`` section."""
         clip = syn["grad_clip"]
-        return cls(epochs=int(syn["epochs"]), lr=float(syn["lr"]), batch_size=int(syn["batch_size"]),
-                   grad_clip=None if clip is None else float(clip), eta_min=float(syn["eta_min"]),
-                   decay_bias=bool(syn["decay_bias"]))
+        return cls(
+            epochs=int(syn["epochs"]),
+            lr=float(syn["lr"]),
+            batch_size=int(syn["batch_size"]),
+            grad_clip=None if clip is None else float(clip),
+            eta_min=float(syn["eta_min"]),
+            decay_bias=bool(syn["decay_bias"]),
+        )
 
     def lr_at(self, epoch: int) -> float:
         """Cosine annealing per epoch: η_min + (η − η_min)(1 + cos(π·epoch/T))/2."""
@@ -117,8 +130,9 @@ def init_weights_linear_layer(model: SynthModel, features: int, generator: torch
 
 
 @torch.no_grad()
-def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
-                  settings: SynthTrainSettings) -> dict[str, np.ndarray]:
+def train_batched(
+    x_train: np.ndarray, models: Sequence[SynthModel], settings: SynthTrainSettings
+) -> dict[str, np.ndarray]:
     """Train ``models`` together on ``x_train`` [N, F] (0/1). Returns numpy arrays:
 
     ``W`` float32 [K, F, F] (rows ≥ m zero), ``b`` float32 [K, F], ``loss`` float32 [K, epochs] (per-epoch mean of
@@ -152,7 +166,7 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
         loss_sum = torch.zeros(k)
         norm_sum = torch.zeros(k)
         for start in range(0, n, bs):
-            xb = xp[:, start:start + bs]  # [K, B, F]
+            xb = xp[:, start : start + bs]  # [K, B, F]
             nb = xb.shape[1]
             h = torch.bmm(xb, W.transpose(1, 2))  # H = X Wᵀ
             z = torch.baddbmm(b.unsqueeze(1), h, W)  # Z = H W + b
@@ -181,12 +195,12 @@ def train_batched(x_train: np.ndarray, models: Sequence[SynthModel],
         losses[:, epoch] = loss_sum / (f * n)
         norms[:, epoch] = norm_sum
     back = torch.as_tensor(np.argsort(order))
-    return {"W": W[back].numpy(), "b": b[back].numpy(), "loss": losses[back].numpy(),
-            "grad_norm": norms[back].numpy()}
+    return {"W": W[back].numpy(), "b": b[back].numpy(), "loss": losses[back].numpy(), "grad_norm": norms[back].numpy()}
 
 
-def train_sequential(x_train: np.ndarray, models: Sequence[SynthModel],
-                     settings: SynthTrainSettings) -> dict[str, np.ndarray]:
+def train_sequential(
+    x_train: np.ndarray, models: Sequence[SynthModel], settings: SynthTrainSettings
+) -> dict[str, np.ndarray]:
     """The same training, one model at a time (the baseline the batched run is measured against)."""
     parts = [train_batched(x_train, [m], settings) for m in models]
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
@@ -200,8 +214,10 @@ def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrain
     g = torch.Generator().manual_seed(model.model_seed)
     W = torch.nn.Parameter(init_weights_linear_layer(model, f, g))
     b = torch.nn.Parameter(torch.zeros(f))
-    groups = [{"params": [W], "weight_decay": float(model.weight_decay)},
-              {"params": [b], "weight_decay": float(model.weight_decay) if settings.decay_bias else 0.0}]
+    groups = [
+        {"params": [W], "weight_decay": float(model.weight_decay)},
+        {"params": [b], "weight_decay": float(model.weight_decay) if settings.decay_bias else 0.0},
+    ]
     opt = torch.optim.AdamW(groups, lr=settings.lr, betas=settings.betas, eps=settings.eps)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=settings.epochs, eta_min=settings.eta_min)
     losses = []
@@ -209,7 +225,7 @@ def train_reference(x_train: np.ndarray, model: SynthModel, settings: SynthTrain
         perm = torch.randperm(n, generator=g)
         total = 0.0
         for start in range(0, n, settings.batch_size):
-            xb = x[perm[start:start + settings.batch_size]]
+            xb = x[perm[start : start + settings.batch_size]]
             z = xb @ W.T @ W + b
             xhat = torch.relu(z) if model.activation == "relu" else z
             loss = torch.nn.functional.mse_loss(xhat, xb)

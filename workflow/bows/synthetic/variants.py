@@ -3,7 +3,8 @@ Gram-grid figure (checked with them, so that a bad ``figure_rows`` fails before 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -24,16 +25,22 @@ def variants(syn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"synthetic.variants names {name!r} twice", "give every variant its own name")
         unknown = sorted(set(v) - {"name", *VARIANT_KEYS})
         if unknown:
-            raise ConfigError(f"synthetic variant {name!r} sets {unknown}, which a variant cannot override",
-                              f"a variant may set {list(VARIANT_KEYS)}")
+            raise ConfigError(
+                f"synthetic variant {name!r} sets {unknown}, which a variant cannot override",
+                f"a variant may set {list(VARIANT_KEYS)}",
+            )
         resolved = {**base, **{k: val for k, val in v.items() if k != "name"}, "variant": name}
         if not 0 < int(resolved["train_samples"]) < int(resolved["samples"]):
-            raise ConfigError(f"synthetic variant {name!r}: train_samples must be in (0, samples)",
-                              "leave some samples for validation")
+            raise ConfigError(
+                f"synthetic variant {name!r}: train_samples must be in (0, samples)",
+                "leave some samples for validation",
+            )
         bad = [m for m in resolved["latent"] if m > resolved["features"]]
         if bad:
-            raise ConfigError(f"synthetic variant {name!r}: latent sizes {bad} exceed features="
-                              f"{resolved['features']}", "keep synthetic.latent at most the number of features")
+            raise ConfigError(
+                f"synthetic variant {name!r}: latent sizes {bad} exceed features={resolved['features']}",
+                "keep synthetic.latent at most the number of features",
+            )
         figure_rows(resolved)  # fail at parse time, not when the figure is drawn
         out[name] = resolved
     return out
@@ -48,8 +55,10 @@ def figure_rows(syn: Mapping[str, Any]) -> list[tuple[str, float]]:
         out = [(r["activation"], float(r["weight_decay"])) for r in rows]
         missing = [r for r in out if r[0] not in syn["activations"] or r[1] not in wds]
         if missing:
-            raise ConfigError(f"synthetic.figure_rows {missing} are not trained",
-                              "use activations from synthetic.activations and decays from synthetic.weight_decay")
+            raise ConfigError(
+                f"synthetic.figure_rows {missing} are not trained",
+                "use activations from synthetic.activations and decays from synthetic.weight_decay",
+            )
         return out
     out = []
     if "linear" in syn["activations"]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,17 @@ def _group_ids(vocab: pd.DataFrame, sae: Mapping[str, Any], word_groups: Mapping
     return out
 
 
-def make_activations(model: str, vocab: str, docs: str, train_windows: str, sae: Mapping[str, Any], stride: int,
-                     word_groups: Mapping[str, Any], out_npz: str, out_json: str) -> dict[str, Any]:
+def make_activations(
+    model: str,
+    vocab: str,
+    docs: str,
+    train_windows: str,
+    sae: Mapping[str, Any],
+    stride: int,
+    word_groups: Mapping[str, Any],
+    out_npz: str,
+    out_json: str,
+) -> dict[str, Any]:
     """Rule ``sae_activations``: the ground-truth activations of one BOWS model (see :mod:`bows.sae.activations`).
     ``train_windows`` is the window index ``train_windows.npy``; ``heldout_windows.npy`` lies beside it."""
     W, _ = load_weights(model)
@@ -40,14 +50,27 @@ def make_activations(model: str, vocab: str, docs: str, train_windows: str, sae:
     forced = np.concatenate(list(groups.values())) if groups else np.zeros(0, np.int64)
     act = build(W, docs, tr, ho, sae, stride, forced)
     with io.atomic_path(out_npz) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, words=act["words"], frequency=act["frequency"], h_train=act["h_train"],
-                 h_heldout=act["h_heldout"], truth=W[:, act["words"]].T.astype(np.float32))
+        np.savez(
+            fh,
+            words=act["words"],
+            frequency=act["frequency"],
+            h_train=act["h_train"],
+            h_heldout=act["h_heldout"],
+            truth=W[:, act["words"]].T.astype(np.float32),
+        )
     words = table.set_index("index").loc[act["words"], "word"].tolist()
-    record = {"latent": int(W.shape[0]), "vocab_size": int(W.shape[1]), "n_words": len(act["words"]),
-              "group_size": int(sae["group_size"]), "true_l0_train": act["true_l0_train"],
-              "true_l0_heldout": act["true_l0_heldout"], "samples": act["samples"], "words": words,
-              "groups": {k: [table["word"].iloc[int(i)] for i in v] for k, v in groups.items()},
-              "provenance": io.provenance(provenance_params(sae), {"model": model, "docs": docs + ".json"})}
+    record = {
+        "latent": int(W.shape[0]),
+        "vocab_size": int(W.shape[1]),
+        "n_words": len(act["words"]),
+        "group_size": int(sae["group_size"]),
+        "true_l0_train": act["true_l0_train"],
+        "true_l0_heldout": act["true_l0_heldout"],
+        "samples": act["samples"],
+        "words": words,
+        "groups": {k: [table["word"].iloc[int(i)] for i in v] for k, v in groups.items()},
+        "provenance": io.provenance(provenance_params(sae), {"model": model, "docs": docs + ".json"}),
+    }
     io.write_json(out_json, record)
     io.write_sidecar(out_npz, provenance_params(sae), inputs={"model": model})
     return record

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -14,19 +15,34 @@ __all__ = ["summarise"]
 
 
 def _scale_text(rec: Mapping[str, Any]) -> str:
-    return (f"{rec['n_words']} words in L = {rec['latent']} (V = {rec['vocab_size']}), g = {rec['group_size']}, "
-            f"{rec['samples']['train']} train / {rec['samples']['heldout']} held-out samples")
+    return (
+        f"{rec['n_words']} words in L = {rec['latent']} (V = {rec['vocab_size']}), g = {rec['group_size']}, "
+        f"{rec['samples']['train']} train / {rec['samples']['heldout']} held-out samples"
+    )
 
 
-def summarise(scores: Sequence[str], hedging: Sequence[str], words: Sequence[str], activations: Sequence[str],
-              histories: Sequence[str], models: Sequence[str], sae: Mapping[str, Any], out_scores: str,
-              out_hedging: str, out_words: str, out_json: str, out_claims: str, out_claims_html: str
-              ) -> dict[str, Any]:
+def summarise(
+    scores: Sequence[str],
+    hedging: Sequence[str],
+    words: Sequence[str],
+    activations: Sequence[str],
+    histories: Sequence[str],
+    models: Sequence[str],
+    sae: Mapping[str, Any],
+    out_scores: str,
+    out_hedging: str,
+    out_words: str,
+    out_json: str,
+    out_claims: str,
+    out_claims_html: str,
+) -> dict[str, Any]:
     """Rule ``sae_summary``: the tables of every model in one, summary.json (true L0s, timings, best MCCs, claims)
     and the claims table."""
-    tables = {out_scores: pd.concat([pd.read_parquet(p) for p in scores], ignore_index=True),
-              out_hedging: pd.concat([pd.read_parquet(p) for p in hedging], ignore_index=True),
-              out_words: pd.concat([pd.read_parquet(p) for p in words], ignore_index=True)}
+    tables = {
+        out_scores: pd.concat([pd.read_parquet(p) for p in scores], ignore_index=True),
+        out_hedging: pd.concat([pd.read_parquet(p) for p in hedging], ignore_index=True),
+        out_words: pd.concat([pd.read_parquet(p) for p in words], ignore_index=True),
+    }
     inputs = {"scores": list(scores), "hedging": list(hedging), "words": list(words)}
     for stem, df in tables.items():
         for p in io.write_table(df, stem):
@@ -36,12 +52,18 @@ def summarise(scores: Sequence[str], hedging: Sequence[str], words: Sequence[str
         rec.pop("provenance", None)
     hist = [io.read_json(p) for p in histories]
     c = claims(tables[out_scores], tables[out_hedging], data, sae)
-    summary = {"models": {m: {k: rec[k] for k in ("latent", "n_words", "group_size", "true_l0_train",
-                                                  "true_l0_heldout", "samples")} for m, rec in data.items()},
-               "training_seconds": {f"{h['architecture']}@{m}": h["seconds"]
-                                    for h, m in zip(hist, _history_models(histories, models))},
-               "best_mcc": _best_mcc(tables[out_scores]), "claims": c,
-               "provenance": io.provenance(provenance_params(sae), inputs)}
+    summary = {
+        "models": {
+            m: {k: rec[k] for k in ("latent", "n_words", "group_size", "true_l0_train", "true_l0_heldout", "samples")}
+            for m, rec in data.items()
+        },
+        "training_seconds": {
+            f"{h['architecture']}@{m}": h["seconds"] for h, m in zip(hist, _history_models(histories, models))
+        },
+        "best_mcc": _best_mcc(tables[out_scores]),
+        "claims": c,
+        "provenance": io.provenance(provenance_params(sae), inputs),
+    }
     io.write_json(out_json, summary)
     table = claims_table(c, {m: _scale_text(rec) for m, rec in data.items()})
     written = io.write_table(table, out_claims)
@@ -61,6 +83,9 @@ def _best_mcc(scores: pd.DataFrame) -> dict[str, Any]:
     out = {}
     for (model, arch), g in d.groupby(["model", "architecture"]):
         best = g.loc[g["value"].idxmax()]
-        out[f"{arch}@{model}"] = {"mcc": float(best["value"]), "width": int(best["width"]),
-                                  "sparsity": float(best["sparsity"])}
+        out[f"{arch}@{model}"] = {
+            "mcc": float(best["value"]),
+            "width": int(best["width"]),
+            "sparsity": float(best["sparsity"]),
+        }
     return out

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -14,8 +15,9 @@ from ..settings import sweep
 __all__ = ["train_sweep"]
 
 
-def train_sweep(architecture: str, activations: str, sae: Mapping[str, Any], out_saes: str, out_history: str,
-                device: str = "auto") -> dict[str, Any]:
+def train_sweep(
+    architecture: str, activations: str, sae: Mapping[str, Any], out_saes: str, out_history: str, device: str = "auto"
+) -> dict[str, Any]:
     """Rule ``sae_train``: every SAE of one architecture on one model's activations, on ``device``."""
     lease = select_device(device)
     import torch
@@ -32,12 +34,21 @@ def train_sweep(architecture: str, activations: str, sae: Mapping[str, Any], out
     saes, history = {}, {}
     for i, spec in enumerate(sweep(sae, architecture)):
         saes[spec.name], history[spec.name] = fit(spec, h_tr, h_ho, sae, seed=int(sae["seed"]) + i)
-    meta = {"architecture": architecture, "device": lease.describe(), "latent": int(h_tr.shape[1]),
-            "backend": sae["backend"]}
+    meta = {
+        "architecture": architecture,
+        "device": lease.describe(),
+        "latent": int(h_tr.shape[1]),
+        "backend": sae["backend"],
+    }
     save_saes(out_saes, saes, scale, meta)
     io.write_sidecar(out_saes, provenance_params(sae), inputs={"activations": activations})
-    record = {**meta, "scale": scale, "saes": history, "seconds": sum(h["seconds"] for h in history.values()),
-              "provenance": io.provenance(provenance_params(sae), {"activations": activations}, lease=lease.record())}
+    record = {
+        **meta,
+        "scale": scale,
+        "saes": history,
+        "seconds": sum(h["seconds"] for h in history.values()),
+        "provenance": io.provenance(provenance_params(sae), {"activations": activations}, lease=lease.record()),
+    }
     io.write_json(out_history, record)
     lease.release()
     return record
@@ -54,5 +65,10 @@ def _saelens_fit(spec, h_train, h_heldout, sae_cfg: Mapping[str, Any], seed: int
     theirs = train(spec, h_train, float(sae_cfg["lr"]), int(sae_cfg["batch_size"]), int(sae_cfg["epochs"]), seed)
     ours = to_bows(spec, theirs.cpu())
     ev = evaluate(ours, h_heldout.cpu())
-    return ours, {"epoch": [int(sae_cfg["epochs"])], "heldout_explained_variance": [ev["explained_variance"]],
-                  "heldout_l0": [ev["l0"]], "seconds": time.perf_counter() - t0, "backend": "saelens"}
+    return ours, {
+        "epoch": [int(sae_cfg["epochs"])],
+        "heldout_explained_variance": [ev["explained_variance"]],
+        "heldout_l0": [ev["l0"]],
+        "seconds": time.perf_counter() - t0,
+        "backend": "saelens",
+    }
