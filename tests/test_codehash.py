@@ -108,14 +108,17 @@ def test_hash_follows_imported_modules_and_named_data_only(tmp_path: Path) -> No
 
 
 def _closure(script: str) -> set[str]:
-    return {p.relative_to(codehash.PACKAGE_DIR).as_posix() for p in codehash.import_closure(SCRIPTS / script)[1:]}
+    """Package modules a rule runs: of its adapter script (``x.py``) or of its stage module (``bows.stages.x``)."""
+    path = SCRIPTS / script if script.endswith(".py") else codehash.module_file(script)
+    closure = codehash.import_closure(path)[1:] + ([] if script.endswith(".py") else [path])
+    return {p.relative_to(codehash.PACKAGE_DIR).as_posix() for p in closure}
 
 
 def test_training_does_not_run_metric_or_plotting_code() -> None:
     train = _closure("train_model.py")
     assert {"train.py", "model.py"} <= train
     assert not [m for m in train if m.startswith(("metrics/", "figures/", "synthetic/"))], train
-    metrics = _closure("metrics_model.py")
+    metrics = _closure("bows.stages.model")
     assert "metrics/geometry.py" in metrics and "train.py" not in metrics
     assert not [m for m in metrics if m.startswith("figures/")], metrics
 
@@ -127,9 +130,13 @@ def test_every_rule_with_a_script_carries_its_code_hash() -> None:
         for block in re.split(r"(?m)^(?=rule |checkpoint )", path.read_text())[1:]:
             name = block.split()[1].rstrip(":")
             script = re.search(r'script:\s+"\.\./scripts/(\w+\.py)"', block)
-            if script is None:
+            stage = re.search(r"script:\s+STAGE_SCRIPT", block)
+            if script is None and stage is None:
                 continue
             rules += 1
+            if stage is not None:  # stage_params carries the stage's code hash
+                assert re.search(r"\*\*stage_params\(", block), f"{path.name}: rule {name} lacks stage_params"
+                continue
             assert f'code=code_of("{script.group(1)}")' in block, f"{path.name}: rule {name} lacks its code hash"
     assert rules >= 30
 
@@ -143,7 +150,7 @@ UPSTREAM_SCRIPTS = (
     "synthetic_data.py",
     "synthetic_train.py",
 )
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + (
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model",) + (
     "synthetic_metrics.py",
     "synthetic_summary.py",
 )
@@ -167,12 +174,12 @@ def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
     entries = {m for m in (ROOT / "workflow" / "bows" / "stages").glob("*.py")} - {
         ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")
     }
-    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py")))  # one entry module per analysis rule
+    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py"))) + 1  # one entry module per analysis rule
     for script in METRIC_SCRIPTS:
         closure = _closure(script)
         assert not [m for m in closure if m.startswith(("figures/", "sae/")) or m == "train.py"], (script, closure)
-        if script.startswith("metrics_"):
-            own = f"stages/{script.removeprefix('metrics_')}"
+        if script.startswith(("metrics_", "bows.stages.")):
+            own = f"stages/{script.removeprefix('metrics_').removeprefix('bows.stages.').removesuffix('.py')}.py"
             assert [
                 m for m in closure if m.startswith("stages/") and m not in ("stages/__init__.py", "stages/common.py")
             ] == [own]

@@ -28,7 +28,7 @@ VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics
 ENCODING = config["windows"]["encoding"]  # binary | counts: the models' input; binary paths carry no suffix
 ENC = "" if ENCODING == "binary" else f"_{ENCODING}"
-MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{seed}/model.pt
+MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{seed}/{MODEL_FILE}
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
@@ -42,6 +42,7 @@ SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
 
+MODEL_FILE = "model.pt"  # a trained model's weights, in every model folder
 GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-subspace overlap
@@ -78,12 +79,12 @@ def main_format(formats):
     return "png" if "png" in formats else formats[0]
 
 
-def model_path(spec, name="model.pt"):
+def model_path(spec, name=MODEL_FILE):
     """Path of a trained model's file for a bows.config.ModelSpec."""
     return f"{MODELS}/{spec.tag}/{name}"
 
 
-def ref_model(key, name="model.pt"):
+def ref_model(key, name=MODEL_FILE):
     """The model an analysis names in analysis.models.<key>."""
     return model_path(bcfg.model_ref(config["analysis"]["models"][key]), name)
 

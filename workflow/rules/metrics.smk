@@ -69,7 +69,7 @@ rule metrics_subspace:
 
 rule metrics_model:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
         cooc=f"{METRICS}/data/cooc.parquet",
         subspace=f"{METRICS}/data/subspace.npz",
@@ -147,7 +147,7 @@ rule metrics_mechanism:
 
 rule metrics_umap:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
         table=f"{METRICS}/umap/{MODEL_TAG}.parquet",

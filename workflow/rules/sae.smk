@@ -25,7 +25,7 @@ _sae_mb = lambda wc: _sae_mem(SAE_CFG, int(wc.latent), V)  # activations + the c
 
 rule sae_activations:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",

@@ -15,7 +15,7 @@ rule train_model:
         train_windows=f"{WIN}/train_windows.npy",
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
-        model=f"{MODELS}/{MODEL_TAG}/model.pt",
+        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         run=f"{MODELS}/{MODEL_TAG}/run.json",
     log:
         f"{LOGS}/train/{MODEL_TAG}.log",
@@ -44,7 +44,7 @@ rule pca_model:
     input:
         subspace=f"{METRICS}/data/subspace.npz",
     output:
-        model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/model.pt",
+        model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/{MODEL_FILE}",
         run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
     log:
         f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
