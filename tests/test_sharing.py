@@ -192,8 +192,9 @@ def test_export_refuses_a_model_in_the_wrong_folder(tmp_path):
 
 def test_load_names_the_models_when_a_choice_is_ambiguous(exported):
     grid = bows.load(exported[0])
+    assert grid.model(latent=3).spec == ModelSpec("relu", 3, 1.0, 1)  # the paper's variant unless named
     with pytest.raises(ExportError, match="2 models .* match latent=3"):
-        grid.model(latent=3)
+        grid.model(variant=None, latent=3)
     with pytest.raises(ExportError, match="no model"):
         grid.model(latent=99)
 
@@ -268,8 +269,10 @@ def test_crate_check_finds_changed_missing_and_unlisted_files(tmp_path, exported
     assert "relu/L3_wd1.0_seed1/model.safetensors: sha256 differs" in problems
     assert "vocab.tsv, which does not exist" in problems
     assert "files not in the crate: ['notes.txt']" in problems
-    with pytest.raises(ExportError, match="does not validate"):
+    shutil.copy(exported[0] / layout.VOCAB, root / layout.VOCAB)
+    with pytest.raises(ExportError, match="does not validate: .*model.safetensors: sha256 differs"):
         bows.load(root, validate=True)
+    bows.load(root)  # without validate the byte goes unnoticed: that is what validate is for
 
 
 # --------------------------------------------------------------------------------------------- fitting a run

@@ -14,7 +14,15 @@ from ..grid import ModelSpec
 from ..io import read_json, write_text
 from . import layout
 
-__all__ = ["BASE_TAGS", "card_metadata", "corpus_datasets", "corpus_description", "model_card", "write_card"]
+__all__ = [
+    "BASE_TAGS",
+    "card_metadata",
+    "criteria_rows",
+    "corpus_datasets",
+    "corpus_description",
+    "model_card",
+    "write_card",
+]
 
 #: tags every exported grid carries; ``export.tags`` adds to them
 BASE_TAGS = ("bows", "bag-of-words", "superposition", "interpretability", "tied-autoencoder", "safetensors")
@@ -69,6 +77,17 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def _fmt_value(value: Any) -> str:
+    """A criterion's value or threshold in a table cell: a number, a few named numbers, or a pointer to the file."""
+    if isinstance(value, Mapping):
+        if len(value) <= 3 and all(v is None or isinstance(v, (int, float, str)) for v in value.values()):
+            return ", ".join(f"{k} {_fmt(v, 3)}" for k, v in value.items()) or "—"
+        return f"see {layout.CRITERIA}"
+    if isinstance(value, (list, tuple)):
+        return f"see {layout.CRITERIA}"
+    return _fmt(value)
+
+
 def _grid_table(models: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "| model | variant | L | weight decay | seed | epochs | held-out loss | decay exposure E |",
@@ -85,10 +104,27 @@ def _grid_table(models: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def criteria_rows(criteria: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The criteria of a criteria.json as rows (id, claim, status, value, threshold, reason), whether it holds them
+    as ``claims`` (the claims engine, :mod:`bows.claims`) or as ``criteria`` (with ``name`` for the claim)."""
+    if not criteria:
+        return []
+    rows = criteria["claims"] if "claims" in criteria else criteria["criteria"] if "criteria" in criteria else []
+    out = []
+    for row in rows:
+        claim = row["claim"] if "claim" in row else row["name"]
+        fields = {k: (row[k] if k in row else None) for k in ("value", "threshold", "reason")}
+        details = row["details"] if isinstance(row.get("details"), Mapping) else {}
+        if not fields["reason"] and "reason" in details:  # the criteria format before the claims engine
+            fields["reason"] = details["reason"]
+        out.append({"id": row["id"], "claim": claim, "status": row["status"], **fields})
+    return out
+
+
 def _criteria_lines(criteria: Mapping[str, Any] | None) -> list[str]:
-    if not criteria or "criteria" not in criteria:
+    rows = criteria_rows(criteria)
+    if not rows:
         return ["The run wrote no reproduction criteria."]
-    rows = criteria["criteria"]
     counts: dict[str, int] = {}
     for row in rows:
         counts[str(row["status"])] = counts.get(str(row["status"]), 0) + 1
@@ -97,14 +133,15 @@ def _criteria_lines(criteria: Mapping[str, Any] | None) -> list[str]:
         f"Each claim of the paper as a number with a threshold ({layout.CRITERIA}): {summary}. A claim that this "
         "scale cannot test is marked not applicable, with the reason.",
         "",
-        "| # | claim | status | value | threshold |",
-        "|---:|---|---|---:|---:|",
+        "| # | claim | status | value | threshold | reason |",
+        "|---:|---|---|---:|---:|---|",
     ]
     for row in rows:
-        name = str(row["name"]).replace("|", "\\|")
-        value = row["value"] if "value" in row else None
-        threshold = row["threshold"] if "threshold" in row else None
-        lines.append(f"| {row['id']} | {name} | {row['status']} | {_fmt(value)} | {_fmt(threshold)} |")
+        claim, reason = (str(row[k] or "").replace("|", "\\|").replace("\n", " ") for k in ("claim", "reason"))
+        lines.append(
+            f"| {row['id']} | {claim} | {row['status']} | {_fmt_value(row['value'])} | {_fmt_value(row['threshold'])} "
+            f"| {reason} |"
+        )
     return lines
 
 
@@ -127,6 +164,13 @@ def _exposure_lines(models: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _baselines(models: Sequence[Mapping[str, Any]]) -> str:
+    variants = sorted({m["variant"] for m in models} - {"relu"})
+    if not variants:
+        return ""
+    return f" (with the {' and '.join(variants)} baselines, x̂ = WᵀW x + b)"
+
+
 def model_card(
     meta: Mapping[str, Any],
     models: Sequence[Mapping[str, Any]],
@@ -147,9 +191,10 @@ def model_card(
     body = [
         f"# {title}",
         "",
-        f"{len(models)} tied autoencoders x̂ = ReLU(WᵀW x + b) trained by bows, the Bag-of-Words Superposition "
-        "workflow, on bag-of-words windows, reproducing *From Data Statistics to Feature Geometry: How Correlations "
-        "Shape Superposition* (Prieto et al., ICLR 2026). A window is the set of words of "
+        f"{len(models)} tied autoencoders x̂ = ReLU(WᵀW x + b){_baselines(models)} trained by bows, the "
+        "Bag-of-Words Superposition workflow, on bag-of-words windows, reproducing *From Data Statistics to "
+        "Feature Geometry: How Correlations Shape Superposition* (Prieto et al., ICLR 2026). A window is the set "
+        "of words of "
         f"G = {windows['group_size']} consecutive records (stride {windows['stride']}, {windows['encoding']} input) "
         f"over a vocabulary of V = {config['vocab']['size']:,} words ({layout.VOCAB}: column i of every W is word "
         f"i). Text: {corpus_description(config)}.",

@@ -109,12 +109,12 @@ class SharedGrid:
 
     def spec(
         self,
-        variant: str | None = None,
+        variant: str | None = "relu",
         latent: int | None = None,
         weight_decay: float | None = None,
         seed: int | None = None,
     ) -> ModelSpec:
-        """The one model whose fields equal those given (None: any)."""
+        """The one model whose fields equal those given (None: any; the variant is the paper's relu unless named)."""
         wanted = {"variant": variant, "latent": latent, "weight_decay": weight_decay, "seed": seed}
         matches = [
             s
