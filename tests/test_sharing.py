@@ -291,9 +291,15 @@ def test_check_fits_accepts_the_run_it_came_from(exported, tmp_path):
 def test_another_vocabulary_size_is_refused_with_the_fix(exported):
     root, _, config = exported
     other = run_config(vocab={"size": 400})
-    with pytest.raises(VocabError, match=r"another vocabulary: .*V = 12, this run vocab.size = 400") as err:
+    with pytest.raises(
+        VocabError, match=r"another vocabulary: vocab.size = 12 in the export \(all 3 models\), 400 here"
+    ):
         source.check_fits(root, model_grid(other), other, RESULT_KEYS)
-    assert "vocab.size: 12 in the export, 400 here" in str(err.value) and "fix:" in str(err.value)
+    other = run_config(vocab={"size": 400, "fraction": 0.5})
+    with pytest.raises(
+        VocabError, match=r"settings differ from this run's: vocab.fraction: 0.2 in the export, 0.5 here"
+    ):
+        source.check_fits(root, model_grid(other), other, RESULT_KEYS)
 
 
 def test_other_words_are_refused_with_the_positions(exported, tmp_path):
@@ -312,8 +318,10 @@ def test_other_windows_and_training_settings_are_refused(exported):
     with pytest.raises(ConfigError) as err:
         source.check_fits(root, model_grid(other), other, RESULT_KEYS)
     text = str(err.value)
-    assert "windows.group_size = 5, this run has 20" in text and "train.lr = 0.0005, this run has 0.001" in text
-    assert "pca/L3_wd0.0_seed1 was trained with" not in text  # a pca model has no training settings
+    assert "windows.group_size = 5 in the export (all 3 models), 20 here" in text
+    # a pca model has no training settings
+    assert "train.lr = 0.0005 in the export (relu/L3_wd1.0_seed1, relu/L4_wd1.0_seed1), 0.001 here" in text
+    assert "fix:" in text
 
 
 def test_a_model_the_export_lacks_is_named(exported):

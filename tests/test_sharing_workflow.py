@@ -111,7 +111,11 @@ def test_mismatched_vocabulary_is_refused_at_start(imported, smoke_run, tmp_path
     bigger.write_text(yaml.safe_dump({"vocab": {"size": 300}}))
     proc = snakemake(wd, "-n", configfiles=(*configs, str(bigger)), check=False)
     assert proc.returncode != 0
-    assert "made on another vocabulary" in proc.stderr and "vocab.size = 300" in proc.stderr and "fix:" in proc.stderr
+    assert (
+        "made on another vocabulary" in proc.stderr
+        and "vocab.size = 400 in the export (all 11 models), 300 here" in proc.stderr
+        and "fix:" in proc.stderr
+    )
     # same size, other words: a copy of the export whose vocabulary swaps two words, against the run's vocab.tsv
     other = tmp_path / "other"
     shutil.copytree(smoke_run / EXPORT, other)

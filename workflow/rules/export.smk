@@ -27,6 +27,8 @@ rule export_model:
         run=f"{EXPORT}/{MODEL_TAG}/{bshare_layout.RUN}",
     log:
         f"{LOGS}/export/{MODEL_TAG}.log",
+    benchmark:
+        f"{BENCH}/export/{MODEL_TAG}.tsv"
     conda:
         "../../envs/share.yaml"
     threads: 1
@@ -62,13 +64,15 @@ rule export_grid:
         workflow=[f"{EXPORT}/{rel}" for rel in EXPORT_WORKFLOW],
     log:
         f"{LOGS}/export/grid.log",
+    benchmark:
+        f"{BENCH}/export/grid.tsv"
     conda:
         "../../envs/share.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        **stage_params(bshare_grid.STAGE, root=EXPORT, workflow=list(EXPORT_WORKFLOW)),
+        **stage_params(bshare_grid.STAGE, workflow=list(EXPORT_WORKFLOW)),
     script:
         STAGE_SCRIPT
 
@@ -107,6 +111,8 @@ if SOURCE["export"]:
             run=f"{MODELS}/{MODEL_TAG}/run.json",
         log:
             f"{LOGS}/import/{MODEL_TAG}.log",
+        benchmark:
+            f"{BENCH}/import/{MODEL_TAG}.tsv"
         priority: 100  # right after the vocabulary: a mismatch stops the run before the expensive jobs
         conda:
             "../../envs/share.yaml"

@@ -58,7 +58,7 @@ def model_config(run: Mapping[str, Any], windows: Mapping[str, Any]) -> dict[str
         "encoding": str(model["encoding"]),
         "tensors": {"W": [int(model["latent"]), int(model["vocab_size"])], "b": [int(model["vocab_size"])]},
         "dtype": "float32",
-        "formula": "h = W x; x̂ = ReLU(Wᵀh + b)" if variant == "relu" else "h = W x; x̂ = Wᵀh + b",
+        "formula": _formula(variant, bool(train and "latent_relu" in train and train["latent_relu"])),
         "train": train,
         "baseline": run["baseline"] if "baseline" in run else None,
         "results": {
@@ -70,6 +70,12 @@ def model_config(run: Mapping[str, Any], windows: Mapping[str, Any]) -> dict[str
             "decay_exposure_paper": exposure["decay_exposure_paper"] if exposure else None,
         },
     }
+
+
+def _formula(variant: str, latent_relu: bool) -> str:
+    """The model's forward pass, as bows.model computes it."""
+    latent = "h = ReLU(W x)" if latent_relu else "h = W x"
+    return f"{latent}; x̂ = ReLU(Wᵀh + b)" if variant == "relu" else f"{latent}; x̂ = Wᵀh + b"
 
 
 def _check_shapes(path: str | os.PathLike, W, b, config: Mapping[str, Any]) -> None:

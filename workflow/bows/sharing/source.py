@@ -150,7 +150,7 @@ def _recipe_differences(export_config: Mapping[str, Any], config: Mapping[str, A
         ours = flat({k: v for k, v in config[section].items() if k not in skip}, section)
         for key in sorted(set(theirs) | set(ours)):
             a, b = theirs.get(key), ours.get(key)
-            if a != b:
+            if a != b and key != "vocab.size":  # the size is named with the models
                 diffs.append(f"{key}: {a!r} in the export, {b!r} here")
     return diffs
 
@@ -190,28 +190,58 @@ def _norm(value: Any) -> Any:
 
 
 def _model_problems(
-    spec: ModelSpec,
     cfg: Mapping[str, Any],
     vocab_size: int,
     windows: Mapping[str, Any],
     train: Mapping[str, Any],
     result_keys: Iterable[str],
-) -> tuple[list[str], list[str]]:
-    """(vocabulary problems, settings problems) of one exported model against the run."""
-    vocab_problems, settings = [], []
+) -> list[tuple[str, Any, Any]]:
+    """(key, the model's value, the run's value) for each setting where an exported model differs from the run:
+    the vocabulary size, the windows, and the training settings that change a model (a pca model has none)."""
+    problems = []
     if int(cfg["vocab_size"]) != int(vocab_size):
-        vocab_problems.append(f"{spec.tag} has V = {cfg['vocab_size']}, this run vocab.size = {vocab_size}")
+        problems.append(("vocab.size", int(cfg["vocab_size"]), int(vocab_size)))
     for key in ("group_size", "stride", "encoding"):
         if str(cfg[key]) != str(windows[key]):
-            settings.append(f"{spec.tag} was trained on windows.{key} = {cfg[key]}, this run has {windows[key]}")
+            problems.append((f"windows.{key}", cfg[key], windows[key]))
     recorded = cfg["train"]
-    if recorded is not None:  # trained models (a pca model has no training settings)
+    if recorded is not None:
         for key in result_keys:
             theirs = recorded[key] if key in recorded else None
             ours = train[key] if key in train else None
             if _norm(theirs) != _norm(ours):
-                settings.append(f"{spec.tag} was trained with train.{key} = {theirs!r}, this run has {ours!r}")
-    return vocab_problems, settings
+                problems.append((f"train.{key}", theirs, ours))
+    return problems
+
+
+def _describe(found: Mapping[tuple[str, Any, Any], list[str]], n_models: int) -> str:
+    """``key = value in the export (which models), value here`` for each mismatch, models grouped."""
+    parts = []
+    for (key, theirs, ours), tags in found.items():
+        which = f"all {n_models} models" if len(tags) == n_models and n_models > 1 else ", ".join(tags[:3])
+        if len(tags) > 3 and len(tags) != n_models:
+            which += f" and {len(tags) - 3} more"
+        parts.append(f"{key} = {theirs!r} in the export ({which}), {ours!r} here")
+    return "; ".join(parts)
+
+
+def _mismatches(
+    models: Mapping[ModelSpec, Mapping[str, Any]], config: Mapping[str, Any], result_keys: Iterable[str]
+) -> tuple[str, str]:
+    """(vocabulary mismatches, other mismatches) of the exported ``models`` against the run, described."""
+    keys = tuple(result_keys)
+    vocab: dict[tuple[str, Any, Any], list[str]] = {}
+    other: dict[tuple[str, Any, Any], list[str]] = {}
+    for spec, cfg in models.items():
+        for problem in _model_problems(cfg, config["vocab"]["size"], config["windows"], config["train"], keys):
+            (vocab if problem[0] == "vocab.size" else other).setdefault(_hashable(problem), []).append(spec.tag)
+    return _describe(vocab, len(models)), _describe(other, len(models))
+
+
+def _hashable(problem: tuple[str, Any, Any]) -> tuple[str, Any, Any]:
+    key, theirs, ours = problem
+    freeze = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731
+    return key, freeze(theirs), freeze(ours)
 
 
 def check_fits(
@@ -235,24 +265,16 @@ def check_fits(
             f"(it holds {', '.join(s.tag for s in sorted(models))})",
             "train.grid may name only models of the export: remove the others, or start from an export that has them",
         )
-    keys = tuple(result_keys)
-    vocab_problems, settings = [], []
-    for spec in grid:
-        v, s = _model_problems(spec, models[spec], config["vocab"]["size"], config["windows"], config["train"], keys)
-        vocab_problems += v
-        settings += s
-    if vocab_problems:
+    vocab_text, other_text = _mismatches({s: models[s] for s in grid}, config, result_keys)
+    if vocab_text:
         raise VocabError(
-            f"the export {root} was made on another vocabulary: "
-            + "; ".join(vocab_problems)
-            + "."
-            + _recipe_hint(root, config),
+            f"the export {root} was made on another vocabulary: {vocab_text}." + _recipe_hint(root, config),
             f"use the export's corpus and vocab settings ({layout.RUN_CONFIG} in the export: snakemake "
             "--configfile <export>/config.yaml start.yaml), or start from an export made on this vocabulary",
         )
-    if settings:
+    if other_text:
         raise ConfigError(
-            "the export does not match this run: " + "; ".join(settings),
+            f"the export does not match this run: {other_text}",
             f"set these keys as the export's {layout.RUN_CONFIG} has them (or pass it with --configfile before "
             "your own config file)",
         )
@@ -345,10 +367,8 @@ def import_model(
         raise ExportError(
             f"{model_config} describes {found.tag}, not {spec.tag}", "export the grid again (snakemake export)"
         )
-    vocab_problems, settings = _model_problems(
-        spec, cfg, config["vocab"]["size"], config["windows"], config["train"], tuple(result_keys)
-    )
-    problems = vocab_problems + compare_vocab(export_vocab, vocab)
+    vocab_text, other_text = _mismatches({spec: cfg}, config, result_keys)
+    problems = ([vocab_text] if vocab_text else []) + compare_vocab(export_vocab, vocab)
     if problems:
         raise VocabError(
             f"the export's {spec.tag} was made on another vocabulary than this run's ({vocab}): "
@@ -358,8 +378,8 @@ def import_model(
             "build the vocabulary as the export's run did (its corpus and vocab settings, in the export's "
             f"{layout.RUN_CONFIG}), or start from an export made on this corpus",
         )
-    if settings:
-        raise ConfigError("the export does not match this run: " + "; ".join(settings), "see docs/sharing.md")
+    if other_text:
+        raise ConfigError(f"the export does not match this run: {other_text}", "see docs/sharing.md")
     sha = file_sha256(weights)
     rel = weights.resolve().relative_to(root.resolve()) if weights.resolve().is_relative_to(root.resolve()) else None
     listed = crate_checksums(root).get(rel.as_posix()) if rel is not None else None

@@ -3,6 +3,8 @@ criteria, config.yaml, the model card and the RO-Crate."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ...grid import model_grid
 from ...stage import Job, Stage
 from ..export import RUN_SECTIONS, export_grid
@@ -17,12 +19,12 @@ STAGE = Stage(
 
 
 def run(job: Job) -> None:
-    """Rule export_grid: ``params.root`` is the export folder, ``params.workflow`` the paths in it of the copied
-    workflow files (in the order of ``input.workflow``)."""
+    """Rule export_grid: the export folder is the model card's; ``params.workflow`` holds the paths in it of the
+    copied workflow files (in the order of ``input.workflow``)."""
     sources = {f"corpus/{p.rsplit('/', 1)[-1]}": str(p) for p in job.input.corpus}
     sources["windows.json"] = str(job.input.windows)
     export_grid(
-        root=job.params["root"],
+        root=Path(job.output.card).parent,
         specs=model_grid(job.config),
         vocab=job.input.vocab,
         tables={name: str(job.input[name]) for name in TABLES},
