@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from bows.batches import TrainData  # noqa: E402
 from bows.encode import load_docs  # noqa: E402
 from bows.grid import ModelSpec  # noqa: E402
-from bows.train import Trainer, TrainSettings  # noqa: E402
+from bows.train import Trainer  # noqa: E402
+from bows.train_settings import TrainSettings  # noqa: E402
 from bows.windows import Windows  # noqa: E402
 
 

@@ -48,7 +48,8 @@ from bows.config import load_config, model_grid  # noqa: E402
 from bows.fast_step import make_batch, recon_loss  # noqa: E402
 from bows.grid import ModelSpec  # noqa: E402
 from bows.model import TiedAutoencoder, reference_loss  # noqa: E402
-from bows.train import Trainer, TrainSettings  # noqa: E402
+from bows.train import Trainer  # noqa: E402
+from bows.train_settings import TrainSettings  # noqa: E402
 from bows.windows import Windows, split_windows  # noqa: E402
 from step_timing import floor_ms, set_tf32, step_fn, step_ms, sync, zipf_docs  # noqa: E402
 

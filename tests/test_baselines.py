@@ -72,7 +72,8 @@ def test_counts_training_minimises_the_dense_loss():
     from bows.batches import TrainData, build_batch
     from bows.grid import ModelSpec
     from bows.model import reference_loss
-    from bows.train import Trainer, TrainSettings
+    from bows.train import Trainer
+    from bows.train_settings import TrainSettings
 
     rng = np.random.default_rng(1)
     V = 10

@@ -59,7 +59,8 @@ def test_low_exposure_names_only_decayed_trained_models():
 def test_run_summary_carries_the_exposure_of_its_steps():
     from bows.batches import TrainData
     from bows.grid import ModelSpec
-    from bows.train import Trainer, TrainSettings
+    from bows.train import Trainer
+    from bows.train_settings import TrainSettings
 
     class Toy:
         def batch_csr(self, idx):

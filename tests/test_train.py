@@ -24,7 +24,8 @@ from bows.grid import ModelSpec
 from bows.model import load_model, load_weights
 from bows.optim import make_optimizer, make_scheduler
 from bows.stages.train import memory_estimate_mb
-from bows.train import RESULT_KEYS, RUN_KEYS, Trainer, TrainSettings, result_params, train
+from bows.train import Trainer, train
+from bows.train_settings import RESULT_KEYS, RUN_KEYS, TrainSettings, result_params
 from bows.windows import Windows, split_windows
 from conftest import ROOT
 
@@ -286,7 +287,8 @@ RUNNER = textwrap.dedent("""
     sys.path.insert(0, {workflow!r})
     from bows.batches import load_train_data
     from bows.grid import ModelSpec
-    from bows.train import TrainSettings, train_model
+    from bows.train import train_model
+    from bows.train_settings import TrainSettings
     data = load_train_data({docs!r}, {tr!r}, {ho!r}, {win_cfg!r})
     out = {{"model": {out!r} + "/model.safetensors", "run": {out!r} + "/run.json"}}
     train_model(data, ModelSpec("relu", 48, 1.0, 5), TrainSettings.from_config({cfg!r}, threads=1), out,

@@ -36,20 +36,6 @@ from torch import nn
 from .errors import CheckpointError, ConfigError, ShapeError
 from .tensor_files import is_torch_archive, read_tensors, safe_load, write_tensors
 
-__all__ = [
-    "MODEL_FORMAT",
-    "VARIANTS",
-    "LOSSES",
-    "init_bound",
-    "init_weights",
-    "TiedAutoencoder",
-    "reference_loss",
-    "save_model",
-    "save_weights",
-    "load_model",
-    "load_weights",
-]
-
 log = logging.getLogger("bows.model")
 
 VARIANTS = ("relu", "linear")

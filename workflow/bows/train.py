@@ -1,18 +1,18 @@
 """Training the tied autoencoder (paper §4.2), resumable bit for bit.
 
-The loop, as in the paper: for each epoch, the training windows in the epoch's seeded order (:mod:`bows.batches`),
-batches of 512; per batch the loss and gradients of the fast step (:mod:`bows.fast_step`), one AdamW step and one
-step of the cosine schedule (:mod:`bows.optim`); after the epoch the held-out loss and a checkpoint
+The loop, as in the paper: for each epoch, the training windows in the epoch's seeded order, in batches of 512
+(:mod:`bows.batches`); per batch the loss and gradients of the fast step (:mod:`bows.fast_step`), one AdamW step and
+one step of the cosine schedule (:mod:`bows.optim`); after the epoch the held-out loss and a checkpoint
 (:mod:`bows.checkpoints`). The seed fixes the init (a private ``torch.Generator``) and the batch order; nothing
-reads the global RNGs.
+reads the global RNGs. The settings are :class:`bows.train_settings.TrainSettings`.
 
 Resume: a killed job started again continues after its last saved epoch and, on the CPU with the same thread
-count, ends with bit-identical weights. Bit-identical weights on CUDA only with ``deterministic: true`` and the same
-GPU model and software; never across devices (docs/gpu.md): a checkpoint resumed elsewhere warns and says so in
-``run.json`` (``resumed_on_other_device``).
+count, ends with bit-identical weights. On CUDA only with ``deterministic: true`` and the same GPU model and
+software; never across devices (docs/gpu.md): a checkpoint resumed elsewhere warns and says so in ``run.json``
+(``resumed_on_other_device``).
 
-:func:`train` trains one model in memory; :func:`train_model` is the pipeline's job: it leases the device, trains,
-writes ``model.safetensors`` and ``run.json``, and removes the checkpoint.
+:func:`train` trains one model in memory; :func:`train_model` is the pipeline's job: it leases the device (given back
+however the job ends), trains, writes ``model.safetensors`` and ``run.json``, and removes the checkpoint.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import json
 import logging
 import math
 import os
-import sys
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -33,154 +32,24 @@ import torch
 from . import devices
 from .batches import TrainData, epoch_order, loader_threads
 from .checkpoints import Checkpoints
-from .errors import ConfigError, ShapeError
+from .errors import ShapeError
 from .exposure import exposure_record
 from .fast_step import FastStep
 from .grid import ModelSpec
 from .io import provenance, sidecar_path, write_json
 from .model import TiedAutoencoder, save_model
 from .optim import make_optimizer, make_scheduler
-from .schema import defaults
+from .progress import History, Progress, RunningMean
+from .train_settings import TrainSettings
 
-__all__ = ["TrainSettings", "RESULT_KEYS", "RUN_KEYS", "result_params", "History", "Trainer", "train", "train_model"]
+__all__ = ["Trainer", "train", "train_model"]
 
 log = logging.getLogger("bows.train")
 
-#: Keys of the ``train`` config section that change a trained model: rule params, so a change retrains.
-RESULT_KEYS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "betas",
-    "eps",
-    "decay_bias",
-    "loss",
-    "latent_relu",
-    "precision",
-    "eval_batches",
-    "max_steps",
-)
-#: Result keys left out of the rule params and fingerprints while null, so that adding them retrains nothing.
-OMIT_WHEN_NULL = ("max_steps",)
-#: Keys of the ``train`` section a job reads that do not change what is learned: where and how fast it runs, and how
-#: often it saves. A change reruns nothing. (The grid, gpu_model and runtime are read by the rule, the threads are
-#: the job's.)
-RUN_KEYS = (
-    "device",
-    "checkpoint_every",
-    "keep_checkpoints",
-    "gpu_lease_timeout",
-    "deterministic",
-    "loader_threads",
-    "jobs_per_gpu",
-    "whole_gpu_latent",
-)
-
-
-def result_params(train_cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of the ``train`` section a trained model depends on (see :data:`RESULT_KEYS`)."""
-    return {
-        k: train_cfg[k] for k in RESULT_KEYS if k in train_cfg and not (k in OMIT_WHEN_NULL and train_cfg[k] is None)
-    }
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """The training settings of the ``train`` config section. Its defaults (the paper's) live in the config schema
-    only: :meth:`from_config` reads a validated section, :meth:`default` the schema's defaults."""
-
-    epochs: int
-    batch_size: int
-    lr: float
-    betas: tuple[float, float]
-    eps: float
-    decay_bias: bool
-    loss: str
-    latent_relu: bool
-    device: str
-    precision: str
-    threads: int
-    checkpoint_every: int
-    eval_batches: int | None
-    keep_checkpoints: bool
-    gpu_lease_timeout: float
-    max_steps: int | None  # rehearsals: stop after this many steps (the cosine schedule spans them)
-    deterministic: bool
-    loader_threads: int | None
-    jobs_per_gpu: int
-    whole_gpu_latent: int
-    progress: bool | None = None  # not a config key; None: bars only when stderr is a terminal
-
-    def __post_init__(self):
-        if min(self.epochs, self.batch_size, self.checkpoint_every) < 1:
-            raise ConfigError(
-                "train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
-                "fix them in the train section of the config",
-            )
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any], **overrides: Any) -> TrainSettings:
-        """The settings of a validated ``train`` section with ``overrides`` (every key present, except the
-        :data:`OMIT_WHEN_NULL` keys, which a section slice leaves out while null; ``progress`` optional)."""
-        cfg = {**{k: None for k in OMIT_WHEN_NULL}, **cfg, **overrides}
-        missing = [f.name for f in fields(cls) if f.name != "progress" and f.name not in cfg]
-        if missing:
-            raise ConfigError(
-                f"the train section lacks {missing}",
-                "pass a validated config (bows.config.load_config or validate), or use TrainSettings.default(...)",
-            )
-        kw = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
-        return cls(**{**kw, "betas": tuple(float(x) for x in kw["betas"])})
-
-    @classmethod
-    def default(cls, **overrides: Any) -> TrainSettings:
-        """The schema's ``train`` defaults with ``overrides`` (field names), for tests and library callers."""
-        return replace(cls.from_config(defaults()["train"]), **overrides)
-
-    def fingerprint(self, **extra: Any) -> str:
-        """Hash of everything that changes the trained weights (a checkpoint resumes only a run with the same)."""
-        d = result_params(asdict(self))
-        d["betas"] = list(d["betas"])
-        d.update(extra)
-        return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-@dataclass
-class History:
-    """Per epoch: its number, mean train and held-out loss, seconds (with the held-out pass) and steps."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    heldout_loss: list[float | None] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
-
-    def add(self, epoch: int, train_loss: float, heldout_loss: float | None, seconds: float, steps: int) -> None:
-        self.epoch.append(epoch)
-        self.train_loss.append(train_loss)
-        self.heldout_loss.append(heldout_loss)
-        self.seconds.append(seconds)
-        self.steps.append(steps)
-
-
-class _Mean:
-    """A running mean of batch losses weighted by rows, kept on the device (no host sync per step)."""
-
-    def __init__(self, device: torch.device):
-        self.total = torch.zeros((), dtype=torch.float64, device=device)
-        self.rows = 0
-
-    def add(self, loss: torch.Tensor, rows: int) -> None:
-        self.total += loss.detach().double() * rows
-        self.rows += rows
-
-    def value(self) -> float:
-        return float(self.total) / max(self.rows, 1)
-
 
 class Trainer:
-    """Trains the model ``spec`` on ``data`` with ``settings``; :meth:`run` resumes from ``ckpt_dir`` when it holds
-    this run's checkpoint."""
+    """Trains the model ``spec`` on ``data`` with ``settings`` on ``device``; :meth:`run` resumes from ``ckpt_dir``
+    when it holds this run's checkpoint."""
 
     def __init__(
         self,
@@ -190,37 +59,31 @@ class Trainer:
         ckpt_dir: str | os.PathLike | None = None,
         device: torch.device | str = "cpu",
     ):
-        if len(data.train_idx) == 0:
-            raise ShapeError("no training windows", "lower windows.group_size or use a larger corpus")
-        if spec.latent > data.vocab_size:
-            raise ShapeError(
-                f"latent size {spec.latent} exceeds the vocabulary size {data.vocab_size}", "use a latent size ≤ V"
-            )
+        _check_shapes(data, spec)
         self.data, self.spec, self.s, self.device = data, spec, settings, torch.device(device)
         devices.set_determinism(settings.deterministic)  # before the first product (cuBLAS reads it then)
-        compute_dtype = devices.configure_precision(settings.precision, self.device)
         self.steps_per_epoch = math.ceil(len(data.train_idx) / settings.batch_size)
         self.total_steps = min(settings.epochs * self.steps_per_epoch, settings.max_steps or math.inf)
         self.gen = torch.Generator().manual_seed(spec.seed)
         self.model = TiedAutoencoder(
             data.vocab_size, spec.latent, spec.variant, settings.latent_relu, settings.loss, generator=self.gen
         ).to(self.device)
-        self.fast_step = FastStep(self.model, compute_dtype)
-        self.opt = make_optimizer(
-            self.model, settings.lr, settings.betas, settings.eps, spec.weight_decay, settings.decay_bias
-        )
+        self.fast_step = FastStep(self.model, devices.configure_precision(settings.precision, self.device))
+        s = settings
+        self.opt = make_optimizer(self.model, s.lr, s.betas, s.eps, spec.weight_decay, s.decay_bias)
         self.sched = make_scheduler(self.opt, self.total_steps)
         self.checkpoints = Checkpoints(ckpt_dir, self.fingerprint()) if ckpt_dir else None
-        self.loader_workers = loader_threads(settings.loader_threads, settings.threads, self.device)
-        self.device_facts = devices.device_facts(self.device, settings.precision, settings.deterministic)
+        self.loader_workers = loader_threads(s.loader_threads, s.threads, self.device)
+        self.device_facts = devices.device_facts(self.device, s.precision, s.deterministic)
         self.epoch = self.step = 0  # epochs and steps completed
         self.history, self.train_seconds = History(), 0.0
         self.resumed_from: int | None = None
         self.device_change: dict[str, Any] | None = None  # set when resuming a checkpoint of another device
 
     def fingerprint(self) -> str:
-        encoding = {"encoding": self.data.encoding} if self.data.encoding != "binary" else {}
+        """What the weights depend on: the settings' result keys, the model and the data."""
         spec, data = self.spec, self.data
+        encoding = {"encoding": data.encoding} if data.encoding != "binary" else {}
         return self.s.fingerprint(
             V=data.vocab_size,
             latent=spec.latent,
@@ -238,35 +101,41 @@ class Trainer:
         """Train (or finish training) the model, up to ``until_epoch`` epochs if given; returns it."""
         self.resume()
         last = self.s.epochs if until_epoch is None else min(until_epoch, self.s.epochs)
-        with _Progress(self) as progress:
+        progress = Progress(
+            self.total_steps, self.step, self.spec.tag, self.s.epochs, self.steps_per_epoch, self.s.progress
+        )
+        with progress:
             while self.epoch < last and self.step < self.total_steps:
                 self.run_epoch(progress)
         return self.model
 
-    def run_epoch(self, progress: _Progress | None = None) -> None:
+    def run_epoch(self, progress: Progress | None = None) -> None:
         """One epoch (or what is left of it under ``max_steps``), its held-out loss, history and checkpoint."""
         t0, first = time.perf_counter(), self.step
         train_loss = self.train_epoch(progress)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        train_s = time.perf_counter() - t0
+        train_seconds = time.perf_counter() - t0
         heldout = self.evaluate()
         self.epoch += 1
-        self.train_seconds += train_s
+        self.train_seconds += train_seconds
         self.history.add(self.epoch, train_loss, heldout, round(time.perf_counter() - t0, 3), self.step - first)
-        shown = "n/a" if heldout is None else f"{heldout:.6g}"
-        rate = (self.step - first) / max(train_s, 1e-9)
         log.info(
-            "epoch %d/%d  train %.6g  held-out %s  %.2f steps/s", self.epoch, self.s.epochs, train_loss, shown, rate
+            "epoch %d/%d  train %.6g  held-out %s  %.2f steps/s",
+            self.epoch,
+            self.s.epochs,
+            train_loss,
+            "n/a" if heldout is None else f"{heldout:.6g}",
+            (self.step - first) / max(train_seconds, 1e-9),
         )
         if self.epoch % self.s.checkpoint_every == 0 or self.epoch == self.s.epochs or self.step >= self.total_steps:
             self.save_checkpoint()
 
-    def train_epoch(self, progress: _Progress | None = None) -> float:
+    def train_epoch(self, progress: Progress | None = None) -> float:
         """The optimiser steps of one epoch; returns the epoch's mean training loss."""
         order = self.data.train_idx[epoch_order(len(self.data.train_idx), self.spec.seed, self.epoch)]
         order = order[: max(0, self.total_steps - self.step) * self.s.batch_size]  # a max_steps cap
-        mean = _Mean(self.device)
+        mean = RunningMean(self.device)
         for k, batch in enumerate(self.data.batches(order, self.s.batch_size, self.loader_workers, self.device)):
             if batch is not None:
                 batch = batch.to(self.device)
@@ -276,7 +145,7 @@ class Trainer:
             self.sched.step()  # the schedule advances per batch, even for a batch of empty windows
             self.step += 1
             if progress is not None:
-                progress.update(k, mean)
+                progress.update(self.epoch, k, mean)
         return mean.value()
 
     def evaluate(self) -> float | None:
@@ -284,7 +153,7 @@ class Trainer:
         idx = self.data.heldout_idx
         if self.s.eval_batches:
             idx = idx[: self.s.eval_batches * self.s.batch_size]
-        mean = _Mean(self.device)
+        mean = RunningMean(self.device)
         for batch in self.data.batches(idx, self.s.batch_size, self.loader_workers, self.device):
             if batch is not None:
                 batch = batch.to(self.device)
@@ -294,12 +163,19 @@ class Trainer:
     # ----------------------------------------------------------------------------------------- checkpoints
 
     def save_checkpoint(self) -> None:
-        if self.checkpoints is not None:
-            progress = {"epoch": self.epoch, "step": self.step, "train_seconds": self.train_seconds}
-            history = asdict(self.history)
-            self.checkpoints.save(
-                self.model, self.opt, self.sched, self.gen, **progress, history=history, device=self.device_facts
-            )
+        if self.checkpoints is None:
+            return
+        self.checkpoints.save(
+            self.model,
+            self.opt,
+            self.sched,
+            self.gen,
+            epoch=self.epoch,
+            step=self.step,
+            history=asdict(self.history),
+            train_seconds=self.train_seconds,
+            device=self.device_facts,
+        )
 
     def resume(self) -> bool:
         """Continue from this run's checkpoint, if there is one; a foreign or unreadable one is ignored (logged)."""
@@ -311,12 +187,11 @@ class Trainer:
         self.train_seconds = float(saved["train_seconds"])
         self.resumed_from = self.epoch
         self.device_change = _device_change(saved.get("device"), self.device_facts)
-        log.info(
-            "resuming from %s after epoch %d/%d (step %d)", self.checkpoints.path, self.epoch, self.s.epochs, self.step
-        )
+        log.info("resuming after epoch %d/%d (step %d)", self.epoch, self.s.epochs, self.step)
         return True
 
     def summary(self) -> dict[str, Any]:
+        """What run.json says about the run: steps, losses, timings, exposure, device."""
         h = self.history
         return {
             "epochs": self.s.epochs,
@@ -339,6 +214,15 @@ class Trainer:
         }
 
 
+def _check_shapes(data: TrainData, spec: ModelSpec) -> None:
+    if len(data.train_idx) == 0:
+        raise ShapeError("no training windows", "lower windows.group_size or use a larger corpus")
+    if spec.latent > data.vocab_size:
+        raise ShapeError(
+            f"latent size {spec.latent} exceeds the vocabulary size {data.vocab_size}", "use a latent size at most V"
+        )
+
+
 def _device_change(saved: Mapping[str, Any] | None, now: dict[str, Any]) -> dict[str, Any] | None:
     """None when the checkpoint was written on this device and software; else both, with a warning: the resumed
     run is then not bit-identical to an uninterrupted one."""
@@ -350,70 +234,8 @@ def _device_change(saved: Mapping[str, Any] | None, now: dict[str, Any]) -> dict
         devices.device_key(saved),
         devices.device_key(now),
     )
-    return {
-        "checkpoint": dict(saved or {}),
-        "now": now,
-        "note": "resumed on another device or software: not bit-identical to one run",
-    }
-
-
-class _Progress:
-    """A progress bar in a terminal; elsewhere (Snakemake logs) a line every ``log_every`` seconds."""
-
-    log_every = 120.0
-
-    def __init__(self, trainer: Trainer):
-        from tqdm.auto import tqdm
-
-        self.t = trainer
-        show = trainer.s.progress if trainer.s.progress is not None else _stderr_is_terminal()
-        self.bar = tqdm(
-            total=trainer.total_steps,
-            initial=trainer.step,
-            unit="step",
-            dynamic_ncols=True,
-            desc=trainer.spec.tag,
-            disable=not show,
-            file=sys.stderr,
-        )
-        self.t0 = self.last_log = time.perf_counter()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.bar.close()
-
-    def update(self, k: int, mean: _Mean) -> None:
-        """After step ``k`` of the epoch (``mean``: its running loss)."""
-        if k == 0:
-            self.t0 = time.perf_counter()
-        t, now = self.t, time.perf_counter()
-        rate = (k + 1) / max(now - self.t0, 1e-9)
-        if not self.bar.disable:
-            self.bar.update(1)
-            if k % 20 == 0 or k + 1 == t.steps_per_epoch:
-                self.bar.set_postfix(
-                    epoch=t.epoch + 1, loss=f"{mean.value():.5f}", steps_s=f"{rate:.2f}", refresh=False
-                )
-        elif now - self.last_log > self.log_every:
-            self.last_log = now
-            log.info(
-                "epoch %d/%d  step %d/%d  loss %.6g  %.2f steps/s",
-                t.epoch + 1,
-                t.s.epochs,
-                k + 1,
-                t.steps_per_epoch,
-                mean.value(),
-                rate,
-            )
-
-
-def _stderr_is_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    note = "resumed on another device or software: not bit-identical to one run"
+    return {"checkpoint": dict(saved or {}), "now": now, "note": note}
 
 
 # --------------------------------------------------------------------------------------------- entry points
@@ -444,26 +266,16 @@ def train_model(
     config: Mapping[str, Any] | None = None,
     code: str | None = None,
 ) -> dict[str, Any]:
-    """Train one grid model on a leased device and write ``out["model"]`` (model.safetensors, with its provenance
-    sidecar) and ``out["run"]`` (run.json); ``config`` (the config sections the result depends on) and ``code``
-    (the code hash) go into the provenance and the model's metadata. Returns the run record."""
+    """Train one grid model on a leased device; write ``out["model"]`` (model.safetensors, with its provenance
+    sidecar) and ``out["run"]`` (run.json). ``config`` (the config sections the result depends on) and ``code``
+    (the code's hash) go into the provenance and the model's metadata. Returns the run record."""
     units = devices.gpu_units(spec.latent, settings.jobs_per_gpu, settings.whole_gpu_latent)
     lease = devices.select_device(
         settings.device, timeout=settings.gpu_lease_timeout, jobs_per_gpu=settings.jobs_per_gpu, units=units
     )
-    with lease:  # the GPU is given back however the job ends
+    with lease:  # released however the job ends
         trainer = Trainer(data, spec, settings, ckpt_dir, lease.device)
-        V, n_train, n_heldout = data.vocab_size, len(data.train_idx), len(data.heldout_idx)
-        log.info(
-            "training %s on %s: V=%d, %d train / %d held-out windows, %d steps",
-            spec.tag,
-            lease.describe(),
-            V,
-            n_train,
-            n_heldout,
-            trainer.total_steps,
-        )
-        _warn_low_exposure(trainer)
+        _log_start(trainer, lease)
         t0 = time.perf_counter()
         model = trainer.run()
         record = _run_record(trainer, lease, config, out, wall_seconds=time.perf_counter() - t0)
@@ -475,40 +287,46 @@ def train_model(
     return record
 
 
-def _warn_low_exposure(trainer: Trainer) -> None:
-    E = exposure_record(trainer.spec.weight_decay, trainer.s.lr, trainer.total_steps)["decay_exposure"]
-    if trainer.spec.weight_decay > 0 and E < 1:
+def _log_start(trainer: Trainer, lease: devices.Lease) -> None:
+    data, spec = trainer.data, trainer.spec
+    log.info(
+        "training %s on %s: V=%d, %d train / %d held-out windows, %d steps",
+        spec.tag,
+        lease.describe(),
+        data.vocab_size,
+        len(data.train_idx),
+        len(data.heldout_idx),
+        trainer.total_steps,
+    )
+    exposure = exposure_record(spec.weight_decay, trainer.s.lr, trainer.total_steps)["decay_exposure"]
+    if spec.weight_decay > 0 and exposure < 1:
         log.warning(
-            "decay exposure E = wd · Σ lr_t = %.3g < 1: the weight decay barely acts (see docs/baselines.md)", E
+            "decay exposure E = wd · Σ lr_t = %.3g < 1: the weight decay barely acts (see docs/baselines.md)", exposure
         )
 
 
 def _run_record(trainer: Trainer, lease: devices.Lease, config: Any, out: Mapping, wall_seconds: float) -> dict:
     """run.json: the model, the settings, the run's summary, the device lease and the provenance."""
     spec, data = trainer.spec, trainer.data
-    prov = provenance(
-        config or {},
-        inputs=dict(data.inputs),
-        hash_inputs=True,
-        outputs={"model": str(out["model"]), "run": str(out["run"])},
-    )
-    settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(trainer.s).items()}
+    outputs = {"model": str(out["model"]), "run": str(out["run"])}
+    prov = provenance(config or {}, inputs=dict(data.inputs), hash_inputs=True, outputs=outputs)
     windows = {k: getattr(data.windows, k, None) for k in ("group_size", "stride")}
     model = {**asdict(spec), "vocab_size": int(data.vocab_size), **windows, "encoding": data.encoding}
+    settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(trainer.s).items()}
     summary = {**trainer.summary(), "wall_seconds": round(wall_seconds, 3)}
     return {"model": model, "train": settings, **summary, "device_lease": lease.record(), "provenance": prov}
 
 
 def _model_metadata(record: Mapping[str, Any], config: Mapping[str, Any] | None, code: str | None) -> dict:
     """What a model file says about itself (metadata of its safetensors header): equal for equal training."""
-    model = record["model"]
+    model, settings = record["model"], record["train"]
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return {
         "variant": model["variant"],
         "weight_decay": model["weight_decay"],
         "seed": model["seed"],
-        "loss": record["train"]["loss"],
-        "latent_relu": record["train"]["latent_relu"],
+        "loss": settings["loss"],
+        "latent_relu": settings["latent_relu"],
         "decay_exposure": record["exposure"]["decay_exposure"],
         "final_train_loss": record["final_train_loss"],
         "final_heldout_loss": record["final_heldout_loss"],

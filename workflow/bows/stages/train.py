@@ -1,9 +1,11 @@
 """Rule train_model: train one model of the grid (bows.train.train_model).
 
-What reruns the job is what changes the weights: the ``train`` keys of :data:`bows.train.RESULT_KEYS` (as
-:func:`bows.train.result_params` picks them: ``max_steps`` only when set) and the windows' group size, stride and
-encoding, plus the code the job runs and its input files. Where and how the job runs (:data:`bows.train.RUN_KEYS`:
-device, checkpoint cadence, GPU sharing, ...) and its threads are read as settings, never a rerun trigger.
+What reruns the job is what changes the weights: the ``train`` keys of :data:`bows.train_settings.RESULT_KEYS` (as
+:func:`bows.train_settings.result_params` picks them: ``max_steps`` only when set) and the windows' group size,
+stride and encoding, plus the code the job runs and its input files. Where and how the job runs
+(:data:`bows.train_settings.RUN_KEYS`: device, checkpoint cadence, GPU sharing, ...) and its threads are read as
+settings, never a rerun trigger. The training code is imported inside :func:`run`, so that the workflow's parse
+(which reads :data:`STAGE` and :func:`memory_estimate_mb`) does not load torch.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 
 from ..codehash import stage_hash
 from ..stage import Job, Section, Stage
-from ..train import OMIT_WHEN_NULL, RESULT_KEYS, RUN_KEYS
+from ..train_settings import OMIT_WHEN_NULL, RESULT_KEYS, RUN_KEYS
 
 #: the windows keys a trained model depends on
 WINDOW_KEYS = ("group_size", "stride", "encoding")
@@ -34,7 +36,8 @@ def memory_estimate_mb(latent: int, vocab_size: int, batch_size: int) -> int:
 def run(job: Job) -> None:
     """Train the grid model that the job's wildcards name on the pipeline's windows."""
     from ..batches import load_train_data
-    from ..train import TrainSettings, train_model
+    from ..train import train_model
+    from ..train_settings import TrainSettings
 
     windows = job.config["windows"]
     data = load_train_data(job.params["docs"], job.input.train_windows, job.input.heldout_windows, windows)
