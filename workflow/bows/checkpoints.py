@@ -28,6 +28,7 @@ __all__ = ["CHECKPOINT", "CHECKPOINT_FORMAT", "Checkpoints"]
 log = logging.getLogger("bows.checkpoints")
 
 CHECKPOINT = "state.safetensors"
+LEGACY_CHECKPOINT = "state.pt"  # earlier versions' checkpoint (a torch archive): not resumed
 CHECKPOINT_FORMAT = "bows-checkpoint/2"
 _OPT = "optimizer."
 
@@ -66,6 +67,8 @@ class Checkpoints:
         None (and nothing changed) when there is none, or it is unreadable or written for another run (logged)."""
         for stale in remove_stale_temps(self.path):  # a kill during a checkpoint write leaves its temporary file
             log.info("removed %s, left by an interrupted checkpoint write", stale)
+        if self.path.with_name(LEGACY_CHECKPOINT).is_file():
+            log.warning("not resuming %s, a checkpoint of an earlier version; delete it", LEGACY_CHECKPOINT)
         if not self.path.is_file():
             return None
         try:

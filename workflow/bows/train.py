@@ -268,7 +268,8 @@ def train_model(
 ) -> dict[str, Any]:
     """Train one grid model on a leased device; write ``out["model"]`` (model.safetensors, with its provenance
     sidecar) and ``out["run"]`` (run.json). ``config`` (the config sections the result depends on) and ``code``
-    (the code's hash) go into the provenance and the model's metadata. Returns the run record."""
+    (the code's hash) go into the provenance and the model's metadata. Returns the run record. Torch's thread count
+    is the caller's (a Snakemake job sets it to the job's threads: :func:`bows.jobs.limit_threads`)."""
     units = devices.gpu_units(spec.latent, settings.jobs_per_gpu, settings.whole_gpu_latent)
     lease = devices.select_device(
         settings.device, timeout=settings.gpu_lease_timeout, jobs_per_gpu=settings.jobs_per_gpu, units=units
