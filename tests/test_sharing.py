@@ -153,12 +153,11 @@ def test_weights_are_bit_identical_through_save_export_load(exported):
 
 
 def test_legacy_model_file_is_converted_bit_identically(tmp_path):
-    torch = pytest.importorskip("torch")
-    from bows.model import save_weights
+    import torch
 
     spec = ModelSpec("relu", 3, 1.0, 1)
     W, b = weights(spec)
-    save_weights(tmp_path / "model.pt", torch.from_numpy(W), torch.from_numpy(b))
+    torch.save({"W": torch.from_numpy(W), "b": torch.from_numpy(b)}, tmp_path / "model.pt")  # the legacy format
     write_json(tmp_path / "run.json", run_record(spec, {"group_size": 5}))
     out = tmp_path / "out"
     export.export_model(
@@ -265,10 +264,13 @@ def test_crate_check_finds_changed_missing_and_unlisted_files(tmp_path, exported
     weights_file.write_bytes(bytes(data))
     (root / layout.VOCAB).unlink()
     (root / "notes.txt").write_text("x")
+    hidden = root / ".cache" / "huggingface" / "download" / "vocab.tsv.metadata"  # what `hf download --local-dir` adds
+    hidden.parent.mkdir(parents=True)
+    hidden.write_text("x")
     problems = " | ".join(crate.check_crate(root))
     assert "relu/L3_wd1.0_seed1/model.safetensors: sha256 differs" in problems
     assert "vocab.tsv, which does not exist" in problems
-    assert "files not in the crate: ['notes.txt']" in problems
+    assert "files not in the crate: ['notes.txt']" in problems  # hidden files are not the export's
     shutil.copy(exported[0] / layout.VOCAB, root / layout.VOCAB)
     with pytest.raises(ExportError, match="does not validate: .*model.safetensors: sha256 differs"):
         bows.load(root, validate=True)

@@ -6,7 +6,7 @@
 import bows.sharing.steps.export_grid as bshare_grid
 import bows.sharing.steps.export_model as bshare_model
 import bows.sharing.steps.import_model as bshare_import
-import bows.train as btrain
+import bows.train_settings as btrain_settings
 from bows.sharing import layout as bshare_layout
 from bows.sharing.export import workflow_files as bshare_workflow_files
 from bows.sharing.source import start_from as bshare_start_from
@@ -87,7 +87,7 @@ if SOURCE["export"]:
                 SOURCE,
                 GRID,
                 config,
-                btrain.RESULT_KEYS,
+                btrain_settings.RESULT_KEYS,
                 f"{VOC}/vocab.tsv",
                 EXPORT,
                 check=workflow.is_main_process,
@@ -120,10 +120,6 @@ if SOURCE["export"]:
         resources:
             mem_mb=lambda wc: 600 + 8 * int(wc.latent) * V // 1_000_000,
         params:
-            **stage_params(
-                bshare_import.STAGE,
-                result=btrain.result_params(config["train"]),
-                result_keys=list(btrain.RESULT_KEYS),
-            ),
+            **stage_params(bshare_import.STAGE),
         script:
             STAGE_SCRIPT

@@ -62,12 +62,15 @@ ENCODINGS = {
 
 
 def crate_files(root: str | os.PathLike) -> list[str]:
-    """Every file of an export folder except the crate's own metadata, as sorted POSIX paths relative to it."""
+    """Every file of an export folder except the crate's own metadata and hidden files (a download tool's cache
+    folder), as sorted POSIX paths relative to it."""
     root = Path(root)
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.name != layout.CRATE and not p.name.startswith(".")
+        if p.is_file()
+        and p.name != layout.CRATE
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
 

@@ -7,7 +7,6 @@ bit-identical to the trained one.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,20 +15,14 @@ import yaml
 
 from ..errors import CheckpointError
 from ..grid import ModelSpec
-from ..io import atomic_path, code_version, read_json, write_json, write_text
+from ..io import code_version, read_json, write_json, write_text
 from . import layout
+from .files import copy_file
 
-__all__ = ["model_config", "copy_file", "export_model", "run_config", "workflow_files", "export_grid"]
+__all__ = ["model_config", "export_model", "run_config", "workflow_files", "export_grid"]
 
 #: config sections that made an export's models and tables (its config.yaml)
 RUN_SECTIONS = ("corpus", "vocab", "windows", "train", "analysis", "export")
-
-
-def copy_file(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Copy ``src`` (a symlink is followed, as in a hub cache) onto ``dst`` atomically, byte for byte."""
-    with atomic_path(dst) as tmp:
-        shutil.copyfile(os.path.realpath(src), tmp)
-    return Path(dst)
 
 
 def model_config(run: Mapping[str, Any], windows: Mapping[str, Any]) -> dict[str, Any]:

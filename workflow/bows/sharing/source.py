@@ -22,6 +22,7 @@ from ..errors import ConfigError, ExportError, VocabError
 from ..grid import ModelSpec
 from ..io import file_sha256, read_json, write_json, write_sidecar
 from . import layout
+from .files import copy_file
 
 __all__ = [
     "REPO_ID",
@@ -325,22 +326,6 @@ def crate_checksums(root: str | os.PathLike) -> dict[str, str]:
     return {e["@id"]: e["sha256"] for e in graph if "sha256" in e and not str(e["@id"]).startswith("#")}
 
 
-def _copy_weights(src: Path, dst: Path) -> None:
-    """The exported safetensors file into the results tree: copied as it is, or, where the run's model files are
-    the legacy ``model.pt``, converted."""
-    from .export import copy_file
-
-    if dst.suffix == ".safetensors":
-        copy_file(src, dst)
-        return
-    import torch
-
-    from ..model import load_weights, save_weights
-
-    W, b = load_weights(src)
-    save_weights(dst, torch.from_numpy(W), torch.from_numpy(b))
-
-
 def import_model(
     weights: str | os.PathLike,
     model_config: str | os.PathLike,
@@ -388,7 +373,7 @@ def import_model(
             f"{weights} does not match the checksum its export's RO-Crate lists (damaged download or copy)",
             "fetch or copy the export again",
         )
-    _copy_weights(weights, Path(model_out))
+    copy_file(weights, model_out)
     record = read_json(run)
     record["imported"] = {
         "source": dict(source),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...stage import Job, Section, Stage
+from ...train_settings import OMIT_WHEN_NULL, RESULT_KEYS
 from ..source import import_model
 
 STAGE = Stage(
@@ -12,15 +13,14 @@ STAGE = Stage(
         Section("corpus"),
         Section("vocab"),
         Section("windows", only=("group_size", "stride", "encoding")),
-        Section("train", only=("source",)),
+        Section("train", only=(*RESULT_KEYS, "source"), omit_null=OMIT_WHEN_NULL),
     ),
 )
 
 
 def run(job: Job) -> None:
-    """Rule import_model: ``params.result`` holds the run's training settings that change a model and
-    ``params.result_keys`` their names (bows.train.result_params, RESULT_KEYS)."""
-    config = {**job.config, "train": job.params["result"]}
+    """Rule import_model: the model that the job's wildcards name; the train section holds the settings that
+    change a model (bows.train_settings.RESULT_KEYS) and the source."""
     import_model(
         weights=job.input.weights,
         model_config=job.input.config,
@@ -30,7 +30,7 @@ def run(job: Job) -> None:
         model_out=job.output.model,
         run_out=job.output.run,
         spec=job.model,
-        config=config,
-        result_keys=job.params["result_keys"],
+        config=job.config,
+        result_keys=RESULT_KEYS,
         source=job.config["train"]["source"],
     )
