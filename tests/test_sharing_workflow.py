@@ -110,11 +110,12 @@ def test_mismatched_vocabulary_is_refused_at_start(imported, smoke_run, tmp_path
     bigger = tmp_path / "bigger.yaml"
     bigger.write_text(yaml.safe_dump({"vocab": {"size": 300}}))
     proc = snakemake(wd, "-n", configfiles=(*configs, str(bigger)), check=False)
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert (
-        "made on another vocabulary" in proc.stderr
-        and "vocab.size = 400 in the export (all 11 models), 300 here" in proc.stderr
-        and "fix:" in proc.stderr
+        "made on another vocabulary" in out
+        and "vocab.size = 400 in the export (all 11 models), 300 here" in out
+        and "fix:" in out
     )
     # same size, other words: a copy of the export whose vocabulary swaps two words, against the run's vocab.tsv
     other = tmp_path / "other"
@@ -124,5 +125,6 @@ def test_mismatched_vocabulary_is_refused_at_start(imported, smoke_run, tmp_path
     cells[41][1], cells[42][1] = cells[42][1], cells[41][1]
     (other / layout.VOCAB).write_text("\n".join("\t".join(c) for c in cells) + "\n")
     proc = snakemake(wd, "-n", configfiles=("presets/smoke.yaml", start_file(tmp_path / "s.yaml", other)), check=False)
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "is not this run's" in proc.stderr and "2 of 400 positions hold other words (40:" in proc.stderr
+    assert "is not this run's" in out and "2 of 400 positions hold other words (40:" in out
