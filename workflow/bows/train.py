@@ -46,6 +46,7 @@ from .errors import CheckpointError, ConfigError, ShapeError
 from .exposure import exposure_record
 from .io import provenance, remove_stale_temps, sidecar_path, write_json
 from .model import DenseBatch, TiedAutoencoder, make_batch, safe_load, save_state, save_weights
+from .observers import Observers
 from .schema import defaults
 
 __all__ = [
@@ -341,6 +342,7 @@ class Trainer:
         device: torch.device | str = "cpu",
         data_id: str = "",
         encoding: str = "binary",
+        observers: Observers | None = None,
     ):
         if len(train_idx) == 0:
             raise ShapeError("no training windows", "lower windows.group_size or use a larger corpus")
@@ -364,6 +366,7 @@ class Trainer:
         self.total_steps = settings.epochs * self.steps_per_epoch
         if settings.max_steps:
             self.total_steps = min(self.total_steps, int(settings.max_steps))
+        self.observers = observers or Observers()  # snapshots and TensorBoard (bows.observers)
         self.fingerprint = settings.fingerprint(
             V=self.V,
             latent=self.latent,
@@ -373,6 +376,7 @@ class Trainer:
             n_train=len(self.train_idx),
             data=data_id,
             **({"encoding": encoding} if encoding != "binary" else {}),
+            **self.observers.fingerprint(),
         )
         self.gen = torch.Generator().manual_seed(self.seed)
         self.model = TiedAutoencoder(
@@ -505,6 +509,7 @@ class Trainer:
             self.windows, order, self.s.batch_size, self.V, self.loader_workers, self.device, self.encoding
         )
         for k, batch in enumerate(loader):
+            loss = None
             if batch is not None:
                 batch = batch.to(self.device)
                 loss = model.loss_and_grad(batch, self.compute_dtype)  # writes E.grad, b.grad
@@ -513,6 +518,7 @@ class Trainer:
                 rows += batch.size
             sched.step()  # the schedule advances per batch, even for a batch of empty windows
             self.step += 1
+            self.observers.after_step(self.step, model, loss)
             if bar is not None and not bar.disable:
                 bar.update(1)
                 if k % 20 == 0 or k + 1 == self.steps_per_epoch:
@@ -559,6 +565,14 @@ class Trainer:
             "n/a" if heldout is None else f"{heldout:.6g}",
             (self.step - first) / max(train_s, 1e-9),
         )
+        self.observers.after_epoch(
+            self.step,
+            {
+                "train_loss": train_loss,
+                "heldout_loss": heldout,
+                "steps_per_second": (self.step - first) / max(train_s, 1e-9),
+            },
+        )
         last = self.epoch == self.s.epochs or self.step >= self.total_steps
         if self.epoch % self.s.checkpoint_every == 0 or last:
             self.save_checkpoint()
@@ -566,6 +580,7 @@ class Trainer:
     def run(self) -> TiedAutoencoder:
         """Train (or finish training) the model; returns it."""
         self.try_resume()
+        self.observers.start(self.step, self.total_steps, self.fingerprint, self.model)
         from tqdm.auto import tqdm
 
         bar = tqdm(
@@ -582,6 +597,7 @@ class Trainer:
                 self.run_epoch(bar)
         finally:
             bar.close()
+            self.observers.close()
         return self.model
 
     def summary(self) -> dict[str, Any]:
@@ -624,14 +640,27 @@ def train(
     variant: str = "relu",
     ckpt_dir: str | os.PathLike | None = None,
     device: torch.device | str = "cpu",
+    observers: Observers | None = None,
 ) -> tuple[TiedAutoencoder, dict[str, Any]]:
-    """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary)."""
+    """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary). ``observers``:
+    snapshots and TensorBoard (:class:`bows.observers.Observers`)."""
     if settings is None:
         settings = TrainSettings.default()
     elif not isinstance(settings, TrainSettings):
         settings = TrainSettings.from_config(settings)
     tr = Trainer(
-        windows, vocab_size, train_idx, heldout_idx, latent, weight_decay, seed, settings, variant, ckpt_dir, device
+        windows,
+        vocab_size,
+        train_idx,
+        heldout_idx,
+        latent,
+        weight_decay,
+        seed,
+        settings,
+        variant,
+        ckpt_dir,
+        device,
+        observers=observers,
     )
     model = tr.run()
     return model, tr.summary()
@@ -668,6 +697,7 @@ def train_model(
             "train.epochs, train.batch_size and train.checkpoint_every must be ≥ 1",
             "fix them in the train section of the config",
         )
+    observers = Observers.for_run(train_cfg, ckpt_dir, Path(model_out).parent, weight_decay)  # checks first
     if settings.deterministic:
         set_determinism(True)  # the cuBLAS setting must precede CUDA
     units = devices.gpu_units(int(latent), settings.jobs_per_gpu, settings.whole_gpu_latent)
@@ -707,6 +737,7 @@ def train_model(
         lease.device,
         data_id=data_id,
         encoding=encoding,
+        observers=observers,
     )
     log.info(
         "training %s/L%d_wd%s_seed%d on %s: V=%d, %d train / %d held-out windows, %d steps",
@@ -728,6 +759,7 @@ def train_model(
     t0 = time.perf_counter()
     model = tr.run()
     W, b = model.weights()
+    observers.publish(Path(model_out).parent)
     save_weights(model_out, W, b)
     summary = tr.summary()
     summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
@@ -761,6 +793,7 @@ def train_model(
     write_json(sidecar_path(model_out), prov)
     write_json(run_out, record)
     if not settings.keep_checkpoints and tr.ckpt_path is not None:
+        observers.discard()
         tr.ckpt_path.unlink(missing_ok=True)
         try:
             tr.ckpt_path.parent.rmdir()  # only if empty

@@ -1,9 +1,11 @@
 # Training (paper §4): one job per model of train.grid, the tied autoencoder on the virtual windows.
 # Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
+# Snapshots over training (train.snapshots) are outputs beside the model; TensorBoard logs (train.tensorboard) are not.
 # With train.device: cuda every job asks for resources gpu (1, or its slots with train.jobs_per_gpu > 1), runs in the
 # CUDA env (envs/train-cuda.yaml: no CPU-only torch) and takes its GPU as bows.devices says; auto asks for no GPU.
 
 import bows.devices as bdev
+import bows.snapshots as bsnap
 import bows.train as btrain
 
 
@@ -15,6 +17,7 @@ rule train_model:
         train_windows=f"{WIN}/train_windows.npy",
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
+        **bsnap.snapshot_files(f"{MODELS}/{MODEL_TAG}", config["train"]),  # train.snapshots (none when off)
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         run=f"{MODELS}/{MODEL_TAG}/run.json",
     log:
