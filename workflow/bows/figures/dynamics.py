@@ -1,0 +1,136 @@
+"""The training-dynamics figure: the geometry metrics of one latent size's models over their snapshots.
+
+Six panels against the optimiser step (symmetric-log axis: the snapshots are log-spaced, step 0 is the
+initialisation): held-out loss, ‖W‖²_F/L, the overlap with the covariance's top-L principal subspace (the random
+baseline L/V dotted), the effective rank of W, and the month ring's adjacent pairs and order agreement (days dashed).
+One colour per weight decay (seed: the smallest at each wd). The top axis of every panel gives the learning-rate sum
+Σ_{t<s} lr_t reached at step s, which is the decay exposure E at wd 1 (E = wd · Σ lr_t: multiply by the model's wd);
+the legend gives each model's E at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .sweeps import _wd_colours
+from .theme import WIDTH, NotAvailable, new_figure
+
+__all__ = ["PANELS", "figure_latent", "dynamics_figure"]
+
+#: (scope, metric, title) per panel; scope None = every cyclic group (Months solid, the others dashed)
+PANELS = (
+    ("model", "heldout_loss", "held-out loss"),
+    ("subspace", "frob2_per_latent", "‖W‖²_F / L"),
+    ("subspace", "overlap_cov", "overlap with top-L covariance subspace"),
+    ("model", "effective_rank", "effective rank of W"),
+    (None, "ring_adjacent_pairs", "ring: adjacent pairs"),
+    (None, "order_agreement", "ring: order agreement"),
+)
+_GROUP_STYLES = ("-", "--", ":", "-.")
+
+
+def figure_latent(table: pd.DataFrame, latent: int | None = None) -> int:
+    """The latent size the figure draws: ``latent`` if given (and present), else the relu L with the most weight
+    decays (the largest such L)."""
+    relu = table[table["variant"] == "relu"]
+    if relu.empty:
+        raise NotAvailable("no ReLU model has snapshots (train.snapshots.count is 0?)")
+    wds = relu.groupby("latent")["wd"].nunique()
+    if latent is not None:
+        if int(latent) not in wds.index:
+            raise NotAvailable(f"no snapshots at dynamics.latent = {latent} (latent sizes: {sorted(wds.index)})")
+        return int(latent)
+    return int(max(wds.index, key=lambda L: (wds[L], L)))
+
+
+def _models(table: pd.DataFrame, latent: int) -> list[tuple[float, pd.DataFrame]]:
+    """(wd, rows) of the relu models at ``latent``, the smallest seed per weight decay, by increasing wd."""
+    t = table[(table["variant"] == "relu") & (table["latent"].astype(int) == latent)]
+    out = []
+    for wd, g in t.groupby("wd", sort=True):
+        seed = g["seed"].min()
+        out.append((float(wd), g[g["seed"] == seed]))
+    return out
+
+
+def _series(rows: pd.DataFrame, scope: str, metric: str) -> pd.Series:
+    sel = rows[(rows["scope"] == scope) & (rows["metric"] == metric)]
+    return sel.set_index("step")["value"].astype(float).sort_index()
+
+
+def _lr_sum_axis(ax: Any, steps: np.ndarray, lr_sum: np.ndarray) -> None:
+    """A top axis with Σ lr_t at each step (monotone: interpolated both ways between the snapshots)."""
+    order = np.argsort(steps)
+    s, e = steps[order].astype(float), lr_sum[order].astype(float)
+
+    def forward(x: Any) -> Any:
+        return np.interp(x, s, e)
+
+    def inverse(x: Any) -> Any:
+        return np.interp(x, e, s)
+
+    top = ax.secondary_xaxis("top", functions=(forward, inverse))
+    top.set_xlabel("Σ lr (E at wd 1)", fontsize="small")
+    top.tick_params(labelsize="x-small")
+    top.set_xticks(np.round(np.linspace(0.0, e[-1], 3), 2 if e[-1] < 10 else 1))
+
+
+def dynamics_figure(table: pd.DataFrame, latent: int | None = None, width: float = WIDTH) -> Figure:
+    """The figure of the models at one latent size (see the module docstring)."""
+    if table is None or table.empty:
+        raise NotAvailable("no dynamics table (train.snapshots.count is 0?)")
+    L = figure_latent(table, latent)
+    models = _models(table, L)
+    colours = _wd_colours([wd for wd, _ in models])
+    groups = sorted(set(table.loc[table["metric"] == "ring_adjacent_pairs", "scope"]), key=lambda g: (g != "Months", g))
+    fig, axes = new_figure(ncols=3, nrows=2, width=width * 2.0, height=width * 1.05)
+    lr_sum = _series(models[0][1], "model", "lr_sum") if models else pd.Series(dtype=float)
+    for ax, (scope, metric, title) in zip(np.ravel(axes), PANELS):
+        for wd, rows in models:
+            E = _series(rows, "model", "decay_exposure")
+            label = f"wd {wd:g}" + (f" (E = {E.iloc[-1]:.2g})" if wd > 0 and len(E) else "")
+            for k, group in enumerate(groups if scope is None else [scope]):
+                y = _series(rows, group, metric)
+                if y.empty:
+                    continue
+                ax.plot(
+                    y.index,
+                    y.values,
+                    ls=_GROUP_STYLES[k % len(_GROUP_STYLES)],
+                    marker="o",
+                    ms=3,
+                    color=colours[wd],
+                    label=label if k == 0 else None,
+                )
+        if metric == "overlap_cov" and models:
+            base = _series(models[0][1], "subspace", "random_baseline")
+            if len(base):
+                ax.axhline(float(base.iloc[0]), color="grey", ls=":", lw=1, label=f"random L/V = {base.iloc[0]:.3g}")
+        if scope is None and groups:
+            n = _series(models[0][1], groups[0], "n_found")
+            if metric == "ring_adjacent_pairs" and len(n):
+                ax.set_ylim(-0.5, float(n.max()) + 0.5)
+            styles = ", ".join(f"{g} {_GROUP_STYLES[k % 4]}" for k, g in enumerate(groups))
+            title = f"{title} ({styles})"
+        ax.set_title(title, fontsize="small")
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlabel("optimiser step", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        if len(lr_sum) > 1:
+            _lr_sum_axis(ax, lr_sum.index.to_numpy(), lr_sum.to_numpy())
+    handles, labels = np.ravel(axes)[0].get_legend_handles_labels()
+    h2, l2 = np.ravel(axes)[2].get_legend_handles_labels()
+    extra = [(h, lab) for h, lab in zip(h2, l2) if lab.startswith("random")]
+    fig.legend(
+        handles + [h for h, _ in extra],
+        labels + [lab for _, lab in extra],
+        loc="outside lower center",
+        ncols=min(6, len(labels) + len(extra)),
+        fontsize="small",
+    )
+    fig.suptitle(f"Training dynamics at L = {L} (relu; snapshots over training)", fontsize="medium")
+    return fig
