@@ -289,8 +289,8 @@ def _ring_plot(name: str, ring: pd.DataFrame) -> Any:
             renderers=[points],
             tooltips=[
                 ("word", "@word"),
-                ("cosine to @prev", "@cos_prev{0.000}"),
-                ("cosine to @next", "@cos_next{0.000}"),
+                ("cosine to previous", "@prev @cos_prev{0.000}"),
+                ("cosine to next", "@next @cos_next{0.000}"),
             ],
         )
     )

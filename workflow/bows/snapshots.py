@@ -37,6 +37,7 @@ __all__ = [
     "snapshot_steps",
     "snapshot_folder",
     "snapshot_files",
+    "snapshot_inputs",
     "Snapshots",
     "read_index",
     "load_snapshots",
@@ -131,6 +132,13 @@ def snapshot_files(model_dir: str | os.PathLike, train_cfg: Mapping[str, Any]) -
     out = {"snapshot_index": str(folder / INDEX)}
     out.update({f"snapshot_{k:02d}": str(folder / file_name(k)) for k in range(settings.count)})
     return out
+
+
+def snapshot_inputs(model_dir: str | os.PathLike, train_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The published files of a model as a reading rule's inputs: ``index`` → index.json, ``snapshots`` → the
+    weights files in step order."""
+    files = snapshot_files(model_dir, train_cfg)
+    return {"index": files.pop("snapshot_index"), "snapshots": list(files.values())} if files else {}
 
 
 class Snapshots:

@@ -18,15 +18,9 @@ except BowsError as err:
     raise WorkflowError(f"bows: {err}") from None
 
 
-def snapshot_inputs(wc):
-    """The snapshot files of the model the wildcards name (train_model's outputs)."""
-    files = bsnap.snapshot_files(f"{MODELS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}", config["train"])
-    return {"index": files.pop("snapshot_index"), "snapshots": list(files.values())}
-
-
 rule metrics_dynamics:
     input:
-        unpack(snapshot_inputs),
+        **bsnap.snapshot_inputs(f"{MODELS}/{MODEL_TAG}", config["train"]),
         run=f"{MODELS}/{MODEL_TAG}/run.json",
         vocab=f"{VOC}/vocab.tsv",
         subspace=f"{METRICS}/data/subspace.npz",

@@ -24,7 +24,7 @@ __all__ = ["PANELS", "figure_latent", "dynamics_figure"]
 #: (scope, metric, title) per panel; scope None = every cyclic group (Months solid, the others dashed)
 PANELS = (
     ("model", "heldout_loss", "held-out loss"),
-    ("subspace", "frob2_per_latent", "‖W‖²_F / L"),
+    ("subspace", "frob2_per_latent", r"$\|W\|_F^2\,/\,L$"),
     ("subspace", "overlap_cov", "overlap with top-L covariance subspace"),
     ("model", "effective_rank", "effective rank of W"),
     (None, "ring_adjacent_pairs", "ring: adjacent pairs"),
@@ -74,9 +74,10 @@ def _lr_sum_axis(ax: Any, steps: np.ndarray, lr_sum: np.ndarray) -> None:
         return np.interp(x, e, s)
 
     top = ax.secondary_xaxis("top", functions=(forward, inverse))
-    top.set_xlabel("Σ lr (E at wd 1)", fontsize="small")
+    top.set_xlabel("Σ lr (= E at wd 1)", fontsize="x-small", labelpad=2)
     top.tick_params(labelsize="x-small")
-    top.set_xticks(np.round(np.linspace(0.0, e[-1], 3), 2 if e[-1] < 10 else 1))
+    ticks = np.interp(np.geomspace(1.0, max(s[-1], 1.0), 3), s, e) if s[-1] > 1 else [e[-1]]
+    top.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
 
 
 def dynamics_figure(table: pd.DataFrame, latent: int | None = None, width: float = WIDTH) -> Figure:
@@ -116,8 +117,11 @@ def dynamics_figure(table: pd.DataFrame, latent: int | None = None, width: float
                 ax.set_ylim(-0.5, float(n.max()) + 0.5)
             styles = ", ".join(f"{g} {_GROUP_STYLES[k % 4]}" for k, g in enumerate(groups))
             title = f"{title} ({styles})"
-        ax.set_title(title, fontsize="small")
+        ax.set_title(title, fontsize="small", pad=30 if len(lr_sum) > 1 else 6)
         ax.set_xscale("symlog", linthresh=1.0)
+        if len(lr_sum):
+            ax.set_xlim(-0.2, float(lr_sum.index.max()) * 1.3)
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_xlabel("optimiser step", fontsize="small")
         ax.tick_params(labelsize="x-small")
         if len(lr_sum) > 1:
