@@ -18,6 +18,7 @@ import pytest
 import yaml
 from bows import schema
 from bows.errors import ConfigError
+from bows.snapshots import SnapshotSettings
 from bows.synthetic.data import DataSpec
 from bows.synthetic.train import SynthTrainSettings
 from bows.tokenize import TokenizerSpec
@@ -30,7 +31,13 @@ PACKAGE = ROOT / "workflow" / "bows"
 DATA_READS = {("figures/criteria.py", "name")}
 
 #: every settings dataclass built from a config section, and that section
-SETTINGS = {TrainSettings: "train", TokenizerSpec: "vocab", DataSpec: "synthetic", SynthTrainSettings: "synthetic"}
+SETTINGS = {
+    TrainSettings: "train",
+    TokenizerSpec: "vocab",
+    DataSpec: "synthetic",
+    SynthTrainSettings: "synthetic",
+    SnapshotSettings: "train",
+}
 
 
 def _schema() -> dict[str, Any]:

@@ -44,7 +44,7 @@ class Observers:
                 raise ValueError("snapshots need a checkpoint folder to stage them in (ckpt_dir)")
             snapshots = Snapshots(settings, Path(ckpt_dir) / "snapshots")
         scalars = None
-        if train_cfg.get("tensorboard") and model_dir is not None:
+        if train_cfg["tensorboard"] and model_dir is not None:
             scalars = ScalarLog(Path(model_dir) / TENSORBOARD_DIR, float(train_cfg["lr"]), weight_decay)
         return cls(snapshots, scalars)
 

@@ -62,7 +62,7 @@ class SnapshotSettings:
 
     @classmethod
     def from_config(cls, train_cfg: Mapping[str, Any]) -> SnapshotSettings:
-        cfg = train_cfg.get("snapshots") or {}
+        cfg = train_cfg["snapshots"] if "snapshots" in train_cfg else {}
         if "count" not in cfg or "spacing" not in cfg:
             raise ConfigError(
                 "the train section lacks snapshots.count / snapshots.spacing",
