@@ -193,3 +193,15 @@ def test_decay_lowers_the_norm_trajectory_on_planted_data(planted):
     _, norm4 = _trajectory(tables[4.0], "frob2_per_latent")
     assert norm0[0] == norm4[0]  # same seed, same init
     assert norm4[-1] < 0.8 * norm0[-1]
+
+
+def test_figure_latent_is_the_latent_size_with_the_most_weight_decays():
+    rows = [("relu", 100, 0.0), ("relu", 100, 4.0), ("relu", 400, 0.0), ("relu", 400, 4.0), ("relu", 25, 1.0),
+            ("relu", 50, 1.0), ("linear", 100, 1.0), ("relu", 100, 1.0)]  # fmt: skip
+    table = pd.DataFrame(rows, columns=["variant", "latent", "wd"])
+    from bows.metrics.dynamics import figure_latent
+
+    assert figure_latent(table) == 100  # three weight decays at L = 100, two at 400
+    assert figure_latent(table[table["latent"] != 100]) == 400  # a tie: the larger L
+    assert figure_latent(table, 50) == 50
+    assert figure_latent(table[table["variant"] == "linear"]) is None

@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..metrics.dynamics import figure_latent
 from .sweeps import _wd_colours
 from .theme import WIDTH, NotAvailable, new_figure
 
-__all__ = ["PANELS", "figure_latent", "dynamics_figure"]
+__all__ = ["PANELS", "dynamics_figure"]
 
 #: (scope, metric, title) per panel; scope None = every cyclic group (Months solid, the others dashed)
 PANELS = (
@@ -33,18 +34,14 @@ PANELS = (
 _GROUP_STYLES = ("-", "--", ":", "-.")
 
 
-def figure_latent(table: pd.DataFrame, latent: int | None = None) -> int:
-    """The latent size the figure draws: ``latent`` if given (and present), else the relu L with the most weight
-    decays (the largest such L)."""
-    relu = table[table["variant"] == "relu"]
-    if relu.empty:
+def _latent(table: pd.DataFrame, latent: int | None) -> int:
+    L = figure_latent(table, latent)
+    if L is None:
         raise NotAvailable("no ReLU model has snapshots (train.snapshots.count is 0?)")
-    wds = relu.groupby("latent")["wd"].nunique()
-    if latent is not None:
-        if int(latent) not in wds.index:
-            raise NotAvailable(f"no snapshots at dynamics.latent = {latent} (latent sizes: {sorted(wds.index)})")
-        return int(latent)
-    return int(max(wds.index, key=lambda L: (wds[L], L)))
+    present = sorted({int(v) for v in table.loc[table["variant"] == "relu", "latent"]})
+    if L not in present:
+        raise NotAvailable(f"no snapshots at dynamics.latent = {L} (latent sizes: {present})")
+    return L
 
 
 def _models(table: pd.DataFrame, latent: int) -> list[tuple[float, pd.DataFrame]]:
@@ -84,7 +81,7 @@ def dynamics_figure(table: pd.DataFrame, latent: int | None = None, width: float
     """The figure of the models at one latent size (see the module docstring)."""
     if table is None or table.empty:
         raise NotAvailable("no dynamics table (train.snapshots.count is 0?)")
-    L = figure_latent(table, latent)
+    L = _latent(table, latent)
     models = _models(table, L)
     colours = _wd_colours([wd for wd, _ in models])
     groups = sorted(set(table.loc[table["metric"] == "ring_adjacent_pairs", "scope"]), key=lambda g: (g != "Months", g))

@@ -44,6 +44,8 @@ __all__ = [
     "settle_step",
     "settle_table",
     "SETTLE_METRICS",
+    "figure_latent",
+    "caption_values",
 ]
 
 DYNAMICS_COLUMNS = TIDY_COLUMNS[:5] + ["snapshot", "step"] + TIDY_COLUMNS[5:]
@@ -201,3 +203,35 @@ def settle_table(table: pd.DataFrame, fraction: float) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(out)
+
+
+def figure_latent(table: pd.DataFrame, latent: int | None = None) -> int | None:
+    """The latent size the dynamics figure draws: ``latent`` if given, else the ReLU latent size with the most
+    weight decays (the largest such); None when no ReLU model has snapshots."""
+    relu = table[table["variant"] == "relu"]
+    if relu.empty:
+        return None
+    if latent is not None:
+        return int(latent)
+    wds = relu.groupby("latent")["wd"].nunique()
+    return int(max(wds.index, key=lambda L: (wds[L], L)))
+
+
+def caption_values(settle_path: str, latent: int | None = None) -> dict[str, Any] | None:
+    """What the figure's caption reads from the run: the figure's latent size and, per ReLU model there (smallest
+    seed per wd), each trajectory's first and last value and settling step; None before the table exists."""
+    from pathlib import Path
+
+    if not Path(settle_path).is_file():
+        return None
+    settle = pd.read_parquet(settle_path)
+    L = figure_latent(settle, latent)
+    if L is None:
+        return None
+    t = settle[(settle["variant"] == "relu") & (settle["latent"].astype(int) == L)]
+    t = t[t["seed"] == t.groupby("wd")["seed"].transform("min")].sort_values(["wd", "scope", "metric"])
+    rows = [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in t[["wd", "metric", "first", "last", "settle_step", "settle_exposure", "last_step"]].to_dict("records")
+    ]
+    return {"latent": L, "rows": rows}
