@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from bows.batches import TrainData
 from bows.config import section
 from bows.encode import Docs
 from bows.exposure import exposure_reached, lr_schedule
+from bows.grid import ModelSpec
 from bows.metrics import geometry as geo
 from bows.metrics.dynamics import dynamics_table, heldout_batches, heldout_loss, settle_step, settle_table
 from bows.metrics.model_metrics import group_tables
@@ -17,7 +19,8 @@ from bows.metrics.tables import Rows
 from bows.metrics.words import WordIndex, resolve_groups
 from bows.observers import Observers
 from bows.snapshots import load_snapshots
-from bows.train import Trainer, TrainSettings
+from bows.train import Trainer
+from bows.train_settings import TrainSettings
 from bows.windows import Windows, split_windows
 
 # --------------------------------------------------------------------------------------------- settling
@@ -134,15 +137,14 @@ def planted(tmp_path_factory):
         cfg = section("train", {"lr": 1e-2, "snapshots": {"count": 8, "spacing": "log"}})
         observers = Observers.for_run(cfg, ck / "ckpt", ck / "model", wd)
         settings = TrainSettings.default(epochs=12, batch_size=16, lr=1e-2, threads=1, progress=False)
-        trainer = Trainer(win, V, tr, ho, L, wd, 1, settings, ckpt_dir=ck / "ckpt", observers=observers)
+        data = TrainData(win, V, tr, ho)
+        trainer = Trainer(data, ModelSpec("relu", L, wd, 1), settings, ckpt_dir=ck / "ckpt", observers=observers)
         trainer.run()
         runs[wd] = (trainer, load_snapshots(observers.publish(ck / "model")))
     return win, ho, sub, runs
 
 
 def _table(win, ho, sub, trainer, snaps, wd):
-    from bows.grid import ModelSpec
-
     steps = [s for s, _, _ in snaps]
     weights = [(W, b) for _, W, b in snaps]
     T, lr = trainer.total_steps, trainer.s.lr

@@ -9,24 +9,28 @@ import math
 import numpy as np
 import pytest
 import torch
+from bows.batches import TrainData
 from bows.config import section
 from bows.errors import ConfigError
-from bows.model import TiedAutoencoder, load_weights
+from bows.grid import ModelSpec
+from bows.model import TiedAutoencoder, load_model, load_weights
 from bows.observers import Observers
 from bows.snapshots import SnapshotSettings, read_index, snapshot_files, snapshot_folder, snapshot_steps
-from bows.train import Trainer, TrainSettings, train
+from bows.train import Trainer, train
+from bows.train_settings import TrainSettings
 from bows.windows import Windows, split_windows
 from test_train import zipf_docs
 
 V, L, WD, SEED = 60, 5, 1.0, 3
+SPEC = ModelSpec("relu", L, WD, SEED)
 
 
 @pytest.fixture(scope="module")
-def small():
+def small() -> TrainData:
     docs = zipf_docs(400, V, seed=1)
     win = Windows(docs, group_size=4, stride=1)
     tr, ho = split_windows(len(win), 4, 1, 0.1, 2, 42)
-    return win, tr, ho
+    return TrainData(win, V, tr, ho)
 
 
 def settings(**kw) -> TrainSettings:
@@ -67,9 +71,9 @@ def test_snapshot_settings_refuse_a_single_snapshot_and_name_the_folder(tmp_path
     files = snapshot_files(tmp_path / "m", train_cfg(count=3, spacing="linear"))
     assert files == {
         "snapshot_index": str(tmp_path / "m/snapshots/linear3/index.json"),
-        "snapshot_00": str(tmp_path / "m/snapshots/linear3/00.pt"),
-        "snapshot_01": str(tmp_path / "m/snapshots/linear3/01.pt"),
-        "snapshot_02": str(tmp_path / "m/snapshots/linear3/02.pt"),
+        "snapshot_00": str(tmp_path / "m/snapshots/linear3/00.safetensors"),
+        "snapshot_01": str(tmp_path / "m/snapshots/linear3/01.safetensors"),
+        "snapshot_02": str(tmp_path / "m/snapshots/linear3/02.safetensors"),
     }
 
 
@@ -77,10 +81,9 @@ def test_snapshot_settings_refuse_a_single_snapshot_and_name_the_folder(tmp_path
 
 
 def _run_with_snapshots(small, tmp_path, name, **cfg):
-    win, tr, ho = small
     ck, out = tmp_path / name / "ckpt", tmp_path / name / "model"
     observers = Observers.for_run(train_cfg(**cfg), ck, out, WD)
-    trainer = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck, observers=observers)
+    trainer = Trainer(small, SPEC, settings(), ckpt_dir=ck, observers=observers)
     trainer.run()
     folder = observers.publish(out)
     return trainer, folder
@@ -88,8 +91,7 @@ def _run_with_snapshots(small, tmp_path, name, **cfg):
 
 def test_snapshots_and_tensorboard_leave_training_bit_identical(small, tmp_path):
     pytest.importorskip("tensorboard")  # the [tensorboard] extra (part of [test])
-    win, tr, ho = small
-    plain, summary = train(win, V, tr, ho, L, WD, SEED, settings())
+    plain, summary = train(small, SPEC, settings())
     watched, folder = _run_with_snapshots(small, tmp_path, "watched", count=8, tensorboard=True)
     assert len(read_index(folder)["steps"]) == 8
     assert weights_hash(watched.model) == weights_hash(plain)
@@ -104,9 +106,10 @@ def test_first_snapshot_is_the_init_and_last_the_final_model(small, tmp_path):
     init = TiedAutoencoder(V, L, generator=torch.Generator().manual_seed(SEED))  # the init, drawn independently
     W0, b0 = load_weights(folder / index["files"][0])
     assert np.array_equal(W0, init.W.detach().numpy()) and not b0.any()
-    W_last, b_last = load_weights(folder / index["files"][-1])
+    W_last, b_last, meta = load_model(folder / index["files"][-1])
     W, b = trainer.model.weights()
     assert np.array_equal(W_last, W.numpy()) and np.array_equal(b_last, b.numpy())
+    assert meta["step"] == trainer.step and meta["snapshot"] == 5 and meta["total_steps"] == trainer.total_steps
     middle = [load_weights(folder / f)[0] for f in index["files"][1:-1]]
     assert all(not np.array_equal(m, W0) and not np.array_equal(m, W_last) for m in middle)
     assert folder == snapshot_folder(tmp_path / "ends" / "model", SnapshotSettings(6, "log"))
@@ -129,7 +132,6 @@ def test_resume_keeps_earlier_snapshots_and_rewrites_the_rest_identically(small,
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    win, tr, ho = small
     reference, ref_folder = _run_with_snapshots(small, tmp_path, "ref", count=12, spacing="linear", tensorboard=True)
     per_epoch = reference.steps_per_epoch
     steps = read_index(ref_folder)["steps"]
@@ -137,15 +139,15 @@ def test_resume_keeps_earlier_snapshots_and_rewrites_the_rest_identically(small,
     ck, out = tmp_path / "killed" / "ckpt", tmp_path / "killed" / "model"
     cfg = train_cfg(count=12, spacing="linear", tensorboard=True)
     watch = KilledAt(Observers.for_run(cfg, ck, out, WD), kill)
-    killed = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck, observers=watch)
+    killed = Trainer(small, SPEC, settings(), ckpt_dir=ck, observers=watch)
     with pytest.raises(KeyboardInterrupt):
         killed.run()
-    staged = {s: (ck / "snapshots" / f"{k:02d}.pt") for k, s in enumerate(steps) if s <= kill}
+    staged = {s: (ck / "snapshots" / f"{k:02d}.safetensors") for k, s in enumerate(steps) if s <= kill}
     before = {s: p.stat().st_mtime_ns for s, p in staged.items()}
     assert any(2 * per_epoch < s <= kill for s in staged), "no snapshot after the last checkpoint: change kill"
 
     observers = Observers.for_run(cfg, ck, out, WD)
-    resumed = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck, observers=observers)
+    resumed = Trainer(small, SPEC, settings(), ckpt_dir=ck, observers=observers)
     resumed.run()
     assert resumed.resumed_from == 2
     folder = observers.publish(out)
@@ -153,7 +155,8 @@ def test_resume_keeps_earlier_snapshots_and_rewrites_the_rest_identically(small,
         kept = path.stat().st_mtime_ns == before[s]
         assert kept == (s <= 2 * per_epoch), f"step {s}: kept={kept}"  # rewritten only after the checkpoint
     for k in range(len(steps)):
-        assert (folder / f"{k:02d}.pt").read_bytes() == (ref_folder / f"{k:02d}.pt").read_bytes()
+        name = f"{k:02d}.safetensors"
+        assert (folder / name).read_bytes() == (ref_folder / name).read_bytes()
 
     def scalars(model_dir, tag):
         acc = EventAccumulator(str(model_dir / "tensorboard"))
@@ -166,16 +169,13 @@ def test_resume_keeps_earlier_snapshots_and_rewrites_the_rest_identically(small,
 
 
 def test_checkpoint_without_snapshots_is_not_resumed_into_a_run_with_them(small, tmp_path):
-    win, tr, ho = small
     ck = tmp_path / "ck"
-    part = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck)
-    part.s.epochs = 2
-    part.run()
+    Trainer(small, SPEC, settings(), ckpt_dir=ck).run(until_epoch=2)
     observers = Observers.for_run(train_cfg(count=4), ck, tmp_path / "model", WD)
-    again = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck, observers=observers)
-    assert not again.try_resume()  # its snapshots of steps 0 … epoch 2 would be missing
-    plain = Trainer(win, V, tr, ho, L, WD, SEED, settings(), ckpt_dir=ck)
-    assert plain.try_resume()  # without snapshots the same checkpoint resumes as before
+    again = Trainer(small, SPEC, settings(), ckpt_dir=ck, observers=observers)
+    assert not again.resume()  # its snapshots of steps 0 … epoch 2 would be missing
+    plain = Trainer(small, SPEC, settings(), ckpt_dir=ck)
+    assert plain.resume()  # without snapshots the same checkpoint resumes as before
 
 
 # --------------------------------------------------------------------------------------------- TensorBoard

@@ -43,6 +43,7 @@ PACKAGES = (
     "pandas",
     "pyarrow",
     "torch",
+    "safetensors",
     "datasets",
     "snakemake",
     "scipy",

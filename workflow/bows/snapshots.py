@@ -3,14 +3,15 @@
 Which steps (``train.snapshots``): ``count`` distinct optimiser-step counts from 0 (the initialisation) to T (the
 final model), T = the run's total steps; ``spacing: log`` places them geometrically between 1 and T (most of the
 geometry forms early), ``linear`` evenly. The snapshot at step s holds the weights after s optimiser steps, so the
-first equals the initialisation and the last equals ``model.pt``. ``count: 0`` turns snapshots off.
+first equals the initialisation and the last equals the final model. ``count: 0`` turns snapshots off.
 
-Where: while a model trains, its snapshots are staged in the resumable state's folder (``{ckpt}/snapshots/``, beside
-``state.pt``), so a killed job keeps the snapshots of the steps it has passed and, resumed from its last epoch, writes
-the later ones again (identical on the CPU, like the weights). When the run ends they are published beside the final
-model, in ``{model folder}/snapshots/{spacing}{count}/``: ``00.pt`` … (``bows.model.save_weights``: the final
-model's format) and ``index.json`` (the step of each file). The folder's name carries the settings, so another
-count or spacing is a new output (its models retrain) and switching snapshots off retrains nothing.
+Where: while a model trains, its snapshots are staged in the resumable state's folder (``{ckpt}/snapshots/``,
+beside the checkpoint), so a killed job keeps the snapshots of the steps it has passed and, resumed from its last
+epoch, writes the later ones again (identical on the CPU, like the weights). When the run ends they are published
+beside the final model, in ``{model folder}/snapshots/{spacing}{count}/``: ``00.safetensors`` …
+(``bows.model.save_model``: the final model's format; the metadata holds the snapshot's step) and ``index.json`` (the
+step of each file). The folder's name carries the settings, so another count or spacing is a new output (its models
+retrain) and switching snapshots off retrains nothing.
 
 Saving a snapshot copies the weights to the CPU and writes a file; it reads no random state and changes no tensor,
 so training is bit-identical with and without snapshots (tests/test_snapshots.py).
@@ -46,8 +47,8 @@ __all__ = [
 log = logging.getLogger("bows.snapshots")
 
 SPACINGS = ("log", "linear")
-#: The final model's file format (bows.model.save_weights), which every snapshot shares.
-SUFFIX = ".pt"
+#: The final model's file format (bows.model.save_model), which every snapshot shares.
+SUFFIX = ".safetensors"
 INDEX = "index.json"
 STAGING = "snapshots"  # the staging folder inside a run's checkpoint folder
 MARKER = "run.json"  # in the staging folder: the run (fingerprint) and steps its files belong to
@@ -186,10 +187,11 @@ class Snapshots:
         """Save the weights if ``step`` is a snapshot step (a copy to the CPU and a file write; nothing else)."""
         if step not in self.steps:
             return
-        from .model import save_weights
+        from .model import save_model
 
         W, b = model.weights()
-        save_weights(self._staged(step), W, b)
+        k = self.steps.index(step)
+        save_model(self._staged(step), W, b, {"snapshot": k, "step": int(step), "total_steps": self.total_steps})
         log.info("snapshot %d/%d at step %d", self.steps.index(step) + 1, len(self.steps), step)
 
     def publish(self, folder: str | os.PathLike, extra: Mapping[str, Any] | None = None) -> Path:
