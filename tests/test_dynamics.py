@@ -78,6 +78,7 @@ def test_heldout_loss_equals_a_brute_force_loss():
     Y = np.maximum(X @ W.T.astype(np.float64) @ W.astype(np.float64) + b, 0)
     expected = float(np.mean((Y - X) ** 2))
     got = heldout_loss([(W, b)], heldout_batches(win, idx, batch_size=3))[0]
+    assert heldout_loss([(W, b)], heldout_batches(win, idx, batch_size=3, block=2))[0] == pytest.approx(got, rel=1e-6)
     assert len(X) == 6 and got == pytest.approx(expected, rel=1e-5)
     capped = heldout_loss([(W, b)], heldout_batches(win, idx, batch_size=3, max_batches=1))[0]
     first = X[:2]  # batch 1 = windows 0, 1, 2: window 1 (records 1, 2) and 2 (records 2, 3) are not empty

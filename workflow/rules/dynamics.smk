@@ -43,9 +43,7 @@ rule metrics_dynamics:
         "../../envs/analysis.yaml"
     threads: 2
     resources:
-        mem_mb=lambda wc: bstage_dynamics.memory_estimate_mb(
-            int(wc.latent), V, SNAPSHOTS.count, config["train"]["batch_size"]
-        ),
+        mem_mb=lambda wc: bstage_dynamics.memory_estimate_mb(int(wc.latent), V, SNAPSHOTS.count),
     params:
         **stage_params(bstage_dynamics.STAGE, docs=lambda wc, input: input.docs.removesuffix(".json")),
     script:

@@ -61,16 +61,22 @@ SETTLE_METRICS = (
 
 
 def heldout_batches(
-    windows: Any, idx: np.ndarray, batch_size: int, encoding: str = "binary", max_batches: int | None = None
+    windows: Any,
+    idx: np.ndarray,
+    batch_size: int,
+    encoding: str = "binary",
+    max_batches: int | None = None,
+    block: int = 1024,
 ) -> Iterator[np.ndarray]:
-    """Dense float32 [B, V] batches of the windows ``idx`` in order (``batch_size`` at a time, empty windows dropped,
-    at most ``max_batches``), as the trainer evaluates them."""
+    """Dense float32 [B, V] blocks of the windows the trainer evaluates: ``idx`` in order, at most ``max_batches``
+    batches of ``batch_size``, empty windows dropped. The blocks hold ``block`` windows (the mean loss over all
+    entries does not depend on how they are grouped; large blocks make fast products)."""
     idx = np.asarray(idx, dtype=np.int64)
     if max_batches:
         idx = idx[: int(max_batches) * int(batch_size)]
     V = int(windows.vocab_size)
-    for start in range(0, len(idx), int(batch_size)):
-        offsets, cols, values = windows.batch_values(idx[start : start + int(batch_size)], encoding)
+    for start in range(0, len(idx), int(block)):
+        offsets, cols, values = windows.batch_values(idx[start : start + int(block)], encoding)
         counts = np.diff(offsets)
         rows = np.repeat(np.arange(len(counts)), counts)
         x = np.zeros((len(counts), V), dtype=np.float32)

@@ -26,11 +26,14 @@ STAGE = Stage(
 )
 
 
-def memory_estimate_mb(latent: int, vocab_size: int, count: int, batch_size: int) -> int:
+BLOCK = 1024  # held-out windows per product (bows.metrics.dynamics.heldout_batches)
+
+
+def memory_estimate_mb(latent: int, vocab_size: int, count: int) -> int:
     """The job's memory in MB: every snapshot's W in float32 and its float64 working copies for one at a time, a
-    dense batch and its activations, and 800 MB for Python, torch and the data."""
+    dense block of held-out windows and its activations, and 800 MB for Python, torch and the data."""
     weights = 4 * count * latent * vocab_size + 3 * 8 * latent * vocab_size
-    batch = 4 * 4 * batch_size * vocab_size
+    batch = 4 * 4 * BLOCK * vocab_size
     return 800 + int(math.ceil((weights + batch) / 1e6))
 
 
@@ -83,6 +86,7 @@ def run_dynamics(
         int(train["batch_size"]),
         str(windows["encoding"]),
         train["eval_batches"],
+        BLOCK,
     )
     losses = heldout_loss(weights, batches, spec.variant, bool(train["latent_relu"]), str(train["loss"]))
     sub = load_subspace(subspace) if subspace else None
