@@ -8,7 +8,9 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 import bows.codehash as codehash
 import bows.config as bcfg
+from bows.corpus import SPLITS as CORPUS_SPLITS
 from bows.errors import BowsError
+from bows.grid import VARIANTS
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -22,7 +24,7 @@ CORPUS = config["corpus"]["name"]
 V = config["vocab"]["size"]
 G = config["windows"]["group_size"]
 S = config["windows"]["stride"]
-SPLITS = ["train", "validation", "test"]
+SPLITS = list(CORPUS_SPLITS)
 RES = f"results/{CORPUS}"  # one corpus
 VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics

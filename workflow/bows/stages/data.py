@@ -7,11 +7,21 @@ from typing import Any
 
 import numpy as np
 
+from ..encode import docs_prefix, load_docs
 from ..errors import CorpusError
 from ..metrics.data_stats import group_data_stats
 from ..metrics.tables import save
 from ..metrics.words import resolve_groups
+from ..stage import Job, Section, Stage
 from .common import load_index, sample
+
+# the analysis settings of the data statistics (thresholds and model choices only matter downstream) and the
+# windows they count over (the encoding only changes what a model sees)
+STAGE = Stage(
+    __name__,
+    tables=("cooc", "ring", "metrics"),
+    sections=(Section("analysis", without=("thresholds", "models")), Section("windows", without=("encoding",))),
+)
 
 
 def run_data(
@@ -19,13 +29,11 @@ def run_data(
     train_docs: str,
     train_windows: str,
     out: Mapping[str, str],
-    analysis: Mapping[str, Any],
-    windows: Mapping[str, Any],
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any],
 ) -> None:
-    """Co-occurrence of every word group over (a seeded subsample of) the training windows."""
-    from ..encode import load_docs
-
+    """Co-occurrence of every word group over (a seeded subsample of) the training windows. ``config`` holds the
+    ``analysis`` and ``windows`` sections (:data:`STAGE`); the tables' sidecars record it."""
+    analysis, windows = config["analysis"], config["windows"]
     index, vdf = load_index(vocab)
     groups = resolve_groups(analysis["word_groups"], index)
     docs = load_docs(train_docs)
@@ -52,3 +60,14 @@ def run_data(
     save(cooc, out["cooc"], config, ins)
     save(ring, out["ring"], config, ins)
     save(met, out["metrics"], config, ins)
+
+
+def run(job: Job) -> None:
+    """Rule metrics_data: the data statistics of the training windows."""
+    run_data(
+        vocab=job.input.vocab,
+        train_docs=docs_prefix(job.input.docs),
+        train_windows=job.input.windows,
+        out=job.tables(STAGE.tables),
+        config=job.config,
+    )
