@@ -358,3 +358,90 @@ def test_metric_job_memory_covers_the_rehearsal_peaks():
     assert memory_estimate_mb(20000, 10000) - memory_estimate_mb(10000, 10000) == memory_estimate_mb(
         10000, 10000
     ) - memory_estimate_mb(0, 10000)  # linear in L·V
+
+
+# ------------------------------------------------------------------------------------------ the stage contract
+STAGE_MODULES = sorted(
+    f"bows.stages.{p.stem}"
+    for p in (ROOT / "workflow" / "bows" / "stages").glob("*.py")
+    if p.stem not in ("__init__", "common")
+)
+
+
+def test_every_stage_module_states_its_contract():
+    """Each module of bows.stages names itself, writes something, reads only config sections the schema has, and
+    has the one entry point run(job)."""
+    import importlib
+
+    from bows.schema import SECTIONS
+
+    checked = 0
+    for name in STAGE_MODULES:
+        module = importlib.import_module(name)
+        if name == "bows.stages.criteria" and not hasattr(module, "STAGE"):
+            continue  # still run by its own script
+        stage = module.STAGE
+        assert stage.module == name and callable(module.run), name
+        assert stage.tables or stage.files or stage.figures, f"{name} writes nothing"
+        assert len(set(stage.tables + stage.files + stage.figures)) == len(stage.tables + stage.files + stage.figures)
+        assert {s.name for s in stage.section_specs} <= set(SECTIONS), name
+        checked += 1
+    assert checked >= 12
+
+
+def test_stage_modules_load_no_compiled_or_plotting_library_when_the_rules_read_them():
+    """The rule files import every stage module when the workflow is parsed (in every job's process too): their
+    top level loads no torch, numba, scipy, UMAP or matplotlib."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "numba", "scipy", "umap", "matplotlib", "sklearn")
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in STAGE_MODULES if name != "bows.stages.criteria")
+        + f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT / "workflow", capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]", f"stage modules load {proc.stdout.strip()} at import"
+
+
+def test_file_outputs_take_one_path_per_declared_name():
+    from bows.stage import Stage
+
+    stage = Stage("bows.stages.x", files=("model", "run"))
+    assert stage.file_outputs(run="b/run.json", model="b/model.pt") == {"model": "b/model.pt", "run": "b/run.json"}
+    with pytest.raises(ValueError, match=r"missing \['run'\]"):
+        stage.file_outputs(model="b/model.pt")
+    with pytest.raises(ValueError, match=r"unknown \['log'\]"):
+        stage.file_outputs(model="b/model.pt", run="b/run.json", log="b/x.log")
+
+
+class _Named(dict):
+    """Snakemake's named lists, as far as a job reads them: keys and attributes."""
+
+    __getattr__ = dict.__getitem__
+
+
+def test_a_job_sees_its_declared_sections_the_model_of_its_wildcards_and_its_other_params():
+    from types import SimpleNamespace
+
+    from bows.stage import Job, Section, Stage
+
+    stage = Stage("bows.stages.x", tables=("t",), sections=(Section("analysis", without=("thresholds",)), "windows"))
+    cfg = load_config(ROOT / "config.yaml")
+    params = {"stage": "bows.stages.x", "code": "abc", **stage.config_slice(cfg), "ckpt": "results/ckpt/x"}
+    wildcards = {"variant": "relu", "latent": "16", "wd": "0.0001", "seed": "2"}
+    smk = SimpleNamespace(
+        params=_Named(params), wildcards=_Named(wildcards), input=_Named(), output=_Named(t="a/t.parquet"), threads=3
+    )
+    job = Job.from_snakemake(smk, stage)
+    assert set(job.config) == {"analysis", "windows"} and "thresholds" not in job.config["analysis"]
+    assert job.config["windows"] == cfg["windows"]
+    assert job.model == ModelSpec("relu", 16, 0.0001, 2) and job.model.tag == "relu/L16_wd0.0001_seed2"
+    assert job.params == {"ckpt": "results/ckpt/x"} and job.threads == 3
+    assert job.tables(stage.tables) == {"t": "a/t.parquet"}
+    no_model = SimpleNamespace(**{**vars(smk), "wildcards": _Named(split="train")})
+    assert Job.from_snakemake(no_model, stage).model is None

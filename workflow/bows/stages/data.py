@@ -9,7 +9,6 @@ import numpy as np
 
 from ..encode import docs_prefix, load_docs
 from ..errors import CorpusError
-from ..metrics.data_stats import group_data_stats
 from ..metrics.tables import save
 from ..metrics.words import resolve_groups
 from ..stage import Job, Section, Stage
@@ -32,23 +31,27 @@ def run_data(
     config: Mapping[str, Any],
 ) -> None:
     """Co-occurrence of every word group over (a seeded subsample of) the training windows. ``config`` holds the
-    ``analysis`` and ``windows`` sections (:data:`STAGE`); the tables' sidecars record it."""
+    ``analysis`` and ``windows`` sections (:data:`STAGE`; a whole validated config also serves); the tables'
+    sidecars record those sections."""
+    from ..metrics.data_stats import group_data_stats  # scipy: not when the workflow is parsed
+
+    config = STAGE.config_slice(config)
     analysis, windows = config["analysis"], config["windows"]
-    index, vdf = load_index(vocab)
+    index, vocab_table = load_index(vocab)
     groups = resolve_groups(analysis["word_groups"], index)
     docs = load_docs(train_docs)
-    widx = np.load(train_windows).astype(np.int64)
-    if widx.size == 0:
+    chosen = np.load(train_windows).astype(np.int64)
+    if chosen.size == 0:
         raise CorpusError(f"{train_windows} holds no training windows", "use a larger corpus or smaller group_size")
-    widx = widx[sample(widx.size, analysis["max_windows"], int(analysis["seed"]))]
-    counts = vdf.sort_values("index")["count"].to_numpy()
-    cooc, ring, met = group_data_stats(
+    chosen = chosen[sample(chosen.size, analysis["max_windows"], int(analysis["seed"]))]
+    counts = vocab_table.sort_values("index")["count"].to_numpy()
+    cooc, ring, metrics = group_data_stats(
         docs.indptr,
         docs.indices,
         len(index),
         int(windows["group_size"]),
         int(windows["stride"]),
-        widx,
+        chosen,
         groups,
         counts,
         index.words,
@@ -56,10 +59,10 @@ def run_data(
         int(analysis["null_permutations"]),
         int(analysis["seed"]),
     )
-    ins = {"vocab": vocab, "docs": train_docs + ".json", "windows": train_windows}
-    save(cooc, out["cooc"], config, ins)
-    save(ring, out["ring"], config, ins)
-    save(met, out["metrics"], config, ins)
+    tables = {"cooc": cooc, "ring": ring, "metrics": metrics}
+    inputs = {"vocab": vocab, "docs": train_docs + ".json", "windows": train_windows}
+    for name in STAGE.tables:
+        save(tables[name], out[name], config, inputs)
 
 
 def run(job: Job) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 from ..corpus import SPLITS
 from ..encode import docs_prefix
 from ..stage import Job, Section, Stage
-from ..windows import index_windows
 
 # train_windows.npy, heldout_windows.npy and windows.json of one folder; the encoding changes what a model sees,
 # not which windows exist
@@ -17,6 +16,8 @@ STAGE = Stage(__name__, files=("train", "heldout", "stats"), sections=(Section("
 def run(job: Job) -> None:
     """Rule index_windows: ``job.input.docs`` holds each split's documents sidecar, in ``bows.corpus.SPLITS``
     order."""
+    from ..windows import index_windows  # compiled kernels: not when the workflow is parsed
+
     docs = list(job.input.docs)
     if len(docs) != len(SPLITS):
         raise ValueError(f"rule {job.rule} gives {len(docs)} documents files; index_windows needs one per {SPLITS}")
