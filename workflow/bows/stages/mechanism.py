@@ -1,9 +1,10 @@
 """Rule metrics_mechanism: per-word R² (context, one-hot, linear decoders), strata, months R², pre-activations
 and towers of the mechanism targets (paper §6.6–6.8).
 
-The job runs in four steps: load the model and find the targets in its vocabulary; fit the least-squares decoder
-from h = Wx on a sample of training windows; one pass over the held-out windows (every word's R², the targets'
-pre-activations); then the tables, one per name of :data:`STAGE`.
+The job runs in two steps: :func:`measure` loads the model, finds the targets in its vocabulary, fits the
+least-squares decoder from h = Wx on a sample of training windows and makes one pass over the held-out windows
+(every word's R², the targets' pre-activations); :func:`mechanism_tables` builds the tables, one per name of
+:data:`STAGE`, from that :class:`Measurement`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -124,16 +125,24 @@ def months_readout_group(months: Any) -> dict[str, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class HeldoutFit:
-    """The model, its vocabulary and what the held-out pass measured: what every target's tables read."""
+class Measurement:
+    """One model measured on the held-out windows: what every table of the stage is built from."""
 
     W: np.ndarray
     b: np.ndarray
     index: WordIndex
+    months: Any  # the resolved Months group (bows.metrics.words.Group), or None
+    targets: dict[str, int]  # mechanism target → vocabulary index (-1: not in the vocabulary)
     stats: Any  # bows.metrics.r2.R2Stats of the held-out windows
     onehot_r2: np.ndarray
-    gap: pd.DataFrame
-    month_context: list[tuple[str, int]] = field(default_factory=list)  # (month, index) for Christmas' months tower
+    decoder_fit_windows: int
+
+    @property
+    def month_context(self) -> list[tuple[str, int]]:
+        """(month, index) of every month, for Christmas' months tower."""
+        if self.months is None:
+            return []
+        return [(word, int(i)) for word, i in zip(self.months.words, self.months.indices)]
 
 
 def r2_table(index: WordIndex, stats: Any, onehot_r2: np.ndarray, threshold: float) -> pd.DataFrame:
@@ -257,30 +266,32 @@ def add_tower_rows(rows: Rows, target: str, towers: pd.DataFrame) -> None:
         rows.add(target, "month_contribution", value, item=str(word), status="ok" if np.isfinite(value) else "missing")
 
 
-def target_towers(fit: HeldoutFit, target: str, i: int) -> pd.DataFrame:
+def target_towers(measured: Measurement, target: str, i: int) -> pd.DataFrame:
     """The cumulative towers of one target: its correlated and uncorrelated context words (and, for Christmas,
     the months)."""
     from ..metrics.mechanism import towers_for_target
     from ..metrics.words import mechanism_words
 
     words = mechanism_words(target)
-    correlated = [(w, fit.index.lookup(w, case_insensitive=True)) for w in words["correlated"]]
-    uncorrelated = [(w, fit.index.lookup(w, case_insensitive=True)) for w in words["uncorrelated"]]
-    months = fit.month_context if target.lower() == "christmas" else None
-    return towers_for_target(fit.W, fit.b, i, target, correlated, uncorrelated, months)
+    correlated = [(w, measured.index.lookup(w, case_insensitive=True)) for w in words["correlated"]]
+    uncorrelated = [(w, measured.index.lookup(w, case_insensitive=True)) for w in words["uncorrelated"]]
+    months = measured.month_context if target.lower() == "christmas" else None
+    return towers_for_target(measured.W, measured.b, i, target, correlated, uncorrelated, months)
 
 
-def target_tables(fit: HeldoutFit, target: str, i: int, rows: Rows) -> tuple[pd.DataFrame, ...]:
+def target_tables(
+    measured: Measurement, gap: pd.DataFrame, target: str, i: int, rows: Rows
+) -> tuple[pd.DataFrame, ...]:
     """Pre-activations, towers and density of one target found in the vocabulary; its summary rows go into
     ``rows``."""
     from ..metrics.mechanism import better_than_onehot, preact_density, preact_summary
 
-    towers = target_towers(fit, target, i)
-    z = fit.stats.preacts.get(i, np.zeros(0))
-    onehot_z = float(np.dot(fit.W[:, i].astype(np.float64), fit.W[:, i]) + fit.b[i])
+    towers = target_towers(measured, target, i)
+    z = measured.stats.preacts.get(i, np.zeros(0))
+    onehot_z = float(np.dot(measured.W[:, i].astype(np.float64), measured.W[:, i]) + measured.b[i])
     summary = preact_summary(z, onehot_z)
-    bias = float(fit.b[i])
-    r2_ctx, r2_onehot = float(fit.stats.r2_ctx[i]), float(fit.onehot_r2[i])
+    bias = float(measured.b[i])
+    r2_ctx, r2_onehot = float(measured.stats.r2_ctx[i]), float(measured.onehot_r2[i])
     values = {
         **summary,
         "onehot_z": onehot_z,
@@ -288,8 +299,8 @@ def target_tables(fit: HeldoutFit, target: str, i: int, rows: Rows) -> tuple[pd.
         "self": onehot_z - bias,
         "r2_ctx": r2_ctx,
         "r2_onehot": r2_onehot,
-        "delta": float(fit.stats.r2_ctx[i] - fit.onehot_r2[i]),
-        "delta_rank_pct": delta_rank_percentile(fit.gap, target),
+        "delta": float(measured.stats.r2_ctx[i] - measured.onehot_r2[i]),
+        "delta_rank_pct": delta_rank_percentile(gap, target),
     }
     rows.add_many(target, values, status="ok" if summary["n_windows"] else "rare: target in no held-out window")
     add_tower_rows(rows, target, towers)
@@ -308,15 +319,16 @@ def target_tables(fit: HeldoutFit, target: str, i: int, rows: Rows) -> tuple[pd.
 
 
 def every_target_table(
-    fit: HeldoutFit, targets: Sequence[str], found: Mapping[str, int], rows: Rows
+    measured: Measurement, gap: pd.DataFrame, targets: Sequence[str], rows: Rows
 ) -> dict[str, pd.DataFrame]:
     """The preact, towers and density tables over every target (a missing target has one NaN row with a status)."""
     parts: dict[str, list[pd.DataFrame]] = {"preact": [], "towers": [], "density": []}
     for target in targets:
-        if found[target] < 0:
+        i = measured.targets[target]
+        if i < 0:
             rows.add(target, "n_windows", np.nan, status="missing: target not in vocabulary")
             continue
-        for name, table in zip(parts, target_tables(fit, target, found[target], rows)):
+        for name, table in zip(parts, target_tables(measured, gap, target, i, rows)):
             parts[name].append(table)
     columns = {"preact": PREACT_COLUMNS, "towers": TOWER_COLUMNS, "density": DENSITY_COLUMNS}
     return {name: _concat(tables, columns[name]) for name, tables in parts.items()}
@@ -324,6 +336,57 @@ def every_target_table(
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def measure(
+    model: str,
+    vocab: str,
+    heldout_docs: Sequence[str],
+    train_docs: str,
+    train_windows: str,
+    config: Mapping[str, Any],
+    clock: Stopwatch,
+) -> Measurement:
+    """Load the model and find the targets, fit the decoder on training windows, then one pass over the held-out
+    windows (every word's R² and the targets' pre-activations) and the one-hot R²; ``clock`` times each step."""
+    from ..encode import load_docs
+    from ..errors import CorpusError
+    from ..metrics.r2 import onehot_r2, reconstruction_stats
+    from .common import load_model
+
+    analysis, windows = config["analysis"], config["windows"]
+    group_size, stride, seed = int(windows["group_size"]), int(windows["stride"]), int(analysis["seed"])
+    index, groups, W, b = load_model(model, vocab, analysis)
+    targets = find_targets(index, analysis["mechanism_targets"])
+    months = groups.get("Months")
+    docs = [load_docs(prefix) for prefix in heldout_docs]
+    heldout = heldout_batches(docs, group_size, stride, analysis["heldout_windows"], seed)
+    if not len(heldout):
+        raise CorpusError(
+            "no held-out windows in the validation/test splits",
+            f"the held-out splits need at least group_size={group_size} records",
+        )
+    fit_windows = int(analysis["decoder_fit_windows"])
+    decoder, n_fit = fit_decoder(W, train_docs, train_windows, group_size, stride, fit_windows, seed + 1)
+    clock.lap("decoder_fit")
+    kept = [i for i in targets.values() if i >= 0]
+    stats = reconstruction_stats(W, b, heldout, decoder=decoder, targets=kept, groups=months_readout_group(months))
+    clock.lap("heldout_pass")
+    onehot = onehot_r2(W, b)
+    clock.lap("onehot")
+    return Measurement(W, b, index, months, targets, stats, onehot, n_fit)
+
+
+def mechanism_tables(measured: Measurement, analysis: Mapping[str, Any], rows: Rows) -> dict[str, pd.DataFrame]:
+    """Every table of the stage but ``metrics``, whose rows go into ``rows``."""
+    threshold = float(analysis["strata_threshold"])
+    r2 = r2_table(measured.index, measured.stats, measured.onehot_r2, threshold)
+    gap = gap_table(r2)
+    add_heldout_rows(rows, measured.stats, r2, measured.decoder_fit_windows)
+    tables = {"r2": r2, "r2_gap": gap, "months_r2": months_r2_table(measured.months, measured.stats, rows)}
+    tables["strata"] = strata_table(r2, threshold)
+    tables.update(every_target_table(measured, gap, analysis["mechanism_targets"], rows))
+    return tables
 
 
 def run_mechanism(
@@ -340,43 +403,11 @@ def run_mechanism(
     prefixes, the decoder fitted on ``train_windows`` of ``train_docs``. ``config`` holds the ``analysis`` and
     ``windows`` sections (:data:`STAGE`; a whole validated config also serves). Returns the seconds of each step,
     also written as ``timing`` rows."""
-    from ..encode import load_docs
-    from ..errors import CorpusError
-    from ..metrics.r2 import onehot_r2, reconstruction_stats
-    from .common import load_model
-
     config = STAGE.config_slice(config)
-    analysis, windows = config["analysis"], config["windows"]
-    group_size, stride, seed = int(windows["group_size"]), int(windows["stride"]), int(analysis["seed"])
     clock = Stopwatch()
-    index, groups, W, b = load_model(model, vocab, analysis)
-    found = find_targets(index, analysis["mechanism_targets"])
-    months = groups.get("Months")
-    docs = [load_docs(prefix) for prefix in heldout_docs]
-    heldout = heldout_batches(docs, group_size, stride, analysis["heldout_windows"], seed)
-    if not len(heldout):
-        raise CorpusError(
-            "no held-out windows in the validation/test splits",
-            f"the held-out splits need at least group_size={group_size} records",
-        )
-    fit_windows = int(analysis["decoder_fit_windows"])
-    decoder, n_fit = fit_decoder(W, train_docs, train_windows, group_size, stride, fit_windows, seed + 1)
-    clock.lap("decoder_fit")
-    kept = [i for i in found.values() if i >= 0]
-    stats = reconstruction_stats(W, b, heldout, decoder=decoder, targets=kept, groups=months_readout_group(months))
-    clock.lap("heldout_pass")
-    onehot = onehot_r2(W, b)
-    clock.lap("onehot")
-
-    threshold = float(analysis["strata_threshold"])
-    r2 = r2_table(index, stats, onehot, threshold)
+    measured = measure(model, vocab, heldout_docs, train_docs, train_windows, config, clock)
     rows = Rows(spec)
-    add_heldout_rows(rows, stats, r2, n_fit)
-    tables = {"r2": r2, "r2_gap": gap_table(r2), "months_r2": months_r2_table(months, stats, rows)}
-    tables["strata"] = strata_table(r2, threshold)
-    month_context = [(w, int(i)) for w, i in zip(months.words, months.indices)] if months is not None else []
-    fit = HeldoutFit(W, b, index, stats, onehot, tables["r2_gap"], month_context)
-    tables.update(every_target_table(fit, analysis["mechanism_targets"], found, rows))
+    tables = mechanism_tables(measured, config["analysis"], rows)
     timings = clock.stop()
     for name, seconds in timings.items():
         rows.add("timing", f"seconds_{name}", seconds)
