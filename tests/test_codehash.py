@@ -150,9 +150,11 @@ UPSTREAM_SCRIPTS = (
     "synthetic_data.py",
     "synthetic_train.py",
 )
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model",) + (
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + (
+    "bows.stages.model",
+    "bows.stages.criteria",
     "synthetic_metrics.py",
-    "synthetic_summary.py",
+    "bows.synthetic.summary",
 )
 
 
@@ -174,7 +176,7 @@ def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
     entries = {m for m in (ROOT / "workflow" / "bows" / "stages").glob("*.py")} - {
         ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")
     }
-    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py"))) + 1  # one entry module per analysis rule
+    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py"))) + 2  # one entry module per analysis rule
     for script in METRIC_SCRIPTS:
         closure = _closure(script)
         assert not [m for m in closure if m.startswith(("figures/", "sae/")) or m == "train.py"], (script, closure)
@@ -223,7 +225,8 @@ def test_every_training_metric_and_sae_rule_has_a_benchmark() -> None:
 def test_sae_jobs_hash_only_the_code_they_run() -> None:
     """Retraining an SAE never follows a change of the scores, the claims or the plots; only the figure job hashes
     plotting code."""
-    closures = {s: _closure(f"sae_{s}.py") for s in ("activations", "train", "scores", "summary", "figures")}
+    closures = {s: _closure(f"sae_{s}.py") for s in ("activations", "train", "scores", "figures")}
+    closures["summary"] = _closure("bows.sae.steps.summary")
     assert "sae/activations.py" in closures["activations"] and "sae/training.py" in closures["train"]
     for step in ("activations", "train"):
         assert not closures[step] & {"sae/scores.py", "sae/claims.py"}, closures[step]

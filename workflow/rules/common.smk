@@ -117,6 +117,11 @@ def stage_figures(stage, stem, prefix=""):
     return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
 
 
+def in_report(outputs, name, **report_args):
+    """Named outputs (a stage's) with output ``name`` marked for the report (Snakemake's report(), same args)."""
+    return {key: report(path, **report_args) if key == name else path for key, path in outputs.items()}
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}

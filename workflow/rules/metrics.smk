@@ -193,6 +193,9 @@ rule metrics_sweep:
         "../scripts/metrics_sweep.py"
 
 
+import bows.stages.criteria as bstage_criteria
+
+
 rule metrics_criteria:
     input:
         vocab=f"{VOC}/vocab.tsv",
@@ -206,6 +209,7 @@ rule metrics_criteria:
         clusters=f"{METRICS}/clusters.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
+        **bstage_criteria.STAGE.table_outputs(METRICS),
         json=f"{METRICS}/criteria.json",
     log:
         f"{LOGS}/metrics/criteria.log",
@@ -217,10 +221,9 @@ rule metrics_criteria:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("metrics_criteria.py"),
-        config=section("vocab", "windows", "train", "analysis"),
+        **stage_params(bstage_criteria.STAGE),
     script:
-        "../scripts/metrics_criteria.py"
+        STAGE_SCRIPT
 
 
 TARGETS["metrics"] += [
@@ -238,4 +241,5 @@ TARGETS["metrics"] += [
     ).values(),
     f"{METRICS}/data/subspace.npz",
     f"{METRICS}/criteria.json",
+    *bstage_criteria.STAGE.table_outputs(METRICS).values(),
 ]
