@@ -127,6 +127,10 @@ def section(*names):
     return {n: config[n] for n in names}
 
 
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path; the report's front page (report.smk, included last) links every one.
+EXPLORERS = {}
+
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {
     k: []
