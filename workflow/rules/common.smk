@@ -128,7 +128,8 @@ def section(*names):
 
 
 # The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
-# label → path; the report's front page (report.smk, included last) links every one.
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
 EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.

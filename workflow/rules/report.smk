@@ -26,7 +26,7 @@ rule report_front_page:
         losses=f"{METRICS}/losses.parquet",
         subspace_figure=f"{FIGS}/sweeps_subspace.{REP_MAIN}",
         synthetic_figures=list(FRONT_SYNTHETIC.values()),
-        explorers=list(EXPLORERS.values()),
+        explorers=lambda wc: list(EXPLORERS.values()),  # read once every rule file has added its explorers
     output:
         html=report(
             f"{RES}/report/front_page.html",
@@ -46,7 +46,7 @@ rule report_front_page:
             bfront.STAGE,
             claim_sets=list(FRONT_CLAIMS),
             synthetic_keys=list(FRONT_SYNTHETIC),
-            explorer_labels=list(EXPLORERS),
+            explorer_labels=lambda wc: list(EXPLORERS),
         ),
     script:
         STAGE_SCRIPT
