@@ -265,7 +265,7 @@ class Subject:
         if name not in self.numbers:
             raise NotApplicable(why_not, evaluated_at=self.key)
         numbers = self.numbers[name]
-        seeds = self.numbers.get("seeds", {}).get(name, {"held_in": int(numbers["holds"]), "of": 1})
+        seeds = self.numbers["seeds"].get(name, {"held_in": int(numbers["holds"]), "of": 1})
         on_null = "—" if self.null is None or name not in self.null else ("yes" if self.null[name]["holds"] else "no")
         return Outcome(
             value(numbers),
