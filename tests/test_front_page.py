@@ -98,8 +98,21 @@ def test_verdict_counts_every_set_of_claims(tmp_path):
     assert re.search(r"5 pass 1 fail 1 not applicable 1 error", text), text[:400]
     assert "Reproduction criteria : 2 pass · 0 fail · 1 not applicable · 1 error" in text
     assert "Synthetic claims : 3 pass · 1 fail · 0 not applicable · 0 error" in text
-    assert "8 claims of the paper tested in this run" in text
+    assert "8 claims of the paper checked in this run" in text
     assert "1 claim(s) could not be evaluated because their test raised (Reproduction criteria 14)" in text
+
+
+def test_in_short_names_the_results_this_scale_shows(tmp_path):
+    text = _text(_page(tmp_path))
+    short = (
+        text[text.index("In short") : text.index("Reproduction criteria: ")]
+        if "Reproduction criteria: " in text
+        else text
+    )
+    assert "PASS weight decay moves W towards the principal subspace (criterion 17): overlap 0.350 → 0.550" in short
+    assert "for relu/L100_seed1 from wd 0 to 4 at decay exposure E = 5.1" in short and "barely acts" not in short
+    assert "Synthetic: claim relu_antipodal_pairs: dense/circular FAIL 0/3 · sparse/circular PASS 3/3" in short
+    assert "1 of 4 criteria cannot be tested at this scale: 6 (reasons below)" in short
 
 
 def test_shows_criterion_17_with_its_baselines(tmp_path):
@@ -153,5 +166,5 @@ def test_explorers_and_grid(tmp_path):
 def test_without_any_claims_table(tmp_path):
     page = fp.write_front_page(tmp_path / "front.html", {"Reproduction criteria": tmp_path / "missing.json"})
     text = _text(page)
-    assert "0 claims of the paper tested in this run" in text
+    assert "0 claims of the paper checked in this run" in text
     assert "not part of this run" in text and (tmp_path / "front.html.prov.json").is_file()

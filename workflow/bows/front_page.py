@@ -32,13 +32,26 @@ SUBSPACE_CRITERION = 17
 SYNTHETIC_CLAIMS = ("strong_wd_keeps_ring_longer", "relu_antipodal_pairs", "relu_pairs_follow_data")
 WORDS = {"pass": "pass", "fail": "fail", "not_applicable": "not applicable", "error": "error"}
 
+# Snakemake's report shows the front page in a narrow column (Tailwind's max-w-lg) beside the rule graph, and
+# centres it vertically, which hides the top of a long page. On the page that holds this fragment (``:has``), the
+# column takes the content's width, starts at the top, and the rule graph wraps below it. If a later Snakemake
+# renames these classes the rules match nothing and the page keeps Snakemake's own layout.
+LAYOUT = """<style>
+div.overflow-auto:has(.bows-front) { align-items: flex-start; }
+div.items-start:has(.bows-front) { flex-wrap: wrap; }
+div.prose:has(.bows-front) { max-width: min(1080px, 100%) !important; }
+.bows-front table td, .bows-front table th { padding: 2px 6px; }
+.bows-front code::before, .bows-front code::after { content: none; }
+</style>"""
+
 
 def esc(x: Any) -> str:
     return html.escape(str(x))
 
 
-def image(path: str | Path | None, alt: str, width: str = "100%") -> str:
-    """A PNG or SVG as an embedded <img> (nothing for another format or a missing file)."""
+def image(path: str | Path | None, alt: str) -> str:
+    """A PNG or SVG as an embedded <img> at its own size, never wider than the page (nothing for another format or a
+    missing file)."""
     if not path or not Path(path).is_file():
         return ""
     mime = {".png": "image/png", ".svg": "image/svg+xml"}.get(Path(path).suffix.lower())
@@ -47,7 +60,7 @@ def image(path: str | Path | None, alt: str, width: str = "100%") -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return (
         f"<img src='data:{mime};base64,{data}' alt='{esc(alt)}' "
-        f"style='width:{width};max-width:100%;height:auto;border:1px solid #ddd'>"
+        "style='max-width:100%;height:auto;border:1px solid #ddd;margin:4px 0'>"
     )
 
 
@@ -55,28 +68,38 @@ def paragraph(text: str) -> str:
     return f"<p style='margin:6px 0'>{text}</p>"
 
 
+def heading(text: str) -> str:
+    """A part of the front page, at the level of the report's own sections."""
+    return f"<h1 style='margin:18px 0 6px 0'>{esc(text)}</h1>"
+
+
+def subheading(text: str) -> str:
+    return f"<h2 style='margin:12px 0 4px 0'>{esc(text)}</h2>"
+
+
 # ------------------------------------------------------------------------------------------------ the verdict
-def _count_cell(status: str, n: int) -> str:
+def _count_box(status: str, n: int) -> str:
     colour = STATUS_COLOURS[status]
     return (
-        f"<td style='padding:4px 14px;text-align:center;border:none'>"
-        f"<div style='font-size:28px;font-weight:bold;color:{colour};line-height:1.1'>{n}</div>"
-        f"<div style='font-size:12px;color:#444'>{WORDS[status]}</div></td>"
+        f"<div style='display:inline-block;min-width:104px;margin:0 8px 4px 0;padding:4px 10px;text-align:center;"
+        f"border:2px solid {colour};border-radius:6px'>"
+        f"<div style='font-size:26px;font-weight:bold;color:{colour};line-height:1.15'>{n}</div>"
+        f"<div style='font-size:12px;color:#333'>{WORDS[status]}</div></div>"
     )
 
 
 def verdict_html(claim_sets: Mapping[str, Sequence[Record]]) -> str:
     """The counts of all claims by status, large, and one line per set of claims."""
     total = {s: sum(counts(r)[s] for r in claim_sets.values()) for s in STATUSES}
-    cells = "".join(_count_cell(s, total[s]) for s in STATUSES)
+    boxes = "".join(_count_box(s, total[s]) for s in STATUSES)
     lines = "".join(
         f"<li><b>{esc(name)}</b>: {' · '.join(f'{counts(r)[s]} {WORDS[s]}' for s in STATUSES)}</li>"
         for name, r in claim_sets.items()
     )
     n = sum(total.values())
     out = (
-        f"<table style='border-collapse:collapse;margin:4px 0'><tr>{cells}</tr></table>"
-        f"<p style='margin:2px 0'>{n} claims of the paper tested in this run:</p>"
+        f"<div style='margin:4px 0'>{boxes}</div>"
+        f"<p style='margin:2px 0'>{n} claims of the paper checked in this run:</p>"
         f"<ul style='margin:2px 0 6px 0'>{lines}</ul>"
     )
     if total["error"]:
@@ -89,10 +112,57 @@ def verdict_html(claim_sets: Mapping[str, Sequence[Record]]) -> str:
     return out
 
 
+def _subspace_numbers(record: Record) -> str:
+    """Criterion 17 in a few words: the first model's overlap from wd 0 to the largest wd and its decay exposure."""
+    if record.status in ("not_applicable", "error") or not record.value:
+        return esc(record.reason)
+    name, v = next(iter(record.value.items()))
+    exposure = [e for e in v.get("exposure") or [] if e is not None]
+    text = (
+        f"overlap {v['overlap_cov'][0]:.3f} → {v['overlap_cov'][1]:.3f} for <code>{esc(name)}</code> "
+        f"from wd {v['wd'][0]:g} to {v['wd'][1]:g}"
+    )
+    if exposure:
+        text += f" at decay exposure E = {exposure[-1]:.2g}"
+        text += " (below 1: weight decay barely acts)" if exposure[-1] < 1 else ""
+    more = len(record.value) - 1
+    return text + (f", and {more} more latent size(s) below" if more else "")
+
+
+def in_short_html(criteria: Sequence[Record], synthetic: Sequence[Record]) -> str:
+    """One line per result this scale can show (criterion 17, the synthetic rings and pairs) with its status, and
+    the number of criteria it cannot test; the sections below give the numbers."""
+    lines = []
+    c17 = next((r for r in criteria if r.id == SUBSPACE_CRITERION), None)
+    if c17 is not None:
+        lines.append(f"{badge(c17.status)} {esc(c17.claim)} (criterion 17): {_subspace_numbers(c17)}")
+    for cid in SYNTHETIC_CLAIMS[:2]:
+        recs = [r for r in synthetic if r.id == cid]
+        if recs:
+            per = " · ".join(
+                f"{esc(r.keys['variant'])}/{esc(r.keys['structure'])}"
+                f"{' (the null)' if r.keys['structure'] == 'iid' else ''} {badge(r.status)} "
+                f"{esc(r.notes.get('held in seeds', ''))}"
+                for r in recs
+            )
+            lines.append(f"Synthetic: {esc(recs[0].claim)}: {per}")
+    untested = [r for r in criteria if r.status == "not_applicable"]
+    if untested:
+        lines.append(
+            f"{len(untested)} of {len(criteria)} criteria cannot be tested at this scale: "
+            + ", ".join(str(r.id) for r in untested)
+            + " (reasons below)"
+        )
+    if not lines:
+        return ""
+    items = "".join(f"<li>{line}</li>" for line in lines)
+    return f"<p style='margin:6px 0 2px 0'><b>In short</b>:</p><ul style='margin:2px 0 6px 0'>{items}</ul>"
+
+
 # ------------------------------------------------------------------------------------------------ what it shows
 def subspace_html(record: Record | None, subspace: pd.DataFrame | None, figure: str | Path | None) -> str:
     """Criterion 17 with its numbers per latent size, the baselines beside it, and the principal-subspace figure."""
-    head = "<h3 style='margin:10px 0 4px 0'>Weight decay and the principal subspace (criterion 17)</h3>"
+    head = subheading("Weight decay and the principal subspace (criterion 17)")
     if record is None:
         return head + paragraph("Criterion 17 is not in this run's criteria table.")
     text = (
@@ -152,7 +222,7 @@ def _subspace_context(record: Record, subspace: pd.DataFrame | None) -> str:
 
 def synthetic_html(records: Sequence[Record], figure: str | Path | None, figure_key: str = "") -> str:
     """The synthetic branch's ring and antipodal-pair claims per structure, and one Gram grid."""
-    head = "<h3 style='margin:10px 0 4px 0'>The mechanism on planted correlations (synthetic branch)</h3>"
+    head = subheading("The mechanism on planted correlations (synthetic branch)")
     shown = [r for r in records if r.id in SYNTHETIC_CLAIMS]
     if not shown:
         return head + paragraph("The synthetic branch is not part of this run (<code>synthetic.enabled</code>).")
@@ -186,7 +256,7 @@ def synthetic_html(records: Sequence[Record], figure: str | Path | None, figure_
 
 def cannot_show_html(records: Sequence[Record]) -> str:
     """The criteria this run could not test, each with its reason."""
-    head = "<h3 style='margin:10px 0 4px 0'>What this run cannot show, and why</h3>"
+    head = heading("What this run cannot show, and why")
     untested = [r for r in records if r.status == "not_applicable"]
     if not untested:
         return head + paragraph("Every reproduction criterion was tested in this run.")
@@ -206,7 +276,7 @@ def cannot_show_html(records: Sequence[Record]) -> str:
 def explorer_links(explorers: Mapping[str, str]) -> str:
     """The marked place of the interactive explorers: one link per explorer (label → its report result path),
     opening the explorer inside the report."""
-    head = "<h3 style='margin:10px 0 4px 0'>Interactive explorers</h3>"
+    head = heading("Interactive explorers")
     if not explorers:
         return head + paragraph("<i>No interactive explorer was written in this run.</i>")
     links = "".join(
@@ -243,7 +313,7 @@ def grid_table(subspace: pd.DataFrame | None, losses: pd.DataFrame | None) -> pd
 
 
 def grid_html(table: pd.DataFrame) -> str:
-    head = "<h3 style='margin:10px 0 4px 0'>The training grid of this run</h3>"
+    head = heading("The training grid of this run")
     if not len(table):
         return head + paragraph("No subspace table: the grid's models were not analysed in this run.")
     body = table.to_html(
@@ -280,11 +350,13 @@ def write_front_page(
     synthetic = [r for name, recs in sets.items() if name != CRITERIA for r in recs if r.keys.get("structure")]
     key, figure = _synthetic_figure(synthetic, synthetic_figures or {})
     parts = [
+        LAYOUT,
         "<div class='bows-front' style='font-size:14px;line-height:1.4'>",
-        "<h2 style='margin:0 0 4px 0'>What this run found</h2>",
+        heading("What this run found"),
         verdict_html(sets),
+        in_short_html(criteria, synthetic),
         image(dashboard, "reproduction criteria dashboard"),
-        "<h2 style='margin:14px 0 4px 0'>What this scale does show</h2>",
+        heading("What this scale does show"),
         subspace_html(next((r for r in criteria if r.id == SUBSPACE_CRITERION), None), sub, subspace_figure),
         synthetic_html(synthetic, figure, key),
         cannot_show_html(criteria),
