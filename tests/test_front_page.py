@@ -104,11 +104,7 @@ def test_verdict_counts_every_set_of_claims(tmp_path):
 
 def test_in_short_names_the_results_this_scale_shows(tmp_path):
     text = _text(_page(tmp_path))
-    short = (
-        text[text.index("In short") : text.index("Reproduction criteria: ")]
-        if "Reproduction criteria: " in text
-        else text
-    )
+    short = text[text.index("In short") : text.index("What this scale does show")]
     assert "PASS weight decay moves W towards the principal subspace (criterion 17): overlap 0.350 → 0.550" in short
     assert "for relu/L100_seed1 from wd 0 to 4 at decay exposure E = 5.1" in short and "barely acts" not in short
     assert "Synthetic: claim relu_antipodal_pairs: dense/circular FAIL 0/3 · sparse/circular PASS 3/3" in short
