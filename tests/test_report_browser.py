@@ -304,12 +304,13 @@ def _claim_counts(run: Path) -> dict[str, int]:
     return total
 
 
-def test_first_screen_shows_the_verdict(page: Browser, smoke_run: Path, tmp_path: Path) -> None:
+def test_first_screen_shows_the_verdict(page: Browser, report: Path, smoke_run: Path, tmp_path: Path) -> None:
     """Opened at 1400 × 900, the report's first screen says what the run found: the claim counts by status (as the
     run's claims tables give them) and the criteria dashboard, before any scrolling. A screenshot of it is written
     to $BOWS_SCREENSHOT_DIR (or the test's temporary folder)."""
     page.send("Emulation.setDeviceMetricsOverride", SCREEN, session=page.session)
-    page.evaluate("app.setView({content: 'rulegraph', navbarMode: 'menu'})")
+    page.open(report.resolve().as_uri())  # afresh: the tests before have opened other views and added images
+    assert page.evaluate(WAIT_FOR_APP), "the report's React app did not render within 30 s"
     page.evaluate("new Promise(r => setTimeout(r, 500))")
     screen = page.evaluate(FIRST_SCREEN)
     assert (screen["width"], screen["height"]) == (1400, 900)

@@ -388,6 +388,7 @@ def write_claims_html(
     sidecar (``config``: the settings the claims read, ``inputs``: the files)."""
     table = claims_frame(records).astype(str).map(html.escape)
     table["status"] = [badge(r.status) for r in records]
+    table = table.rename(columns={"claimed_at": "paper's claim at", "evaluated_at": "evaluated at"})
     legend = "".join(f"<li>{badge(s)} {html.escape(STATUS_MEANINGS[s])}</li>" for s in STATUSES)
     head = (
         f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"
