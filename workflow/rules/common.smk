@@ -122,10 +122,20 @@ def stage_figures(stage, stem, prefix=""):
     return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
 
 
+def in_report(outputs, name, **report_args):
+    """Named outputs (a stage's) with output ``name`` marked for the report (Snakemake's report(), same args)."""
+    return {key: report(path, **report_args) if key == name else path for key, path in outputs.items()}
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
+
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
+EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {
