@@ -8,7 +8,9 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 import bows.codehash as codehash
 import bows.config as bcfg
+from bows.corpus import SPLITS as CORPUS_SPLITS
 from bows.errors import BowsError
+from bows.grid import VARIANTS
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -22,7 +24,7 @@ CORPUS = config["corpus"]["name"]
 V = config["vocab"]["size"]
 G = config["windows"]["group_size"]
 S = config["windows"]["stride"]
-SPLITS = ["train", "validation", "test"]
+SPLITS = list(CORPUS_SPLITS)
 RES = f"results/{CORPUS}"  # one corpus
 VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics
@@ -32,8 +34,6 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# the windows section without the encoding: what the window index and the data statistics depend on
-WINDOWS_INDEX = {k: v for k, v in config["windows"].items() if k != "encoding"}
 # what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
 WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
     {"encoding": ENCODING} if ENCODING != "binary" else {}
@@ -122,10 +122,20 @@ def stage_figures(stage, stem, prefix=""):
     return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
 
 
+def in_report(outputs, name, **report_args):
+    """Named outputs (a stage's) with output ``name`` marked for the report (Snakemake's report(), same args)."""
+    return {key: report(path, **report_args) if key == name else path for key, path in outputs.items()}
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
+
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
+EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {

@@ -74,19 +74,13 @@ rule fig_dynamics:
     input:
         table=f"{METRICS}/dynamics.parquet",
     output:
-        **{
-            name: (
-                report(
-                    path,
-                    caption="../report/fig_dynamics.rst",
-                    category="Training dynamics",
-                    labels={"figure": "dynamics"},
-                )
-                if name == "dynamics"
-                else path
-            )
-            for name, path in stage_figures(bstage_dynamics_figure.STAGE, FIGS).items()
-        },
+        **in_report(
+            stage_figures(bstage_dynamics_figure.STAGE, FIGS),
+            "dynamics",
+            caption="../report/fig_dynamics.rst",
+            category="Training dynamics",
+            labels={"figure": "dynamics over training"},
+        ),
     log:
         f"{LOGS}/figures/dynamics.log",
     conda:
@@ -105,7 +99,13 @@ rule explorer_model:
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        html=f"{EXPLORER}/{MODEL_TAG}.html",
+        **in_report(
+            bstage_explorer.STAGE.file_outputs(html=f"{EXPLORER}/{MODEL_TAG}.html"),
+            "html",
+            caption="../report/explorer.rst",
+            category="Explorers",
+            labels={"model": "{variant} L{latent} wd{wd} seed{seed}"},
+        ),
     log:
         f"{LOGS}/explorer/{MODEL_TAG}.log",
     benchmark:
@@ -129,3 +129,4 @@ if DYNAMICS_MODELS:
         *stage_figures(bstage_dynamics_figure.STAGE, FIGS).values(),
     ]
 TARGETS["explorer"] += [f"{EXPLORER}/{s.tag}.html" for s in EXPLORER_MODELS]
+EXPLORERS.update({s.tag: f"{EXPLORER}/{s.tag}.html" for s in EXPLORER_MODELS})  # linked from the front page

@@ -142,7 +142,7 @@ rule fig_structure_snapshot:
 
 rule fig_umap:
     input:
-        umap=f"{METRICS}/umap/{MODEL_TAG}.parquet",
+        umap=f"{METRICS}/umap/{MODEL_TAG}/layout.parquet",
         clusters=f"{METRICS}/clusters.parquet",
     output:
         main=_fig(
@@ -299,30 +299,26 @@ rule fig_sweeps:
         "../scripts/fig_sweeps.py"
 
 
+import bows.figures.criteria as bfig_criteria
+
+
 rule fig_criteria:
     input:
         criteria=f"{METRICS}/criteria.json",
     output:
-        main=report(
-            f"{FIGS}/criteria_dashboard.{REP_MAIN}",
-            caption="../report/fig_criteria.rst",
+        **in_report(
+            stage_figures(bfig_criteria.STAGE, FIGS),
+            "criteria_dashboard",
+            caption="../report/claims.rst",
             category="Reproduction criteria",
             subcategory="Dashboard",
             labels={"figure": "criteria dashboard"},
         ),
-        other=[f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_OTHER],
-        csv=report(
-            f"{FIGS}/tables/criteria.csv",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
-            labels={"table": "criteria (CSV)"},
-        ),
         html=report(
             f"{FIGS}/tables/criteria.html",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
+            caption="../report/claims.rst",
+            category="Reproduction criteria",
+            subcategory="Table",
             labels={"table": "criteria"},
         ),
     log:
@@ -333,10 +329,9 @@ rule fig_criteria:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_criteria.py"),
+        **stage_params(bfig_criteria.STAGE),
     script:
-        "../scripts/fig_criteria.py"
+        STAGE_SCRIPT
 
 
 rule fig_tables:
@@ -373,5 +368,5 @@ rule fig_tables:
 
 TARGETS["figures"] += [f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_FORMATS]
 TARGETS["figures"] += [f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_FORMATS]
-TARGETS["figures"] += [f"{FIGS}/tables/criteria.{ext}" for ext in ("csv", "html")]
+TARGETS["figures"] += [f"{FIGS}/tables/criteria.html"]
 TARGETS["report"] += [f"{FIGS}/tables/{n}.{ext}" for n in REP_TABLES for ext in ("html", "csv")]

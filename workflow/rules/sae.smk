@@ -102,6 +102,9 @@ rule sae_scores:
         "../scripts/sae_scores.py"
 
 
+import bows.sae.steps.summary as bsae_summary
+
+
 rule sae_summary:
     input:
         scores=[f"{SAE_DIR}/{m}/scores.parquet" for m in SAE_MODELS],
@@ -110,11 +113,12 @@ rule sae_summary:
         activations=[f"{SAE_DIR}/{m}/activations.json" for m in SAE_MODELS],
         histories=[f"{SAE_DIR}/{m}/{a}/history.json" for m in SAE_MODELS for a in SAE_CFG["architectures"]],
     output:
-        **metric_tables(SAE_DIR, *SAE_TABLES, "claims"),
+        **bsae_summary.STAGE.table_outputs(SAE_DIR),
         json=f"{SAE_DIR}/summary.json",
+        claims_json=f"{SAE_DIR}/claims.json",
         claims_html=report(
             f"{SAE_DIR}/claims.html",
-            caption="../report/sae_claims.rst",
+            caption="../report/claims.rst",
             category="SAEs on BOWS",
             subcategory="Claims",
             labels={"table": "the SAE papers' claims"},
@@ -129,11 +133,9 @@ rule sae_summary:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("sae_summary.py"),
-        sae=SAE_CFG,
-        models=SAE_MODELS,
+        **stage_params(bsae_summary.STAGE, models=SAE_MODELS),
     script:
-        "../scripts/sae_summary.py"
+        STAGE_SCRIPT
 
 
 rule sae_figures:
@@ -176,5 +178,5 @@ rule sae_figures:
 
 if SAE_CFG["enabled"]:
     TARGETS["sae"] += [f"{SAE_DIR}/{n}.{ext}" for n in (*SAE_TABLES, "claims") for ext in ("parquet", "csv")]
-    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.html"]
+    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.json", f"{SAE_DIR}/claims.html"]
     TARGETS["sae"] += [f"{SAE_DIR}/figures/sae_{n}.{fmt}" for n in ("benchmark", "recovery") for fmt in SAE_FORMATS]

@@ -9,6 +9,8 @@
 import bows.devices as bdev
 import bows.snapshots as bsnap
 import bows.stages.train as bstage_train
+import bows.stages.pca as bstage_pca
+from bows.grid import BASELINE_VARIANTS, TRAINED_VARIANTS
 
 
 rule train_model:
@@ -20,14 +22,15 @@ rule train_model:
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
         **bsnap.snapshot_files(f"{MODELS}/{MODEL_TAG}", config["train"]),  # train.snapshots (none when off)
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
-        run=f"{MODELS}/{MODEL_TAG}/run.json",
+        **bstage_train.STAGE.file_outputs(
+            model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS}/{MODEL_TAG}/run.json"
+        ),
     log:
         f"{LOGS}/train/{MODEL_TAG}.log",
     benchmark:
         f"{BENCH}/train/{MODEL_TAG}.tsv"
     wildcard_constraints:
-        variant="relu|linear",
+        variant="|".join(TRAINED_VARIANTS),
     conda:
         "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
     threads: config["train"]["threads"]
@@ -49,21 +52,24 @@ rule pca_model:
     input:
         subspace=f"{METRICS}/data/subspace.npz",
     output:
-        model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/{MODEL_FILE}",
-        run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
+        **bstage_pca.STAGE.file_outputs(
+            model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS}/{MODEL_TAG}/run.json"
+        ),
     log:
-        f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+        f"{LOGS}/train/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.tsv"
+        f"{BENCH}/train/{MODEL_TAG}.tsv"
+    wildcard_constraints:
+        variant="|".join(BASELINE_VARIANTS),
     conda:
         "../../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,
     params:
-        code=code_of("pca_model.py"),
+        **stage_params(bstage_pca.STAGE),
     script:
-        "../scripts/pca_model.py"
+        STAGE_SCRIPT
 
 
 TARGETS["train"] += [model_path(spec) for spec in GRID]

@@ -13,7 +13,7 @@ Modules:
     mechanism  R² bars, pre-activation density with the one-hot marker, contribution towers, Christmas vs months.
     sweeps     loss vs L per weight decay with the fitted exponent, feature dimensionality, circularity and
                cluster scores vs L and wd.
-    criteria   the reproduction-criteria dashboard.
+    criteria   the reproduction-criteria dashboard and the criteria table (rule fig_criteria).
     synthetic  Gram grids of the synthetic experiments.
 """
 
