@@ -147,11 +147,12 @@ UPSTREAM_SCRIPTS = (
     "encode_docs.py",
     "index_windows.py",
     "train_model.py",
-    "synthetic_data.py",
-    "synthetic_train.py",
+    "bows.synthetic.stages.data",
+    "bows.synthetic.stages.train",
 )
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model",) + (
-    "synthetic_metrics.py",
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + (
+    "bows.stages.model",
+    "bows.synthetic.stages.metrics",
     "synthetic_summary.py",
 )
 
@@ -165,7 +166,7 @@ def test_data_and_training_jobs_hash_no_analysis_config_or_plotting_code() -> No
             m
             for m in closure
             if m.startswith(("metrics/", "stages/", "figures/", "sae/"))
-            or m in ("config.py", "synthetic/pipeline.py", "synthetic/drawing.py")
+            or m in ("config.py", "synthetic/pipeline.py", "synthetic/stages/metrics.py")
         ]
         assert not bad, f"{script} hashes {bad}"
 
@@ -223,7 +224,9 @@ def test_every_training_metric_and_sae_rule_has_a_benchmark() -> None:
 def test_sae_jobs_hash_only_the_code_they_run() -> None:
     """Retraining an SAE never follows a change of the scores, the claims or the plots; only the figure job hashes
     plotting code."""
-    closures = {s: _closure(f"sae_{s}.py") for s in ("activations", "train", "scores", "summary", "figures")}
+    modules = {step: f"bows.sae.steps.{step}" for step in ("activations", "train", "scores")}
+    modules |= {"summary": "sae_summary.py", "figures": "bows.figures.stages.sae"}
+    closures = {step: _closure(module) for step, module in modules.items()}
     assert "sae/activations.py" in closures["activations"] and "sae/training.py" in closures["train"]
     for step in ("activations", "train"):
         assert not closures[step] & {"sae/scores.py", "sae/claims.py"}, closures[step]

@@ -18,7 +18,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .theme import WIDTH, NotAvailable, new_figure
+from .drawing import NotAvailable
+from .theme import WIDTH, new_figure
 
 __all__ = ["STATUS_COLOURS", "compact", "criteria_table", "criteria_figure", "render_criteria"]
 
@@ -163,7 +164,7 @@ def render_criteria(
     """Read ``criteria.json``, write the flat table to ``csv`` (and ``html``) and the dashboard to every path in
     ``outputs``."""
     from .. import io
-    from .sweeps import draw
+    from .drawing import draw
     from .theme import apply_theme
 
     s = apply_theme(figures)

@@ -1,16 +1,14 @@
-"""The synthetic branch's steps as functions of files (each called by one workflow rule).
+"""The synthetic branch's metric and summary steps as functions of files.
 
 Every step takes ``syn``, the ``synthetic`` config section resolved for one data variant (:func:`variants`), and
-writes under ``results/synthetic/{variant}/{structure}/``:
+writes under ``results/synthetic/``:
 
-    make_data        structure → data.npz (x uint8 [N, F], train/val indices, covariance) + data.json
-    train_structure  data.npz → models.npz (every (activation, wd, m, seed) of the structure, trained at once)
-                     + train.json (settings, per-model losses and timings)
     compute_metrics  data.npz + models.npz → metrics table (one row per model × metric) + Gram table
     summarise        every (variant, structure)'s tables → one metrics table + summary.json (the paper's claims as
                      numbers)
 
-The data variants are resolved in :mod:`.variants`, the figure jobs live in :mod:`.drawing`.
+The data and training steps are in :mod:`.runs`, the variants are resolved in :mod:`.variants`; the rules run them
+through the stage modules of :mod:`.stages` (figures: :mod:`bows.figures.stages`).
 """
 
 from __future__ import annotations
@@ -27,13 +25,9 @@ from .. import io
 from ..errors import CheckpointError
 from . import data as sdata
 from . import metrics as smetrics
-from .runs import _provenance_config, grid, load_data, make_data, train_structure
+from .runs import load_data, provenance_config
 
 __all__ = [
-    "grid",
-    "make_data",
-    "load_data",
-    "train_structure",
     "load_models",
     "compute_metrics",
     "summarise",
@@ -137,7 +131,7 @@ def compute_metrics(
         ignore_index=True,
     )
     table = pd.DataFrame(rows)
-    prov = _provenance_config(syn, structure)
+    prov = provenance_config(syn, structure)
     inputs = {"data": str(data_npz), "models": str(models_npz)}
     for df, stem in ((table, out_metrics), (gram, out_gram)):
         for path in io.write_table(df, stem):
@@ -393,7 +387,7 @@ def summarise(
     paths = io.write_table(table, out_table)
     inputs = {"metrics": [str(p) for p in metric_tables]}
     for path in paths:
-        io.write_sidecar(path, _provenance_config(syn), inputs=inputs)
+        io.write_sidecar(path, provenance_config(syn), inputs=inputs)
     data = {f"{d['variant']}/{d['structure']}": d for d in map(io.read_json, data_jsons)}
     train = {f"{d['variant']}/{d['structure']}": d for d in map(io.read_json, train_jsons)}
     summary = {
@@ -414,7 +408,7 @@ def summarise(
         },
         "claims": claims(_wide(table), syn),
         "provenance": io.provenance(
-            _provenance_config(syn),
+            provenance_config(syn),
             inputs={**inputs, "data": [str(p) for p in data_jsons], "train": [str(p) for p in train_jsons]},
         ),
     }
@@ -425,5 +419,5 @@ def summarise(
         if out_claims_html:
             written.append(io.write_html_table(table, out_claims_html, "Synthetic BOWS: the paper's claims"))
         for path in written:
-            io.write_sidecar(path, _provenance_config(syn), inputs=inputs)
+            io.write_sidecar(path, provenance_config(syn), inputs=inputs)
     return summary
