@@ -599,3 +599,39 @@ def test_paper_figure_stages_read_only_figure_settings():
         assert "script:\n        STAGE_SCRIPT" in rule, rule.split(":")[0]
         extra = re.search(r"stage_params\(\w+\.STAGE(.*)\)", rule).group(1)
         assert set(re.findall(r"(\w+)=", extra)) <= {"model", "models"}, rule.split(":")[0]
+
+
+#: what a rule file must not load when the workflow is parsed (seconds each on a loaded machine)
+HEAVY = ("matplotlib", "seaborn", "torch", "sklearn", "numba")
+#: the rule files whose rules run the stages of figures, synthetic BOWS, SAEs and value coding
+RULE_FILES = ("figures", "synthetic", "sae", "value_coding")
+
+
+def heavy_imports(modules: list[str]) -> list[str]:
+    """The modules of :data:`HEAVY` that importing ``modules`` loads (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"print(' '.join(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"
+    )
+    workflow_dir = str(ROOT / "workflow")
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {workflow_dir!r})\n" + code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.split()
+
+
+def test_stage_modules_load_no_plotting_or_training_code():
+    """The rule files import every stage module for its STAGE when the workflow is parsed: no matplotlib, no torch
+    then (a figure module itself loads matplotlib, which the check sees)."""
+    text = "".join((ROOT / "workflow" / "rules" / f"{name}.smk").read_text() for name in RULE_FILES)
+    stages = sorted(set(re.findall(r"^import (bows\.[\w.]+) as \w+$", text, flags=re.M)) - {"bows.devices"})
+    assert len(stages) == 22, stages
+    assert heavy_imports(stages) == []
+    assert heavy_imports(["bows.figures.months"]) == ["matplotlib", "seaborn"]

@@ -116,6 +116,11 @@ def stage_figures(stage, stem, prefix="", suffix="", reports=None):
     return outputs
 
 
+def figure_paths(stage, stem, prefix="", suffix=""):
+    """Every format's path of a stage's figures, for the targets (a suffix without wildcards)."""
+    return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}

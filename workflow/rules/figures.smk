@@ -30,11 +30,6 @@ def paper_figure(caption, subcategory, **labels):
     return dict(caption=f"../report/{caption}.rst", category="Paper figures", subcategory=subcategory, labels=labels)
 
 
-def figure_targets(stage, stem, prefix="", suffix=""):
-    """Every format's path of a stage's figures (suffix without wildcards)."""
-    return list(stage_figures(stage, stem, prefix, suffix).values())
-
-
 # ----------------------------------------------------------------------------------------------------- months
 
 
@@ -266,17 +261,17 @@ rule fig_mechanism_christmas:
         STAGE_SCRIPT
 
 
-TARGETS["figures"] += [p for kind in FIG_MONTHS for p in figure_targets(bfig_months.STAGE, FIGS, suffix=f"_{kind}")]
+TARGETS["figures"] += [p for kind in FIG_MONTHS for p in figure_paths(bfig_months.STAGE, FIGS, suffix=f"_{kind}")]
 TARGETS["figures"] += [
-    p for gram in bfig_sweep.METRICS for p in figure_targets(bfig_sweep.STAGE, FIGS, suffix=f"_{gram}")
+    p for gram in bfig_sweep.METRICS for p in figure_paths(bfig_sweep.STAGE, FIGS, suffix=f"_{gram}")
 ]
-TARGETS["figures"] += [p for L in FIG_SNAP_LATENTS for p in figure_targets(bfig_snapshot.STAGE, FIGS, suffix=f"_L{L}")]
+TARGETS["figures"] += [p for L in FIG_SNAP_LATENTS for p in figure_paths(bfig_snapshot.STAGE, FIGS, suffix=f"_L{L}")]
 TARGETS["figures"] += [
-    p for s in FIG_UMAP for p in figure_targets(bfig_umap.STAGE, FIGS, suffix=UMAP_SUFFIX.format(**asdict(s), wd=s.wd))
+    p for s in FIG_UMAP for p in figure_paths(bfig_umap.STAGE, FIGS, suffix=UMAP_SUFFIX.format(**asdict(s), wd=s.wd))
 ]
-TARGETS["figures"] += figure_targets(bfig_umap_legend.STAGE, FIGS)
-TARGETS["figures"] += [p for t in FIG_TARGETS for p in figure_targets(bfig_mechanism.STAGE, FIGS, suffix=f"_{t}")]
-TARGETS["figures"] += figure_targets(bfig_christmas.STAGE, FIGS)
+TARGETS["figures"] += figure_paths(bfig_umap_legend.STAGE, FIGS)
+TARGETS["figures"] += [p for t in FIG_TARGETS for p in figure_paths(bfig_mechanism.STAGE, FIGS, suffix=f"_{t}")]
+TARGETS["figures"] += figure_paths(bfig_christmas.STAGE, FIGS)
 
 
 # ------------------------------------------------------------------------- our figures, the criteria and tables
@@ -401,7 +396,7 @@ rule fig_tables:
         STAGE_SCRIPT
 
 
-TARGETS["figures"] += figure_targets(bfig_sweeps.STAGE, FIGS, prefix="sweeps_")
+TARGETS["figures"] += figure_paths(bfig_sweeps.STAGE, FIGS, prefix="sweeps_")
 TARGETS["figures"] += [f"{FIGS}/criteria_dashboard.{fmt}" for fmt in config["figures"]["formats"]]
 TARGETS["figures"] += [f"{FIGS}/tables/criteria.{ext}" for ext in ("csv", "html")]
 TARGETS["report"] += [f"{FIGS}/tables/{name}.{fmt}" for name, fmt in bfig_tables.OUTPUTS]

@@ -175,4 +175,4 @@ rule sae_figures:
 if SAE_CFG["enabled"]:
     TARGETS["sae"] += [f"{SAE_DIR}/{n}.{ext}" for n in (*SAE_TABLES, "claims") for ext in ("parquet", "csv")]
     TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.html"]
-    TARGETS["sae"] += list(stage_figures(bsae_figures.STAGE, f"{SAE_DIR}/figures", prefix="sae_").values())
+    TARGETS["sae"] += figure_paths(bsae_figures.STAGE, f"{SAE_DIR}/figures", prefix="sae_")

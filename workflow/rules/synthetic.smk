@@ -183,11 +183,9 @@ rule synthetic_metrics_figure:
 
 if SYN_CFG["enabled"]:
     TARGETS["synthetic"] += [
-        p
-        for v, s in SYN_RUNS
-        for p in stage_figures(bsyn_gram_grid.STAGE, f"{SYN}/figures", prefix=f"{v}_{s}_").values()
+        p for v, s in SYN_RUNS for p in figure_paths(bsyn_gram_grid.STAGE, f"{SYN}/figures", prefix=f"{v}_{s}_")
     ]
-    TARGETS["synthetic"] += list(stage_figures(bsyn_metrics_figure.STAGE, f"{SYN}/figures").values())
+    TARGETS["synthetic"] += figure_paths(bsyn_metrics_figure.STAGE, f"{SYN}/figures")
     TARGETS["synthetic"] += [
         f"{SYN}/summary.json",
         f"{SYN}/metrics.parquet",

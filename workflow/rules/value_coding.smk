@@ -113,4 +113,4 @@ rule fig_value_coding:
 
 if VC_CFG["enabled"]:
     TARGETS["value_coding"] += [f"{VC}/table1.{ext}" for ext in ("parquet", "csv", "html")]
-    TARGETS["value_coding"] += list(stage_figures(bvc_figures.STAGE, f"{VC}/figures").values())
+    TARGETS["value_coding"] += figure_paths(bvc_figures.STAGE, f"{VC}/figures")
