@@ -36,7 +36,7 @@ def run(job: Job) -> None:
     models = [ModelSpec(**fields) for fields in job.params["models"]]
     draw_sweeps(
         {name: job.input[name] for name in TABLES},
-        dict(zip(models, job.input.words)),
+        dict(zip(models, job.input.words, strict=True)),
         job.config["figures"],
         {name: job.figure_paths(name) for name in STAGE.figures},
     )
