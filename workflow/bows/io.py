@@ -28,6 +28,7 @@ __all__ = [
     "read_json",
     "write_text",
     "save_npy",
+    "load_npz",
     "write_table",
     "file_sha256",
     "package_versions",
@@ -43,6 +44,7 @@ PACKAGES = (
     "pandas",
     "pyarrow",
     "torch",
+    "safetensors",
     "datasets",
     "snakemake",
     "scipy",
@@ -130,6 +132,12 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
             np.save(fh, np.ascontiguousarray(array))
 
 
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read without pickle (object arrays are refused)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
 def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:
     """Write a tidy table as ``{stem}.parquet`` (and ``{stem}.csv``), atomically. Returns the paths written."""
     stem = Path(stem)
@@ -146,11 +154,19 @@ def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:
 
 
 def write_html_table(
-    df, path: str | os.PathLike, title: str, *, escape: bool = True, na_rep: str = "—", align: str = "right"
+    df,
+    path: str | os.PathLike,
+    title: str,
+    *,
+    escape: bool = True,
+    na_rep: str = "—",
+    align: str = "right",
+    intro: str = "",
 ) -> Path:
     """Write ``df`` as a standalone HTML page (for the Snakemake report), atomically. Returns the path.
 
-    Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells."""
+    Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells; ``intro`` is HTML
+    put above the table."""
     import html as _html
 
     body = df.to_html(
@@ -164,7 +180,7 @@ def write_html_table(
     with atomic_path(path) as tmp:
         tmp.write_text(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"
-            f"{style}</head><body>{body}</body></html>",
+            f"{style}</head><body>{intro}{body}</body></html>",
             encoding="utf-8",
         )
     return Path(path)

@@ -157,7 +157,7 @@ rule fig_structure_snapshot:
 
 rule fig_umap:
     input:
-        umap=f"{METRICS}/umap/{MODEL_TAG}.parquet",
+        umap=f"{METRICS}/umap/{MODEL_TAG}/layout.parquet",
         clusters=f"{METRICS}/clusters.parquet",
     output:
         **stage_figures(
@@ -373,16 +373,18 @@ rule fig_tables:
         sweep_summary=f"{METRICS}/sweep_summary.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
-        **{
-            f"{name}_{fmt}": report(
-                f"{FIGS}/tables/{name}.{fmt}",
-                caption="../report/fig_sweeps_table.rst",
-                category="Tables",
-                subcategory="Metrics",
-                labels={"table": name if fmt == "html" else f"{name} (CSV)"},
-            )
-            for name, fmt in bfig_tables.OUTPUTS
-        },
+        **bfig_tables.STAGE.file_outputs(
+            **{
+                f"{name}_{fmt}": report(
+                    f"{FIGS}/tables/{name}.{fmt}",
+                    caption="../report/fig_sweeps_table.rst",
+                    category="Tables",
+                    subcategory="Metrics",
+                    labels={"table": name if fmt == "html" else f"{name} (CSV)"},
+                )
+                for name, fmt in bfig_tables.OUTPUTS
+            }
+        ),
     log:
         f"{FIG_LOGS}/fig_tables.log",
     conda:

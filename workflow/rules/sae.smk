@@ -31,8 +31,9 @@ rule sae_activations:
         train_windows=f"{WIN}/train_windows.npy",
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
-        npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
-        json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
+        **bsae_activations.STAGE.file_outputs(
+            npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz", json=f"{SAE_DIR}/{MODEL_TAG}/activations.json"
+        ),
     log:
         f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
     benchmark:
@@ -57,8 +58,10 @@ rule sae_train:
     input:
         npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
     output:
-        saes=f"{SAE_DIR}/{MODEL_TAG}/{{arch,relu|topk|matryoshka}}/saes.pt",
-        history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
+        **bsae_train.STAGE.file_outputs(
+            saes=f"{SAE_DIR}/{MODEL_TAG}/{{arch,relu|topk|matryoshka}}/saes.pt",
+            history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
+        ),
     log:
         f"{SAE_LOGS}/train/{MODEL_TAG}_{{arch}}.log",
     benchmark:

@@ -31,8 +31,7 @@ def variant_section(stage):
 
 rule synthetic_data:
     output:
-        npz=f"{SYN}/{SYN_W}/data.npz",
-        json=f"{SYN}/{{synvar}}/{{structure}}/data.json",
+        **bsyn_data.STAGE.file_outputs(npz=f"{SYN}/{SYN_W}/data.npz", json=f"{SYN}/{{synvar}}/{{structure}}/data.json"),
     log:
         f"{SYN_LOGS}/synthetic_data_{{synvar}}_{{structure}}.log",
     benchmark:
@@ -52,8 +51,9 @@ rule synthetic_train:
     input:
         npz=f"{SYN}/{{synvar}}/{{structure}}/data.npz",
     output:
-        models=f"{SYN}/{SYN_W}/models.npz",
-        json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
+        **bsyn_train.STAGE.file_outputs(
+            models=f"{SYN}/{SYN_W}/models.npz", json=f"{SYN}/{{synvar}}/{{structure}}/train.json"
+        ),
     log:
         f"{SYN_LOGS}/synthetic_train_{{synvar}}_{{structure}}.log",
     benchmark:

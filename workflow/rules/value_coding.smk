@@ -16,7 +16,7 @@ VC_CFG = config["value_coding"]
 rule value_coding_city:
     output:
         **bvc_city.STAGE.table_outputs(VC),
-        json=f"{VC}/city_map.json",
+        **bvc_city.STAGE.file_outputs(json=f"{VC}/city_map.json"),
     log:
         f"{VC}/logs/value_coding_city.log",
     conda:
@@ -33,7 +33,7 @@ rule value_coding_city:
 rule value_coding_modular:
     output:
         **bvc_modular.STAGE.table_outputs(VC),
-        json=f"{VC}/modular_addition.json",
+        **bvc_modular.STAGE.file_outputs(json=f"{VC}/modular_addition.json"),
     log:
         f"{VC}/logs/value_coding_modular.log",
     conda:
@@ -53,12 +53,14 @@ rule value_coding_table:
         modular=f"{VC}/modular_addition.json",
     output:
         **bvc_table.STAGE.table_outputs(VC),
-        html=report(
-            f"{VC}/table1.html",
-            caption="../report/value_coding_table.rst",
-            category="Value coding",
-            subcategory="Table 1",
-            labels={"table": "Table 1"},
+        **bvc_table.STAGE.file_outputs(
+            html=report(
+                f"{VC}/table1.html",
+                caption="../report/value_coding_table.rst",
+                category="Value coding",
+                subcategory="Table 1",
+                labels={"table": "Table 1"},
+            )
         ),
     log:
         f"{VC}/logs/value_coding_table.log",
