@@ -36,6 +36,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/sae.smk"
+include: "workflow/rules/report.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -132,7 +132,7 @@ def stage_aliases(text: str) -> dict[str, str]:
 
 def rule_entry(block: str, aliases: dict[str, str]) -> Path | None:
     """The file a rule runs: its stage module (``stage_params(alias.STAGE)``), its own script, or None."""
-    stage = re.search(r"stage_params\((\w+)\.STAGE", block)
+    stage = re.search(r"stage_params\(\s*(\w+)\.STAGE", block)
     if stage is not None and re.search(r"script:\s+STAGE_SCRIPT", block):
         return codehash.module_file(aliases[stage.group(1)])
     script = re.search(r'script:\s+"\.\./scripts/(\w+\.py)"', block)
@@ -210,7 +210,7 @@ def test_every_rule_with_a_script_carries_its_code_hash() -> None:
             continue
         rules += 1
         if re.search(r"script:\s+STAGE_SCRIPT", block):  # stage_params carries the stage's code hash
-            assert re.search(r"\*\*stage_params\(\w+\.STAGE", block), f"rule {name} lacks stage_params"
+            assert re.search(r"\*\*stage_params\(\s*\w+\.STAGE", block), f"rule {name} lacks stage_params"
             continue
         assert f'code=code_of("{entry.name}")' in block, f"rule {name} lacks its code hash"
     assert rules >= 30
@@ -219,18 +219,19 @@ def test_every_rule_with_a_script_carries_its_code_hash() -> None:
 def output_from_stage(block: str) -> bool | None:
     """Whether a stage rule's ``output:`` comes from the STAGE its params name (tables, files or figures); None
     for a rule that runs no stage."""
-    stage = re.search(r"stage_params\((\w+)\.STAGE", block)
+    stage = re.search(r"stage_params\(\s*(\w+)\.STAGE", block)
     if stage is None:
         return None
     alias = stage.group(1)
     output = block.split("    output:\n", 1)[-1].split("\n    log:", 1)[0]
-    return bool(re.search(rf"\*\*(?:{alias}\.STAGE\.\w+_outputs\(|stage_figures\({alias}\.STAGE)", output))
+    return bool(re.search(rf"(?:\*\*{alias}\.STAGE\.\w+_outputs\(|stage_figures\(\s*{alias}\.STAGE)", output))
 
 
 def test_a_hand_written_stage_output_is_found() -> None:
     head = "rule r:\n    output:\n        "
     tail = "\n    log:\n        'x.log',\n    params:\n        **stage_params(bstage_a.STAGE),\n"
     assert output_from_stage(head + '**bstage_a.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
+    assert output_from_stage(head + "**stage_figures(\n            bstage_a.STAGE,\n            FIGS,\n        )," + tail)
     assert not output_from_stage(head + 'table=f"{METRICS}/a/table.parquet",' + tail)
     assert not output_from_stage(head + '**bstage_b.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
     assert output_from_stage(head + "x='a'," + tail.replace("stage_params(bstage_a.STAGE)", "code='1'")) is None

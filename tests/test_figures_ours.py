@@ -3,7 +3,6 @@ known content."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +12,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from bows.claims import Record, write_claims  # noqa: E402
 from bows.figures import criteria as crit  # noqa: E402
 from bows.figures import drawing, report_tables, sweeps  # noqa: E402
 from bows.figures.drawing import NotAvailable  # noqa: E402
@@ -310,90 +310,72 @@ def test_cluster_figure_and_all_nan_clusters() -> None:
         sweeps.cluster_figure(cl.iloc[0:0])
 
 
-CRITERIA = {
-    "criteria": [
-        {
-            "id": 1,
-            "name": "vocabulary integrity",
-            "value": 10000,
-            "threshold": 10000,
-            "status": "pass",
-            "claimed_at": "|vocab| = 10000",
-            "evaluated_at": "V=10000",
-            "details": {},
-        },
-        {
-            "id": 3,
-            "name": "month correlation is circulant-like",
-            "value": {"spearman": -0.657, "inversions": 1.0},
-            "threshold": {"spearman_max": -0.8},
-            "status": "fail",
-            "claimed_at": "WikiText-103",
-            "evaluated_at": "train windows",
-            "details": {},
-        },
-        {
-            "id": 6,
-            "name": "seasonal alignment",
-            "value": None,
-            "threshold": 7.0,
-            "status": "not_applicable",
-            "claimed_at": "L1000 wd4.0",
-            "evaluated_at": "relu/L16_wd4.0_seed1",
-            "details": {"reason": "only 0 of 9 seasonal words are in the vocabulary"},
-        },
-        {
-            "id": 7,
-            "name": "non-orthogonality",
-            "value": {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
-            "threshold": None,
-            "status": "fail",
-            "claimed_at": "L1000",
-            "evaluated_at": "relu/L16",
-            "details": {},
-        },
-    ],
-    "summary": {"pass": 1, "fail": 2, "not_applicable": 1},
-}
+CRITERIA = [
+    Record(1, "vocabulary integrity", 10000, 10000, "pass", "|vocab| = 10000", "V=10000"),
+    Record(
+        3,
+        "month correlation is circulant-like",
+        {"spearman": -0.657, "inversions": 1.0},
+        {"spearman_max": -0.8},
+        "fail",
+        "WikiText-103",
+        "train windows",
+    ),
+    Record(
+        6,
+        "seasonal alignment",
+        None,
+        7.0,
+        "not_applicable",
+        "L1000 wd4.0",
+        "relu/L16_wd4.0_seed1",
+        reason="only 0 of 9 seasonal words are in the vocabulary",
+    ),
+    Record(
+        7,
+        "non-orthogonality",
+        {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
+        None,
+        "fail",
+        "L1000",
+        "relu/L16",
+    ),
+    Record(9, "snapshot check", None, None, "error", "L400", "", reason="KeyError: 'n_found'"),
+]
 
 
-def test_compact_values() -> None:
-    assert crit.compact(0.123456) == "0.123"
-    assert crit.compact({"a": 1, "b": 0.5}) == "a: 1, b: 0.5"
-    assert crit.compact({"m": {"x": 1.0, "pass": False}}) == "m: fail"
-    assert crit.compact(None) == "—"
-    assert crit.compact(float("nan")) == "nan"
-    assert len(crit.compact("x" * 500, limit=40)) == 40
+def _criteria_json(path: Path) -> Path:
+    write_claims(CRITERIA, path.with_suffix(""))
+    return path
 
 
-def test_criteria_table_and_dashboard() -> None:
-    table = crit.criteria_table(CRITERIA)
+def test_criteria_table_and_dashboard(tmp_path: Path) -> None:
+    table = crit.criteria_table(_criteria_json(tmp_path / "criteria.json"))
     assert list(table.columns) == crit.COLUMNS
-    assert table["status"].tolist() == ["pass", "fail", "not_applicable", "fail"]
+    assert table["status"].tolist() == ["pass", "fail", "not_applicable", "fail", "error"]
     assert table.loc[2, "reason"] == "only 0 of 9 seasonal words are in the vocabulary"
     assert table.loc[1, "value"] == "spearman: -0.657, inversions: 1"
     fig = crit.criteria_figure(table)
     texts = " | ".join(_texts(fig))
-    assert "1 pass · 2 fail · 1 not applicable" in texts
+    assert "1 pass · 2 fail · 1 not applicable · 1 error" in texts
     assert texts.count("PASS") == 1 and texts.count("FAIL") == 2 and texts.count("N/A") == 1
+    assert texts.count("ERROR") == 1 and "KeyError" in texts  # a raising criterion is shown as such
     assert "seasonal words" in texts  # the reason is shown
     assert "WikiText-103" in texts  # the paper's scale is shown
+    write_claims([], tmp_path / "empty")
     with pytest.raises(NotAvailable):
-        crit.criteria_figure(crit.criteria_table({"criteria": []}))
+        crit.criteria_figure(crit.criteria_table(tmp_path / "empty.json"))
 
 
-def test_render_criteria_writes_png_csv_html(tmp_path: Path) -> None:
-    src = tmp_path / "criteria.json"
-    src.write_text(json.dumps(CRITERIA))
-    out = crit.render_criteria(
-        src, [tmp_path / "dash.png"], tmp_path / "criteria.csv", {"dpi": 50}, html=tmp_path / "criteria.html"
-    )
+def test_render_criteria_writes_png_and_html(tmp_path: Path) -> None:
+    src = _criteria_json(tmp_path / "criteria.json")
+    out = crit.render_criteria(src, [tmp_path / "dash.png"], {"dpi": 50}, html=tmp_path / "criteria.html")
     assert [p.name for p in out] == ["dash.png"]
     assert (tmp_path / "dash.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert pd.read_csv(tmp_path / "criteria.csv")["id"].tolist() == [1, 3, 6, 7]
     html = (tmp_path / "criteria.html").read_text()
-    assert "<table" in html and "not_applicable" in html
-    assert (tmp_path / "dash.png.prov.json").is_file()
+    assert "<table" in html and ">N/A</span>" in html and ">ERROR</span>" in html
+    assert "1 pass · 2 fail · 1 not applicable · 1 error" in html
+    assert (tmp_path / "dash.png.prov.json").is_file() and (tmp_path / "criteria.html.prov.json").is_file()
 
 
 def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> None:

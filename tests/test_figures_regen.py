@@ -25,9 +25,10 @@ from conftest import ROOT, SNAKEMAKE, snakemake
 
 pytestmark = pytest.mark.workflow
 
-#: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the target rules)
+#: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the report's front
+#: page, which embeds some of them, the target rules)
 FIGURE_RULE = re.compile(
-    r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|all|figures|synthetic|sae)$"
+    r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|report_front_page|all|figures|synthetic|sae)$"
 )
 UPSTREAM = re.compile(
     r"^(prepare_corpus|build_vocab|encode_docs|index_windows|train_model|metrics_\w+|"

@@ -121,6 +121,11 @@ def stage_figures(stage, stem, prefix="", suffix="", reports=None):
     return outputs
 
 
+def main_figure(stage, stem, name, prefix="", suffix=""):
+    """The path of figure ``name`` of a stage in the main format (the one the report shows)."""
+    return stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)[name]
+
+
 def figure_paths(stage, stem, prefix="", suffix=""):
     """Every format's path of a stage's figures, for the targets (a suffix without wildcards)."""
     return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
@@ -130,6 +135,11 @@ def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
+
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
+EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {

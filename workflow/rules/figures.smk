@@ -9,6 +9,7 @@ import re
 from dataclasses import asdict
 
 import bows.figures.stages.christmas as bfig_christmas
+import bows.figures.stages.criteria as bfig_criteria
 import bows.figures.stages.mechanism as bfig_mechanism
 import bows.figures.stages.months as bfig_months
 import bows.figures.stages.report_tables as bfig_tables
@@ -17,7 +18,6 @@ import bows.figures.stages.structure_sweep as bfig_sweep
 import bows.figures.stages.sweeps as bfig_sweeps
 import bows.figures.stages.umap as bfig_umap
 import bows.figures.stages.umap_legend as bfig_umap_legend
-from bows.stage import figure_formats
 
 FIG_LOGS = f"{LOGS}/figures"
 FIG_TARGETS = list(config["analysis"]["mechanism_targets"])
@@ -278,8 +278,6 @@ TARGETS["figures"] += figure_paths(bfig_christmas.STAGE, FIGS)
 # Our figures over the grid (loss scaling, feature dimensionality, circularity, cluster scores, principal subspace),
 # the reproduction criteria dashboard and the metric tables shown in `snakemake --report results/report.html`.
 
-CRITERIA_MAIN, CRITERIA_OTHER = figure_formats(config["figures"]["formats"])
-
 
 def sweep_figure(name, label):
     """report() keywords of one sweep figure, in the report under "Sweeps"."""
@@ -329,27 +327,26 @@ rule fig_criteria:
     input:
         criteria=f"{METRICS}/criteria.json",
     output:
-        main=report(
-            f"{FIGS}/criteria_dashboard.{CRITERIA_MAIN}",
-            caption="../report/fig_criteria.rst",
-            category="Reproduction criteria",
-            subcategory="Dashboard",
-            labels={"figure": "criteria dashboard"},
+        **stage_figures(
+            bfig_criteria.STAGE,
+            FIGS,
+            reports={
+                "criteria_dashboard": dict(
+                    caption="../report/claims.rst",
+                    category="Reproduction criteria",
+                    subcategory="Dashboard",
+                    labels={"figure": "criteria dashboard"},
+                )
+            },
         ),
-        other=[f"{FIGS}/criteria_dashboard.{fmt}" for fmt in CRITERIA_OTHER],
-        csv=report(
-            f"{FIGS}/tables/criteria.csv",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
-            labels={"table": "criteria (CSV)"},
-        ),
-        html=report(
-            f"{FIGS}/tables/criteria.html",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
-            labels={"table": "criteria"},
+        **bfig_criteria.STAGE.file_outputs(
+            html=report(
+                f"{FIGS}/tables/criteria.html",
+                caption="../report/claims.rst",
+                category="Reproduction criteria",
+                subcategory="Table",
+                labels={"table": "criteria"},
+            )
         ),
     log:
         f"{FIG_LOGS}/fig_criteria.log",
@@ -359,10 +356,9 @@ rule fig_criteria:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_criteria.py"),
+        **stage_params(bfig_criteria.STAGE),
     script:
-        "../scripts/fig_criteria.py"
+        STAGE_SCRIPT
 
 
 rule fig_tables:
@@ -399,6 +395,6 @@ rule fig_tables:
 
 
 TARGETS["figures"] += figure_paths(bfig_sweeps.STAGE, FIGS, prefix="sweeps_")
-TARGETS["figures"] += [f"{FIGS}/criteria_dashboard.{fmt}" for fmt in config["figures"]["formats"]]
-TARGETS["figures"] += [f"{FIGS}/tables/criteria.{ext}" for ext in ("csv", "html")]
+TARGETS["figures"] += figure_paths(bfig_criteria.STAGE, FIGS)
+TARGETS["figures"] += [f"{FIGS}/tables/criteria.html"]
 TARGETS["report"] += [f"{FIGS}/tables/{name}.{fmt}" for name, fmt in bfig_tables.OUTPUTS]

@@ -3,6 +3,7 @@
 # docs/metrics.md.
 
 
+import bows.stages.criteria as bstage_criteria
 import bows.stages.data as bstage_data
 import bows.stages.mechanism as bstage_mechanism
 import bows.stages.model as bstage_model
@@ -187,6 +188,7 @@ rule metrics_criteria:
         clusters=f"{METRICS}/clusters.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
+        **bstage_criteria.STAGE.table_outputs(METRICS),
         json=f"{METRICS}/criteria.json",
     log:
         f"{LOGS}/metrics/criteria.log",
@@ -198,10 +200,9 @@ rule metrics_criteria:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("metrics_criteria.py"),
-        config=section("vocab", "windows", "train", "analysis"),
+        **stage_params(bstage_criteria.STAGE),
     script:
-        "../scripts/metrics_criteria.py"
+        STAGE_SCRIPT
 
 
 TARGETS["metrics"] += [

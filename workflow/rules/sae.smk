@@ -7,6 +7,7 @@ import bows.devices as bdev
 import bows.figures.stages.sae as bsae_figures
 import bows.sae.steps.activations as bsae_activations
 import bows.sae.steps.scores as bsae_scores
+import bows.sae.steps.summary as bsae_summary
 import bows.sae.steps.train as bsae_train
 from bows.metrics.tables import metric_tables
 from bows.sae.settings import memory_estimate_mb as _sae_mem
@@ -108,11 +109,12 @@ rule sae_summary:
         activations=[f"{SAE_DIR}/{m}/activations.json" for m in SAE_MODELS],
         histories=[f"{SAE_DIR}/{m}/{a}/history.json" for m in SAE_MODELS for a in SAE_CFG["architectures"]],
     output:
-        **metric_tables(SAE_DIR, *SAE_TABLES, "claims"),
+        **bsae_summary.STAGE.table_outputs(SAE_DIR),
         json=f"{SAE_DIR}/summary.json",
+        claims_json=f"{SAE_DIR}/claims.json",
         claims_html=report(
             f"{SAE_DIR}/claims.html",
-            caption="../report/sae_claims.rst",
+            caption="../report/claims.rst",
             category="SAEs on BOWS",
             subcategory="Claims",
             labels={"table": "the SAE papers' claims"},
@@ -127,11 +129,9 @@ rule sae_summary:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("sae_summary.py"),
-        sae=SAE_CFG,
-        models=SAE_MODELS,
+        **stage_params(bsae_summary.STAGE, models=SAE_MODELS),
     script:
-        "../scripts/sae_summary.py"
+        STAGE_SCRIPT
 
 
 rule sae_figures:
@@ -177,5 +177,5 @@ rule sae_figures:
 
 if SAE_CFG["enabled"]:
     TARGETS["sae"] += [f"{SAE_DIR}/{n}.{ext}" for n in (*SAE_TABLES, "claims") for ext in ("parquet", "csv")]
-    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.html"]
+    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.json", f"{SAE_DIR}/claims.html"]
     TARGETS["sae"] += figure_paths(bsae_figures.STAGE, f"{SAE_DIR}/figures", prefix="sae_")

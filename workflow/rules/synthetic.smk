@@ -120,18 +120,21 @@ rule synthetic_gram_grid:
         STAGE_SCRIPT
 
 
+import bows.synthetic.summary as bsyn_summary
+
+
 rule synthetic_summary:
     input:
         metrics=[f"{SYN}/{v}/{s}/metrics.parquet" for v, s in SYN_RUNS],
         data=[f"{SYN}/{v}/{s}/data.json" for v, s in SYN_RUNS],
         train=[f"{SYN}/{v}/{s}/train.json" for v, s in SYN_RUNS],
     output:
-        table=multiext(f"{SYN}/metrics", ".parquet", ".csv"),
-        json=f"{SYN}/summary.json",
-        claims=multiext(f"{SYN}/claims", ".parquet", ".csv"),
+        **bsyn_summary.STAGE.table_outputs(SYN),
+        summary=f"{SYN}/summary.json",
+        claims_json=f"{SYN}/claims.json",
         claims_html=report(
             f"{SYN}/claims.html",
-            caption="../report/synthetic_claims.rst",
+            caption="../report/claims.rst",
             category="Synthetic",
             subcategory="Claims",
             labels={"table": "the paper's synthetic claims"},
@@ -146,10 +149,9 @@ rule synthetic_summary:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("synthetic_summary.py"),
-        synthetic=SYN_CFG,
+        **stage_params(bsyn_summary.STAGE),
     script:
-        "../scripts/synthetic_summary.py"
+        STAGE_SCRIPT
 
 
 rule synthetic_metrics_figure:
@@ -191,5 +193,7 @@ if SYN_CFG["enabled"]:
         f"{SYN}/metrics.parquet",
         f"{SYN}/metrics.csv",
         f"{SYN}/claims.csv",
+        f"{SYN}/claims.parquet",
+        f"{SYN}/claims.json",
         f"{SYN}/claims.html",
     ]

@@ -19,8 +19,9 @@ rule train_model:
         train_windows=f"{WIN}/train_windows.npy",
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
-        run=f"{MODELS}/{MODEL_TAG}/run.json",
+        **bstage_train.STAGE.file_outputs(
+            model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS}/{MODEL_TAG}/run.json"
+        ),
     log:
         f"{LOGS}/train/{MODEL_TAG}.log",
     benchmark:
