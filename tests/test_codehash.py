@@ -224,13 +224,14 @@ def output_from_stage(block: str) -> bool | None:
         return None
     alias = stage.group(1)
     output = block.split("    output:\n", 1)[-1].split("\n    log:", 1)[0]
-    return bool(re.search(rf"(?:\*\*{alias}\.STAGE\.\w+_outputs\(|stage_figures\({alias}\.STAGE)", output))
+    return bool(re.search(rf"(?:\*\*{alias}\.STAGE\.\w+_outputs\(|stage_figures\(\s*{alias}\.STAGE)", output))
 
 
 def test_a_hand_written_stage_output_is_found() -> None:
     head = "rule r:\n    output:\n        "
     tail = "\n    log:\n        'x.log',\n    params:\n        **stage_params(bstage_a.STAGE),\n"
     assert output_from_stage(head + '**bstage_a.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
+    assert output_from_stage(head + "**stage_figures(\n            bstage_a.STAGE,\n            FIGS,\n        )," + tail)
     assert not output_from_stage(head + 'table=f"{METRICS}/a/table.parquet",' + tail)
     assert not output_from_stage(head + '**bstage_b.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
     assert output_from_stage(head + "x='a'," + tail.replace("stage_params(bstage_a.STAGE)", "code='1'")) is None

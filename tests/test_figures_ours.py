@@ -1,4 +1,5 @@
-"""Our figures (bows.figures.sweeps, bows.figures.criteria) on small tables with known content."""
+"""Our figures (bows.figures.sweeps, bows.figures.criteria), their stage and the report tables on small tables with
+known content."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from bows.claims import Record, write_claims  # noqa: E402
 from bows.figures import criteria as crit  # noqa: E402
-from bows.figures import sweeps  # noqa: E402
-from bows.figures.theme import NotAvailable  # noqa: E402
+from bows.figures import drawing, report_tables, sweeps  # noqa: E402
+from bows.figures.drawing import NotAvailable  # noqa: E402
+from bows.figures.latent_axes import log_latent_axis  # noqa: E402
+from bows.figures.stages import sweeps as sweeps_stage  # noqa: E402
+from bows.grid import ModelSpec  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 LATENTS = (10, 20, 40, 80)
@@ -215,19 +219,19 @@ def test_dimensionality_figure_without_data_is_not_available() -> None:
         )
 
 
-def test_read_words_parses_model_tags(tmp_path: Path) -> None:
-    p = tmp_path / "relu" / "L16_wd4.0_seed2" / "words.parquet"
-    p.parent.mkdir(parents=True)
-    pd.DataFrame(
-        {"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0], "dim_frac": [0.5]}
-    ).to_parquet(p)
-    w = sweeps.read_words([p])
-    assert w.loc[0, ["variant", "latent", "wd", "seed", "model"]].tolist() == [
-        "relu",
-        16,
-        4.0,
-        2,
-        "relu/L16_wd4.0_seed2",
+def test_read_words_labels_each_table_with_its_model(tmp_path: Path) -> None:
+    words = {}
+    for k, spec in enumerate((ModelSpec("relu", 16, 4.0, 2), ModelSpec("linear", 8, 0.0, 1))):
+        path = tmp_path / f"words{k}.parquet"  # the path says nothing about the model
+        pd.DataFrame(
+            {"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0], "dim_frac": [0.5 + k]}
+        ).to_parquet(path)
+        words[spec] = path
+    table = sweeps_stage.read_words(words)
+    columns = ["variant", "latent", "wd", "seed", "model", "dim_frac"]
+    assert table[columns].values.tolist() == [
+        ["relu", 16, 4.0, 2, "relu/L16_wd4.0_seed2", 0.5],
+        ["linear", 8, 0.0, 1, "linear/L8_wd0.0_seed1", 1.5],
     ]
 
 
@@ -375,15 +379,13 @@ def test_render_criteria_writes_png_and_html(tmp_path: Path) -> None:
 
 
 def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> None:
-    from bows.figures import theme
-
     def fail() -> Figure:
         raise NotAvailable("Christmas is not in the vocabulary")
 
     drawn = []
-    real = theme.save_outputs
-    monkeypatch.setattr(theme, "save_outputs", lambda fig, *a, **k: drawn.append(fig) or real(fig, *a, **k))
-    paths = sweeps.draw(fail, "Christmas", [tmp_path / "x.png", tmp_path / "x.pdf"], {"dpi": 50})
+    real = drawing.save_outputs
+    monkeypatch.setattr(drawing, "save_outputs", lambda fig, *a, **k: drawn.append(fig) or real(fig, *a, **k))
+    paths = drawing.draw(fail, "Christmas", [tmp_path / "x.png", tmp_path / "x.pdf"], {"dpi": 50, "width": 5.0})
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
     (ax,) = drawn[0].axes  # one panel: the reason, under the figure's title
@@ -391,19 +393,41 @@ def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> No
     assert [t.get_text().replace("\n", " ") for t in ax.texts] == [
         "not available at this scale: Christmas is not in the vocabulary"
     ]
+    assert tuple(drawn[0].get_size_inches()) == (5.0, drawing.UNAVAILABLE_HEIGHT)
+    drawing.draw(fail, "Christmas", [tmp_path / "y.png"], {"dpi": 50, "width": 5.0}, unavailable_aspect=0.4)
+    assert tuple(drawn[1].get_size_inches()) == (5.0, 2.0)  # the paper figures' aspect: 0.4 × the width
 
 
 def test_write_report_tables(tmp_path: Path) -> None:
     ma = _model_metrics()
     ma.to_parquet(tmp_path / "metrics_all.parquet")
-    out = sweeps.write_report_tables(
-        {"metrics_all": str(tmp_path / "metrics_all.parquet")},
-        {"model_metrics": [str(tmp_path / "mm.csv"), str(tmp_path / "mm.html")]},
+    out = report_tables.write_report_table(
+        "model_metrics", tmp_path / "metrics_all.parquet", {"csv": tmp_path / "mm.csv", "html": tmp_path / "mm.html"}
     )
     wide = pd.read_csv(out[0])
     assert len(wide) == len(LATENTS) * 2
     assert {"d_star", "phi_half", "msq_welch"} <= set(wide.columns)
+    # one row per model, its metrics as columns: the planted ‖W‖²_F/L of each seed
+    assert sorted(set(wide["frob2_over_latent"].round(6))) == [0.501, 0.502]
     assert "<table" in Path(out[1]).read_text()
+    assert all(Path(f"{p}.prov.json").is_file() for p in out)
+
+
+def test_exposure_table_has_one_row_per_trained_weight_decay() -> None:
+    """E = wd · Σ lr_t is the same for every model of a weight decay; the pca models train nothing."""
+    subspace = pd.DataFrame(
+        {
+            "model": ["relu/L4_wd1.0_seed1", "relu/L8_wd1.0_seed1", "linear/L8_wd4.0_seed1", "pca/L8_wd0.0_seed1"],
+            "variant": ["relu", "relu", "linear", "pca"],
+            "wd": [1.0, 1.0, 4.0, 0.0],
+            "steps": [40.0, 40.0, 40.0, np.nan],
+            "decay_exposure": [0.5, 0.5, 2.0, np.nan],
+            "decay_exposure_paper": [8.8, 8.8, 35.2, np.nan],
+        }
+    )
+    table = report_tables.exposure_table(subspace)
+    assert table.values.tolist() == [[1.0, 40, 0.5, 8.8, 2], [4.0, 40, 2.0, 35.2, 1]]
+    assert report_tables.exposure_table(subspace[subspace["variant"] == "pca"]).empty
 
 
 def test_latent_axis_labels_do_not_crowd() -> None:
@@ -412,7 +436,7 @@ def test_latent_axis_labels_do_not_crowd() -> None:
     fig, ax = new_figure()
     ls = [50, 75, 100, 125, 150, 200, 250, 300, 400, 600, 800, 1000, 2000, 4000, 6000, 10000]
     ax.plot(ls, np.ones(len(ls)))
-    sweeps._log_latent_axis(ax, ls)
+    log_latent_axis(ax, ls)
     major = list(ax.xaxis.get_major_locator().tick_values(1, 2))
     assert major[0] == 50 and major[-1] == 10000
     assert all(b / a >= 1.8 for a, b in zip(major, major[1:]))

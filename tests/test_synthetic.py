@@ -11,11 +11,13 @@ import pytest
 from bows.claims import claims_frame
 from bows.config import defaults, section
 from bows.errors import ConfigError, ShapeError
+from bows.figures import drawing
+from bows.figures.stages import synthetic_gram_grid, synthetic_metrics
 from bows.synthetic import claims as sc
 from bows.synthetic import data as sd
-from bows.synthetic import drawing as sdraw
 from bows.synthetic import metrics as sm
 from bows.synthetic import pipeline as sp
+from bows.synthetic import runs
 from bows.synthetic import variants as sv
 from bows.synthetic.summary import summarise
 from bows.synthetic.train import (
@@ -329,15 +331,16 @@ def test_variants_override_data_keys_only():
 
 
 def capture_figures(monkeypatch) -> list:
-    """Record every figure the pipeline saves (the list fills as ``_save`` is called), to read what it shows."""
+    """Record every figure the figure stages save (the list fills as ``save_outputs`` is called), to read what it
+    shows."""
     drawn = []
-    real = sdraw._save
+    real = drawing.save_outputs
 
     def keep(fig, *args, **kwargs):
         drawn.append(fig)
         return real(fig, *args, **kwargs)
 
-    monkeypatch.setattr(sdraw, "_save", keep)
+    monkeypatch.setattr(drawing, "save_outputs", keep)
     return drawn
 
 
@@ -345,9 +348,9 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
     metrics, datas, trains = [], [], []
     for s in SYN["structures"]:
         d = tmp_path / s
-        stats = sp.make_data(s, SYN, d / "data.npz", d / "data.json")
+        stats = runs.make_data(s, SYN, d / "data.npz", d / "data.json")
         assert stats["samples"] == 300 and 0.3 < stats["mean_activation"] < 0.7
-        rec = sp.train_structure(s, SYN, d / "data.npz", d / "models.npz", d / "train.json")
+        rec = runs.train_structure(s, SYN, d / "data.npz", d / "models.npz", d / "train.json")
         assert rec["models"] == 8 and len(rec["per_model"][0]["loss"]) == 3
         models = sp.load_models(d / "models.npz")
         assert [w.shape for w in models["W"]][:2] == [(2, 5), (3, 5)]
@@ -398,7 +401,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
     drawn = capture_figures(monkeypatch)
-    out = sdraw.draw_gram_grid(
+    out = synthetic_gram_grid.draw_gram_grid(
         tmp_path / "circular" / "gram.parquet", "circular", SYN, FIGURES, [tmp_path / "fig.png", tmp_path / "fig.pdf"]
     )
     assert sorted(p.suffix for p in out) == [".pdf", ".png"] and all(p.is_file() for p in out)
@@ -415,7 +418,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
                 .astype(np.float64)
             )
             np.testing.assert_allclose(images[3 * r + 1 + c], W.T @ W / np.sum(W * W), atol=1e-12)
-    out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
+    out = synthetic_metrics.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
     assert out[0].suffix == ".png" and out[0].is_file()
     # the val_mse panels: one line per (activation, wd) through the models' values at m = 2, 3
     every = pd.read_parquet(tmp_path / "metrics.parquet")

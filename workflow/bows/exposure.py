@@ -30,7 +30,6 @@ __all__ = [
     "paper_exposure",
     "exposure_record",
     "low_exposure",
-    "exposure_summary",
 ]
 
 #: The paper's training run (reference §4): windows of the train split, batch, epochs and peak learning rate.
@@ -98,11 +97,3 @@ def low_exposure(
         if E < minimum:
             out.append((spec.tag, E))
     return out
-
-
-def exposure_summary(grid: Any, train_cfg: Mapping[str, Any], n_train: int) -> dict[str, Any]:
-    """E of the trained models' weight decays at this run's schedule, and the paper's (for the report)."""
-    T = total_steps(n_train, int(train_cfg["batch_size"]), int(train_cfg["epochs"]))
-    wds = sorted({s.weight_decay for s in grid if s.variant != "pca"})
-    rows = [{"wd": wd, "E": decay_exposure(wd, float(train_cfg["lr"]), T), "paper": paper_exposure(wd)} for wd in wds]
-    return {"train_windows": int(n_train), "steps": T, "rows": rows}

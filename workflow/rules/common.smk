@@ -50,16 +50,15 @@ SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-
 
 def _warn_low_exposure():
     """One warning at start naming the wd > 0 models whose decay exposure E = wd · Σ lr_t is below 1 (needs the
-    window index, so from the second run of a fresh clone on; run.json and the train log always carry E). Also
-    leaves the exposures in config["_exposure"] for the report's front page (main process only, no rule reads it)."""
+    window index, so from the second run of a fresh clone on; run.json, the train log and the report's exposure
+    table always carry E)."""
     import json
-    from bows.exposure import exposure_summary, low_exposure
+    from bows.exposure import low_exposure
 
     stats = Path(WIN) / "windows.json"
     if not stats.is_file():
         return
     n_train = json.loads(stats.read_text())["train_windows"]
-    config["_exposure"] = exposure_summary(GRID, config["train"], n_train)
     low = low_exposure(GRID, config["train"], n_train)
     if low:
         names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
@@ -72,11 +71,6 @@ def _warn_low_exposure():
 
 if workflow.is_main_process:  # not again in every job's own process
     _warn_low_exposure()
-
-
-def main_format(formats):
-    """The figures' main format (into the report): PNG when configured, else the first of ``formats``."""
-    return "png" if "png" in formats else formats[0]
 
 
 def model_path(spec, name=MODEL_FILE):
@@ -117,14 +111,24 @@ def stage_params(stage, **extra):
     return params
 
 
-def stage_figures(stage, stem, prefix=""):
-    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs)."""
-    return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
+def stage_figures(stage, stem, prefix="", suffix="", reports=None):
+    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs). ``reports`` maps a
+    figure to the report() keywords (caption, category, subcategory, labels) of its main format, which then goes
+    into the report; the other formats are plain outputs."""
+    outputs = stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)
+    for name, keywords in (reports or {}).items():
+        outputs[name] = report(outputs[name], **keywords)
+    return outputs
 
 
-def in_report(outputs, name, **report_args):
-    """Named outputs (a stage's) with output ``name`` marked for the report (Snakemake's report(), same args)."""
-    return {key: report(path, **report_args) if key == name else path for key, path in outputs.items()}
+def main_figure(stage, stem, name, prefix="", suffix=""):
+    """The path of figure ``name`` of a stage in the main format (the one the report shows)."""
+    return stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)[name]
+
+
+def figure_paths(stage, stem, prefix="", suffix=""):
+    """Every format's path of a stage's figures, for the targets (a suffix without wildcards)."""
+    return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
 
 
 def section(*names):

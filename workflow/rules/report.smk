@@ -12,7 +12,11 @@ if SAE_CFG["enabled"]:
     FRONT_CLAIMS["SAE claims"] = f"{SAE_DIR}/claims.json"
 # the Gram grids of the ring structures, one of which the front page shows beside the synthetic claims
 FRONT_SYNTHETIC = (
-    {f"{v}/{s}": f"{SYN}/figures/{v}_{s}_gram_grid.{SYN_MAIN_FMT}" for v, s in SYN_RUNS if s == "circular"}
+    {
+        f"{v}/{s}": main_figure(bsyn_gram_grid.STAGE, f"{SYN}/figures", "gram_grid", prefix=f"{v}_{s}_")
+        for v, s in SYN_RUNS
+        if s == "circular"
+    }
     if SYN_CFG["enabled"]
     else {}
 )
@@ -21,10 +25,10 @@ FRONT_SYNTHETIC = (
 rule report_front_page:
     input:
         claims=list(FRONT_CLAIMS.values()),
-        dashboard=f"{FIGS}/criteria_dashboard.{REP_MAIN}",
+        dashboard=main_figure(bfig_criteria.STAGE, FIGS, "criteria_dashboard"),
         subspace=f"{METRICS}/subspace.parquet",
         losses=f"{METRICS}/losses.parquet",
-        subspace_figure=f"{FIGS}/sweeps_subspace.{REP_MAIN}",
+        subspace_figure=main_figure(bfig_sweeps.STAGE, FIGS, "subspace", prefix="sweeps_"),
         synthetic_figures=list(FRONT_SYNTHETIC.values()),
         explorers=lambda wc: list(EXPLORERS.values()),  # read once every rule file has added its explorers
     output:

@@ -1,4 +1,5 @@
-"""Rule fig_criteria: the reproduction-criteria dashboard and the criteria table of the report.
+"""The reproduction-criteria dashboard and the criteria table of the report (rule fig_criteria:
+:mod:`bows.figures.stages.criteria`).
 
 The dashboard draws every record of ``criteria.json`` (:mod:`bows.claims`): its status (pass / fail / not
 applicable / error) as a coloured badge, its value against its threshold, the scale at which the paper makes the
@@ -18,12 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from ..claims import STATUS_COLOURS, STATUS_LABELS, claims_frame, counts_text, read_claims, write_claims_html
-from ..stage import Job, Stage
-from .theme import WIDTH, NotAvailable, apply_theme, new_figure, save_outputs, unavailable_figure
+from .drawing import NotAvailable, draw
+from .theme import WIDTH, figure_width, new_figure
 
-__all__ = ["STAGE", "criteria_table", "criteria_figure", "render_criteria", "COLUMNS"]
-
-STAGE = Stage(__name__, figures=("criteria_dashboard",), files=("html",), sections=("figures",))
+__all__ = ["criteria_table", "criteria_figure", "render_criteria", "COLUMNS"]
 
 COLUMNS = ["id", "claim", "status", "value", "threshold", "claimed_at", "evaluated_at", "reason"]
 TITLE = "Reproduction criteria"
@@ -122,19 +121,8 @@ def render_criteria(
 ) -> list[Path]:
     """Draw the dashboard of ``criteria.json`` to every path of ``outputs`` (one per format) and, with ``html``,
     write the criteria table in the report's layout. Returns the figure paths."""
-    settings = apply_theme(figures)
-    inputs = {"criteria": str(criteria_json)}
     if html is not None:
         write_claims_html(read_claims(criteria_json), html, TITLE)
-    try:
-        fig = criteria_figure(criteria_table(criteria_json), width=float(settings["width"]))
-    except NotAvailable as err:
-        fig = unavailable_figure(TITLE, str(err), width=float(settings["width"]))
-    return save_outputs(fig, outputs, settings, inputs)
-
-
-def run(job: Job) -> None:
-    """Rule fig_criteria: the dashboard in every configured format and the criteria table."""
-    render_criteria(
-        job.input.criteria, job.figure_paths("criteria_dashboard"), job.config["figures"], html=job.output.html
-    )
+    width = figure_width(figures)
+    inputs = {"criteria": str(criteria_json)}
+    return draw(lambda: criteria_figure(criteria_table(criteria_json), width=width), TITLE, outputs, figures, inputs)

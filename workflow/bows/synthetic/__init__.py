@@ -9,7 +9,7 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
     pipeline  the metric jobs as functions of files
     claims    the paper's claims (§7.5) as numbers and as claims of bows.claims
     summary   the summary job: every structure's tables in one, summary.json and the claims table
-    drawing   the figure jobs
+    stages    the stage modules of the data, training and metric rules (the figures: bows.figures.stages)
 
 Example::
 

@@ -1,15 +1,13 @@
-"""The synthetic branch's steps as functions of files (each called by one workflow rule).
+"""The synthetic branch's metric step as a function of files (rule synthetic_metrics: :mod:`.stages.metrics`).
 
-Every step takes ``syn``, the ``synthetic`` config section resolved for one data variant (:func:`variants`), and
+It takes ``syn``, the ``synthetic`` config section resolved for one data variant (:func:`.variants.variants`), and
 writes under ``results/synthetic/{variant}/{structure}/``:
 
-    make_data        structure → data.npz (x uint8 [N, F], train/val indices, covariance) + data.json
-    train_structure  data.npz → models.npz (every (activation, wd, m, seed) of the structure, trained at once)
-                     + train.json (settings, per-model losses and timings)
     compute_metrics  data.npz + models.npz → metrics table (one row per model × metric) + Gram table
 
-The data variants are resolved in :mod:`.variants`, the figure jobs live in :mod:`.drawing`; the summary of every
-structure and the paper's claims in :mod:`.summary` and :mod:`.claims`.
+The data and training steps are in :mod:`.runs`, the variants are resolved in :mod:`.variants`, the summary of every
+structure and the paper's claims in :mod:`.summary` and :mod:`.claims`; the figures are drawn by
+:mod:`bows.figures.stages`.
 """
 
 from __future__ import annotations
@@ -26,16 +24,9 @@ from .. import io
 from ..errors import CheckpointError
 from . import data as sdata
 from . import metrics as smetrics
-from .runs import _provenance_config, grid, load_data, make_data, train_structure
+from .runs import load_data, provenance_config
 
-__all__ = [
-    "grid",
-    "make_data",
-    "load_data",
-    "train_structure",
-    "load_models",
-    "compute_metrics",
-]
+__all__ = ["load_models", "compute_metrics"]
 
 log = logging.getLogger("bows.synthetic")
 
@@ -128,7 +119,7 @@ def compute_metrics(
         ignore_index=True,
     )
     table = pd.DataFrame(rows)
-    prov = _provenance_config(syn, structure)
+    prov = provenance_config(syn, structure)
     inputs = {"data": str(data_npz), "models": str(models_npz)}
     for df, stem in ((table, out_metrics), (gram, out_gram)):
         for path in io.write_table(df, stem):

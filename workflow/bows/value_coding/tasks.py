@@ -1,26 +1,5 @@
-"""Value-coding features (paper §1.2, Table 1): rings and maps that need neither superposition nor correlation.
-
-A value-coding feature encodes a continuous variable linearly; k of them span a k-dimensional value space, and the
-geometry lives there. Two tasks, each trained, probed for its value space, then evaluated with that space kept or
-removed from the learned embeddings before the frozen network:
-
-* **City map** (the official ``city_map_pipeline.py``, re-implemented from its description): the US cities above a
-  population threshold are tokens; a pair (i, j) is classified into the 8 compass directions of the initial
-  great-circle bearing from i to j by ``Embedding(N, 50)`` → concat → MLP. A ridge probe maps each embedding to
-  (lat, lon); its 2-d coefficient space is the value space. The probe's R² on held-out cities is reported (the
-  official code does not compute it).
-* **Modular addition** (Table 1 "Key-freq"; no official code exists, so this is a re-design): tokens a, b ∈ Z_p,
-  label (a + b) mod p, the same embedding + MLP architecture, trained full-batch with AdamW and weight decay until it
-  generalises. The value space is spanned by the key Fourier frequencies of the embedding: the smallest set of
-  frequencies holding ``power_share`` of the non-constant Fourier power, two directions (cos, sin) per frequency.
-
-Ablations, applied to both tokens' embeddings before the frozen MLP (U an orthonormal basis of the value space):
-``keep`` (VC+): z ↦ UUᵀz + mean_c[(I − UUᵀ)e_c]; ``drop`` (VC−): z ↦ z − UUᵀz; ``drop_renorm``: the same rescaled
-to ‖z‖ (the paper does not say which drop it used; both are reported).
-
-Every random choice (pairs, splits, init, batch order) comes from the configured seed, so results never depend on
-the global RNGs.
-"""
+"""The two value-coding tasks as functions of arrays and files: the city map and modular addition (data, the pair
+network and its training, the probes, the ablations), and Table 1 (:mod:`bows.value_coding` describes them)."""
 
 from __future__ import annotations
 
@@ -39,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import ConfigError, CorpusError
-from .io import provenance, write_html_table, write_json, write_sidecar, write_table
+from ..errors import ConfigError, CorpusError
+from ..io import provenance, write_html_table, write_json, write_sidecar, write_table
 
 __all__ = [
     "PAPER_TABLE1",
@@ -61,6 +40,7 @@ __all__ = [
     "run_city",
     "run_modular",
     "table1",
+    "city_file",
 ]
 
 log = logging.getLogger("bows.value_coding")
