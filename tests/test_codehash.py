@@ -231,7 +231,8 @@ def test_a_hand_written_stage_output_is_found() -> None:
     head = "rule r:\n    output:\n        "
     tail = "\n    log:\n        'x.log',\n    params:\n        **stage_params(bstage_a.STAGE),\n"
     assert output_from_stage(head + '**bstage_a.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
-    assert output_from_stage(head + "**stage_figures(\n            bstage_a.STAGE,\n            FIGS,\n        )," + tail)
+    figures = "**stage_figures(\n            bstage_a.STAGE,\n            FIGS,\n        ),"
+    assert output_from_stage(head + figures + tail)
     assert not output_from_stage(head + 'table=f"{METRICS}/a/table.parquet",' + tail)
     assert not output_from_stage(head + '**bstage_b.STAGE.table_outputs(f"{METRICS}/a"),' + tail)
     assert output_from_stage(head + "x='a'," + tail.replace("stage_params(bstage_a.STAGE)", "code='1'")) is None

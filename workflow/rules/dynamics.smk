@@ -74,12 +74,16 @@ rule fig_dynamics:
     input:
         table=f"{METRICS}/dynamics.parquet",
     output:
-        **in_report(
-            stage_figures(bstage_dynamics_figure.STAGE, FIGS),
-            "dynamics",
-            caption="../report/fig_dynamics.rst",
-            category="Training dynamics",
-            labels={"figure": "dynamics over training"},
+        **stage_figures(
+            bstage_dynamics_figure.STAGE,
+            FIGS,
+            reports={
+                "dynamics": dict(
+                    caption="../report/fig_dynamics.rst",
+                    category="Training dynamics",
+                    labels={"figure": "dynamics over training"},
+                )
+            },
         ),
     log:
         f"{LOGS}/figures/dynamics.log",
@@ -99,12 +103,13 @@ rule explorer_model:
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        **in_report(
-            bstage_explorer.STAGE.file_outputs(html=f"{EXPLORER}/{MODEL_TAG}.html"),
-            "html",
-            caption="../report/explorer.rst",
-            category="Explorers",
-            labels={"model": "{variant} L{latent} wd{wd} seed{seed}"},
+        **bstage_explorer.STAGE.file_outputs(
+            html=report(
+                f"{EXPLORER}/{MODEL_TAG}.html",
+                caption="../report/explorer.rst",
+                category="Explorers",
+                labels={"model": "{variant} L{latent} wd{wd} seed{seed}"},
+            )
         ),
     log:
         f"{LOGS}/explorer/{MODEL_TAG}.log",
