@@ -150,7 +150,7 @@ UPSTREAM_SCRIPTS = (
     "synthetic_data.py",
     "synthetic_train.py",
 )
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model",) + (
+METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model", "bows.stages.ablation") + (
     "synthetic_metrics.py",
     "synthetic_summary.py",
 )
@@ -174,7 +174,8 @@ def test_each_metric_job_hashes_its_own_entry_module_and_no_plotting() -> None:
     entries = {m for m in (ROOT / "workflow" / "bows" / "stages").glob("*.py")} - {
         ROOT / "workflow" / "bows" / "stages" / n for n in ("__init__.py", "common.py")
     }
-    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py"))) + 1  # one entry module per analysis rule
+    # one entry module per analysis rule, and the co-occurrence ablation's window and figure stages
+    assert len(entries) == len(list(SCRIPTS.glob("metrics_*.py"))) + 2 + 2
     for script in METRIC_SCRIPTS:
         closure = _closure(script)
         assert not [m for m in closure if m.startswith(("figures/", "sae/")) or m == "train.py"], (script, closure)

@@ -6,6 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+import re
+
+import bows.ablation as babl
 import bows.codehash as codehash
 import bows.config as bcfg
 from bows.errors import BowsError
@@ -32,12 +35,35 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# the windows section without the encoding: what the window index and the data statistics depend on
-WINDOWS_INDEX = {k: v for k, v in config["windows"].items() if k != "encoding"}
+# the windows section without the ablation switch: a window set's jobs depend on its own index, not on which other
+# sets exist (turning the co-occurrence ablation on or off reruns nothing of the full set)
+WINDOWS = {k: v for k, v in config["windows"].items() if k != "exclude_cooccurrence"}
+# ... and without the encoding: what the window index and the data statistics depend on
+WINDOWS_INDEX = {k: v for k, v in WINDOWS.items() if k != "encoding"}
 # what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
 WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
     {"encoding": ENCODING} if ENCODING != "binary" else {}
 )
+# Window sets: {wset} is "" for every training window (the paths above) or the suffix of the co-occurrence
+# ablation's ablated and control sets (windows.exclude_cooccurrence, bows.ablation, docs/ablation.md). Rules that
+# train or analyse any window set build their paths from these templates.
+WINDOW_SETS = babl.window_set_suffixes(config["windows"]["exclude_cooccurrence"])  # full / ablated / control
+WSET = "{wset}"
+WIN_SET = f"{WIN}{WSET}"
+MODELS_SET = f"{RES}/models/V{V}_G{G}_S{S}{WSET}{ENC}"
+CKPTS_SET = f"{RES}/checkpoints/V{V}_G{G}_S{S}{WSET}{ENC}"
+METRICS_SET = f"{RES}/metrics/V{V}_G{G}_S{S}{WSET}{ENC}"
+
+
+wildcard_constraints:
+    wset="|".join(re.escape(s) for s in WINDOW_SETS.values()),
+
+
+def for_set(template, suffix):
+    """A window-set path template (WIN_SET, MODELS_SET, CKPTS_SET, METRICS_SET) filled in for one set's suffix."""
+    return template.replace(WSET, suffix)
+
+
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)

@@ -19,13 +19,13 @@ rule metrics_data:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        **metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics"),
+        **metric_tables(f"{METRICS_SET}/data", "cooc", "ring", "metrics"),
     log:
-        f"{LOGS}/metrics/data.log",
+        f"{LOGS}/metrics{WSET}/data.log",
     benchmark:
-        f"{BENCH}/metrics/data.tsv"
+        f"{BENCH}/metrics{WSET}/data.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -45,13 +45,13 @@ rule metrics_subspace:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        subspace=f"{METRICS}/data/subspace.npz",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     log:
-        f"{LOGS}/metrics/subspace{ENC}.log",
+        f"{LOGS}/metrics{WSET}/subspace{ENC}.log",
     benchmark:
-        f"{BENCH}/metrics/subspace{ENC}.tsv"
+        f"{BENCH}/metrics{WSET}/subspace{ENC}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -60,7 +60,7 @@ rule metrics_subspace:
     params:
         code=code_of("metrics_subspace.py"),
         analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
-        windows=config["windows"],
+        windows=WINDOWS,
         k=SUBSPACE_K,
         prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
     script:
@@ -69,16 +69,16 @@ rule metrics_subspace:
 
 rule metrics_model:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
+        model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
-        cooc=f"{METRICS}/data/cooc.parquet",
-        subspace=f"{METRICS}/data/subspace.npz",
+        cooc=f"{METRICS_SET}/data/cooc.parquet",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
-        **bstage_model.STAGE.table_outputs(f"{METRICS}/models/{MODEL_TAG}"),
+        **bstage_model.STAGE.table_outputs(f"{METRICS_SET}/models/{MODEL_TAG}"),
     log:
-        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
+        f"{LOGS}/metrics{WSET}/models/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
+        f"{BENCH}/metrics{WSET}/models/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2

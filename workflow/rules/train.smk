@@ -12,15 +12,15 @@ rule train_model:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        train_windows=f"{WIN}/train_windows.npy",
-        heldout_windows=f"{WIN}/heldout_windows.npy",
+        train_windows=f"{WIN_SET}/train_windows.npy",
+        heldout_windows=f"{WIN_SET}/heldout_windows.npy",
     output:
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
-        run=f"{MODELS}/{MODEL_TAG}/run.json",
+        model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}",
+        run=f"{MODELS_SET}/{MODEL_TAG}/run.json",
     log:
-        f"{LOGS}/train/{MODEL_TAG}.log",
+        f"{LOGS}/train{WSET}/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/train/{MODEL_TAG}.tsv"
+        f"{BENCH}/train{WSET}/{MODEL_TAG}.tsv"
     wildcard_constraints:
         variant="relu|linear",
     conda:
@@ -35,21 +35,21 @@ rule train_model:
         train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
         windows=WINDOWS_TRAIN,
         docs=lambda wc, input: input.docs.removesuffix(".json"),
-        ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        ckpt=lambda wc: f"{for_set(CKPTS_SET, wc.wset)}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
     script:
         "../scripts/train_model.py"
 
 
 rule pca_model:
     input:
-        subspace=f"{METRICS}/data/subspace.npz",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
-        model=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/{MODEL_FILE}",
-        run=f"{MODELS}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
+        model=f"{MODELS_SET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/{MODEL_FILE}",
+        run=f"{MODELS_SET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
     log:
-        f"{LOGS}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+        f"{LOGS}/train{WSET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
     benchmark:
-        f"{BENCH}/train/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.tsv"
+        f"{BENCH}/train{WSET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: 1

@@ -1,0 +1,75 @@
+"""Rule metrics_ablation: the co-occurrence ablation's table over the window sets and its criterion
+(:mod:`bows.metrics.ablation`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..stage import Job, Section, Stage
+
+STAGE = Stage(
+    __name__,
+    tables=("summary",),
+    files=("criterion",),
+    sections=(Section("analysis", only=("thresholds",)), Section("corpus", only=("name",))),
+)
+
+
+def run_ablation(
+    windows: Mapping[str, str],
+    data: Mapping[str, str],
+    models: Mapping[tuple[str, str], str],
+    word_groups: Mapping[str, Any],
+    thresholds: Mapping[str, float],
+    criterion_model: str,
+    out_table: str,
+    out_criterion: str,
+    corpus: str = "",
+    config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The table and the criterion record from the window sets' ``windows.json`` (``windows``: set → path), data
+    metric tables (``data``: set → path) and model metric tables (``models``: (set, tag) → path); ``word_groups``:
+    the ablated groups' entries of ``analysis.word_groups``. Returns the criterion record."""
+    import pandas as pd
+
+    from ..io import read_json, write_json
+    from ..metrics.ablation import as_records, cyclic_groups, ring_survival, summary_table
+    from ..metrics.tables import save
+
+    stats = {wset: read_json(path) for wset, path in windows.items()}
+    table = summary_table(
+        stats,
+        {wset: pd.read_parquet(path) for wset, path in data.items()},
+        {key: pd.read_parquet(path) for key, path in models.items()},
+        list(word_groups),
+    )
+    ablated = stats.get("ablated", {})
+    scale = f"{corpus}, V={ablated.get('vocab_size')}, G={ablated.get('group_size')}".lstrip(", ")
+    record = ring_survival(table, thresholds, criterion_model, cyclic_groups(list(word_groups), word_groups), scale)
+    inputs = {"windows": list(windows.values()), "data": list(data.values()), "models": list(models.values())}
+    save(table, out_table, config, inputs)
+    write_json(out_criterion, {**record, "table": as_records(table)})
+    return record
+
+
+def _by_set(paths: Sequence[str], sets: Sequence[str]) -> dict[str, str]:
+    return {wset: str(p) for wset, p in zip(sets, paths, strict=True)}
+
+
+def run(job: Job) -> None:
+    """The job's inputs are lists in the order of params ``window_sets`` (and ``model_tags`` within each set)."""
+    sets, tags = list(job.params["window_sets"]), list(job.params["model_tags"])
+    keys = [(wset, tag) for wset in sets for tag in tags]
+    run_ablation(
+        windows=_by_set(job.input.windows, sets),
+        data=_by_set(job.input.data, sets),
+        models={key: str(p) for key, p in zip(keys, job.input.models, strict=True)},
+        word_groups=job.params["word_groups"],
+        thresholds=job.config["analysis"]["thresholds"],
+        criterion_model=tags[0],
+        out_table=str(job.output.summary),
+        out_criterion=str(job.output.criterion),
+        corpus=job.config["corpus"]["name"],
+        config=job.config,
+    )

@@ -1,0 +1,150 @@
+# The co-occurrence ablation (docs/ablation.md). windows.exclude_cooccurrence drops every training window that holds
+# two distinct words of a group; a size-matched random drop is its control. Both are window sets ({wset}, common.smk)
+# that train_model / pca_model train and metrics_data / metrics_subspace / metrics_model analyse like the full set.
+# This file adds their window index, the table over the three sets with its criterion, and the figure.
+
+import bows.stages.ablation as bstage_ablation
+import bows.stages.ablation_windows as bstage_ablation_windows
+import bows.stages.fig_ablation as bstage_fig_ablation
+from bows.metrics.ablation import cyclic_groups
+
+ABLATION_GROUPS = config["windows"]["exclude_cooccurrence"]
+ABLATION_WORD_GROUPS = {g: config["analysis"]["word_groups"][g] for g in ABLATION_GROUPS}
+ABLATION_SETS = list(WINDOW_SETS)  # full, ablated, control
+ABLATION_TAGS = [s.tag for s in babl.ablation_models(config)] if ABLATION_GROUPS else []
+ABLATION_CYCLIC = cyclic_groups(ABLATION_GROUPS, ABLATION_WORD_GROUPS)
+ABLATION = f"{METRICS}/ablation"
+ABLATION_MAIN = main_format(config["figures"]["formats"])
+ABLATION_PARAMS = {"window_sets": ABLATION_SETS, "model_tags": ABLATION_TAGS}
+
+
+def _per_set(template):
+    """``template`` (a METRICS_SET path) for every window set, in table order."""
+    return [for_set(template, WINDOW_SETS[s]) for s in ABLATION_SETS]
+
+
+def _per_model(name):
+    """Table ``name`` of metrics_model for every window set and ablation model, sets outer."""
+    return [
+        f"{for_set(METRICS_SET, WINDOW_SETS[s])}/models/{t}/{name}.parquet"
+        for s in ABLATION_SETS
+        for t in ABLATION_TAGS
+    ]
+
+
+def _figure_outputs():
+    """The figure in every format; the main one goes into the report."""
+    outputs = stage_figures(bstage_fig_ablation.STAGE, FIGS)
+    outputs["ablation_rings"] = report(
+        outputs["ablation_rings"],
+        caption="../report/ablation_rings.rst",
+        category="Co-occurrence ablation",
+        subcategory="Rings",
+    )
+    return outputs
+
+
+def _criterion_for_report():
+    """The criterion record with the table (main process only, for the captions; no rule reads it)."""
+    import json
+
+    path = Path(ABLATION) / "criterion.json"
+    if path.is_file():
+        config["_ablation"] = json.loads(path.read_text())
+
+
+if ABLATION_GROUPS:
+
+    rule ablate_windows:
+        input:
+            docs=f"{VOC}/docs/train.json",
+            indptr=f"{VOC}/docs/train.indptr.npy",
+            indices=f"{VOC}/docs/train.indices.npy",
+            vocab=f"{VOC}/vocab.tsv",
+            train_windows=f"{WIN}/train_windows.npy",
+            heldout_windows=f"{WIN}/heldout_windows.npy",
+        output:
+            **{
+                f"{kind}_{name}": f"{WIN}{WINDOW_SETS[kind]}/{file}"
+                for kind in ("ablated", "control")
+                for name, file in (
+                    ("train", "train_windows.npy"),
+                    ("heldout", "heldout_windows.npy"),
+                    ("stats", "windows.json"),
+                )
+            },
+        log:
+            f"{LOGS}/ablate_windows.log",
+        benchmark:
+            f"{BENCH}/ablate_windows.tsv"
+        conda:
+            "../../envs/analysis.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+        params:
+            **stage_params(bstage_ablation_windows.STAGE, word_groups=ABLATION_WORD_GROUPS),
+        script:
+            STAGE_SCRIPT
+
+    rule metrics_ablation:
+        input:
+            windows=[f"{WIN}{WINDOW_SETS[s]}/windows.json" for s in ABLATION_SETS],
+            data=_per_set(f"{METRICS_SET}/data/metrics.parquet"),
+            models=_per_model("metrics"),
+        output:
+            summary=f"{ABLATION}/summary.parquet",
+            summary_csv=report(
+                f"{ABLATION}/summary.csv",
+                caption="../report/ablation_table.rst",
+                category="Co-occurrence ablation",
+                subcategory="Table",
+            ),
+            criterion=f"{ABLATION}/criterion.json",
+        log:
+            f"{LOGS}/metrics/ablation.log",
+        benchmark:
+            f"{BENCH}/metrics/ablation.tsv"
+        conda:
+            "../../envs/analysis.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+        params:
+            **stage_params(bstage_ablation.STAGE, word_groups=ABLATION_WORD_GROUPS, **ABLATION_PARAMS),
+        script:
+            STAGE_SCRIPT
+
+    rule fig_ablation:
+        input:
+            summary=f"{ABLATION}/summary.parquet",
+            data_rings=_per_set(f"{METRICS_SET}/data/ring.parquet"),
+            model_groups=_per_model("groups"),
+        output:
+            **_figure_outputs(),
+        log:
+            f"{LOGS}/figures/ablation_rings.log",
+        conda:
+            "../../envs/figures.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+        params:
+            **stage_params(
+                bstage_fig_ablation.STAGE,
+                group=ABLATION_CYCLIC[0] if ABLATION_CYCLIC else None,
+                **ABLATION_PARAMS,
+            ),
+        script:
+            STAGE_SCRIPT
+
+    TARGETS["windows"] += [f"{WIN}{WINDOW_SETS[s]}/windows.json" for s in ("ablated", "control")]
+    TARGETS["train"] += [
+        f"{for_set(MODELS_SET, WINDOW_SETS[s])}/{t}/{MODEL_FILE}"
+        for s in ("ablated", "control")
+        for t in ABLATION_TAGS
+    ]
+    TARGETS["metrics"] += [f"{ABLATION}/{name}" for name in ("summary.parquet", "summary.csv", "criterion.json")]
+    TARGETS["figures"] += [str(p) for p in stage_figures(bstage_fig_ablation.STAGE, FIGS).values()]
+    if workflow.is_main_process:
+        _criterion_for_report()
