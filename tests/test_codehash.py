@@ -150,9 +150,13 @@ UPSTREAM_SCRIPTS = (
     "synthetic_data.py",
     "synthetic_train.py",
 )
-METRIC_SCRIPTS = tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py"))) + ("bows.stages.model", "bows.stages.ablation") + (
-    "synthetic_metrics.py",
-    "synthetic_summary.py",
+METRIC_SCRIPTS = (
+    tuple(sorted(p.name for p in SCRIPTS.glob("metrics_*.py")))
+    + ("bows.stages.model", "bows.stages.ablation")
+    + (
+        "synthetic_metrics.py",
+        "synthetic_summary.py",
+    )
 )
 
 
