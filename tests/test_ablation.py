@@ -238,41 +238,42 @@ def test_summary_table_reads_the_metric_tables():
 
 def test_criterion_passes_when_the_ring_survives():
     rec = ring_survival(planted_table(CALENDAR, CALENDAR), TH, MODEL.tag, ["Months"])
-    assert rec["status"] == "pass" and rec["value"] == pytest.approx(1.0)
-    assert set(rec) >= {"id", "claim", "value", "threshold", "status", "claimed_at", "evaluated_at", "reason"}
-    assert "100 of 1,000" in rec["evaluated_at"]
+    assert rec.status == "pass" and rec.value == pytest.approx(1.0) and rec.id == "ablation_ring"
+    assert rec.threshold == {"min_ring_ratio": 0.8, "control_max_p": 0.05}
+    assert "100 of 1,000" in rec.evaluated_at and rec.claimed_at.startswith("Karkada")
 
 
 def test_criterion_fails_when_the_ring_is_lost():
     rec = ring_survival(planted_table(SHUFFLED, CALENDAR), TH, MODEL.tag, ["Months"])
-    assert rec["status"] == "fail" and rec["value"] < 0.8
+    assert rec.status == "fail" and rec.value < 0.8
 
 
 def test_criterion_threshold_is_the_configured_one():
     # one month out of place: a ratio just below 1 passes at 0.8 and fails at 0.99
     nearly = [0, 1, 2, 3, 4, 5, 6, 8, 7, 9, 10, 11]
     table = planted_table(nearly, CALENDAR)
-    value = ring_survival(table, TH, MODEL.tag, ["Months"])["value"]
+    value = ring_survival(table, TH, MODEL.tag, ["Months"]).value
     assert 0.8 < value < 0.99
-    assert ring_survival(table, TH, MODEL.tag, ["Months"])["status"] == "pass"
-    assert ring_survival(table, {**TH, "ablation_min_ring_ratio": 0.99}, MODEL.tag, ["Months"])["status"] == "fail"
+    assert ring_survival(table, TH, MODEL.tag, ["Months"]).status == "pass"
+    assert ring_survival(table, {**TH, "ablation_min_ring_ratio": 0.99}, MODEL.tag, ["Months"]).status == "fail"
 
 
 def test_criterion_not_applicable_without_a_control_ring():
     rec = ring_survival(planted_table(CALENDAR, SHUFFLED), TH, MODEL.tag, ["Months"])
-    assert rec["status"] == "not_applicable" and "no Months ring" in rec["reason"]
+    assert rec.status == "not_applicable" and "no Months ring" in rec.reason
 
 
 def test_criterion_not_applicable_when_nothing_was_removed():
     rec = ring_survival(planted_table(CALENDAR, CALENDAR, removed=0), TH, MODEL.tag, ["Months"])
-    assert rec["status"] == "not_applicable" and "removed no window" in rec["reason"]
+    assert rec.status == "not_applicable" and "removed no window" in rec.reason
 
 
 def test_criterion_reports_errors():
     broken = planted_table(CALENDAR, CALENDAR).drop(columns=["order_agreement_p"])
     rec = ring_survival(broken, TH, MODEL.tag, ["Months"])
-    assert rec["status"] == "error" and "order_agreement_p" in rec["reason"]
-    assert ring_survival(None, TH, MODEL.tag, ["Months"])["status"] == "not_applicable"
+    assert rec.status == "error" and "order_agreement_p" in rec.reason
+    assert ring_survival(None, TH, MODEL.tag, ["Months"]).status == "not_applicable"
+    assert ring_survival(planted_table(CALENDAR, CALENDAR), TH, MODEL.tag, []).status == "not_applicable"
 
 
 # ----------------------------------------------------------------------------------------------- config and paths

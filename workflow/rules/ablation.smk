@@ -48,7 +48,7 @@ def _criterion_for_report():
     """The criterion record with the table (main process only, for the captions; no rule reads it)."""
     import json
 
-    path = Path(ABLATION) / "criterion.json"
+    path = Path(ABLATION) / "claims.json"
     if path.is_file():
         config["_ablation"] = json.loads(path.read_text())
 
@@ -94,13 +94,22 @@ if ABLATION_GROUPS:
             models=_per_model("metrics"),
         output:
             summary=f"{ABLATION}/summary.parquet",
-            summary_csv=report(
-                f"{ABLATION}/summary.csv",
+            summary_csv=f"{ABLATION}/summary.csv",
+            summary_html=report(
+                f"{ABLATION}/summary.html",
                 caption="../report/ablation_table.rst",
                 category="Co-occurrence ablation",
                 subcategory="Table",
             ),
-            criterion=f"{ABLATION}/criterion.json",
+            claims=f"{ABLATION}/claims.parquet",
+            claims_csv=f"{ABLATION}/claims.csv",
+            claims_json=f"{ABLATION}/claims.json",
+            claims_html=report(
+                f"{ABLATION}/claims.html",
+                caption="../report/ablation_claims.rst",
+                category="Co-occurrence ablation",
+                subcategory="Criterion",
+            ),
         log:
             f"{LOGS}/metrics/ablation.log",
         benchmark:
@@ -144,7 +153,9 @@ if ABLATION_GROUPS:
         for s in ("ablated", "control")
         for t in ABLATION_TAGS
     ]
-    TARGETS["metrics"] += [f"{ABLATION}/{name}" for name in ("summary.parquet", "summary.csv", "criterion.json")]
+    TARGETS["metrics"] += [
+        f"{ABLATION}/{name}.{ext}" for name in ("summary", "claims") for ext in ("parquet", "csv")
+    ] + [f"{ABLATION}/{name}" for name in ("summary.html", "claims.json", "claims.html")]
     TARGETS["figures"] += [str(p) for p in stage_figures(bstage_fig_ablation.STAGE, FIGS).values()]
     if workflow.is_main_process:
         _criterion_for_report()

@@ -20,10 +20,20 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-__all__ = ["TABLE_COLUMNS", "summary_table", "ring_survival", "cyclic_groups", "as_records", "CLAIM", "CLAIMED_AT"]
+from ..claims import Claim, NotApplicable, Outcome, Record, evaluate_one
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "summary_table",
+    "ring_survival_test",
+    "ring_survival",
+    "ABLATION_CLAIMS",
+    "cyclic_groups",
+    "CLAIM",
+    "CLAIMED_AT",
+]
 
 TABLE_COLUMNS = [
     "window_set",
@@ -113,25 +123,11 @@ def _finite(x: Any) -> bool:
         return False
 
 
-def _record(value: Any, threshold: Any, status: str, evaluated_at: str, reason: str = "", **details: Any) -> dict:
-    return {
-        "id": "ablation_ring",
-        "claim": CLAIM,
-        "value": value,
-        "threshold": threshold,
-        "status": status,
-        "claimed_at": CLAIMED_AT,
-        "evaluated_at": evaluated_at,
-        "reason": reason,
-        "details": details,
-    }
-
-
 def _group_verdict(table: pd.DataFrame, model: str, group: str, th: Mapping[str, float]) -> dict[str, Any]:
-    """Ratio and verdict of one group: status pass/fail/not_applicable with its reason."""
+    """Numbers and verdict of one group: ``ratio`` and ``passed``, or ``reason`` why it cannot be tested."""
     sub = table[(table["source"] == model) & (table["group"] == group)].set_index("window_set")
     if not {"ablated", "control"} <= set(sub.index):
-        return {"status": "not_applicable", "reason": f"no {group} ring of {model} on the ablated and control sets"}
+        return {"reason": f"no {group} ring of {model} on the ablated and control sets"}
     abl, ctl = sub.loc["ablated"], sub.loc["control"]
     out = {
         "ablated_corrected": float(abl["order_agreement_corrected"]),
@@ -144,65 +140,56 @@ def _group_verdict(table: pd.DataFrame, model: str, group: str, th: Mapping[str,
     if "full" in sub.index:
         out["full_corrected"] = float(sub.loc["full", "order_agreement_corrected"])
     if int(abl["windows_removed"]) == 0:
-        return {**out, "status": "not_applicable", "reason": f"the ablation removed no window for {group}"}
+        return {**out, "reason": f"the ablation removed no window for {group}"}
     if not all(_finite(out[k]) for k in ("ablated_corrected", "control_corrected", "control_p")):
-        return {**out, "status": "not_applicable", "reason": f"the {group} ring of {model} is undefined"}
+        return {**out, "reason": f"the {group} ring of {model} is undefined"}
     if out["control_p"] > th["ablation_control_max_p"] or out["control_corrected"] <= 0:
         return {
             **out,
-            "status": "not_applicable",
             "reason": f"the control model shows no {group} ring (order agreement p = {out['control_p']:.3g} > "
             f"{th['ablation_control_max_p']:g}): there is no ring to survive",
         }
     ratio = out["ablated_corrected"] / out["control_corrected"]
-    ok = ratio >= th["ablation_min_ring_ratio"]
-    return {**out, "ratio": ratio, "status": "pass" if ok else "fail", "reason": ""}
+    return {**out, "ratio": ratio, "passed": bool(ratio >= th["ablation_min_ring_ratio"])}
+
+
+def ring_survival_test(
+    table: pd.DataFrame | None, thresholds: Mapping[str, float], model: str, groups: Sequence[str], scale: str = ""
+) -> Outcome:
+    """The claim's test (:mod:`bows.claims`): the ratio of ``model``'s chance-corrected order agreement, ablated over
+    control, for each cyclic group of ``groups``; the value is the smallest ratio, and the claim passes when every
+    testable group reaches ``ablation_min_ring_ratio``. Raises :class:`NotApplicable` when no group can be
+    tested. ``scale`` (corpus, V, G) goes into ``evaluated_at``."""
+    th = {k: float(thresholds[k]) for k in ("ablation_min_ring_ratio", "ablation_control_max_p")}
+    threshold = {"min_ring_ratio": th["ablation_min_ring_ratio"], "control_max_p": th["ablation_control_max_p"]}
+    where = f"{model} on {scale}" if scale else model
+    if table is None or not len(table):
+        raise NotApplicable("no ablation table", threshold=threshold, evaluated_at=where)
+    if not groups:
+        raise NotApplicable("no cyclic word group is ablated", threshold=threshold, evaluated_at=where)
+    removed = table.loc[table["window_set"] == "ablated", ["windows_removed", "windows_total"]]
+    if len(removed):
+        where += f"; the ablation removed {int(removed.iloc[0, 0]):,} of {int(removed.iloc[0, 1]):,} training windows"
+    verdicts = {g: _group_verdict(table, model, g, th) for g in groups}
+    tested = {g: v for g, v in verdicts.items() if "ratio" in v}
+    if not tested:
+        reason = "; ".join(v["reason"] for v in verdicts.values())
+        raise NotApplicable(reason, threshold=threshold, evaluated_at=where, groups=verdicts)
+    value = min(v["ratio"] for v in tested.values())
+    passed = all(v["passed"] for v in tested.values())
+    return Outcome(value, threshold, passed, evaluated_at=where, details={"groups": verdicts})
+
+
+ABLATION_CLAIMS = [Claim("ablation_ring", CLAIM, CLAIMED_AT, ring_survival_test)]
 
 
 def ring_survival(
     table: pd.DataFrame | None, thresholds: Mapping[str, float], model: str, groups: Sequence[str], scale: str = ""
-) -> dict[str, Any]:
-    """The ablation criterion as one record (id, claim, value, threshold, status, claimed_at, evaluated_at, reason,
-    details) for ``model`` (a tag of the table's ``source``) over the cyclic ``groups``; ``scale`` describes the
-    run (corpus, V, G) in ``evaluated_at``. Several groups: the value is the smallest ratio, the status pass only
-    if every applicable group passes. A raised exception is reported as status ``error``."""
-    th = {k: float(thresholds[k]) for k in ("ablation_min_ring_ratio", "ablation_control_max_p")}
-    threshold = {"min_ring_ratio": th["ablation_min_ring_ratio"], "control_max_p": th["ablation_control_max_p"]}
-    where = f"{model} on {scale}" if scale else model
-    try:
-        if table is None or not len(table) or not groups:
-            return _record(None, threshold, "not_applicable", where, "no ablation table (or no cyclic group ablated)")
-        removed = table.loc[table["window_set"] == "ablated", ["windows_removed", "windows_total"]]
-        if len(removed):
-            where += f"; ablation removed {int(removed.iloc[0, 0]):,} of {int(removed.iloc[0, 1]):,} training windows"
-        verdicts = {g: _group_verdict(table, model, g, th) for g in groups}
-        applicable = {g: v for g, v in verdicts.items() if v["status"] != "not_applicable"}
-        if not applicable:
-            reason = "; ".join(v["reason"] for v in verdicts.values())
-            return _record(None, threshold, "not_applicable", where, reason, groups=verdicts)
-        ratios = {g: v["ratio"] for g, v in applicable.items()}
-        value = min(ratios.values())
-        status = "pass" if all(v["status"] == "pass" for v in applicable.values()) else "fail"
-        skipped = {g: v["reason"] for g, v in verdicts.items() if g not in applicable}
-        reason = "; ".join(skipped.values())
-        return _record(float(value), threshold, status, where, reason, groups=verdicts)
-    except Exception as err:  # noqa: BLE001 - a broken table is reported, never hidden
-        return _record(None, threshold, "error", where, f"{type(err).__name__}: {err}")
+) -> Record:
+    """The ablation criterion's :class:`~bows.claims.Record` (status pass, fail, not_applicable or error)."""
+    return evaluate_one(ABLATION_CLAIMS[0], table, thresholds, model, groups, scale)
 
 
 def cyclic_groups(names: Sequence[str], word_groups: Mapping[str, Any]) -> list[str]:
     """The groups of ``names`` that ``analysis.word_groups`` (validated) marks cyclic (those with a ring)."""
     return [g for g in names if word_groups[g]["cyclic"]]
-
-
-def finite_or_none(x: Any) -> float | None:
-    """A JSON-friendly number: None for NaN."""
-    return float(x) if _finite(x) else None
-
-
-def as_records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The table's rows with NaN as None (for JSON and the report)."""
-    return [
-        {k: (finite_or_none(v) if isinstance(v, float | np.floating) else v) for k, v in row.items()}
-        for row in table.to_dict("records")
-    ]

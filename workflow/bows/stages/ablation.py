@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..stage import Job, Section, Stage
 
+if TYPE_CHECKING:
+    from ..claims import Record
+
+# files: the table as HTML; the claims engine's table (claims.parquet, .csv), claims.json (the record, and the
+# ablation table for the report's captions) and its HTML
 STAGE = Stage(
     __name__,
     tables=("summary",),
-    files=("criterion",),
+    files=("summary_html", "claims", "claims_csv", "claims_json", "claims_html"),
     sections=(Section("analysis", only=("thresholds",)), Section("corpus", only=("name",))),
 )
 
@@ -24,17 +29,22 @@ def run_ablation(
     thresholds: Mapping[str, float],
     criterion_model: str,
     out_table: str,
-    out_criterion: str,
+    out_table_html: str,
+    out_claims: str,
+    out_html: str,
     corpus: str = "",
     config: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The table and the criterion record from the window sets' ``windows.json`` (``windows``: set → path), data
-    metric tables (``data``: set → path) and model metric tables (``models``: (set, tag) → path); ``word_groups``:
-    the ablated groups' entries of ``analysis.word_groups``. Returns the criterion record."""
+) -> Record:
+    """The table and the criterion from the window sets' ``windows.json`` (``windows``: set → path), data metric
+    tables (``data``: set → path) and model metric tables (``models``: (set, tag) → path); ``word_groups``: the
+    ablated groups' entries of ``analysis.word_groups``. Writes the table (parquet, CSV and ``out_table_html``), the
+    claims as ``out_claims`` (the claims engine's stem: .parquet, .csv, and .json with the table beside the record)
+    and ``out_html``. Returns the record."""
     import pandas as pd
 
-    from ..io import read_json, write_json
-    from ..metrics.ablation import as_records, cyclic_groups, ring_survival, summary_table
+    from ..claims import json_clean, write_claims, write_claims_html
+    from ..io import read_json, write_html_table
+    from ..metrics.ablation import cyclic_groups, ring_survival, summary_table
     from ..metrics.tables import save
 
     stats = {wset: read_json(path) for wset, path in windows.items()}
@@ -49,7 +59,10 @@ def run_ablation(
     record = ring_survival(table, thresholds, criterion_model, cyclic_groups(list(word_groups), word_groups), scale)
     inputs = {"windows": list(windows.values()), "data": list(data.values()), "models": list(models.values())}
     save(table, out_table, config, inputs)
-    write_json(out_criterion, {**record, "table": as_records(table)})
+    write_html_table(table, out_table_html, "Co-occurrence ablation: windows and rings per window set")
+    extra = {"table": json_clean(table.to_dict("records"))}
+    write_claims([record], out_claims, config=config, inputs=inputs, extra=extra)
+    write_claims_html([record], out_html, "Co-occurrence ablation")
     return record
 
 
@@ -69,7 +82,9 @@ def run(job: Job) -> None:
         thresholds=job.config["analysis"]["thresholds"],
         criterion_model=tags[0],
         out_table=str(job.output.summary),
-        out_criterion=str(job.output.criterion),
+        out_table_html=str(job.output.summary_html),
+        out_claims=str(job.output.claims),
+        out_html=str(job.output.claims_html),
         corpus=job.config["corpus"]["name"],
         config=job.config,
     )
