@@ -313,3 +313,50 @@ def test_config_checks(overrides, match):
 def test_off_needs_nothing():
     cfg = load(windows={"exclude_cooccurrence": []}, analysis={"models": {"ablation": [{"latent": 77}]}})
     assert cfg["windows"]["exclude_cooccurrence"] == []
+
+
+# --------------------------------------------------------------------------------------- the smoke run, end to end
+@pytest.mark.workflow
+def test_smoke_run_ablation(smoke_run):
+    """The smoke preset runs the ablation: the removed windows equal a brute-force count over the run's own
+    documents, both sets' models are trained on their own windows, the table repeats metrics_model's rings, and the
+    criterion and the figure are written."""
+    from bows.claims import STATUSES, read_claims
+    from bows.encode import load_docs
+    from bows.vocab import read_vocab
+
+    res = smoke_run / "results" / "smoke"
+    cfg = load_config(ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml")
+    G, S = cfg["windows"]["group_size"], cfg["windows"]["stride"]
+    base = f"V{cfg['vocab']['size']}_G{G}_S{S}"
+    words = read_vocab(res / f"V{cfg['vocab']['size']}" / "vocab.tsv").sort_values("index")["word"].tolist()
+    months = [words.index(m) for m in MONTHS]
+    docs = load_docs(res / f"V{cfg['vocab']['size']}" / "docs" / "train")
+    rows = [docs.doc(i).tolist() for i in range(docs.n_docs)]
+    bad = brute_force(rows, G, S, [months])
+    train = np.load(res / base / "train_windows.npy")
+    n_removed = sum(bad[w] for w in train)
+    assert 0 < n_removed < len(train)
+    sets = window_set_suffixes(cfg["windows"]["exclude_cooccurrence"])
+    ablated = np.load(res / f"{base}{sets['ablated']}" / "train_windows.npy")
+    control = np.load(res / f"{base}{sets['control']}" / "train_windows.npy")
+    assert len(ablated) == len(control) == len(train) - n_removed and not any(bad[w] for w in ablated)
+
+    tags = [s.tag for s in ablation_models(cfg)]
+    held = len(np.load(res / base / "heldout_windows.npy"))
+    table = pd.read_parquet(res / "metrics" / base / "ablation" / "summary.parquet")
+    assert len(table) == 3 * (1 + len(tags))  # window sets × (data, models) × Months
+    for name, suffix in sets.items():
+        kept = len(np.load(res / f"{base}{suffix}" / "train_windows.npy"))
+        assert (table.loc[table["window_set"] == name, "windows_kept"] == kept).all()
+        for tag in tags:
+            run = json.loads((res / "models" / f"{base}{suffix}" / tag / "run.json").read_text())
+            if not tag.startswith("pca"):  # trained on the set's own windows, validated on the full set's held-out
+                assert run["train_windows"] == kept and run["heldout_windows"] == held
+            own = pd.read_parquet(res / "metrics" / f"{base}{suffix}" / "models" / tag / "metrics.parquet")
+            ring = own[(own["scope"] == "Months") & (own["metric"] == "order_agreement")]["value"].iloc[0]
+            row = table[(table["window_set"] == name) & (table["source"] == tag)].iloc[0]
+            assert row["order_agreement"] == pytest.approx(ring, nan_ok=True)
+    (record,) = read_claims(res / "metrics" / base / "ablation" / "claims.json")
+    assert record.id == "ablation_ring" and record.status in STATUSES and record.status != "error", record
+    assert (res / "figures" / base / "ablation_rings.png").stat().st_size > 5_000

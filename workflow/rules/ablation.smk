@@ -3,6 +3,8 @@
 # that train_model / pca_model train and metrics_data / metrics_subspace / metrics_model analyse like the full set.
 # This file adds their window index, the table over the three sets with its criterion, and the figure.
 
+import json
+
 import bows.stages.ablation as bstage_ablation
 import bows.stages.ablation_windows as bstage_ablation_windows
 import bows.stages.fig_ablation as bstage_fig_ablation
@@ -14,43 +16,17 @@ ABLATION_SETS = list(WINDOW_SETS)  # full, ablated, control
 ABLATION_TAGS = [s.tag for s in babl.ablation_models(config)] if ABLATION_GROUPS else []
 ABLATION_CYCLIC = cyclic_groups(ABLATION_GROUPS, ABLATION_WORD_GROUPS)
 ABLATION = f"{METRICS}/ablation"
-ABLATION_MAIN = main_format(config["figures"]["formats"])
 ABLATION_PARAMS = {"window_sets": ABLATION_SETS, "model_tags": ABLATION_TAGS}
 
 
-def _per_set(template):
-    """``template`` (a METRICS_SET path) for every window set, in table order."""
-    return [for_set(template, WINDOW_SETS[s]) for s in ABLATION_SETS]
-
-
-def _per_model(name):
-    """Table ``name`` of metrics_model for every window set and ablation model, sets outer."""
-    return [
-        f"{for_set(METRICS_SET, WINDOW_SETS[s])}/models/{t}/{name}.parquet"
-        for s in ABLATION_SETS
-        for t in ABLATION_TAGS
-    ]
-
-
-def _figure_outputs():
-    """The figure in every format; the main one goes into the report."""
-    outputs = stage_figures(bstage_fig_ablation.STAGE, FIGS)
-    outputs["ablation_rings"] = report(
-        outputs["ablation_rings"],
-        caption="../report/ablation_rings.rst",
-        category="Co-occurrence ablation",
-        subcategory="Rings",
-    )
-    return outputs
-
-
-def _criterion_for_report():
-    """The criterion record with the table (main process only, for the captions; no rule reads it)."""
-    import json
-
-    path = Path(ABLATION) / "claims.json"
-    if path.is_file():
-        config["_ablation"] = json.loads(path.read_text())
+# paths of every window set, in table order: a METRICS_SET template, and a metrics_model table of every model
+_per_set = lambda template: [for_set(template, WINDOW_SETS[s]) for s in ABLATION_SETS]
+_per_model = lambda name: [
+    f"{for_set(METRICS_SET, WINDOW_SETS[s])}/models/{t}/{name}.parquet" for s in ABLATION_SETS for t in ABLATION_TAGS
+]
+# the figure in every format; the main one (ablation_rings) goes into the report
+ABLATION_FIGURES = stage_figures(bstage_fig_ablation.STAGE, FIGS)
+ABLATION_FIGURES_OTHER = {k: v for k, v in ABLATION_FIGURES.items() if k != "ablation_rings"}
 
 
 if ABLATION_GROUPS:
@@ -130,7 +106,13 @@ if ABLATION_GROUPS:
             data_rings=_per_set(f"{METRICS_SET}/data/ring.parquet"),
             model_groups=_per_model("groups"),
         output:
-            **_figure_outputs(),
+            **ABLATION_FIGURES_OTHER,
+            ablation_rings=report(
+                ABLATION_FIGURES["ablation_rings"],
+                caption="../report/ablation_rings.rst",
+                category="Co-occurrence ablation",
+                subcategory="Rings",
+            ),
         log:
             f"{LOGS}/figures/ablation_rings.log",
         conda:
@@ -156,6 +138,7 @@ if ABLATION_GROUPS:
     TARGETS["metrics"] += [
         f"{ABLATION}/{name}.{ext}" for name in ("summary", "claims") for ext in ("parquet", "csv")
     ] + [f"{ABLATION}/{name}" for name in ("summary.html", "claims.json", "claims.html")]
-    TARGETS["figures"] += [str(p) for p in stage_figures(bstage_fig_ablation.STAGE, FIGS).values()]
-    if workflow.is_main_process:
-        _criterion_for_report()
+    TARGETS["figures"] += list(ABLATION_FIGURES.values())
+    # the criterion and the table for the report's captions (main process only; no rule reads it)
+    if workflow.is_main_process and Path(f"{ABLATION}/claims.json").is_file():
+        config["_ablation"] = json.loads(Path(f"{ABLATION}/claims.json").read_text())
