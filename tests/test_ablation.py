@@ -19,7 +19,7 @@ from bows.ablation import (
 from bows.config import load_config
 from bows.encode import Docs, save_docs
 from bows.errors import ConfigError
-from bows.grid import ModelSpec
+from bows.grid import ModelSpec, model_grid
 from bows.metrics.ablation import ring_survival, summary_table
 from bows.metrics.data_stats import order_rows
 from bows.metrics.geometry import adjacent_pairs, winding_number
@@ -360,3 +360,21 @@ def test_smoke_run_ablation(smoke_run):
     (record,) = read_claims(res / "metrics" / base / "ablation" / "claims.json")
     assert record.id == "ablation_ring" and record.status in STATUSES and record.status != "error", record
     assert (res / "figures" / base / "ablation_rings.png").stat().st_size > 5_000
+
+
+@pytest.mark.workflow
+def test_off_plans_only_the_full_set(tmp_path):
+    """With exclude_cooccurrence: [] the DAG holds the grid's models once and no ablation path (the window-set
+    wildcard matches the empty suffix only)."""
+    import re
+
+    from conftest import snakemake
+
+    off = tmp_path / "off.yaml"
+    off.write_text("windows:\n  exclude_cooccurrence: []\n")
+    proc = snakemake(tmp_path, "-n", configfiles=("presets/smoke.yaml", str(off)))
+    cfg = load_config(ROOT / "config.yaml", ROOT / "presets" / "smoke.yaml", off)
+    jobs = dict(re.findall(r"(?m)^(\w+)\s+(\d+)$", proc.stdout))
+    assert int(jobs["train_model"]) + int(jobs["pca_model"]) == len(model_grid(cfg))
+    assert "ablate_windows" not in jobs and "_nocooc" not in proc.stdout and "_ctrl" not in proc.stdout
+    assert "results/smoke/models/V400_G5_S1/relu/L16_wd4.0_seed1/model.pt" in proc.stdout

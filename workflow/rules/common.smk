@@ -55,8 +55,8 @@ CKPTS_SET = f"{RES}/checkpoints/V{V}_G{G}_S{S}{WSET}{ENC}"
 METRICS_SET = f"{RES}/metrics/V{V}_G{G}_S{S}{WSET}{ENC}"
 
 
-wildcard_constraints:
-    wset="|".join(re.escape(s) for s in WINDOW_SETS.values()),
+wildcard_constraints:  # the group keeps the pattern non-empty: an empty one would mean "any non-empty text"
+    wset="(?:" + "|".join(re.escape(s) for s in WINDOW_SETS.values()) + ")",
 
 
 def for_set(template, suffix):
