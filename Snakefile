@@ -15,15 +15,18 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+include: "workflow/rules/common.smk"
+
+
+# the split and variant names of the library (bows.corpus.SPLITS, bows.grid.VARIANTS)
 wildcard_constraints:
-    split="train|validation|test",
-    variant="relu|linear|pca",
+    split="|".join(SPLITS),
+    variant="|".join(VARIANTS),
     latent=r"\d+",
     wd=r"[0-9][0-9.e+-]*",
     seed=r"\d+",
 
 
-include: "workflow/rules/common.smk"
 include: "workflow/rules/corpus.smk"
 include: "workflow/rules/vocab.smk"
 include: "workflow/rules/bows.smk"

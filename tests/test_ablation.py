@@ -378,3 +378,27 @@ def test_off_plans_only_the_full_set(tmp_path):
     assert int(jobs["train_model"]) + int(jobs["pca_model"]) == len(model_grid(cfg))
     assert "ablate_windows" not in jobs and "_nocooc" not in proc.stdout and "_ctrl" not in proc.stdout
     assert "results/smoke/models/V400_G5_S1/relu/L16_wd4.0_seed1/model.pt" in proc.stdout
+
+
+def test_the_switch_reruns_nothing_of_the_full_set():
+    """Every stage module but the ablation's own declares config that does not change when the ablation is turned
+    on or off (so the full set's jobs keep their params, and nothing of them reruns)."""
+    import importlib
+    import pkgutil
+
+    import bows.stages
+
+    on = load()
+    off = load(windows={"exclude_cooccurrence": []})
+    assert on["windows"]["exclude_cooccurrence"] and not off["windows"]["exclude_cooccurrence"]
+    ablation = {"bows.stages.ablation", "bows.stages.ablation_windows", "bows.stages.fig_ablation"}
+    checked = 0
+    for info in pkgutil.iter_modules(bows.stages.__path__, "bows.stages."):
+        stage = getattr(importlib.import_module(info.name), "STAGE", None)
+        if stage is None or info.name in ablation:
+            continue
+        assert stage.config_slice(on) == stage.config_slice(off), info.name
+        checked += 1
+    assert checked >= 10
+    windows_stage = importlib.import_module("bows.stages.ablation_windows").STAGE
+    assert windows_stage.config_slice(on) != windows_stage.config_slice(off)  # the check can tell them apart

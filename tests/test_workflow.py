@@ -60,7 +60,7 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     for split in ("train", "validation", "test"):
         assert (res / "corpus" / f"{split}.parquet").is_file()
     assert (res / "V400" / "vocab.tsv").is_file()
-    models = sorted(res.glob("models/V400_G5_S1/relu/*/model.pt"))  # the full window set's
+    models = sorted(res.glob("models/V400_G5_S1/relu/*/model.safetensors"))  # the full window set's
     assert len(models) == 8
     state = torch.load(models[0], weights_only=True)
     assert set(state) == {"W", "b"} and state["W"].shape[1] == 400

@@ -12,65 +12,71 @@ from bows.metrics.ablation import cyclic_groups
 
 ABLATION_GROUPS = config["windows"]["exclude_cooccurrence"]
 ABLATION_WORD_GROUPS = {g: config["analysis"]["word_groups"][g] for g in ABLATION_GROUPS}
-ABLATION_SETS = list(WINDOW_SETS)  # full, ablated, control
+# The rules below exist whatever the config says (the repository's rule checks see them); with the ablation off no
+# target asks for them, and their sets get the placeholder group "off" (the {wset} wildcard matches none of them).
+ABLATION_SUFFIXES = babl.window_set_suffixes(ABLATION_GROUPS or ["off"])  # full, ablated, control
+ABLATION_SETS = list(ABLATION_SUFFIXES)
 ABLATION_TAGS = [s.tag for s in babl.ablation_models(config)] if ABLATION_GROUPS else []
 ABLATION_CYCLIC = cyclic_groups(ABLATION_GROUPS, ABLATION_WORD_GROUPS)
+ABLATION_RING_GROUP = ABLATION_CYCLIC[0] if ABLATION_CYCLIC else None  # the group the figure draws
 ABLATION = f"{METRICS}/ablation"
 ABLATION_PARAMS = {"window_sets": ABLATION_SETS, "model_tags": ABLATION_TAGS}
 
 
 # paths of every window set, in table order: a METRICS_SET template, and a metrics_model table of every model
-_per_set = lambda template: [for_set(template, WINDOW_SETS[s]) for s in ABLATION_SETS]
+_per_set = lambda template: [for_set(template, ABLATION_SUFFIXES[s]) for s in ABLATION_SETS]
 _per_model = lambda name: [
-    f"{for_set(METRICS_SET, WINDOW_SETS[s])}/models/{t}/{name}.parquet" for s in ABLATION_SETS for t in ABLATION_TAGS
+    f"{for_set(METRICS_SET, ABLATION_SUFFIXES[s])}/models/{t}/{name}.parquet"
+    for s in ABLATION_SETS
+    for t in ABLATION_TAGS
 ]
 # the figure in every format; the main one (ablation_rings) goes into the report
 ABLATION_FIGURES = stage_figures(bstage_fig_ablation.STAGE, FIGS)
-ABLATION_FIGURES_OTHER = {k: v for k, v in ABLATION_FIGURES.items() if k != "ablation_rings"}
 
 
-if ABLATION_GROUPS:
-
-    rule ablate_windows:
-        input:
-            docs=f"{VOC}/docs/train.json",
-            indptr=f"{VOC}/docs/train.indptr.npy",
-            indices=f"{VOC}/docs/train.indices.npy",
-            vocab=f"{VOC}/vocab.tsv",
-            train_windows=f"{WIN}/train_windows.npy",
-            heldout_windows=f"{WIN}/heldout_windows.npy",
-        output:
+rule ablate_windows:
+    input:
+        docs=f"{VOC}/docs/train.json",
+        indptr=f"{VOC}/docs/train.indptr.npy",
+        indices=f"{VOC}/docs/train.indices.npy",
+        vocab=f"{VOC}/vocab.tsv",
+        train_windows=f"{WIN}/train_windows.npy",
+        heldout_windows=f"{WIN}/heldout_windows.npy",
+    output:
+        **bstage_ablation_windows.STAGE.file_outputs(
             **{
-                f"{kind}_{name}": f"{WIN}{WINDOW_SETS[kind]}/{file}"
+                f"{kind}_{name}": f"{WIN}{ABLATION_SUFFIXES[kind]}/{file}"
                 for kind in ("ablated", "control")
                 for name, file in (
                     ("train", "train_windows.npy"),
                     ("heldout", "heldout_windows.npy"),
                     ("stats", "windows.json"),
                 )
-            },
-        log:
-            f"{LOGS}/ablate_windows.log",
-        benchmark:
-            f"{BENCH}/ablate_windows.tsv"
-        conda:
-            "../../envs/analysis.yaml"
-        threads: 1
-        resources:
-            mem_mb=2000,
-        params:
-            **stage_params(bstage_ablation_windows.STAGE, word_groups=ABLATION_WORD_GROUPS),
-        script:
-            STAGE_SCRIPT
+            }
+        ),
+    log:
+        f"{LOGS}/ablate_windows.log",
+    benchmark:
+        f"{BENCH}/ablate_windows.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        **stage_params(bstage_ablation_windows.STAGE, word_groups=ABLATION_WORD_GROUPS),
+    script:
+        STAGE_SCRIPT
 
-    rule metrics_ablation:
-        input:
-            windows=[f"{WIN}{WINDOW_SETS[s]}/windows.json" for s in ABLATION_SETS],
-            data=_per_set(f"{METRICS_SET}/data/metrics.parquet"),
-            models=_per_model("metrics"),
-        output:
-            summary=f"{ABLATION}/summary.parquet",
-            summary_csv=f"{ABLATION}/summary.csv",
+
+rule metrics_ablation:
+    input:
+        windows=[f"{WIN}{ABLATION_SUFFIXES[s]}/windows.json" for s in ABLATION_SETS],
+        data=_per_set(f"{METRICS_SET}/data/metrics.parquet"),
+        models=_per_model("metrics"),
+    output:
+        **bstage_ablation.STAGE.table_outputs(ABLATION),
+        **bstage_ablation.STAGE.file_outputs(
             summary_html=report(
                 f"{ABLATION}/summary.html",
                 caption="../report/ablation_table.rst",
@@ -86,52 +92,54 @@ if ABLATION_GROUPS:
                 category="Co-occurrence ablation",
                 subcategory="Criterion",
             ),
-        log:
-            f"{LOGS}/metrics/ablation.log",
-        benchmark:
-            f"{BENCH}/metrics/ablation.tsv"
-        conda:
-            "../../envs/analysis.yaml"
-        threads: 1
-        resources:
-            mem_mb=1000,
-        params:
-            **stage_params(bstage_ablation.STAGE, word_groups=ABLATION_WORD_GROUPS, **ABLATION_PARAMS),
-        script:
-            STAGE_SCRIPT
+        ),
+    log:
+        f"{LOGS}/metrics/ablation.log",
+    benchmark:
+        f"{BENCH}/metrics/ablation.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        **stage_params(bstage_ablation.STAGE, word_groups=ABLATION_WORD_GROUPS, **ABLATION_PARAMS),
+    script:
+        STAGE_SCRIPT
 
-    rule fig_ablation:
-        input:
-            summary=f"{ABLATION}/summary.parquet",
-            data_rings=_per_set(f"{METRICS_SET}/data/ring.parquet"),
-            model_groups=_per_model("groups"),
-        output:
-            **ABLATION_FIGURES_OTHER,
-            ablation_rings=report(
+
+rule fig_ablation:
+    input:
+        summary=f"{ABLATION}/summary.parquet",
+        data_rings=_per_set(f"{METRICS_SET}/data/ring.parquet"),
+        model_groups=_per_model("groups"),
+    output:
+        **stage_figures(bstage_fig_ablation.STAGE, FIGS)
+        | {
+            "ablation_rings": report(
                 ABLATION_FIGURES["ablation_rings"],
                 caption="../report/ablation_rings.rst",
                 category="Co-occurrence ablation",
                 subcategory="Rings",
-            ),
-        log:
-            f"{LOGS}/figures/ablation_rings.log",
-        conda:
-            "../../envs/figures.yaml"
-        threads: 1
-        resources:
-            mem_mb=1000,
-        params:
-            **stage_params(
-                bstage_fig_ablation.STAGE,
-                group=ABLATION_CYCLIC[0] if ABLATION_CYCLIC else None,
-                **ABLATION_PARAMS,
-            ),
-        script:
-            STAGE_SCRIPT
+            )
+        },
+    log:
+        f"{LOGS}/figures/ablation_rings.log",
+    conda:
+        "../../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        **stage_params(bstage_fig_ablation.STAGE, group=ABLATION_RING_GROUP, **ABLATION_PARAMS),
+    script:
+        STAGE_SCRIPT
 
-    TARGETS["windows"] += [f"{WIN}{WINDOW_SETS[s]}/windows.json" for s in ("ablated", "control")]
+
+if ABLATION_GROUPS:
+    TARGETS["windows"] += [f"{WIN}{ABLATION_SUFFIXES[s]}/windows.json" for s in ("ablated", "control")]
     TARGETS["train"] += [
-        f"{for_set(MODELS_SET, WINDOW_SETS[s])}/{t}/{MODEL_FILE}"
+        f"{for_set(MODELS_SET, ABLATION_SUFFIXES[s])}/{t}/{MODEL_FILE}"
         for s in ("ablated", "control")
         for t in ABLATION_TAGS
     ]

@@ -11,7 +11,9 @@ import re
 import bows.ablation as babl
 import bows.codehash as codehash
 import bows.config as bcfg
+from bows.corpus import SPLITS as CORPUS_SPLITS
 from bows.errors import BowsError
+from bows.grid import VARIANTS
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -25,7 +27,7 @@ CORPUS = config["corpus"]["name"]
 V = config["vocab"]["size"]
 G = config["windows"]["group_size"]
 S = config["windows"]["stride"]
-SPLITS = ["train", "validation", "test"]
+SPLITS = list(CORPUS_SPLITS)
 RES = f"results/{CORPUS}"  # one corpus
 VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics
@@ -35,11 +37,6 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# the windows section without the ablation switch: a window set's jobs depend on its own index, not on which other
-# sets exist (turning the co-occurrence ablation on or off reruns nothing of the full set)
-WINDOWS = {k: v for k, v in config["windows"].items() if k != "exclude_cooccurrence"}
-# ... and without the encoding: what the window index and the data statistics depend on
-WINDOWS_INDEX = {k: v for k, v in WINDOWS.items() if k != "encoding"}
 # what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
 WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
     {"encoding": ENCODING} if ENCODING != "binary" else {}
@@ -68,7 +65,7 @@ SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
 
-MODEL_FILE = "model.pt"  # a trained model's weights, in every model folder
+MODEL_FILE = "model.safetensors"  # a trained model's weights (W, b and metadata), in every model folder
 GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-subspace overlap
@@ -129,13 +126,18 @@ STAGE_SCRIPT = "../scripts/stage.py"
 def stage_params(stage, **extra):
     """A stage rule's params: the stage module, the hash of the code it runs (adapter and the module's import
     closure: a changed function reruns exactly the rules whose stages import it) and the config sections it
-    declares (a change reruns it). ``extra``: params that are not config (untracked paths)."""
-    return {
+    declares (a change reruns it). ``extra``: params that are not config (untracked paths). The stage's settings
+    (config that never changes its results) come as a function of the job's threads: Snakemake does not compare
+    params derived from threads, input, output or resources between runs, so a change of them reruns nothing."""
+    params = {
         "stage": stage.module,
         "code": codehash.stage_hash(stage.module),
         **stage.config_slice(config),
         **extra,
     }
+    if stage.settings:
+        params["settings"] = lambda wildcards, threads: stage.settings_slice(config)
+    return params
 
 
 def stage_figures(stage, stem, prefix=""):

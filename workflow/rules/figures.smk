@@ -142,7 +142,7 @@ rule fig_structure_snapshot:
 
 rule fig_umap:
     input:
-        umap=f"{METRICS}/umap/{MODEL_TAG}.parquet",
+        umap=f"{METRICS}/umap/{MODEL_TAG}/layout.parquet",
         clusters=f"{METRICS}/clusters.parquet",
     output:
         main=_fig(

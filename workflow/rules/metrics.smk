@@ -1,16 +1,15 @@
 # metrics stage rules: every geometry metric of the paper (§6), its code-less analyses (§6.8), the peers' metrics and
-# the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in docs/metrics.md.
+# the reproduction criteria (§10). Library: workflow/bows/metrics; the stages: bows.stages; tables are described in
+# docs/metrics.md.
 
 
+import bows.stages.data as bstage_data
+import bows.stages.mechanism as bstage_mechanism
 import bows.stages.model as bstage_model
-from bows.metrics.tables import metric_tables
-
-# the analysis settings a per-model rule depends on (thresholds and model choices only matter downstream)
-ANALYSIS_CORE = {k: v for k, v in config["analysis"].items() if k not in ("thresholds", "models")}
-ANALYSIS_NO_THRESHOLDS = {k: v for k, v in config["analysis"].items() if k != "thresholds"}
-
-MODEL_TABLES = bstage_model.STAGE.tables
-MECH_TABLES = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
+import bows.stages.months as bstage_months
+import bows.stages.subspace as bstage_subspace
+import bows.stages.sweep as bstage_sweep
+import bows.stages.umap as bstage_umap
 
 
 rule metrics_data:
@@ -21,7 +20,7 @@ rule metrics_data:
         docs=f"{VOC}/docs/train.json",
         windows=f"{WIN_SET}/train_windows.npy",
     output:
-        **metric_tables(f"{METRICS_SET}/data", "cooc", "ring", "metrics"),
+        **bstage_data.STAGE.table_outputs(f"{METRICS_SET}/data"),
     log:
         f"{LOGS}/metrics{WSET}/data.log",
     benchmark:
@@ -32,12 +31,9 @@ rule metrics_data:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("metrics_data.py"),
-        analysis=ANALYSIS_CORE,
-        windows=WINDOWS_INDEX,
-        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+        **stage_params(bstage_data.STAGE),
     script:
-        "../scripts/metrics_data.py"
+        STAGE_SCRIPT
 
 
 rule metrics_subspace:
@@ -47,7 +43,7 @@ rule metrics_subspace:
         docs=f"{VOC}/docs/train.json",
         windows=f"{WIN_SET}/train_windows.npy",
     output:
-        subspace=f"{METRICS_SET}/data/subspace.npz",
+        **bstage_subspace.STAGE.file_outputs(subspace=f"{METRICS_SET}/data/subspace.npz"),
     log:
         f"{LOGS}/metrics{WSET}/subspace{ENC}.log",
     benchmark:
@@ -58,13 +54,10 @@ rule metrics_subspace:
     resources:
         mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
     params:
-        code=code_of("metrics_subspace.py"),
-        analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
-        windows=WINDOWS,
-        k=SUBSPACE_K,
-        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+        # the number of eigenvectors, not the grid it comes from: a grid that grows below it reruns nothing
+        **stage_params(bstage_subspace.STAGE, k=SUBSPACE_K),
     script:
-        "../scripts/metrics_subspace.py"
+        STAGE_SCRIPT
 
 
 rule metrics_model:
@@ -96,7 +89,7 @@ rule metrics_months:
         vocab=f"{VOC}/vocab.tsv",
         ring=f"{METRICS}/data/ring.parquet",
     output:
-        **metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics"),
+        **bstage_months.STAGE.table_outputs(f"{METRICS}/months"),
     log:
         f"{LOGS}/metrics/months.log",
     benchmark:
@@ -107,11 +100,9 @@ rule metrics_months:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("metrics_months.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        tag=bcfg.model_ref(config["analysis"]["models"]["months"]).tag,
+        **stage_params(bstage_months.STAGE),
     script:
-        "../scripts/metrics_months.py"
+        STAGE_SCRIPT
 
 
 rule metrics_mechanism:
@@ -124,7 +115,7 @@ rule metrics_mechanism:
         train=f"{VOC}/docs/train.json",
         train_windows=f"{WIN}/train_windows.npy",
     output:
-        **metric_tables(f"{METRICS}/mechanism", *MECH_TABLES),
+        **bstage_mechanism.STAGE.table_outputs(f"{METRICS}/mechanism"),
     log:
         f"{LOGS}/metrics/mechanism.log",
     benchmark:
@@ -135,14 +126,9 @@ rule metrics_mechanism:
     resources:
         mem_mb=8000,
     params:
-        code=code_of("metrics_mechanism.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        windows=WINDOWS_INDEX,
-        heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
-        train=lambda wc, input: input.train.removesuffix(".json"),
-        tag=bcfg.model_ref(config["analysis"]["models"]["mechanism"]).tag,
+        **stage_params(bstage_mechanism.STAGE),
     script:
-        "../scripts/metrics_mechanism.py"
+        STAGE_SCRIPT
 
 
 rule metrics_umap:
@@ -150,8 +136,7 @@ rule metrics_umap:
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        table=f"{METRICS}/umap/{MODEL_TAG}.parquet",
-        csv=f"{METRICS}/umap/{MODEL_TAG}.csv",
+        **bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{MODEL_TAG}"),
     log:
         f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
     benchmark:
@@ -162,11 +147,9 @@ rule metrics_umap:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("metrics_umap.py"),
-        analysis=ANALYSIS_CORE,
-        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(bstage_umap.STAGE),
     script:
-        "../scripts/metrics_umap.py"
+        STAGE_SCRIPT
 
 
 rule metrics_sweep:
@@ -175,7 +158,7 @@ rule metrics_sweep:
         runs=[model_path(s, "run.json") for s in GRID],
         data=f"{METRICS}/data/metrics.parquet",
     output:
-        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"),
+        **bstage_sweep.STAGE.table_outputs(METRICS),
     log:
         f"{LOGS}/metrics/sweep.log",
     benchmark:
@@ -186,11 +169,9 @@ rule metrics_sweep:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("metrics_sweep.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        tags=[s.tag for s in GRID],
+        **stage_params(bstage_sweep.STAGE),
     script:
-        "../scripts/metrics_sweep.py"
+        STAGE_SCRIPT
 
 
 rule metrics_criteria:
@@ -224,18 +205,16 @@ rule metrics_criteria:
 
 
 TARGETS["metrics"] += [
-    *metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics").values(),
-    *[f"{METRICS}/models/{s.tag}/{n}.{ext}" for s in GRID for n in MODEL_TABLES for ext in ("parquet", "csv")],
-    *metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics").values(),
-    *metric_tables(f"{METRICS}/mechanism", *MECH_TABLES).values(),
+    *rules.metrics_data.output,
+    *rules.metrics_subspace.output,
+    *[p for s in GRID for p in bstage_model.STAGE.table_outputs(f"{METRICS}/models/{s.tag}").values()],
+    *rules.metrics_months.output,
+    *rules.metrics_mechanism.output,
     *[
-        f"{METRICS}/umap/{s.tag}.{ext}"
+        p
         for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"])
-        for ext in ("parquet", "csv")
+        for p in bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{s.tag}").values()
     ],
-    *metric_tables(
-        METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"
-    ).values(),
-    f"{METRICS}/data/subspace.npz",
-    f"{METRICS}/criteria.json",
+    *rules.metrics_sweep.output,
+    *rules.metrics_criteria.output,
 ]

@@ -2,9 +2,13 @@
 # Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
 # With train.device: cuda every job asks for resources gpu (1, or its slots with train.jobs_per_gpu > 1), runs in the
 # CUDA env (envs/train-cuda.yaml: no CPU-only torch) and takes its GPU as bows.devices says; auto asks for no GPU.
+# The job's config: bows.stages.train.STAGE (the train keys that change the weights rerun it; device, threads and
+# checkpoint cadence are settings and rerun nothing).
 
 import bows.devices as bdev
-import bows.train as btrain
+import bows.stages.train as bstage_train
+import bows.stages.pca as bstage_pca
+from bows.grid import BASELINE_VARIANTS, TRAINED_VARIANTS
 
 
 rule train_model:
@@ -15,50 +19,54 @@ rule train_model:
         train_windows=f"{WIN_SET}/train_windows.npy",
         heldout_windows=f"{WIN_SET}/heldout_windows.npy",
     output:
-        model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}",
-        run=f"{MODELS_SET}/{MODEL_TAG}/run.json",
+        **bstage_train.STAGE.file_outputs(
+            model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS_SET}/{MODEL_TAG}/run.json"
+        ),
     log:
         f"{LOGS}/train{WSET}/{MODEL_TAG}.log",
     benchmark:
         f"{BENCH}/train{WSET}/{MODEL_TAG}.tsv"
     wildcard_constraints:
-        variant="relu|linear",
+        variant="|".join(TRAINED_VARIANTS),
     conda:
         "../../envs/train-cuda.yaml" if config["train"]["device"] == "cuda" else "../../envs/train.yaml"
     threads: config["train"]["threads"]
     resources:
         **bdev.rule_resources(config["train"]),
-        mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
+        mem_mb=lambda wc: bstage_train.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
         runtime=config["train"]["runtime"],
     params:
-        code=code_of("train_model.py"),
-        train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
-        windows=WINDOWS_TRAIN,
-        docs=lambda wc, input: input.docs.removesuffix(".json"),
-        ckpt=lambda wc: f"{for_set(CKPTS_SET, wc.wset)}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(
+            bstage_train.STAGE,
+            docs=lambda wc, input: input.docs.removesuffix(".json"),
+            ckpt=lambda wc: f"{for_set(CKPTS_SET, wc.wset)}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        ),
     script:
-        "../scripts/train_model.py"
+        STAGE_SCRIPT
 
 
 rule pca_model:
     input:
         subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
-        model=f"{MODELS_SET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/{MODEL_FILE}",
-        run=f"{MODELS_SET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}/run.json",
+        **bstage_pca.STAGE.file_outputs(
+            model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS_SET}/{MODEL_TAG}/run.json"
+        ),
     log:
-        f"{LOGS}/train{WSET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+        f"{LOGS}/train{WSET}/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/train{WSET}/pca/L{{latent}}_wd{{wd}}_seed{{seed}}.tsv"
+        f"{BENCH}/train{WSET}/{MODEL_TAG}.tsv"
+    wildcard_constraints:
+        variant="|".join(BASELINE_VARIANTS),
     conda:
         "../../envs/train.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc: 600 + 8 * V * SUBSPACE_K * 3 // 1_000_000,
     params:
-        code=code_of("pca_model.py"),
+        **stage_params(bstage_pca.STAGE),
     script:
-        "../scripts/pca_model.py"
+        STAGE_SCRIPT
 
 
 TARGETS["train"] += [model_path(spec) for spec in GRID]
