@@ -39,6 +39,7 @@ __all__ = [
     "WINDOW_SETS",
     "window_set_suffixes",
     "ablation_models",
+    "cyclic_groups",
     "record_group_span",
     "cooccurrence_windows",
     "random_drop",
@@ -89,6 +90,11 @@ def ablation_models(config: Mapping[str, Any]) -> list[ModelSpec]:
         if spec not in out:
             out.append(spec)
     return out
+
+
+def cyclic_groups(names: Sequence[str], word_groups: Mapping[str, Any]) -> list[str]:
+    """The groups of ``names`` that ``analysis.word_groups`` (validated) marks cyclic: those with a ring."""
+    return [g for g in names if word_groups[g]["cyclic"]]
 
 
 def record_group_span(indptr: np.ndarray, indices: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,6 @@ import json
 import bows.stages.ablation as bstage_ablation
 import bows.stages.ablation_windows as bstage_ablation_windows
 import bows.stages.fig_ablation as bstage_fig_ablation
-from bows.metrics.ablation import cyclic_groups
 
 ABLATION_GROUPS = config["windows"]["exclude_cooccurrence"]
 ABLATION_WORD_GROUPS = {g: config["analysis"]["word_groups"][g] for g in ABLATION_GROUPS}
@@ -17,7 +16,7 @@ ABLATION_WORD_GROUPS = {g: config["analysis"]["word_groups"][g] for g in ABLATIO
 ABLATION_SUFFIXES = babl.window_set_suffixes(ABLATION_GROUPS or ["off"])  # full, ablated, control
 ABLATION_SETS = list(ABLATION_SUFFIXES)
 ABLATION_TAGS = [s.tag for s in babl.ablation_models(config)] if ABLATION_GROUPS else []
-ABLATION_CYCLIC = cyclic_groups(ABLATION_GROUPS, ABLATION_WORD_GROUPS)
+ABLATION_CYCLIC = babl.cyclic_groups(ABLATION_GROUPS, ABLATION_WORD_GROUPS)
 ABLATION_RING_GROUP = ABLATION_CYCLIC[0] if ABLATION_CYCLIC else None  # the group the figure draws
 ABLATION = f"{METRICS}/ablation"
 ABLATION_PARAMS = {"window_sets": ABLATION_SETS, "model_tags": ABLATION_TAGS}

@@ -30,7 +30,6 @@ __all__ = [
     "ring_survival_test",
     "ring_survival",
     "ABLATION_CLAIMS",
-    "cyclic_groups",
     "CLAIM",
     "CLAIMED_AT",
 ]
@@ -188,8 +187,3 @@ def ring_survival(
 ) -> Record:
     """The ablation criterion's :class:`~bows.claims.Record` (status pass, fail, not_applicable or error)."""
     return evaluate_one(ABLATION_CLAIMS[0], table, thresholds, model, groups, scale)
-
-
-def cyclic_groups(names: Sequence[str], word_groups: Mapping[str, Any]) -> list[str]:
-    """The groups of ``names`` that ``analysis.word_groups`` (validated) marks cyclic (those with a ring)."""
-    return [g for g in names if word_groups[g]["cyclic"]]

@@ -42,9 +42,10 @@ def run_ablation(
     and ``out_html``. Returns the record."""
     import pandas as pd
 
+    from ..ablation import cyclic_groups
     from ..claims import json_clean, write_claims, write_claims_html
     from ..io import read_json, write_html_table
-    from ..metrics.ablation import cyclic_groups, ring_survival, summary_table
+    from ..metrics.ablation import ring_survival, summary_table
     from ..metrics.tables import save
 
     stats = {wset: read_json(path) for wset, path in windows.items()}
