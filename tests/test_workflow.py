@@ -9,6 +9,7 @@ import bows.config as bcfg
 import pandas as pd
 import pytest
 import torch
+from bows.ablation import ablation_models
 from conftest import ROOT, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -35,10 +36,14 @@ def test_dry_run_lists_every_training_job(tmp_path, preset):
     proc = snakemake(tmp_path, "-n", configfiles=preset)
     cfg = bcfg.load_config(ROOT / "config.yaml", *[ROOT / p for p in preset])
     jobs = _jobs(proc.stdout)
-    # trained models, and pca baselines (computed, not trained)
-    assert jobs.get("train_model", 0) + jobs.get("pca_model", 0) == len(bcfg.model_grid(cfg))
+    # trained models, and pca baselines (computed, not trained); the co-occurrence ablation's models again on its two
+    # window sets, and the full set's pca baseline when the grid lacks it
+    grid = bcfg.model_grid(cfg)
+    ablation = ablation_models(cfg) if cfg["windows"]["exclude_cooccurrence"] else []
+    expected = len(grid) + 2 * len(ablation) + len(set(ablation) - set(grid))
+    assert jobs.get("train_model", 0) + jobs.get("pca_model", 0) == expected
     if preset == ("presets/paper.yaml",):
-        assert jobs["train_model"] == 54
+        assert jobs["train_model"] == 54 + 2  # the paper's grid, and the months model on the ablation's two sets
 
 
 @pytest.mark.parametrize("profile", ["profiles/default", "profiles/slurm", "profiles/gpu"])
@@ -55,7 +60,7 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     for split in ("train", "validation", "test"):
         assert (res / "corpus" / f"{split}.parquet").is_file()
     assert (res / "V400" / "vocab.tsv").is_file()
-    models = sorted(res.glob("models/*/relu/*/model.safetensors"))
+    models = sorted(res.glob("models/V400_G5_S1/relu/*/model.safetensors"))  # the full window set's
     assert len(models) == 8
     state = torch.load(models[0], weights_only=True)
     assert set(state) == {"W", "b"} and state["W"].shape[1] == 400

@@ -6,6 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+import re
+
+import bows.ablation as babl
 import bows.codehash as codehash
 import bows.config as bcfg
 from bows.corpus import SPLITS as CORPUS_SPLITS
@@ -38,6 +41,26 @@ FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
 WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
     {"encoding": ENCODING} if ENCODING != "binary" else {}
 )
+# Window sets: {wset} is "" for every training window (the paths above) or the suffix of the co-occurrence
+# ablation's ablated and control sets (windows.exclude_cooccurrence, bows.ablation, docs/ablation.md). Rules that
+# train or analyse any window set build their paths from these templates.
+WINDOW_SETS = babl.window_set_suffixes(config["windows"]["exclude_cooccurrence"])  # full / ablated / control
+WSET = "{wset}"
+WIN_SET = f"{WIN}{WSET}"
+MODELS_SET = f"{RES}/models/V{V}_G{G}_S{S}{WSET}{ENC}"
+CKPTS_SET = f"{RES}/checkpoints/V{V}_G{G}_S{S}{WSET}{ENC}"
+METRICS_SET = f"{RES}/metrics/V{V}_G{G}_S{S}{WSET}{ENC}"
+
+
+wildcard_constraints:  # the group keeps the pattern non-empty: an empty one would mean "any non-empty text"
+    wset="(?:" + "|".join(re.escape(s) for s in WINDOW_SETS.values()) + ")",
+
+
+def for_set(template, suffix):
+    """A window-set path template (WIN_SET, MODELS_SET, CKPTS_SET, METRICS_SET) filled in for one set's suffix."""
+    return template.replace(WSET, suffix)
+
+
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)

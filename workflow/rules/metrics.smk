@@ -19,13 +19,13 @@ rule metrics_data:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        **bstage_data.STAGE.table_outputs(f"{METRICS}/data"),
+        **bstage_data.STAGE.table_outputs(f"{METRICS_SET}/data"),
     log:
-        f"{LOGS}/metrics/data.log",
+        f"{LOGS}/metrics{WSET}/data.log",
     benchmark:
-        f"{BENCH}/metrics/data.tsv"
+        f"{BENCH}/metrics{WSET}/data.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -42,13 +42,13 @@ rule metrics_subspace:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        **bstage_subspace.STAGE.file_outputs(subspace=f"{METRICS}/data/subspace.npz"),
+        **bstage_subspace.STAGE.file_outputs(subspace=f"{METRICS_SET}/data/subspace.npz"),
     log:
-        f"{LOGS}/metrics/subspace{ENC}.log",
+        f"{LOGS}/metrics{WSET}/subspace{ENC}.log",
     benchmark:
-        f"{BENCH}/metrics/subspace{ENC}.tsv"
+        f"{BENCH}/metrics{WSET}/subspace{ENC}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -63,16 +63,16 @@ rule metrics_subspace:
 
 rule metrics_model:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
+        model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
-        cooc=f"{METRICS}/data/cooc.parquet",
-        subspace=f"{METRICS}/data/subspace.npz",
+        cooc=f"{METRICS_SET}/data/cooc.parquet",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
-        **bstage_model.STAGE.table_outputs(f"{METRICS}/models/{MODEL_TAG}"),
+        **bstage_model.STAGE.table_outputs(f"{METRICS_SET}/models/{MODEL_TAG}"),
     log:
-        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
+        f"{LOGS}/metrics{WSET}/models/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
+        f"{BENCH}/metrics{WSET}/models/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -206,16 +206,16 @@ rule metrics_criteria:
 
 
 TARGETS["metrics"] += [
-    *rules.metrics_data.output,
-    *rules.metrics_subspace.output,
+    *expand(rules.metrics_data.output, wset=""),
+    *expand(rules.metrics_subspace.output, wset=""),
     *[p for s in GRID for p in bstage_model.STAGE.table_outputs(f"{METRICS}/models/{s.tag}").values()],
-    *rules.metrics_months.output,
-    *rules.metrics_mechanism.output,
+    *expand(rules.metrics_months.output, wset=""),
+    *expand(rules.metrics_mechanism.output, wset=""),
     *[
         p
         for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"])
         for p in bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{s.tag}").values()
     ],
-    *rules.metrics_sweep.output,
-    *rules.metrics_criteria.output,
+    *expand(rules.metrics_sweep.output, wset=""),
+    *expand(rules.metrics_criteria.output, wset=""),
 ]

@@ -18,17 +18,17 @@ rule train_model:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        train_windows=f"{WIN}/train_windows.npy",
-        heldout_windows=f"{WIN}/heldout_windows.npy",
+        train_windows=f"{WIN_SET}/train_windows.npy",
+        heldout_windows=f"{WIN_SET}/heldout_windows.npy",
     output:
-        **bsnap.snapshot_files(f"{MODELS}/{MODEL_TAG}", config["train"]),  # train.snapshots (none when off)
+        **bsnap.snapshot_files(f"{MODELS_SET}/{MODEL_TAG}", config["train"]),  # train.snapshots (none when off)
         **bstage_train.STAGE.file_outputs(
-            model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS}/{MODEL_TAG}/run.json"
+            model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS_SET}/{MODEL_TAG}/run.json"
         ),
     log:
-        f"{LOGS}/train/{MODEL_TAG}.log",
+        f"{LOGS}/train{WSET}/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/train/{MODEL_TAG}.tsv"
+        f"{BENCH}/train{WSET}/{MODEL_TAG}.tsv"
     wildcard_constraints:
         variant="|".join(TRAINED_VARIANTS),
     conda:
@@ -42,7 +42,7 @@ rule train_model:
         **stage_params(
             bstage_train.STAGE,
             docs=lambda wc, input: input.docs.removesuffix(".json"),
-            ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+            ckpt=lambda wc: f"{for_set(CKPTS_SET, wc.wset)}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
         ),
     script:
         STAGE_SCRIPT
@@ -50,15 +50,15 @@ rule train_model:
 
 rule pca_model:
     input:
-        subspace=f"{METRICS}/data/subspace.npz",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
         **bstage_pca.STAGE.file_outputs(
-            model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS}/{MODEL_TAG}/run.json"
+            model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS_SET}/{MODEL_TAG}/run.json"
         ),
     log:
-        f"{LOGS}/train/{MODEL_TAG}.log",
+        f"{LOGS}/train{WSET}/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/train/{MODEL_TAG}.tsv"
+        f"{BENCH}/train{WSET}/{MODEL_TAG}.tsv"
     wildcard_constraints:
         variant="|".join(BASELINE_VARIANTS),
     conda:

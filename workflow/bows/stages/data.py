@@ -19,7 +19,10 @@ from .common import load_index, sample
 STAGE = Stage(
     __name__,
     tables=("cooc", "ring", "metrics"),
-    sections=(Section("analysis", without=("thresholds", "models")), Section("windows", without=("encoding",))),
+    sections=(
+        Section("analysis", without=("thresholds", "models")),
+        Section("windows", without=("encoding", "exclude_cooccurrence")),
+    ),
 )
 
 

@@ -31,7 +31,10 @@ log = logging.getLogger("bows.metrics")
 STAGE = Stage(
     __name__,
     tables=("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics"),
-    sections=(Section("analysis", without=("thresholds",)), Section("windows", without=("encoding",))),
+    sections=(
+        Section("analysis", without=("thresholds",)),
+        Section("windows", without=("encoding", "exclude_cooccurrence")),
+    ),
 )
 
 STRATA = ("linear", "nonlinear", "not_represented", "undefined")

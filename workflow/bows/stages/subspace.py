@@ -19,7 +19,10 @@ log = logging.getLogger("bows.metrics")
 STAGE = Stage(
     __name__,
     files=("subspace",),
-    sections=(Section("analysis", only=("subspace_windows", "max_windows", "seed")), "windows"),
+    sections=(
+        Section("analysis", only=("subspace_windows", "max_windows", "seed")),
+        Section("windows", without=("exclude_cooccurrence",)),
+    ),
 )
 
 BATCH = 4096  # windows per dense batch of the second-moment pass

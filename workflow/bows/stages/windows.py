@@ -10,7 +10,11 @@ from ..stage import Job, Section, Stage
 
 # train_windows.npy, heldout_windows.npy and windows.json of one folder; the encoding changes what a model sees,
 # not which windows exist
-STAGE = Stage(__name__, files=("train", "heldout", "stats"), sections=(Section("windows", without=("encoding",)),))
+STAGE = Stage(
+    __name__,
+    files=("train", "heldout", "stats"),
+    sections=(Section("windows", without=("encoding", "exclude_cooccurrence")),),
+)
 
 
 def run(job: Job) -> None:
