@@ -2,7 +2,8 @@
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
-# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae, dynamics, explorer.
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae, dynamics, explorer,
+# export.
 
 import os
 
@@ -39,6 +40,7 @@ include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/sae.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/export.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -103,3 +105,8 @@ rule dynamics:
 rule explorer:
     input:
         TARGETS["explorer"],
+
+
+rule export:
+    input:
+        TARGETS["export"],

@@ -171,5 +171,9 @@ TARGETS = {
 }
 
 
+# named targets that `all` leaves out: `snakemake export` publishes a grid on request only
+ON_REQUEST = ("export",)
+
+
 def all_targets():
-    return [t for paths in TARGETS.values() for t in paths]
+    return [t for name, paths in TARGETS.items() if name not in ON_REQUEST for t in paths]
