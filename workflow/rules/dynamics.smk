@@ -99,12 +99,13 @@ rule explorer_model:
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        **in_report(
-            bstage_explorer.STAGE.file_outputs(html=f"{EXPLORER}/{MODEL_TAG}.html"),
-            "html",
-            caption="../report/explorer.rst",
-            category="Explorers",
-            labels={"model": "{variant} L{latent} wd{wd} seed{seed}"},
+        **bstage_explorer.STAGE.file_outputs(
+            html=report(
+                f"{EXPLORER}/{MODEL_TAG}.html",
+                caption="../report/explorer.rst",
+                category="Explorers",
+                labels={"model": "{variant} L{latent} wd{wd} seed{seed}"},
+            )
         ),
     log:
         f"{LOGS}/explorer/{MODEL_TAG}.log",
