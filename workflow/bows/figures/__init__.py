@@ -6,7 +6,9 @@ drawn at this scale; it never reads or writes a file of the run. Reading and wri
 rule runs a stage module of :mod:`bows.figures.stages`, which reads the rule's tables, calls one figure function and
 writes the result in every configured format through :func:`bows.figures.drawing.draw` (theme, "not available"
 figure, atomic writes, provenance sidecars). Keeping the figure functions free of files lets a test or a notebook
-draw any figure from a DataFrame it built.
+draw any figure from a DataFrame it built. Besides :mod:`.drawing`, two modules touch files on purpose:
+:mod:`.report_tables` writes the report's tables, and :func:`.criteria.render_criteria` reads ``criteria.json`` and
+writes the dashboard and the criteria table.
 
 Modules:
     theme          one theme for every figure (:func:`apply_theme`), season colours, month names, model labels.

@@ -17,8 +17,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..metrics.dynamics import figure_latent
-from .sweeps import _wd_colours
-from .theme import WIDTH, NotAvailable, new_figure
+from .drawing import NotAvailable
+from .latent_axes import wd_colours
+from .theme import WIDTH, new_figure
 
 __all__ = ["PANELS", "dynamics_figure"]
 
@@ -83,7 +84,7 @@ def dynamics_figure(table: pd.DataFrame, latent: int | None = None, width: float
         raise NotAvailable("no dynamics table (train.snapshots.count is 0?)")
     L = _latent(table, latent)
     models = _models(table, L)
-    colours = _wd_colours([wd for wd, _ in models])
+    colours = wd_colours([wd for wd, _ in models])
     groups = sorted(set(table.loc[table["metric"] == "ring_adjacent_pairs", "scope"]), key=lambda g: (g != "Months", g))
     fig, axes = new_figure(ncols=3, nrows=2, width=width * 2.0, height=width * 1.05)
     lr_sum = _series(models[0][1], "model", "lr_sum") if models else pd.Series(dtype=float)

@@ -18,15 +18,18 @@ def render_dynamics(table: str, outputs: Sequence[str], figures: Mapping[str, An
     """Draw the figure from the gathered ``dynamics`` table (or the "not available" figure, with the reason)."""
     import pandas as pd
 
+    from ..figures.drawing import draw
     from ..figures.dynamics import dynamics_figure
-    from ..figures.theme import NotAvailable, apply_theme, save_outputs, unavailable_figure
+    from ..figures.theme import figure_width
 
-    settings = apply_theme(figures)
-    try:
-        fig = dynamics_figure(pd.read_parquet(table), latent, width=float(settings["width"]))
-    except NotAvailable as why:
-        fig = unavailable_figure("Training dynamics", str(why))
-    save_outputs(fig, outputs, settings, {"dynamics": table})
+    width = figure_width(figures)
+    draw(
+        lambda: dynamics_figure(pd.read_parquet(table), latent, width=width),
+        "Training dynamics",
+        outputs,
+        figures,
+        {"dynamics": table},
+    )
 
 
 def run(job: Job) -> None:
