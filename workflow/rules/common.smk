@@ -37,10 +37,6 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
-WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
-    {"encoding": ENCODING} if ENCODING != "binary" else {}
-)
 # Window sets: {wset} is "" for every training window (the paths above) or the suffix of the co-occurrence
 # ablation's ablated and control sets (windows.exclude_cooccurrence, bows.ablation, docs/ablation.md). Rules that
 # train or analyse any window set build their paths from these templates.
