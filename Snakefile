@@ -2,7 +2,7 @@
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
-# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae.
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae, references.
 
 import os
 
@@ -33,6 +33,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/sae.smk"
+include: "workflow/rules/references.smk"
 
 
 report: "workflow/report/workflow.rst"
