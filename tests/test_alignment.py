@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from bows.metrics.alignment import (
     align,
     dissimilarity,
@@ -15,6 +13,7 @@ from bows.metrics.alignment import (
     procrustes_distance,
     rsa,
 )
+from scipy import stats
 
 
 def _orthogonal(d: int, rng: np.random.Generator) -> np.ndarray:

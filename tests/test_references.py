@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from bows.errors import ConfigError
 from bows.metrics.geometry import adjacent_pairs, ring_angles
 from bows.metrics.words import WordIndex, resolve_group
@@ -114,7 +113,6 @@ def test_tiny_model_reads_back_through_the_loader(tiny):
 def test_context_states_equal_one_unbatched_forward_pass(tiny):
     """The mean over contexts of the batched, padded passes equals the states of each passage run alone."""
     import torch
-
     from bows.references.lm import context_states, token_embeddings
 
     texts = ["In January the river is cold.", "The bridge in May, and June after it.", "June is warm in the city."]
@@ -273,8 +271,20 @@ def _ring(n: int, d: int, seed: int) -> np.ndarray:
 def test_object_geometry_finds_a_planted_ring_and_lists_missing_words():
     from bows.metrics.object_geometry import object_geometry
 
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December"]
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     E = _ring(12, 8, 0) - 3.0
     index = WordIndex(months + ["x"])
     groups = {"Months": resolve_group("Months", months, index, cyclic=True)}
@@ -300,20 +310,51 @@ def test_object_geometry_finds_a_planted_ring_and_lists_missing_words():
 def _geometry(ref: str, adjacent: dict[str, float]) -> pd.DataFrame:
     rows = []
     for k, (layer, adj) in enumerate(adjacent.items()):
-        for metric, value in (("n_found", 12), ("ring_adjacent_pairs", adj), ("order_agreement", adj / 12),
-                              ("circulant_r2", 0.5)):
-            rows.append({"object": ref, "kind": "reference", "layer": layer, "layer_index": k - 1, "scope": "Months",
-                         "item": "", "metric": metric, "value": value, "status": "ok"})
+        for metric, value in (
+            ("n_found", 12),
+            ("ring_adjacent_pairs", adj),
+            ("order_agreement", adj / 12),
+            ("circulant_r2", 0.5),
+        ):
+            rows.append(
+                {
+                    "object": ref,
+                    "kind": "reference",
+                    "layer": layer,
+                    "layer_index": k - 1,
+                    "scope": "Months",
+                    "item": "",
+                    "metric": metric,
+                    "value": value,
+                    "status": "ok",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _alignment(ref: str, layer: str, rsa: float, p: float, partial: float, partial_p: float) -> pd.DataFrame:
     rows = []
     for metric, value, pv in (("rsa", rsa, p), ("partial_rsa", partial, partial_p)):
-        rows.append({"object": "relu/L16_wd4.0_seed1", "kind": "relu", "reference": ref, "layer": layer,
-                     "layer_index": 1, "scope": "Months", "metric": metric, "value": value, "null_mean": 0.0,
-                     "null_sd": 0.1, "null_lo": -0.2, "null_hi": 0.2, "p": pv, "n_words": 12,
-                     "n_permutations": 999, "status": "ok"})
+        rows.append(
+            {
+                "object": "relu/L16_wd4.0_seed1",
+                "kind": "relu",
+                "reference": ref,
+                "layer": layer,
+                "layer_index": 1,
+                "scope": "Months",
+                "metric": metric,
+                "value": value,
+                "null_mean": 0.0,
+                "null_sd": 0.1,
+                "null_lo": -0.2,
+                "null_hi": 0.2,
+                "p": pv,
+                "n_words": 12,
+                "n_permutations": 999,
+                "status": "ok",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -332,19 +373,23 @@ def test_reference_criteria_pass_and_fail():
     from bows.metrics.reference_criteria import reference_criteria
 
     geo = _geometry("lm", {"embedding": 10, "layer 0": 12})
-    good = reference_criteria(geo, _alignment("lm", "layer 0", 0.6, 0.001, 0.3, 0.01), ["lm"],
-                              "relu/L16_wd4.0_seed1", THRESHOLDS, "test")
+    good = reference_criteria(
+        geo, _alignment("lm", "layer 0", 0.6, 0.001, 0.3, 0.01), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
+    )
     assert [r["status"] for r in good] == ["pass", "pass", "pass"]
     assert {r["id"] for r in good} == {"references.ring.lm", "references.alignment.lm", "references.beyond_pmi.lm"}
-    assert all(set(r) == {"id", "claim", "value", "threshold", "status", "claimed_at", "evaluated_at", "reason"}
-               for r in good)
+    assert all(
+        set(r) == {"id", "claim", "value", "threshold", "status", "claimed_at", "evaluated_at", "reason"} for r in good
+    )
     bad_geo = _geometry("lm", {"embedding": 4, "layer 0": 6})
-    bad = reference_criteria(bad_geo, _alignment("lm", "layer 0", 0.1, 0.3, -0.1, 0.8), ["lm"],
-                             "relu/L16_wd4.0_seed1", THRESHOLDS, "test")
+    bad = reference_criteria(
+        bad_geo, _alignment("lm", "layer 0", 0.1, 0.3, -0.1, 0.8), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
+    )
     assert [r["status"] for r in bad] == ["fail", "fail", "fail"]
     # significant but negative: not an alignment
-    neg = reference_criteria(geo, _alignment("lm", "layer 0", -0.6, 0.001, -0.3, 0.01), ["lm"],
-                             "relu/L16_wd4.0_seed1", THRESHOLDS, "test")
+    neg = reference_criteria(
+        geo, _alignment("lm", "layer 0", -0.6, 0.001, -0.3, 0.01), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
+    )
     assert [r["status"] for r in neg][1:] == ["fail", "fail"]
 
 

@@ -20,7 +20,18 @@ from .errors import ConfigError
 __all__ = ["SCHEMA_PATH", "validate", "defaults", "section", "deep_merge", "SECTIONS"]
 
 #: the config's top-level sections
-SECTIONS = ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures", "references")
+SECTIONS = (
+    "corpus",
+    "vocab",
+    "windows",
+    "train",
+    "analysis",
+    "synthetic",
+    "value_coding",
+    "sae",
+    "figures",
+    "references",
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 

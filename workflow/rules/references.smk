@@ -38,8 +38,8 @@ rule references_lm:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
     output:
-        representations=f"{REFS}/{{reference}}/representations.npz",
         **bstage_ref_lm.STAGE.table_outputs(f"{REFS}/{{reference}}"),
+        representations=f"{REFS}/{{reference}}/representations.npz",
     log:
         f"{LOGS}/references/{{reference}}.log",
     benchmark:
@@ -50,8 +50,8 @@ rule references_lm:
         "../../envs/lm.yaml"
     threads: REFS_CFG["threads"]
     resources:
-        mem_mb=2500,
         **bdev.job_resources(REFS_CFG["device"]),
+        mem_mb=2500,
     params:
         **stage_params(bstage_ref_lm.STAGE),
     script:
@@ -62,8 +62,8 @@ rule references_vectors:
     input:
         vocab=f"{VOC}/vocab.tsv",
     output:
-        representations=f"{REFS}/{{reference}}/representations.npz",
         **bstage_ref_vec.STAGE.table_outputs(f"{REFS}/{{reference}}"),
+        representations=f"{REFS}/{{reference}}/representations.npz",
     log:
         f"{LOGS}/references/{{reference}}.log",
     benchmark:
@@ -178,9 +178,11 @@ rule fig_references:
         alignment=f"{REF_METRICS}/alignment.parquet",
     output:
         **{
-            name: report(path, caption="../report/fig_references.rst", category="References", labels={"figure": name})
-            if name in bstage_fig_refs.STAGE.figures
-            else path
+            name: (
+                report(path, caption=f"../report/fig_{name}.rst", category="References", labels={"figure": name})
+                if name in bstage_fig_refs.STAGE.figures
+                else path
+            )
             for name, path in stage_figures(bstage_fig_refs.STAGE, FIGS).items()
         },
     log:

@@ -63,8 +63,14 @@ def _ring_panel(ax: Any, pts: pd.DataFrame, group: str) -> None:
     colours = [season_colour(p) if group == "Months" else "C0" for p in pts["pos"]]
     ax.scatter(x, y, c=colours, s=22, zorder=3, edgecolors="white", linewidths=0.5)
     for xi, yi, w, p in zip(x, y, pts["word"], pts["pos"]):
-        ax.annotate(short_label(str(w), int(p), group), (xi, yi), xytext=(2, 2), textcoords="offset points",
-                    fontsize="x-small", zorder=4)
+        ax.annotate(
+            short_label(str(w), int(p), group),
+            (xi, yi),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize="x-small",
+            zorder=4,
+        )
     fit_limits(ax, x, y)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -102,8 +108,15 @@ def _lines(ax: Any, rows: pd.DataFrame, colour: str, style: str, label: str, ban
     rows = rows.sort_values("layer_index")
     x = rows["layer_index"].to_numpy(float)
     if band:
-        ax.fill_between(x, rows["null_lo"].to_numpy(float), rows["null_hi"].to_numpy(float), color=colour,
-                        alpha=0.15, lw=0, label=f"{label}: null 95 %")
+        ax.fill_between(
+            x,
+            rows["null_lo"].to_numpy(float),
+            rows["null_hi"].to_numpy(float),
+            color=colour,
+            alpha=0.15,
+            lw=0,
+            label=f"{label}: null 95 %",
+        )
     ax.plot(x, rows["value"].to_numpy(float), style, color=colour, lw=1.4, marker="o", ms=2.5, label=label)
 
 

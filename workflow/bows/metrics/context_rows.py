@@ -35,9 +35,7 @@ def cooccurrence_counts(windows, widx: np.ndarray, word_ids: np.ndarray, chunk: 
     widx = np.asarray(widx, dtype=np.int64)
     for c0 in range(0, widx.size, chunk):
         offsets, ids = windows.batch_csr(widx[c0 : c0 + chunk])
-        m = sparse.csr_matrix(
-            (np.ones(ids.size, dtype=np.float64), ids, offsets), shape=(len(offsets) - 1, V)
-        )
+        m = sparse.csr_matrix((np.ones(ids.size, dtype=np.float64), ids, offsets), shape=(len(offsets) - 1, V))
         nj += np.asarray(m.sum(axis=0)).ravel().astype(np.int64)
         if cols.size:
             ya = m[:, cols].toarray()  # [chunk, A]

@@ -79,9 +79,7 @@ def object_geometry(
     return _label(metrics, name, kind, layer, layer_index), _label(coords, name, kind, layer, layer_index)
 
 
-def _cluster_rows(
-    rows: Rows, E: np.ndarray, groups: Mapping[str, Group], n_perm: int, seed: int, knn_k: int
-) -> None:
+def _cluster_rows(rows: Rows, E: np.ndarray, groups: Mapping[str, Group], n_perm: int, seed: int, knn_k: int) -> None:
     """Neighbour purity and cosine silhouette of the group words, labelled by group (first group of a word)."""
     seen: dict[int, str] = {}
     for name, g in groups.items():
@@ -95,5 +93,7 @@ def _cluster_rows(
         return
     idx = np.array(list(seen), dtype=np.int64)
     scores = cluster_scores(E[idx], np.array(list(seen.values())), k=knn_k, n_perm=n_perm, seed=seed)
-    rows.add_many(GROUPS_SCOPE, {k: v for k, v in scores.items() if k not in ("n_words", "n_categories")}, status=status)
+    rows.add_many(
+        GROUPS_SCOPE, {k: v for k, v in scores.items() if k not in ("n_words", "n_categories")}, status=status
+    )
     rows.add(GROUPS_SCOPE, "n_words", scores["n_words"], status=status)

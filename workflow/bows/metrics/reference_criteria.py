@@ -52,10 +52,11 @@ def _record(kind: str, ref: str, claim: str, value: Any, threshold: Any, ok: boo
     }
 
 
-def _guard(kind: str, ref: str, claim: str, evaluated: str, fn: Callable[[], dict]) -> dict:
-    """Run one criterion; an exception becomes status ``error`` with its message (never not_applicable)."""
+def _guard(kind: str, ref: str, claim: str, evaluated: str, fn: Callable[..., dict], *args: Any) -> dict:
+    """Run one criterion ``fn(*args)``; an exception becomes status ``error`` with its message (never
+    not_applicable)."""
     try:
-        return fn()
+        return fn(*args)
     except Exception as err:  # noqa: BLE001 - reported, not hidden
         rec = _record(kind, ref, claim, None, None, None, evaluated, f"{type(err).__name__}: {err}")
         rec["status"] = "error"
@@ -90,7 +91,7 @@ def reference_criteria(
         best = best_layer(geometry, ref, MONTHS)
         where = f"{scale}; {ref}" + (f" at its best layer ({best.layer})" if best else "")
         claim = f"The months form a ring in {ref} at some layer (first two PCs, consecutive months adjacent)"
-        out.append(_guard("ring", ref, claim, where, lambda: _ring(ref, claim, best, min_adj, where)))
+        out.append(_guard("ring", ref, claim, where, _ring, ref, claim, best, min_adj, where))
         for kind, metric, what in (
             ("alignment", "rsa", "RSA, Mantel permutation p"),
             ("beyond_pmi", "partial_rsa", "partial RSA controlling for the data's PPMI geometry, permutation p"),
@@ -101,17 +102,8 @@ def reference_criteria(
                 + f" ({what} <= threshold)"
             )
             where_m = f"{where}; months model {months_model}"
-            out.append(
-                _guard(
-                    kind,
-                    ref,
-                    claim,
-                    where_m,
-                    lambda kind=kind, metric=metric, claim=claim, where_m=where_m: _aligned(
-                        kind, ref, claim, alignment, months_model, best, metric, alpha, where_m
-                    ),
-                )
-            )
+            args = (kind, ref, claim, alignment, months_model, best, metric, alpha, where_m)
+            out.append(_guard(kind, ref, claim, where_m, _aligned, *args))
     return out
 
 
@@ -139,7 +131,13 @@ def _aligned(
     floor = 1.0 / (1 + int(row["n_permutations"]))
     if floor > alpha:
         return _record(
-            kind, ref, claim, float(row["p"]), alpha, None, where,
+            kind,
+            ref,
+            claim,
+            float(row["p"]),
+            alpha,
+            None,
+            where,
             f"{int(row['n_permutations'])} permutations cannot give p <= {alpha} (floor {floor:.3f})",
         )
     value, p = float(row["value"]), float(row["p"])

@@ -58,7 +58,7 @@ def lm_representation(
     layers = ["embedding"] + [f"layer {k}" for k in range(means.shape[0])]
     layer_index = np.r_[-1, np.arange(means.shape[0])]
     status = []
-    for k, w in enumerate(words):
+    for k in range(len(words)):
         if analysed.vocab_ids[k] < 0:
             status.append("embedding only: not in the BOWS vocabulary, so no contexts are drawn")
         elif counts[k] == 0:
@@ -110,4 +110,6 @@ def vector_representation(
         },
         columns=WORD_COLUMNS,
     )
-    return Representation(name, list(analysed.words), ["vectors"], np.zeros(1, np.int64), X[None].astype(np.float32)), table
+    return Representation(
+        name, list(analysed.words), ["vectors"], np.zeros(1, np.int64), X[None].astype(np.float32)
+    ), table

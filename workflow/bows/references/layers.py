@@ -28,9 +28,7 @@ class BestLayer:
 
 def ring_by_layer(geometry: pd.DataFrame, reference: str, group: str = "Months") -> pd.DataFrame:
     """One row per layer of ``reference``: n_found, ring_adjacent_pairs, order_agreement, circulant_r2 of ``group``."""
-    sub = geometry[
-        (geometry["object"] == reference) & (geometry["kind"] == "reference") & (geometry["scope"] == group)
-    ]
+    sub = geometry[(geometry["object"] == reference) & (geometry["kind"] == "reference") & (geometry["scope"] == group)]
     metrics = ["n_found", "ring_adjacent_pairs", "order_agreement", "circulant_r2"]
     sub = sub[sub["metric"].isin(metrics)]
     if not len(sub):
@@ -47,8 +45,14 @@ def best_layer(geometry: pd.DataFrame, reference: str, group: str = "Months") ->
         return None
     wide = wide[wide["n_found"] == wide["n_found"].max()]
     key = wide[["ring_adjacent_pairs", "order_agreement", "circulant_r2"]].fillna(-np.inf)
-    order = np.lexsort((wide["layer_index"].to_numpy(), -key["circulant_r2"].to_numpy(),
-                        -key["order_agreement"].to_numpy(), -key["ring_adjacent_pairs"].to_numpy()))
+    order = np.lexsort(
+        (
+            wide["layer_index"].to_numpy(),
+            -key["circulant_r2"].to_numpy(),
+            -key["order_agreement"].to_numpy(),
+            -key["ring_adjacent_pairs"].to_numpy(),
+        )
+    )
     row = wide.iloc[int(order[0])]
     return BestLayer(
         str(row["layer"]),

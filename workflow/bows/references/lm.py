@@ -121,8 +121,13 @@ def load_language_model(source: ModelSource, device: str = "cpu") -> LanguageMod
         "dtype": "float32",
         "load_seconds": round(lm.load_seconds, 2),
     }
-    log.info("loaded %s (%s, %d parameters) in %.1f s", source.describe(), lm.facts["class"], lm.facts["parameters"],
-             lm.load_seconds)
+    log.info(
+        "loaded %s (%s, %d parameters) in %.1f s",
+        source.describe(),
+        lm.facts["class"],
+        lm.facts["parameters"],
+        lm.load_seconds,
+    )
     return lm
 
 
@@ -222,9 +227,7 @@ def context_states(
                     pieces[w] = max(pieces[w], n)
             if not rows:
                 continue
-            out = base(
-                input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device), output_hidden_states=True
-            )
+            out = base(input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device), output_hidden_states=True)
             hs = torch.stack(out.hidden_states)  # [layers, batch, width, d]
             picked = hs[:, torch.tensor(rows), torch.tensor(cols), :].to("cpu", torch.float64)
             sums.index_add_(1, torch.tensor(word_idx, dtype=torch.long), picked)

@@ -43,7 +43,9 @@ def summary_values(geometry, alignment, references: Sequence[str], months_model:
         }
         if best is not None:
             sub = alignment[
-                (alignment["object"] == months_model) & (alignment["reference"] == ref) & (alignment["layer"] == best.layer)
+                (alignment["object"] == months_model)
+                & (alignment["reference"] == ref)
+                & (alignment["layer"] == best.layer)
             ]
             for scope, rows in sub.groupby("scope"):
                 entry["alignment"][str(scope)] = {

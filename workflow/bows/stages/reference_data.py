@@ -55,7 +55,10 @@ def run_data(
     rep = Representation("data", analysed.words, ["ppmi", "phi"], np.zeros(2, np.int64), X.astype(np.float32))
     save_representation(out, rep)
     write_sidecar(
-        out, config, {"vocab": vocab, "docs": docs + ".json", "windows": train_windows}, windows_used=N,
+        out,
+        config,
+        {"vocab": vocab, "docs": docs + ".json", "windows": train_windows},
+        windows_used=N,
         windows_per_word=dict(zip(analysed.words, ni.tolist())),
     )
 
