@@ -161,6 +161,23 @@ def test_lm_representation_flags_splits_and_too_few_contexts(tiny):
     assert np.isfinite(rep.X[1:, 0]).all()
 
 
+def test_packaged_smollm2_is_the_hf_path_on_its_gguf_folder():
+    """smollm2 is reference hf on the GGUF file's folder; its tokenizer (read from the GGUF file) gives every month
+    and day one token, as written in running text."""
+    from transformers import AutoTokenizer
+
+    from bows.references.lm import model_source, word_token_ids
+
+    src = model_source("smollm2", {})
+    assert src.gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert model_source("hf", {"hf": {"model": src.path, "gguf_file": src.gguf_file}}) == src
+    tok = AutoTokenizer.from_pretrained(src.path, gguf_file=src.gguf_file)
+    words = "January February March April May June July August September October November December".split()
+    words += "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+    assert all(len(word_token_ids(tok, w)) == 1 for w in words)
+    assert len(word_token_ids(tok, "mbar")) > 1
+
+
 def test_unloadable_model_says_how_to_fix(tmp_path):
     from bows.references.lm import ModelLoadError, ModelSource, load_language_model
 
@@ -404,3 +421,36 @@ def test_reference_criteria_not_applicable_and_error():
     assert [r["status"] for r in none] == ["not_applicable"] * 3
     broken = reference_criteria(geo, pd.DataFrame({"x": [1]}), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "t")
     assert broken[1]["status"] == "error" and "KeyError" in broken[1]["reason"]
+
+
+def test_alignment_table_lists_left_out_words_and_uses_the_right_word_sets():
+    from bows.metrics.alignment import dissimilarity, rsa
+    from bows.references.compare import alignment_table
+    from bows.references.objects import CompareObject
+
+    rng = np.random.default_rng(0)
+    words = [f"w{k}" for k in range(8)]
+    base = rng.normal(size=(8, 5))
+    layer0, layer1 = base + 0.1 * rng.normal(size=(8, 5)), rng.normal(size=(8, 5))
+    layer1[2] = np.nan  # w2 has no vector at layer 1
+    ppmi = np.abs(rng.normal(size=(8, 6)))
+    ppmi[5] = 0.0  # w5 never in a window
+    objects = [
+        CompareObject("lm", "reference", "layer 0", 0, layer0),
+        CompareObject("lm", "reference", "layer 1", 1, layer1),
+        CompareObject("data/ppmi", "data", "", 0, ppmi),
+        CompareObject("relu/L4_wd1.0_seed1", "relu", "", 0, base),
+    ]
+    table = alignment_table(objects, words, {"G": words}, n_perm=49, seed=0)
+    t = table[table["object"] == "relu/L4_wd1.0_seed1"].set_index(["layer", "metric"])
+    assert t.loc[("layer 0", "rsa"), "n_words"] == 8 and t.loc[("layer 0", "rsa"), "status"] == "ok"
+    assert t.loc[("layer 0", "partial_rsa"), "n_words"] == 7
+    assert "w5 (no vector in data/ppmi)" in t.loc[("layer 0", "partial_rsa"), "status"]
+    assert (
+        t.loc[("layer 1", "rsa"), "n_words"] == 7
+        and "w2 (no vector in lm layer 1)" in t.loc[("layer 1", "rsa"), "status"]
+    )
+    assert t.loc[("layer 1", "partial_rsa"), "n_words"] == 6
+    assert t.loc[("layer 0", "rsa"), "value"] == pytest.approx(rsa(dissimilarity(base), dissimilarity(layer0)))
+    own = table[(table["object"] == "data/ppmi") & (table["metric"] == "partial_rsa")]
+    assert own["value"].isna().all() and (own["status"] == "the object is the PMI control itself").all()

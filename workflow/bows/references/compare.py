@@ -3,8 +3,9 @@ reference layer.
 
 Scopes of the alignment: each configured word group (its words found in the BOWS vocabulary) and ``Top words``, the
 ``references.top_words`` most frequent words of the BOWS vocabulary that every object and every reference layer
-has a vector for. A comparison uses the scope's words that the object, the reference layer and the data's PPMI rows
-(the control of the partial RSA) all have; the words it leaves out are listed in its status with the reason.
+has a vector for. RSA, CKA and Procrustes use the scope's words that the object and the reference layer both have;
+the partial RSA those the data's PPMI rows (its control) have too; the words a comparison leaves out are listed in
+its status with the reason.
 """
 
 from __future__ import annotations
@@ -139,39 +140,73 @@ def _compare(
     n_perm: int,
     seed: int,
 ) -> list[dict]:
-    """Rows of one object against one reference's layers in one scope (layers with the same words share a batch)."""
-    base = [(obj.name, obj.available)] + ([(PMI_CONTROL, control.available)] if control is not None else [])
+    """Rows of one object against one reference's layers in one scope. RSA, CKA and Procrustes use the words the
+    object and the layer have; the partial RSA those the PPMI control has too. Layers with the same words share a
+    batch (one set of relabellings)."""
+    is_control = control is not None and obj.name == control.name
+    with_control = control is not None and not is_control
     batches: dict[tuple[int, ...], list[CompareObject]] = {}
     for layer in layers:
-        keep, _ = _reasons(scope_words, pos, base + [(f"{ref_name} {layer.layer}", layer.available)])
+        keep, _ = _reasons(
+            scope_words, pos, [(obj.name, obj.available), (f"{ref_name} {layer.layer}", layer.available)]
+        )
         batches.setdefault(tuple(keep), []).append(layer)
     out = []
     for keep, batch in batches.items():
-        _, left = _reasons(scope_words, pos, base + [(f"{ref_name} {batch[0].layer}", batch[0].available)])
-        status = "ok" if not left else f"{len(left)} of {len(scope_words)} words left out: {'; '.join(left)}"
-        idx = np.array(keep, dtype=np.int64)
-        common = {"object": obj.name, "kind": obj.kind, "reference": ref_name, "scope": scope, "n_words": len(idx)}
-        if len(idx) < MIN_WORDS:
-            reason = f"fewer than {MIN_WORDS} words with every vector ({status})"
-            for layer in batch:
-                for metric in ("rsa", "cka", "procrustes", "partial_rsa"):
-                    out.append(_row(common, layer, metric, float("nan"), None, 0, reason))
-            continue
-        X = np.asarray(obj.E, dtype=np.float64)[idx]
-        DX = obj.dissimilarity[np.ix_(idx, idx)] if obj.dissimilarity is not None else dissimilarity(X)
-        is_control = control is not None and obj.name == control.name
-        DZ = None if control is None or is_control else dissimilarity(np.asarray(control.E, dtype=np.float64)[idx])
-        res = align(X, DX, [np.asarray(layer.E, dtype=np.float64)[idx] for layer in batch], DZ, n_perm, seed)
+        checks = [(obj.name, obj.available), (f"{ref_name} {batch[0].layer}", batch[0].available)]
+        _, left = _reasons(scope_words, pos, checks)
+        common = {"object": obj.name, "kind": obj.kind, "reference": ref_name, "scope": scope}
+        p_keep, p_left = (
+            _reasons(scope_words, pos, checks + [(PMI_CONTROL, control.available)]) if with_control else (keep, left)
+        )
+        if with_control and tuple(p_keep) == keep:  # one pass gives every measure
+            res, status = _align_on(
+                obj, batch, np.array(keep, dtype=np.int64), control, scope_words, left, n_perm, seed
+            )
+            partial, p_status = (res.partial if res is not None else None), status
+        else:
+            res, status = _align_on(obj, batch, np.array(keep, dtype=np.int64), None, scope_words, left, n_perm, seed)
+            partial, p_status = None, "the object is the PMI control itself" if is_control else "no PMI control"
+            if with_control:
+                idx = np.array(p_keep, dtype=np.int64)
+                pres, p_status = _align_on(obj, batch, idx, control, scope_words, p_left, n_perm, seed)
+                partial = pres.partial if pres is not None else None
         for k, layer in enumerate(batch):
-            out.append(_row(common, layer, "rsa", res.rsa[k].value, res.rsa[k], n_perm, status))
-            out.append(_row(common, layer, "cka", res.cka[k].value, res.cka[k], n_perm, status))
-            out.append(_row(common, layer, "procrustes", res.procrustes[k], None, 0, status))
-            if res.partial is None:
-                why = "the object is the PMI control itself" if is_control else "no PMI control"
-                out.append(_row(common, layer, "partial_rsa", float("nan"), None, 0, why))
+            row = {**common, "n_words": len(keep)}
+            if res is None:
+                for metric in ("rsa", "cka", "procrustes"):
+                    out.append(_row(row, layer, metric, float("nan"), None, 0, status))
             else:
-                out.append(_row(common, layer, "partial_rsa", res.partial[k].value, res.partial[k], n_perm, status))
+                out.append(_row(row, layer, "rsa", res.rsa[k].value, res.rsa[k], n_perm, status))
+                out.append(_row(row, layer, "cka", res.cka[k].value, res.cka[k], n_perm, status))
+                out.append(_row(row, layer, "procrustes", res.procrustes[k], None, 0, status))
+            prow = {**common, "n_words": len(p_keep)}
+            if partial is None:
+                out.append(_row(prow, layer, "partial_rsa", float("nan"), None, 0, p_status))
+            else:
+                out.append(_row(prow, layer, "partial_rsa", partial[k].value, partial[k], n_perm, p_status))
     return out
+
+
+def _align_on(
+    obj: CompareObject,
+    batch: Sequence[CompareObject],
+    idx: np.ndarray,
+    control: CompareObject | None,
+    scope_words: Sequence[str],
+    left: Sequence[str],
+    n_perm: int,
+    seed: int,
+):
+    """(alignment of ``obj`` with the layers of ``batch`` on the rows ``idx``, or None; the status)."""
+    status = "ok" if not left else f"{len(left)} of {len(scope_words)} words left out: {'; '.join(left)}"
+    if len(idx) < MIN_WORDS:
+        return None, f"fewer than {MIN_WORDS} words with every vector ({status})"
+    X = np.asarray(obj.E, dtype=np.float64)[idx]
+    DX = obj.dissimilarity[np.ix_(idx, idx)] if obj.dissimilarity is not None else dissimilarity(X)
+    DZ = dissimilarity(np.asarray(control.E, dtype=np.float64)[idx]) if control is not None else None
+    layers = [np.asarray(layer.E, dtype=np.float64)[idx] for layer in batch]
+    return align(X, DX, layers, DZ, n_perm, seed), status
 
 
 def _row(common: dict, layer: CompareObject, metric: str, value: float, null, n_perm: int, status: str) -> dict:

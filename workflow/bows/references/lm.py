@@ -85,6 +85,9 @@ class LanguageModel:
 def load_language_model(source: ModelSource, device: str = "cpu") -> LanguageModel:
     """Tokenizer and float32 model of ``source``, on ``device``, in eval mode."""
     require_modules(("transformers",) + (("gguf", "accelerate") if source.gguf_file else ()), "a language model")
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF reader's progress bar (tqdm reads it when imported)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -196,7 +199,7 @@ def context_states(
     import torch
 
     ids, occs = _encode_passages(lm, occ)
-    n_layers = int(lm.model.config.num_hidden_layers) + 1
+    n_layers = int(lm.model.config.num_hidden_layers) + 1  # what transformers returns: embeddings + every block
     d = int(lm.model.config.hidden_size)
     sums = torch.zeros((n_layers, n_words, d), dtype=torch.float64)
     counts = np.zeros(n_words, dtype=np.int64)
@@ -228,6 +231,11 @@ def context_states(
             if not rows:
                 continue
             out = base(input_ids=input_ids.to(lm.device), attention_mask=mask.to(lm.device), output_hidden_states=True)
+            if len(out.hidden_states) != n_layers:
+                raise ModelLoadError(
+                    f"{lm.source.describe()} returned {len(out.hidden_states)} hidden states for {n_layers - 1} blocks",
+                    "use a causal LM whose output_hidden_states gives the embeddings and one state per block",
+                )
             hs = torch.stack(out.hidden_states)  # [layers, batch, width, d]
             picked = hs[:, torch.tensor(rows), torch.tensor(cols), :].to("cpu", torch.float64)
             sums.index_add_(1, torch.tensor(word_idx, dtype=torch.long), picked)

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["summary_values", "read_summary"]
 
 METRICS = ("rsa", "cka", "procrustes", "partial_rsa")
+SCOPES = ("Months", "Days", "Top words")
 
 
 def _clean(x: Any) -> Any:
@@ -47,7 +48,7 @@ def summary_values(geometry, alignment, references: Sequence[str], months_model:
                 & (alignment["reference"] == ref)
                 & (alignment["layer"] == best.layer)
             ]
-            for scope, rows in sub.groupby("scope"):
+            for scope, rows in sub[sub["scope"].isin(SCOPES)].groupby("scope"):
                 entry["alignment"][str(scope)] = {
                     str(r.metric): {
                         "value": _clean(r.value),
