@@ -23,14 +23,18 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+from bows.batches import TrainData  # noqa: E402
 from bows.encode import load_docs  # noqa: E402
-from bows.train import Trainer, TrainSettings  # noqa: E402
+from bows.grid import ModelSpec  # noqa: E402
+from bows.train import Trainer  # noqa: E402
+from bows.train_settings import TrainSettings  # noqa: E402
 from bows.windows import Windows  # noqa: E402
 
 
 def one_epoch(win: Windows, idx: np.ndarray, latent: int, batch: int) -> float:
     s = TrainSettings.default(epochs=1, batch_size=batch, progress=False)
-    tr = Trainer(win, win.vocab_size, idx, np.zeros(0, np.int64), latent, 1.0, 1, s)
+    data = TrainData(win, win.vocab_size, idx, np.zeros(0, np.int64))
+    tr = Trainer(data, ModelSpec("relu", latent, 1.0, 1), s)
     t0 = time.perf_counter()
     tr.train_epoch()
     return time.perf_counter() - t0

@@ -5,14 +5,14 @@
 
 Checks, each printed as it finishes and gathered in one JSON summary (``--out``):
 
-* correctness: the fused loss and gradients (``bows.model.recon_loss``) against the float64 dense reference, for
+* correctness: the fused loss and gradients (``bows.fast_step.recon_loss``) against the float64 dense reference, for
   relu/linear × mse/bce × latent ReLU × dense share, in fp32, TF32 and bf16: the largest relative error of each
   precision, against a bound per precision (fp32 1e-5; TF32 and bf16 5e-2);
 * syncs: host-device synchronisations during training steps (``torch.cuda.set_sync_debug_mode``);
 * determinism: two identical runs and a run resumed after epoch 1, bit for bit, without and with
   ``train.deterministic``, and the cost of deterministic algorithms (ms per step both ways);
 * step time per latent size L: the three matrix products alone (the floor), the step with batches already on the GPU,
-  and the step as training runs it (``bows.train.batches``: loader threads, pinned copies on a side stream);
+  and the step as training runs it (``bows.batches.batches``: loader threads, pinned copies on a side stream);
 * sharing: ``--jobs-per-gpu`` processes training an L = 400 model at once on the GPU, their steps per second together
   against one alone;
 * projection: the wall time of the paper's grid (presets/paper.yaml: 54 models, steps per model from its train
@@ -43,35 +43,19 @@ sys.path.insert(0, str(ROOT / "workflow"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bows import devices, kernels  # noqa: E402
+from bows.batches import TrainData, batches, epoch_order  # noqa: E402
 from bows.config import load_config, model_grid  # noqa: E402
-from bows.model import TiedAutoencoder, make_batch, recon_loss, reference_loss  # noqa: E402
-from bows.train import (  # noqa: E402
-    Trainer,
-    TrainSettings,
-    batches,
-    build_batch,
-    epoch_order,
-    make_optimizer,  # noqa: E402
-    make_scheduler,
-    set_determinism,
-)
+from bows.fast_step import make_batch, recon_loss  # noqa: E402
+from bows.grid import ModelSpec  # noqa: E402
+from bows.model import TiedAutoencoder, reference_loss  # noqa: E402
+from bows.train import Trainer  # noqa: E402
+from bows.train_settings import TrainSettings  # noqa: E402
 from bows.windows import Windows, split_windows  # noqa: E402
-from train_step import zipf_docs  # noqa: E402
+from step_timing import floor_ms, set_tf32, step_fn, step_ms, sync, zipf_docs  # noqa: E402
 
 PRECISIONS = ("fp32", "tf32", "bf16")
 BOUNDS = {"fp32": 1e-5, "tf32": 5e-2, "bf16": 5e-2}  # largest relative error allowed against float64
 PAPER_WINDOWS = 1_801_331  # train windows of WikiText-103 at G = 20 (paper.md)
-
-
-def sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-
-
-def set_tf32(dev: torch.device, on: bool) -> None:
-    if dev.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = on
-        torch.backends.cudnn.allow_tf32 = on
 
 
 # --------------------------------------------------------------------------------------------- correctness
@@ -132,20 +116,6 @@ def paper_windows(V: int, docs: int) -> Windows:
     return Windows(zipf_docs(docs, V, 338.0 * V / 10_000, 20, np.random.default_rng(0)), 20)
 
 
-def step_fn(model: TiedAutoencoder, prec: str):
-    opt = make_optimizer(model, 5e-4, (0.9, 0.999), 1e-8, 1.0)
-    sched = make_scheduler(opt, 100_000)
-    cd = torch.bfloat16 if prec == "bf16" else None
-
-    def step(batch) -> torch.Tensor:
-        loss = model.loss_and_grad(batch, cd)
-        opt.step()
-        sched.step()
-        return loss
-
-    return step
-
-
 # --------------------------------------------------------------------------------------------- syncs
 
 
@@ -181,13 +151,9 @@ def _weights(
     stop_after: int | None = None,
 ) -> torch.Tensor:
     n = len(windows)
-    tr, ho = np.arange(int(n * 0.9)), np.arange(int(n * 0.9), n)
-    t = Trainer(windows, V, tr, ho, L, 1.0, 7, s, ckpt_dir=ckpt, device=dev)
-    if stop_after is not None:  # "killed" after this many epochs
-        while t.epoch < stop_after:
-            t.run_epoch()
-        return t.model.E.detach().cpu().clone()
-    return t.run().E.detach().cpu().clone()
+    data = TrainData(windows, V, np.arange(int(n * 0.9)), np.arange(int(n * 0.9), n))
+    t = Trainer(data, ModelSpec("relu", L, 1.0, 7), s, ckpt_dir=ckpt, device=dev)
+    return t.run(until_epoch=stop_after).E.detach().cpu().clone()  # stop_after: "killed" after this many epochs
 
 
 def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int = 2) -> dict:
@@ -218,7 +184,7 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
             "resume_max_abs_diff": float((a - c).abs().max()),
             "ms_per_step_with_eval": round(seconds / steps * 1e3, 3),
         }
-    set_determinism(False)
+    devices.set_determinism(False)
     d = out["deterministic"]
     out["ok"] = d["two_runs_bitwise_equal"] and d["resume_bitwise_equal"]
     out["deterministic_cost"] = round(d["ms_per_step_with_eval"] / out["default"]["ms_per_step_with_eval"], 3)
@@ -226,47 +192,6 @@ def determinism(dev: torch.device, windows: Windows, V: int, L: int, epochs: int
 
 
 # --------------------------------------------------------------------------------------------- step times
-
-
-def floor_ms(dev: torch.device, V: int, L: int, prec: str, reps: int = 20) -> float:
-    """The three dense products of a step (z = h Eᵀ, ∂h = G E, ∂E = Gᵀ h), ms."""
-    set_tf32(dev, prec == "tf32")
-    dt = torch.bfloat16 if prec == "bf16" else torch.float32
-    h, E, G = (torch.randn(*shape, device=dev, dtype=dt) for shape in ((512, L), (V, L), (512, V)))
-    for _ in range(3):
-        h @ E.t(), G @ E, G.t() @ h
-    sync(dev)
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        h @ E.t(), G @ E, G.t() @ h
-    sync(dev)
-    set_tf32(dev, False)
-    return (time.perf_counter() - t0) / reps * 1e3
-
-
-def step_ms(dev: torch.device, windows: Windows, V: int, L: int, prec: str, steps: int, workers: int) -> dict:
-    """ms per step with batches already on the device, and as training runs it (loader threads + copies)."""
-    set_tf32(dev, prec == "tf32")
-    step = step_fn(TiedAutoencoder(V, L, generator=torch.Generator().manual_seed(1)).to(dev), prec)
-    idx = np.resize(epoch_order(len(windows), 1, 0), steps * 512)
-    resident = [build_batch(windows, idx[k * 512 : (k + 1) * 512], V) for k in range(min(20, steps))]
-    resident = [b.to(dev) for b in resident if b is not None]
-    for k in range(3):
-        step(resident[k % len(resident)])
-    sync(dev)
-    t0 = time.perf_counter()
-    for k in range(steps):
-        step(resident[k % len(resident)])
-    sync(dev)
-    device_ms = (time.perf_counter() - t0) / steps * 1e3
-    t0 = time.perf_counter()
-    for batch in batches(windows, idx, 512, V, workers=workers, device=dev):
-        if batch is not None:
-            step(batch)
-    sync(dev)
-    trained_ms = (time.perf_counter() - t0) / steps * 1e3
-    set_tf32(dev, False)
-    return {"device_batches_ms": round(device_ms, 3), "as_trained_ms": round(trained_ms, 3)}
 
 
 def step_times(dev: torch.device, windows: Windows, V: int, latents: list[int], steps: int, workers: int) -> dict:

@@ -101,12 +101,12 @@ def main() -> None:
         save_npy(t / "train_windows.npy", np.arange(args.windows, dtype=np.int64))
         W = torch.randn(L, V) * 0.05
         b = -0.05 * torch.rand(V)
-        save_weights(t / "model.pt", W, b)
+        save_weights(t / "model.safetensors", W, b)
         print(f"setup (synthetic files) {time.perf_counter() - t0:.1f} s")
         tag = f"relu/L{L}_wd1.0_seed1"
         t0 = time.perf_counter()
         run_model(
-            str(t / "model.pt"),
+            str(t / "model.safetensors"),
             str(t / "vocab.tsv"),
             None,
             {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")},
@@ -117,7 +117,7 @@ def main() -> None:
         print(f"per-model metrics (peers, groups, {args.permutations} permutations, clusters): {t_model:.1f} s")
         t0 = time.perf_counter()
         tm = run_mechanism(
-            str(t / "model.pt"),
+            str(t / "model.safetensors"),
             str(t / "vocab.tsv"),
             [str(t / "validation"), str(t / "test")],
             str(t / "train"),
@@ -135,7 +135,7 @@ def main() -> None:
         total = t_model + t_mech
         if args.umap:
             t0 = time.perf_counter()
-            run_umap(str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "umap.parquet"), an, tag)
+            run_umap(str(t / "model.safetensors"), str(t / "vocab.tsv"), str(t / "umap.parquet"), an, tag)
             t_umap = time.perf_counter() - t0
             print(f"umap ({an['umap_other_words']} other words): {t_umap:.1f} s")
             total += t_umap

@@ -7,9 +7,10 @@ Four measurements, interleaved round by round so that a shared machine's load hi
 
 * floor: the three dense products every exact step needs (decoder z = h Eᵀ, ∂h = G E, ∂E = Gᵀ h), into reused
   outputs, nothing else;
-* ours: the bows step as training runs it (``bows.train``): the next batch is built from the virtual windows
-  (``Windows.batch_csr`` → ``make_batch``) in the loader thread while the current one trains (encoder → dense
-  decoder → fused MSE and gradient → AdamW → cosine scheduler); a step also counts any wait for its batch;
+* ours: the bows step as training runs it (``bows.train``; ``step_timing.step_fn``): the next batch is built from
+  the virtual windows (``Windows.batch_csr`` → ``make_batch``) in the loader thread while the current one trains
+  (encoder → dense decoder → fused MSE and gradient → AdamW → cosine scheduler); a step also counts any wait for
+  its batch;
 * ours_inline: the same with the batch built inline, before the step, on the step's thread;
 * official-style: the published step re-implemented from its description (paper.md §4, §12.9): the encoder weight
   stored as ``nn.Linear`` stores it (W [L, V], row-major), a DataLoader over materialised windows whose items are
@@ -18,7 +19,7 @@ Four measurements, interleaved round by round so that a shared machine's load hi
   implementation, cosine scheduler, ``loss.item()``.
 
 With ``--device cuda`` (batch 512): the floor (the three products on the GPU), the step with batches already on the
-GPU, and the step as training runs it (``bows.train.batches``: loader threads, pinned copies on a side stream), each
+GPU, and the step as training runs it (``bows.batches.batches``: loader threads, pinned copies on a side stream), each
 over ``--steps`` steps timed between two synchronisations, one after the other in the same run (bench/gpu_check.py
 does the same per L; target on one H200 at L ≤ 1,000: ≤ 1.5 ms per step as trained).
 
@@ -45,39 +46,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bows import kernels  # noqa: E402
-from bows.encode import Docs  # noqa: E402
+from bows.batches import build_batch, epoch_order  # noqa: E402
 from bows.model import TiedAutoencoder  # noqa: E402
-from bows.train import build_batch, epoch_order, make_optimizer, make_scheduler  # noqa: E402
 from bows.windows import Windows  # noqa: E402
-
-
-def zipf_presence(vocab: int, mean_ids: float) -> np.ndarray:
-    """p_w = min(1, c/(w+10)), c set by bisection so that Σ_w p_w = ``mean_ids``."""
-    rank = np.arange(vocab, dtype=np.float64)
-    lo, hi = 1e-6, 1e6
-    for _ in range(100):
-        c = (lo * hi) ** 0.5
-        if np.minimum(1.0, c / (rank + 10)).sum() > mean_ids:
-            hi = c
-        else:
-            lo = c
-    return np.minimum(1.0, c / (rank + 10))
-
-
-def zipf_docs(n_docs: int, vocab: int, mean_ids: float, group: int, rng: np.random.Generator) -> Docs:
-    """Documents whose windows of ``group`` consecutive ones hold ``mean_ids`` distinct ids on average: word w is in a
-    document with probability 1 − (1 − p_w)^(1/group), so in a window with probability p_w (:func:`zipf_presence`)."""
-    p_doc = 1.0 - (1.0 - zipf_presence(vocab, mean_ids)) ** (1.0 / group)
-    counts, cols = [], []
-    for s in range(0, n_docs, 1000):
-        x = rng.random((min(1000, n_docs - s), vocab)) < p_doc
-        counts.append(x.sum(1))
-        cols.append(np.nonzero(x)[1].astype(np.uint16))
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(np.concatenate(counts), out=indptr[1:])
-    return Docs(indptr=indptr, indices=np.concatenate(cols), vocab_size=vocab)
+from step_timing import floor_ms, step_fn, step_ms, zipf_docs  # noqa: E402
 
 
 class _OfficialWindows(torch.utils.data.Dataset):
@@ -157,18 +132,12 @@ def main(argv: list[str] | None = None) -> dict:
     offsets_all, _ = windows.batch_csr(order[: 8 * B])
     mean_ids = float(offsets_all[-1] / (len(offsets_all) - 1))
 
-    # ours: the training step with its loader thread (bows.train.batches does the same)
+    # ours: the training step with its loader thread (bows.batches.batches does the same)
     model = TiedAutoencoder(V, L, generator=torch.Generator().manual_seed(1))
-    opt = make_optimizer(model, lr=5e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1.0, decay_bias=True)
-    sched = make_scheduler(opt, total_steps=10_000)
+    step = step_fn(model, total_steps=10_000)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bows-batches")
     pending = pool.submit(build_batch, windows, idx(0), V)
     waits: list[float] = []
-
-    def step(batch) -> None:
-        model.loss_and_grad(batch)
-        opt.step()
-        sched.step()
 
     def ours(k: int) -> None:
         nonlocal pending
@@ -300,8 +269,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 def cuda_main(args: argparse.Namespace, ap: argparse.ArgumentParser) -> dict:
     """The step on a CUDA GPU as training runs it, against the matrix-product floor measured in the same run."""
-    import gpu_check  # bench/gpu_check.py (imports this module: imported here, not at the top)
-
     if not torch.cuda.is_available():
         ap.error(f"--device cuda: torch {torch.__version__} sees no CUDA GPU")
     if args.batch != 512:
@@ -310,8 +277,8 @@ def cuda_main(args: argparse.Namespace, ap: argparse.ArgumentParser) -> dict:
     torch.set_num_threads(args.threads)
     kernels.set_threads(args.loader_threads)
     windows = Windows(zipf_docs(args.docs, args.vocab, args.mean_ids, args.group, np.random.default_rng(0)), args.group)
-    row = gpu_check.step_ms(dev, windows, args.vocab, args.latent, "fp32", args.steps, args.loader_threads)
-    row["floor_ms"] = round(gpu_check.floor_ms(dev, args.vocab, args.latent, "fp32"), 3)
+    row = step_ms(dev, windows, args.vocab, args.latent, "fp32", args.steps, args.loader_threads)
+    row["floor_ms"] = round(floor_ms(dev, args.vocab, args.latent, "fp32"), 3)
     out = {
         "shape": {"B": 512, "L": args.latent, "V": args.vocab, "G": args.group, "dtype": "fp32"},
         "device": torch.cuda.get_device_name(dev),

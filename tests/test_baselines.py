@@ -44,8 +44,8 @@ def test_pca_model_is_the_top_covariance_eigenvector_of_a_hand_made_matrix():
 def test_pca_model_file_loads_like_a_trained_model(tmp_path):
     table, _ = _hand_subspace()
     save_subspace(tmp_path / "subspace.npz", table, 4)
-    rec = write_pca_model(tmp_path / "subspace.npz", tmp_path / "model.pt", tmp_path / "run.json", 1, 0.0, 1)
-    W, b = load_weights(tmp_path / "model.pt")
+    rec = write_pca_model(tmp_path / "subspace.npz", tmp_path / "model.safetensors", tmp_path / "run.json", 1, 0.0, 1)
+    W, b = load_weights(tmp_path / "model.safetensors")
     np.testing.assert_allclose(W[0], np.array([1, 1, -1]) / np.sqrt(3), atol=1e-6)
     assert rec["model"]["variant"] == "pca" and rec["subspace_windows"] == 4 and rec["exposure"] is None
 
@@ -69,15 +69,19 @@ def test_count_windows_against_brute_force():
 
 
 def test_counts_training_minimises_the_dense_loss():
+    from bows.batches import TrainData, build_batch
+    from bows.grid import ModelSpec
     from bows.model import reference_loss
-    from bows.train import Trainer, TrainSettings, build_batch
+    from bows.train import Trainer
+    from bows.train_settings import TrainSettings
 
     rng = np.random.default_rng(1)
     V = 10
     rows = [sorted(set(rng.integers(0, V, size=3).tolist())) for _ in range(40)]
     win = Windows(_docs(rows, V), 3, 1)
     s = TrainSettings.default(epochs=3, batch_size=8, progress=False, lr=1e-2)
-    tr = Trainer(win, V, np.arange(len(win)), np.arange(5), 4, 0.0, 1, s, encoding="counts")
+    data = TrainData(win, V, np.arange(len(win)), np.arange(5), encoding="counts")
+    tr = Trainer(data, ModelSpec("relu", 4, 0.0, 1), s)
     batch = build_batch(win, np.arange(len(win)), V, encoding="counts")
     assert batch.x.max() > 1  # counts, not a multi-hot
     with torch.no_grad():

@@ -49,7 +49,7 @@ def test_deterministic_runs_and_resume_are_bit_identical(windows):
 
 
 def test_loader_delivers_the_same_batches_on_the_gpu(windows):
-    from bows.train import batches
+    from bows.batches import batches
 
     idx = np.arange(len(windows))[:2048]
     on_cpu = list(batches(windows, idx, 512, V))

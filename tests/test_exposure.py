@@ -20,7 +20,7 @@ def test_exposure_of_a_four_step_cosine_by_hand():
 
 
 def test_schedule_is_the_trainers_scheduler():
-    from bows.train import make_scheduler
+    from bows.optim import make_scheduler
 
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.AdamW([p], lr=5e-4)
@@ -57,7 +57,10 @@ def test_low_exposure_names_only_decayed_trained_models():
 
 
 def test_run_summary_carries_the_exposure_of_its_steps():
-    from bows.train import Trainer, TrainSettings
+    from bows.batches import TrainData
+    from bows.grid import ModelSpec
+    from bows.train import Trainer
+    from bows.train_settings import TrainSettings
 
     class Toy:
         def batch_csr(self, idx):
@@ -65,7 +68,7 @@ def test_run_summary_carries_the_exposure_of_its_steps():
             return np.arange(len(idx) + 1, dtype=np.int64), (idx % 7).astype(np.int64)
 
     s = TrainSettings.default(epochs=2, batch_size=4, progress=False)
-    tr = Trainer(Toy(), 7, np.arange(10), np.zeros(0, np.int64), 3, 2.0, 1, s)
+    tr = Trainer(TrainData(Toy(), 7, np.arange(10), np.zeros(0, np.int64)), ModelSpec("relu", 3, 2.0, 1), s)
     tr.run()
     e = tr.summary()["exposure"]
     assert tr.step == 2 * 3  # ⌈10/4⌉ = 3 steps per epoch

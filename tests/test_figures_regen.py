@@ -81,7 +81,7 @@ def test_figure_setting_reruns_only_figure_jobs(run_copy: Path, tmp_path: Path) 
     assert not [r for r in jobs if UPSTREAM.match(r)]
 
     upstream = (
-        "results/*/models/**/model.pt",
+        "results/*/models/**/model.safetensors",
         "results/*/models/**/run.json",
         "results/*/metrics/**/*.parquet",
         "results/*/metrics/**/criteria.json",
@@ -90,7 +90,7 @@ def test_figure_setting_reruns_only_figure_jobs(run_copy: Path, tmp_path: Path) 
         "results/synthetic/*/*/models.npz",
     )
     before = _mtimes(run_copy, upstream)
-    assert any(k.endswith("model.pt") for k in before)
+    assert any(k.endswith("model.safetensors") for k in before)
     fig = next((run_copy / "results").glob("*/figures/*/sweeps_loss.png"))
     fig_before = fig.stat().st_mtime_ns
 

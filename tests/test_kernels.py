@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 from bows import kernels
-from bows.model import TiedAutoencoder, make_batch, reference_loss
+from bows.fast_step import FastStep, make_batch
+from bows.model import TiedAutoencoder, reference_loss
 from conftest import ROOT
 
 # numba is pinned in every environment: only the documented switch BOWS_NO_NUMBA may turn the compiled kernels off
@@ -140,13 +141,14 @@ _STEP = """
 import sys, numpy as np, torch
 sys.path.insert(0, {workflow!r})
 from bows import kernels
-from bows.model import TiedAutoencoder, make_batch
+from bows.fast_step import FastStep, make_batch
+from bows.model import TiedAutoencoder
 rng = np.random.default_rng(0)
 x = rng.random((40, 300)) < 0.08
 offsets = np.concatenate([[0], np.cumsum(x.sum(1))]); cols = np.nonzero(x)[1]
 m = TiedAutoencoder(300, 17, generator=torch.Generator().manual_seed(3))
 m.b.data.uniform_(-0.01, 0.01, generator=torch.Generator().manual_seed(4))
-loss = m.loss_and_grad(make_batch(offsets, cols, 300))
+loss = FastStep(m).loss_and_grad(make_batch(offsets, cols, 300))
 np.save(sys.argv[1], np.concatenate([[float(loss)], m.E.grad.numpy().ravel(), m.b.grad.numpy()]))
 print(kernels.HAVE_NUMBA)
 """
@@ -178,7 +180,7 @@ def test_fast_step_matches_autograd_of_the_dense_formula():
     m = TiedAutoencoder(200, 9, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         m.b.uniform_(-0.02, 0.02)
-    loss = m.loss_and_grad(batch)
+    loss = FastStep(m).loss_and_grad(batch)
     W = m.W.detach().clone().requires_grad_(True)
     b = m.b.detach().clone().requires_grad_(True)
     ref = reference_loss(W, b, torch.from_numpy(x.astype(np.float32)))

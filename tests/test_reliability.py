@@ -10,7 +10,8 @@ One smoke run of the whole DAG is shared (module fixture); tests that change fil
   invalid UTF-8, missing text column, fewer documents than G), analysis (unknown words in a strict group),
   checkpoint (truncated, corrupted) -- gives one clear error (problem + ``fix:``, no traceback) and no partial output.
 * Write errors (read-only results folder, full disk) surface with the system's reason and leave no partial output.
-* Checkpoints load with ``torch.load(weights_only=True)``; a crafted pickle is refused without running its code.
+* Model files and checkpoints are safetensors (tensors and JSON, no pickle); legacy torch files load with
+  ``torch.load(weights_only=True)``, and a crafted pickle is refused without running its code.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ SMK = str(_BIN / "snakemake") if (_BIN / "snakemake").exists() else "snakemake"
 CORPUS = "smoke"  # corpus.name of presets/smoke.yaml
 MODELS = f"results/{CORPUS}/models/V400_G5_S1"
 # the model the smoke analyses read for the months ring (analysis.models.months)
-MONTHS_MODEL = f"{MODELS}/relu/L16_wd4.0_seed1/model.pt"
-KILL_MODEL = f"{MODELS}/relu/L16_wd1.0_seed1/model.pt"
+MONTHS_MODEL = f"{MODELS}/relu/L16_wd4.0_seed1/model.safetensors"
+KILL_MODEL = f"{MODELS}/relu/L16_wd1.0_seed1/model.safetensors"
+CHECKPOINT = "state.safetensors"  # bows.checkpoints.CHECKPOINT
 
 
 def snakemake(
@@ -143,7 +145,7 @@ LONG_TRAINING = {"train": {"epochs": 150, "checkpoint_every": 1}}
 def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     ref_wd = copy_wd(smoke, tmp_path / "ref")
     kill_wd = copy_wd(smoke, tmp_path / "kill")
-    ckpt = kill_wd / KILL_MODEL.replace("/models/", "/checkpoints/").replace("/model.pt", "") / "state.pt"
+    ckpt = kill_wd / KILL_MODEL.replace("/models/", "/checkpoints/").replace("/model.safetensors", "") / CHECKPOINT
     model = kill_wd / KILL_MODEL
 
     proc = snakemake([KILL_MODEL], kill_wd, overrides=LONG_TRAINING, cores=1, popen=True)
@@ -166,7 +168,7 @@ def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     assert ckpt.exists(), "the checkpoint did not survive the kill"
     # a kill in the middle of a checkpoint write may leave that write's temporary file, and only that one
     stale = leftovers(kill_wd / "results")
-    assert all(Path(p).name.startswith(".state.pt.") for p in stale), stale
+    assert all(Path(p).name.startswith(f".{CHECKPOINT}.") for p in stale), stale
 
     unlock = snakemake([KILL_MODEL], kill_wd, "--unlock", overrides=LONG_TRAINING)
     assert unlock.returncode == 0, output(unlock)[-3000:]
@@ -180,16 +182,14 @@ def test_sigkill_during_training_then_rerun_is_bit_identical(smoke, tmp_path):
     assert ref.returncode == 0, output(ref)[-5000:]
     ref_run = yaml.safe_load((ref_wd / KILL_MODEL).with_name("run.json").read_text())
     assert not ref_run.get("resumed_from_epoch")
-    import torch
+    from bows.model import load_model
 
-    a = torch.load(model, weights_only=True)
-    b = torch.load(ref_wd / KILL_MODEL, weights_only=True)
-    for k in b:
-        assert torch.equal(a[k], b[k]), (
-            f"{k} differs after kill + resume (max |Δ| {float((a[k] - b[k]).abs().max()):.3g})"
-        )
-    assert sha256(model) == sha256(ref_wd / KILL_MODEL), "same tensors but different model.pt bytes"
-    assert not ckpt.exists(), "the checkpoint should be removed once model.pt is written"
+    (Wa, ba, meta_a), (Wb, bb, meta_b) = load_model(model), load_model(ref_wd / KILL_MODEL)
+    for k, a, b in (("W", Wa, Wb), ("b", ba, bb)):
+        assert a.tobytes() == b.tobytes(), f"{k} differs after kill + resume (max |Δ| {float(abs(a - b).max()):.3g})"
+    assert meta_a == meta_b
+    assert sha256(model) == sha256(ref_wd / KILL_MODEL), "same tensors but different model file bytes"
+    assert not ckpt.exists(), "the checkpoint should be removed once the model file is written"
 
 
 # --------------------------------------------------------------------------------------------- bad input
@@ -315,7 +315,7 @@ def test_damaged_model_file_gives_one_clear_error(smoke, tmp_path, how):
     wd = copy_wd(smoke, tmp_path / "wd")
     _damage(wd / MONTHS_MODEL, how)
     res = snakemake(["metrics"], wd, "--keep-going", cores=1, timeout=300)
-    text = assert_one_clear_error(res, "model.pt")
+    text = assert_one_clear_error(res, "model.safetensors")
     assert "delete" in text.lower() or "retrain" in text.lower() or "rerun" in text.lower(), text[-2000:]
     assert not leftovers(wd / "results")
     readers = wd / MONTHS_MODEL.replace("/models/", "/metrics/").replace("V400_G5_S1/", "V400_G5_S1/models/")
@@ -333,14 +333,24 @@ def test_damaged_model_file_gives_one_clear_error(smoke, tmp_path, how):
 
 
 @pytest.mark.workflow
-def test_model_files_load_weights_only(smoke):
-    import torch
+def test_model_files_are_safetensors_without_pickle(smoke):
+    """Every model file is W float32 [L, V] and b float32 [V] in safetensors, read here by hand: an 8-byte header
+    length, a JSON header, raw bytes (no pickle anywhere), with the model's metadata in the header."""
+    import json
+    import struct
 
-    models = sorted(smoke.rglob("model.pt"))
-    assert models
+    models = sorted(smoke.rglob("model.safetensors"))
+    assert len(models) == 11 and not list(smoke.rglob("model.pt"))
     for m in models:
-        state = torch.load(m, weights_only=True)
-        assert set(state) == {"W", "b"} and state["W"].dtype == torch.float32
+        data = m.read_bytes()
+        (n,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8 : 8 + n])
+        assert set(header) == {"__metadata__", "W", "b"}
+        L, V = header["W"]["shape"]
+        assert header["W"]["dtype"] == header["b"]["dtype"] == "F32" and header["b"]["shape"] == [V]
+        assert len(data) == 8 + n + 4 * (L * V + V)
+        meta = json.loads(header["__metadata__"]["bows"])
+        assert (meta["V"], meta["L"]) == (V, L) and meta["format"] == "bows-model/1"
 
 
 def test_every_torch_load_in_the_library_is_weights_only():

@@ -14,13 +14,13 @@ import pytest
 import torch
 from bows.config import load_config, section
 from bows.errors import CheckpointError, ConfigError, ShapeError
-from bows.model import save_state
 from bows.sae import scores as sc
 from bows.sae.activations import choose_words, restrict, true_l0
 from bows.sae.architectures import build, load_saes, save_saes, topk
 from bows.sae.claims import hedging_narrow_wide, l0_peak
 from bows.sae.settings import SaeSpec
 from bows.sae.training import activation_scale, train_sae
+from bows.tensor_files import save_state
 from conftest import ROOT, snakemake
 
 TRAIN = section("sae", {"lr": 0.01, "batch_size": 128, "epochs": 10})

@@ -273,7 +273,7 @@ def test_smoke_on_slurm_equals_local_run(runs):
     assert "submitted with SLURM jobid" in log or "SLURM jobid" in log, "jobs did not go through SLURM"
     import torch
 
-    local_models = sorted(runs.local.rglob("model.pt"))
+    local_models = sorted(runs.local.rglob("model.safetensors"))
     assert local_models, "the local run trained no model"
     for lm in local_models:
         sm = runs.slurm / lm.relative_to(runs.local)
@@ -321,7 +321,7 @@ def test_gpu_request_is_submitted_as_gpus(cluster, runs, tmp_path):
     """The node has no GPU: the submission is refused, but the logged sbatch call shows what a cluster gets."""
     over = tmp_path / "gpu.yaml"
     over.write_text(yaml.safe_dump({"train": {"device": "cuda", "gpu_model": "a100"}}))
-    model = sorted(runs.slurm.rglob("model.pt"))[0].relative_to(runs.slurm)
+    model = sorted(runs.slurm.rglob("model.safetensors"))[0].relative_to(runs.slurm)
     res = slurm_snakemake(
         cluster,
         [str(model)],

@@ -60,7 +60,7 @@ def synthetic_run(tmp_path_factory):
         encode.save_docs(t / split, docs(n))
     save_npy(t / "train_windows.npy", np.arange(390, dtype=np.int64))
     g = torch.Generator().manual_seed(0)
-    model.save_weights(t / "model.pt", torch.randn(8, V, generator=g) * 0.3, -0.05 * torch.ones(V))
+    model.save_weights(t / "model.safetensors", torch.randn(8, V, generator=g) * 0.3, -0.05 * torch.ones(V))
     cfg = load_config(
         ROOT / "config.yaml",
         overrides={
@@ -104,7 +104,12 @@ def test_stages_end_to_end(synthetic_run):
     )
     out = {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")}
     run_model(
-        str(t / "model.pt"), str(t / "vocab.tsv"), str(t / "d_cooc.parquet"), out, an, ModelSpec("relu", 8, 1.0, 1)
+        str(t / "model.safetensors"),
+        str(t / "vocab.tsv"),
+        str(t / "d_cooc.parquet"),
+        out,
+        an,
+        ModelSpec("relu", 8, 1.0, 1),
     )
     m = pd.read_parquet(out["metrics"])
     assert {"d_star", "phi_half", "erank", "knn_purity_p", "mantel_phi_p"} <= set(m["metric"])
@@ -112,7 +117,7 @@ def test_stages_end_to_end(synthetic_run):
     roman = m[(m["scope"] == "Roman numerals") & (m["metric"] == "n_found")]
     assert roman["value"].iloc[0] == 2  # II and III; the other numerals are missing (group not strict)
     run_months(
-        str(t / "model.pt"),
+        str(t / "model.safetensors"),
         str(t / "vocab.tsv"),
         str(t / "d_ring.parquet"),
         {n: str(t / f"mo_{n}.parquet") for n in ("ring", "seasonal", "metrics")},
@@ -123,7 +128,7 @@ def test_stages_end_to_end(synthetic_run):
     assert (seas["status"].str.startswith("missing")).sum() == 6  # 3 of 9 seasonal words exist
     names = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
     tm = run_mechanism(
-        str(t / "model.pt"),
+        str(t / "model.safetensors"),
         str(t / "vocab.tsv"),
         [str(t / "validation"), str(t / "test")],
         str(t / "train"),

@@ -28,7 +28,7 @@ def test_run_json_carries_the_decay_exposure(smoke_run):
 def test_pca_model_and_subspace_table(smoke_run):
     from bows.model import load_weights
 
-    W, _ = load_weights(smoke_run / MODELS / "pca/L8_wd0.0_seed1/model.pt")
+    W, _ = load_weights(smoke_run / MODELS / "pca/L8_wd0.0_seed1/model.safetensors")
     np.testing.assert_allclose(W @ W.T, np.eye(8), atol=1e-5)  # orthonormal rows
     sub = pd.read_parquet(smoke_run / METRICS / "subspace.parquet")
     assert set(sub["variant"]) == {"relu", "linear", "pca"}

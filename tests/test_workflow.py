@@ -55,7 +55,7 @@ def test_smoke_run_leaves_every_stage(smoke_run):
     for split in ("train", "validation", "test"):
         assert (res / "corpus" / f"{split}.parquet").is_file()
     assert (res / "V400" / "vocab.tsv").is_file()
-    models = sorted(res.glob("models/*/relu/*/model.pt"))
+    models = sorted(res.glob("models/*/relu/*/model.safetensors"))
     assert len(models) == 8
     state = torch.load(models[0], weights_only=True)
     assert set(state) == {"W", "b"} and state["W"].shape[1] == 400

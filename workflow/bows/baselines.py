@@ -1,4 +1,4 @@
-"""Baselines as models: ``pca``, the optimal linear autoencoder, written as a ``model.pt`` like a trained model.
+"""Baselines as models: ``pca``, the optimal linear autoencoder, written as a model file like a trained model.
 
 The tied form x̂ = WᵀW x + b with W ∈ ℝ^{L×V} and an output bias b is, among all rank-L affine reconstructions, best
 in mean squared error when WᵀW projects onto the top-L eigenvectors U_L of the windows' centred covariance and
@@ -47,7 +47,7 @@ def write_pca_model(
     seed: int,
     vocab_size: int | None = None,
 ) -> dict[str, Any]:
-    """Rule pca_model: write ``model.pt`` (as :func:`bows.model.save_weights`) and a ``run.json`` without history."""
+    """Rule pca_model: write the model file (:func:`bows.model.save_weights`) and a ``run.json`` without history."""
     from .metrics.subspace import load_subspace
     from .model import save_weights
 

@@ -53,6 +53,8 @@ __all__ = [
     "select_device",
     "device_facts",
     "device_key",
+    "set_determinism",
+    "configure_precision",
 ]
 
 log = logging.getLogger("bows.devices")
@@ -370,6 +372,32 @@ def select_device(
     if not torch.cuda.is_available():
         return _no_cuda(name, lease)
     return lease
+
+
+# --------------------------------------------------------------------------------------------- numeric modes
+
+
+def set_determinism(on: bool) -> None:
+    """``torch.use_deterministic_algorithms`` (warning, not failing, on an op without a deterministic version) and
+    the cuBLAS workspace setting it needs on CUDA (read when cuBLAS starts: call this before the first product)."""
+    import torch
+
+    if on:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(bool(on), warn_only=True)
+
+
+def configure_precision(precision: str, device: Any) -> Any:
+    """Set the TF32 switches of CUDA for ``precision`` (fp32: off, tf32: on) and return the dtype of the step's
+    dense products (bfloat16 for bf16, else None: float32)."""
+    import torch
+
+    if precision == "bf16":
+        return torch.bfloat16
+    if torch.device(device).type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+        torch.backends.cudnn.allow_tf32 = precision == "tf32"
+    return None
 
 
 # --------------------------------------------------------------------------------------------- what ran where

@@ -43,6 +43,7 @@ PACKAGES = (
     "pandas",
     "pyarrow",
     "torch",
+    "safetensors",
     "datasets",
     "snakemake",
     "scipy",
@@ -146,11 +147,19 @@ def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:
 
 
 def write_html_table(
-    df, path: str | os.PathLike, title: str, *, escape: bool = True, na_rep: str = "—", align: str = "right"
+    df,
+    path: str | os.PathLike,
+    title: str,
+    *,
+    escape: bool = True,
+    na_rep: str = "—",
+    align: str = "right",
+    intro: str = "",
 ) -> Path:
     """Write ``df`` as a standalone HTML page (for the Snakemake report), atomically. Returns the path.
 
-    Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells."""
+    Floats are shown to 4 significant digits; ``escape=False`` keeps HTML already in the cells; ``intro`` is HTML
+    put above the table."""
     import html as _html
 
     body = df.to_html(
@@ -164,7 +173,7 @@ def write_html_table(
     with atomic_path(path) as tmp:
         tmp.write_text(
             f"<!doctype html><html><head><meta charset='utf-8'><title>{_html.escape(title)}</title>"
-            f"{style}</head><body>{body}</body></html>",
+            f"{style}</head><body>{intro}{body}</body></html>",
             encoding="utf-8",
         )
     return Path(path)

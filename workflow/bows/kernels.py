@@ -80,7 +80,7 @@ def window_union_reference(
 
 
 def split_batch_reference(offsets: np.ndarray, cols: np.ndarray, vocab_size: int, threshold: int):
-    """The arrays of a :class:`bows.model.Batch` from CSR (offsets, cols) with sorted unique ids per row.
+    """The arrays of a :class:`bows.fast_step.Batch` from CSR (offsets, cols) with sorted unique ids per row.
 
     Returns (rows int64, flat int64 = rows·V + cols, words int64 [K] = the ids present in ≥ ``threshold`` rows,
     dense_x float32 [B, K], r_offsets, r_cols (CSR of the other entries), t_offsets, t_rows (its transpose: per id,

@@ -10,8 +10,11 @@ and the rule builds its ``output:`` from ``STAGE`` (:meth:`Stage.table_outputs`,
 its ``params:`` from ``stage_params`` in ``common.smk``: the module's name, the hash of the code it runs and the
 config sections it declares, nothing else of the config. One adapter script (``workflow/scripts/stage.py``) turns
 the Snakemake object into a :class:`Job` and calls ``run``; the job sees exactly the sections the params carry, so
-what reruns a job and what the job reads are the same thing. A job of a rule with the model wildcards
-(``variant``, ``latent``, ``wd``, ``seed``) gets them as one :class:`~bows.grid.ModelSpec`.
+what reruns a job and what the job reads are the same thing. A stage may also declare ``settings``: config it
+reads that never changes its results (a training job's device, or how often it saves a checkpoint). They reach the
+job as ``job.settings`` through a param Snakemake does not track, so changing them reruns nothing. A job of a rule
+with the model wildcards (``variant``, ``latent``, ``wd``, ``seed``) gets them as one
+:class:`~bows.grid.ModelSpec`.
 """
 
 from __future__ import annotations
@@ -25,23 +28,25 @@ from .grid import ModelSpec
 __all__ = ["Section", "Stage", "Job", "figure_formats", "RESERVED_PARAMS"]
 
 # params every stage rule carries besides its config sections
-RESERVED_PARAMS = ("stage", "code")
+RESERVED_PARAMS = ("stage", "code", "settings")
 
 
 @dataclass(frozen=True)
 class Section:
-    """A config section a stage reads: all of it, only some keys, or all but some keys."""
+    """A config section a stage reads: all of it, only some keys, or all but some keys. Keys in ``omit_null`` are
+    left out while null (so that adding such a key with a null default reruns nothing)."""
 
     name: str
     only: tuple[str, ...] | None = None
     without: tuple[str, ...] = ()
+    omit_null: tuple[str, ...] = ()
 
     def take(self, config: Mapping[str, Any]) -> Any:
         value = config[self.name]
         if not isinstance(value, Mapping):
             return value
         keys = [k for k in value if (self.only is None or k in self.only) and k not in self.without]
-        return {k: value[k] for k in keys}
+        return {k: value[k] for k in keys if not (k in self.omit_null and value[k] is None)}
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Stage:
     figures: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     sections: tuple[Section | str, ...] = ()
+    settings: tuple[Section, ...] = ()
 
     @property
     def section_specs(self) -> tuple[Section, ...]:
@@ -62,6 +68,10 @@ class Stage:
     def config_slice(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The declared sections of a validated config, as the rule's params carry them."""
         return {s.name: s.take(config) for s in self.section_specs}
+
+    def settings_slice(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The declared settings of a validated config (``job.settings``; not a rerun trigger)."""
+        return {s.name: s.take(config) for s in self.settings}
 
     def table_outputs(self, stem: str) -> dict[str, str]:
         """Named outputs of the stage's tables under ``stem``: ``name`` → parquet, ``name_csv`` → CSV."""
@@ -113,12 +123,14 @@ def spec_from_wildcards(wildcards: Mapping[str, Any]) -> ModelSpec | None:
 class Job:
     """One run of a stage: the rule's named inputs and outputs as Snakemake gives them (attribute and key access,
     lists for list entries), the declared config sections, the model of the wildcards, and the job's resources.
-    ``params`` holds the rule's other params (paths it does not track, such as a checkpoint folder)."""
+    ``params`` holds the rule's other params (paths it does not track, such as a checkpoint folder); ``settings``
+    the stage's declared settings."""
 
     input: Any
     output: Any
     config: dict[str, Any]
     model: ModelSpec | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
     wildcards: Mapping[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     threads: int = 1
@@ -137,6 +149,7 @@ class Job:
             output=smk.output,
             config=config,
             model=spec_from_wildcards(wildcards),
+            settings=dict(params.get("settings") or {}),
             wildcards=wildcards,
             params=extra,
             threads=int(getattr(smk, "threads", 1) or 1),

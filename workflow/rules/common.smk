@@ -42,7 +42,7 @@ SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
 
-MODEL_FILE = "model.pt"  # a trained model's weights, in every model folder
+MODEL_FILE = "model.safetensors"  # a trained model's weights (W, b and metadata), in every model folder
 GRID = bcfg.model_grid(config)
 MODEL_TAG = "{variant}/L{latent}_wd{wd}_seed{seed}"
 SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-subspace overlap
@@ -103,13 +103,18 @@ STAGE_SCRIPT = "../scripts/stage.py"
 def stage_params(stage, **extra):
     """A stage rule's params: the stage module, the hash of the code it runs (adapter and the module's import
     closure: a changed function reruns exactly the rules whose stages import it) and the config sections it
-    declares (a change reruns it). ``extra``: params that are not config (untracked paths)."""
-    return {
+    declares (a change reruns it). ``extra``: params that are not config (untracked paths). The stage's settings
+    (config that never changes its results) come as a function of the job's threads: Snakemake does not compare
+    params derived from threads, input, output or resources between runs, so a change of them reruns nothing."""
+    params = {
         "stage": stage.module,
         "code": codehash.stage_hash(stage.module),
         **stage.config_slice(config),
         **extra,
     }
+    if stage.settings:
+        params["settings"] = lambda wildcards, threads: stage.settings_slice(config)
+    return params
 
 
 def stage_figures(stage, stem, prefix=""):

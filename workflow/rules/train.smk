@@ -2,9 +2,11 @@
 # Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
 # With train.device: cuda every job asks for resources gpu (1, or its slots with train.jobs_per_gpu > 1), runs in the
 # CUDA env (envs/train-cuda.yaml: no CPU-only torch) and takes its GPU as bows.devices says; auto asks for no GPU.
+# The job's config: bows.stages.train.STAGE (the train keys that change the weights rerun it; device, threads and
+# checkpoint cadence are settings and rerun nothing).
 
 import bows.devices as bdev
-import bows.train as btrain
+import bows.stages.train as bstage_train
 
 
 rule train_model:
@@ -28,16 +30,16 @@ rule train_model:
     threads: config["train"]["threads"]
     resources:
         **bdev.rule_resources(config["train"]),
-        mem_mb=lambda wc: btrain.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
+        mem_mb=lambda wc: bstage_train.memory_estimate_mb(int(wc.latent), V, config["train"]["batch_size"]),
         runtime=config["train"]["runtime"],
     params:
-        code=code_of("train_model.py"),
-        train=btrain.result_params(config["train"]),  # keys that change the weights: a change retrains
-        windows=WINDOWS_TRAIN,
-        docs=lambda wc, input: input.docs.removesuffix(".json"),
-        ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(
+            bstage_train.STAGE,
+            docs=lambda wc, input: input.docs.removesuffix(".json"),
+            ckpt=lambda wc: f"{CKPTS}/{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        ),
     script:
-        "../scripts/train_model.py"
+        STAGE_SCRIPT
 
 
 rule pca_model:

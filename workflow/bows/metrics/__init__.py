@@ -6,7 +6,7 @@ Pure functions on numpy arrays live in the topical modules (``geometry``, ``peer
 
     from bows.model import load_weights
     from bows.metrics import peers, geometry
-    W, b = load_weights("results/.../model.pt")
+    W, b = load_weights("results/.../model.safetensors")
     peers.peer_metrics(W)
 """
 

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, ShapeError
-from ..model import safe_load, save_state
+from ..tensor_files import safe_load, save_state
 from .settings import SaeSpec
 
 __all__ = ["SAE", "ReluSAE", "TopKSAE", "MatryoshkaSAE", "CLASSES", "build", "save_saes", "load_saes"]

@@ -7,7 +7,7 @@ redraws the figures only.
 ===============  ====================================  ===================================================
 rule             function                              files
 ===============  ====================================  ===================================================
-sae_activations  :func:`.activations.make_activations` model.pt + docs + window index → activations.npz (h_train,
+sae_activations  :func:`.activations.make_activations` model file + docs + window index → activations.npz (h_train,
                                                        h_heldout, words, frequency, truth) + activations.json
 sae_train        :func:`.train.train_sweep`            activations.npz → saes.pt of one architecture (every
                                                        width × sparsity) + history.json
