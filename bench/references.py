@@ -52,7 +52,7 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(a.threads)
-        from bows.stages.reference_lm import run_lm
+        from bows.stages.references.lm import run_lm
 
         run_lm(
             a.reference,
@@ -65,7 +65,7 @@ def main() -> None:
             cfg["vocab"]["lowercase"],
         )
     else:
-        from bows.stages.reference_vectors import run_vectors
+        from bows.stages.references.vectors import run_vectors
 
         run_vectors(a.reference, str(voc / "vocab.tsv"), out, cfg["references"], cfg["analysis"]["word_groups"])
     wall = time.perf_counter() - t0

@@ -27,6 +27,7 @@ def test_defaults_fill_every_section():
         "value_coding",
         "sae",
         "figures",
+        "references",
     }
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]

@@ -164,9 +164,8 @@ def test_lm_representation_flags_splits_and_too_few_contexts(tiny):
 def test_packaged_smollm2_is_the_hf_path_on_its_gguf_folder():
     """smollm2 is reference hf on the GGUF file's folder; its tokenizer (read from the GGUF file) gives every month
     and day one token, as written in running text."""
-    from transformers import AutoTokenizer
-
     from bows.references.lm import model_source, word_token_ids
+    from transformers import AutoTokenizer
 
     src = model_source("smollm2", {})
     assert src.gguf_file == "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -390,37 +389,33 @@ def test_reference_criteria_pass_and_fail():
     from bows.metrics.reference_criteria import reference_criteria
 
     geo = _geometry("lm", {"embedding": 10, "layer 0": 12})
-    good = reference_criteria(
-        geo, _alignment("lm", "layer 0", 0.6, 0.001, 0.3, 0.01), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
-    )
-    assert [r["status"] for r in good] == ["pass", "pass", "pass"]
-    assert {r["id"] for r in good} == {"references.ring.lm", "references.alignment.lm", "references.beyond_pmi.lm"}
-    assert all(
-        set(r) == {"id", "claim", "value", "threshold", "status", "claimed_at", "evaluated_at", "reason"} for r in good
-    )
+    model = "relu/L16_wd4.0_seed1"
+    good = reference_criteria(geo, _alignment("lm", "layer 0", 0.6, 0.001, 0.3, 0.01), ["lm"], model, THRESHOLDS, "t")
+    assert [r.status for r in good] == ["pass", "pass", "pass"]
+    assert [r.id for r in good] == ["references.ring", "references.alignment", "references.beyond_pmi"]
+    assert all(r.keys == {"reference": "lm"} and r.claimed_at and "layer 0" in r.evaluated_at for r in good)
+    assert good[0].value == 12 and good[0].threshold == 10 and good[1].value == 0.001
     bad_geo = _geometry("lm", {"embedding": 4, "layer 0": 6})
-    bad = reference_criteria(
-        bad_geo, _alignment("lm", "layer 0", 0.1, 0.3, -0.1, 0.8), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
-    )
-    assert [r["status"] for r in bad] == ["fail", "fail", "fail"]
+    bad = reference_criteria(bad_geo, _alignment("lm", "layer 0", 0.1, 0.3, -0.1, 0.8), ["lm"], model, THRESHOLDS, "t")
+    assert [r.status for r in bad] == ["fail", "fail", "fail"]
     # significant but negative: not an alignment
-    neg = reference_criteria(
-        geo, _alignment("lm", "layer 0", -0.6, 0.001, -0.3, 0.01), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test"
-    )
-    assert [r["status"] for r in neg][1:] == ["fail", "fail"]
+    neg = reference_criteria(geo, _alignment("lm", "layer 0", -0.6, 0.001, -0.3, 0.01), ["lm"], model, THRESHOLDS, "t")
+    assert [r.status for r in neg][1:] == ["fail", "fail"]
 
 
 def test_reference_criteria_not_applicable_and_error():
     from bows.metrics.reference_criteria import reference_criteria
 
+    model = "relu/L16_wd4.0_seed1"
     geo = _geometry("lm", {"layer 0": 12})
     few = _alignment("lm", "layer 0", 0.6, 0.05, 0.3, 0.05).assign(n_permutations=10)
-    recs = reference_criteria(geo, few, ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test")
-    assert recs[1]["status"] == "not_applicable" and "floor" in recs[1]["reason"]
-    none = reference_criteria(geo.iloc[0:0], few, ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "test")
-    assert [r["status"] for r in none] == ["not_applicable"] * 3
-    broken = reference_criteria(geo, pd.DataFrame({"x": [1]}), ["lm"], "relu/L16_wd4.0_seed1", THRESHOLDS, "t")
-    assert broken[1]["status"] == "error" and "KeyError" in broken[1]["reason"]
+    recs = reference_criteria(geo, few, ["lm"], model, THRESHOLDS, "test")
+    assert recs[1].status == "not_applicable" and "floor" in recs[1].reason
+    none = reference_criteria(geo.iloc[0:0], few, ["lm"], model, THRESHOLDS, "test")
+    assert [r.status for r in none] == ["not_applicable"] * 3
+    broken = reference_criteria(geo, pd.DataFrame({"x": [1]}), ["lm"], model, THRESHOLDS, "t")
+    assert broken[1].status == "error" and "KeyError" in broken[1].reason
+    assert broken[0].status == "pass"  # the ring reads the geometry only
 
 
 def test_alignment_table_lists_left_out_words_and_uses_the_right_word_sets():

@@ -76,11 +76,16 @@ def test_glove_beside_the_smoke_models(smoke_run: Path):
     geo = pd.read_parquet(smoke_run / REF_METRICS / "geometry.parquet")
     assert {"glove50", MONTHS_MODEL, "data/ppmi"} <= set(geo["object"])
     crit = json.loads((smoke_run / REF_METRICS / "criteria.json").read_text())
-    recs = {r["id"]: r for r in crit["criteria"]}
-    assert set(recs) == {"references.ring.glove50", "references.alignment.glove50", "references.beyond_pmi.glove50"}
-    assert all(r["status"] in ("pass", "fail", "not_applicable") for r in recs.values())
+    recs = {r["id"]: r for r in crit["claims"]}
+    assert set(recs) == {"references.ring", "references.alignment", "references.beyond_pmi"}
+    assert all(
+        r["status"] in ("pass", "fail", "not_applicable") and r["keys"] == {"reference": "glove50"}
+        for r in recs.values()
+    )
     adj = geo[(geo["object"] == "glove50") & (geo["scope"] == "Months") & (geo["metric"] == "ring_adjacent_pairs")]
-    assert recs["references.ring.glove50"]["value"] == adj["value"].item()
+    assert recs["references.ring"]["value"] == adj["value"].item()
+    assert recs["references.alignment"]["value"] == pytest.approx(row["p"])
+    assert crit["report_numbers"]["glove50"]["best_layer"] == "vectors"
     for name in ("references_rings", "references_layers"):
         assert (smoke_run / f"{RES}/figures/V400_G5_S1/{name}.png").stat().st_size > 1000
 

@@ -7,13 +7,13 @@
 import bows.devices as bdev
 import bows.references.sources as bref_sources
 import bows.references.summary as bref_summary
-import bows.stages.fig_references as bstage_fig_refs
-import bows.stages.reference_alignment as bstage_ref_align
-import bows.stages.reference_criteria as bstage_ref_crit
-import bows.stages.reference_data as bstage_ref_data
-import bows.stages.reference_geometry as bstage_ref_geom
-import bows.stages.reference_lm as bstage_ref_lm
-import bows.stages.reference_vectors as bstage_ref_vec
+import bows.stages.references.alignment as bstage_ref_align
+import bows.stages.references.criteria as bstage_ref_crit
+import bows.stages.references.data as bstage_ref_data
+import bows.stages.references.figures as bstage_fig_refs
+import bows.stages.references.geometry as bstage_ref_geom
+import bows.stages.references.lm as bstage_ref_lm
+import bows.stages.references.vectors as bstage_ref_vec
 
 REFS_CFG = config["references"]
 try:
@@ -158,6 +158,14 @@ rule references_criteria:
         alignment=f"{REF_METRICS}/alignment.parquet",
     output:
         criteria=f"{REF_METRICS}/criteria.json",
+        table=f"{REF_METRICS}/criteria.parquet",
+        csv=f"{REF_METRICS}/criteria.csv",
+        criteria_html=report(
+            f"{REF_METRICS}/criteria.html",
+            caption="../report/references_claims.rst",
+            category="References",
+            labels={"figure": "claims"},
+        ),
     log:
         f"{LOGS}/references/criteria.log",
     conda:
@@ -202,6 +210,7 @@ TARGETS["references"] = (
     [
         *REF_FILES,
         f"{REF_METRICS}/criteria.json",
+        f"{REF_METRICS}/criteria.html",
         *bstage_ref_geom.STAGE.table_outputs(REF_METRICS).values(),
         *bstage_ref_align.STAGE.table_outputs(REF_METRICS).values(),
         *stage_figures(bstage_fig_refs.STAGE, FIGS).values(),

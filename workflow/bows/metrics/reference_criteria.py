@@ -1,16 +1,16 @@
-"""Criteria of the references analysis: does co-occurrence explain the month geometry of a real language model?
+"""Claims of the references analysis: does co-occurrence explain the month geometry of a real language model?
 
-Three claims per reference in ``references.use``, each a record ``{id, claim, value, threshold, status, claimed_at,
-evaluated_at, reason}`` with status ``pass``, ``fail``, ``not_applicable`` (the reason says why) or ``error``:
+Three claims per reference in ``references.use``, evaluated by the claims engine (:mod:`bows.claims`: pass, fail,
+not applicable with the reason, or error), each record keyed by its reference:
 
-1. ``references.ring.<ref>``: the reference's months form a ring at some layer: at its best layer
+1. ``references.ring``: the reference's months form a ring at some layer: at its best layer
    (:func:`bows.references.layers.best_layer`, chosen from its own geometry) at least
    ``reference_ring_min_adjacent_of_12`` consecutive months (scaled by n/12) are adjacent on the first two PCs. A
    check of the reference, not of BOWS.
-2. ``references.alignment.<ref>``: the months model's (``analysis.models.months``) month geometry aligns with the
+2. ``references.alignment``: the months model's (``analysis.models.months``) month geometry aligns with the
    reference's at that layer beyond chance: RSA > 0 with Mantel p ≤ ``reference_alignment_max_p``.
-3. ``references.beyond_pmi.<ref>``: it does so beyond the data's PMI geometry: partial RSA (controlling for the
-   PPMI rows' geometry) > 0 with its permutation p ≤ ``reference_alignment_max_p``.
+3. ``references.beyond_pmi``: it does so beyond the data's PMI geometry: partial RSA (controlling for the PPMI
+   rows' geometry) > 0 with its permutation p ≤ ``reference_alignment_max_p``.
 
 A p-value can never fall below 1/(1 + permutations); with too few permutations to reach the threshold the claim
 is not applicable, never failed.
@@ -19,14 +19,14 @@ is not applicable, never failed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..references.layers import best_layer
+from ..claims import Claim, NotApplicable, Outcome, Record, evaluate
+from ..references.layers import BestLayer, best_layer
 
-__all__ = ["reference_criteria", "CLAIMED_AT"]
+__all__ = ["reference_criteria", "CLAIMS", "CLAIMED_AT"]
 
 MONTHS = "Months"
 CLAIMED_AT = {
@@ -39,40 +39,118 @@ CLAIMED_AT = {
 }
 
 
-def _record(kind: str, ref: str, claim: str, value: Any, threshold: Any, ok: bool | None, evaluated: str, reason: str):
-    return {
-        "id": f"references.{kind}.{ref}",
-        "claim": claim,
-        "value": value,
-        "threshold": threshold,
-        "status": "not_applicable" if ok is None else ("pass" if ok else "fail"),
-        "claimed_at": CLAIMED_AT[kind],
-        "evaluated_at": evaluated,
-        "reason": reason,
-    }
+class Inputs:
+    """What the claims of one reference read: the geometry and alignment tables, the reference, the months model,
+    the thresholds and the run's scale; the reference's best layer is found once."""
+
+    def __init__(
+        self,
+        geometry: pd.DataFrame,
+        alignment: pd.DataFrame,
+        reference: str,
+        months_model: str,
+        thresholds: Mapping[str, float],
+        scale: str,
+    ):
+        self.geometry, self.alignment = geometry, alignment
+        self.reference, self.months_model, self.scale = reference, months_model, scale
+        self.min_adjacent = float(thresholds["reference_ring_min_adjacent_of_12"])
+        self.alpha = float(thresholds["reference_alignment_max_p"])
+        self.best: BestLayer | None = best_layer(geometry, reference, MONTHS)
+
+    @property
+    def where(self) -> str:
+        return f"{self.scale}; {self.reference}" + (f" at its best layer ({self.best.layer})" if self.best else "")
 
 
-def _guard(kind: str, ref: str, claim: str, evaluated: str, fn: Callable[..., dict], *args: Any) -> dict:
-    """Run one criterion ``fn(*args)``; an exception becomes status ``error`` with its message (never
-    not_applicable)."""
-    try:
-        return fn(*args)
-    except Exception as err:  # noqa: BLE001 - reported, not hidden
-        rec = _record(kind, ref, claim, None, None, None, evaluated, f"{type(err).__name__}: {err}")
-        rec["status"] = "error"
-        return rec
-
-
-def _alignment_row(alignment: pd.DataFrame, obj: str, ref: str, layer: str, metric: str) -> pd.Series | None:
-    m = (
-        (alignment["object"] == obj)
-        & (alignment["reference"] == ref)
-        & (alignment["layer"] == layer)
-        & (alignment["scope"] == MONTHS)
-        & (alignment["metric"] == metric)
+def ring_test(inp: Inputs) -> Outcome:
+    best = inp.best
+    if best is None or best.n_words < 4:
+        raise NotApplicable("fewer than 4 months have a vector at any layer", evaluated_at=inp.where)
+    need = int(math.ceil(inp.min_adjacent * best.n_words / 12 - 1e-9))
+    reason = (
+        f"{best.adjacent:.0f} of {best.n_words} consecutive months adjacent at {best.layer} "
+        f"(order agreement {best.order_agreement:.2f}, circulant R² {best.circulant_r2:.2f})"
     )
-    sub = alignment[m]
-    return sub.iloc[0] if len(sub) else None
+    return Outcome(
+        best.adjacent, need, best.adjacent >= need, inp.where, details={"ring": reason}, notes={"layer": best.layer}
+    )
+
+
+def _aligned(inp: Inputs, metric: str) -> Outcome:
+    where = f"{inp.where}; months model {inp.months_model}"
+    if inp.best is None:
+        raise NotApplicable(
+            f"{inp.reference} has no month geometry at any layer", threshold=inp.alpha, evaluated_at=where
+        )
+    a = inp.alignment
+    m = (
+        (a["object"] == inp.months_model)
+        & (a["reference"] == inp.reference)
+        & (a["layer"] == inp.best.layer)
+        & (a["scope"] == MONTHS)
+        & (a["metric"] == metric)
+    )
+    if not m.any():
+        raise NotApplicable(
+            f"no alignment of {inp.months_model} with {inp.reference} {inp.best.layer}",
+            threshold=inp.alpha,
+            evaluated_at=where,
+        )
+    row = a[m].iloc[0]
+    value, p = float(row["value"]), float(row["p"])
+    if not (math.isfinite(value) and math.isfinite(p)):
+        raise NotApplicable(f"not computed: {row['status']}", threshold=inp.alpha, evaluated_at=where)
+    floor = 1.0 / (1 + int(row["n_permutations"]))
+    if floor > inp.alpha:
+        raise NotApplicable(
+            f"{int(row['n_permutations'])} permutations cannot give p <= {inp.alpha} (floor {floor:.3f})",
+            value=p,
+            threshold=inp.alpha,
+            evaluated_at=where,
+        )
+    details = {
+        metric: value,
+        "p": p,
+        "null_mean": float(row["null_mean"]),
+        "null_band": [float(row["null_lo"]), float(row["null_hi"])],
+        "n_months": int(row["n_words"]),
+        "permutations": int(row["n_permutations"]),
+        "words_left_out": "" if row["status"] == "ok" else str(row["status"]),
+    }
+    notes = {"layer": inp.best.layer, metric: value}
+    return Outcome(p, inp.alpha, value > 0 and p <= inp.alpha, where, details=details, notes=notes)
+
+
+def alignment_test(inp: Inputs) -> Outcome:
+    return _aligned(inp, "rsa")
+
+
+def beyond_pmi_test(inp: Inputs) -> Outcome:
+    return _aligned(inp, "partial_rsa")
+
+
+CLAIMS = [
+    Claim(
+        "references.ring",
+        "The reference's months form a ring at some layer (first two PCs, consecutive months adjacent)",
+        CLAIMED_AT["ring"],
+        ring_test,
+    ),
+    Claim(
+        "references.alignment",
+        "The months model's month geometry aligns with the reference's at its best layer beyond chance "
+        "(RSA > 0, Mantel permutation p <= threshold)",
+        CLAIMED_AT["alignment"],
+        alignment_test,
+    ),
+    Claim(
+        "references.beyond_pmi",
+        "... and beyond the data's PMI geometry (partial RSA given the PPMI rows > 0, permutation p <= threshold)",
+        CLAIMED_AT["beyond_pmi"],
+        beyond_pmi_test,
+    ),
+]
 
 
 def reference_criteria(
@@ -82,68 +160,27 @@ def reference_criteria(
     months_model: str,
     thresholds: Mapping[str, float],
     scale: str,
-) -> list[dict[str, Any]]:
+) -> list[Record]:
     """The three claims for every reference (module docstring); ``scale`` describes the run (corpus, V, G)."""
-    out = []
-    min_adj = float(thresholds["reference_ring_min_adjacent_of_12"])
-    alpha = float(thresholds["reference_alignment_max_p"])
+    records: list[Record] = []
     for ref in references:
-        best = best_layer(geometry, ref, MONTHS)
-        where = f"{scale}; {ref}" + (f" at its best layer ({best.layer})" if best else "")
-        claim = f"The months form a ring in {ref} at some layer (first two PCs, consecutive months adjacent)"
-        out.append(_guard("ring", ref, claim, where, _ring, ref, claim, best, min_adj, where))
-        for kind, metric, what in (
-            ("alignment", "rsa", "RSA, Mantel permutation p"),
-            ("beyond_pmi", "partial_rsa", "partial RSA controlling for the data's PPMI geometry, permutation p"),
-        ):
-            claim = (
-                f"The months model's month geometry aligns with {ref}'s beyond chance"
-                + (" and beyond the data's PMI" if kind == "beyond_pmi" else "")
-                + f" ({what} <= threshold)"
-            )
-            where_m = f"{where}; months model {months_model}"
-            args = (kind, ref, claim, alignment, months_model, best, metric, alpha, where_m)
-            out.append(_guard(kind, ref, claim, where_m, _aligned, *args))
-    return out
-
-
-def _ring(ref: str, claim: str, best, min_adj: float, where: str) -> dict:
-    if best is None or best.n_words < 4:
-        return _record("ring", ref, claim, None, None, None, where, "fewer than 4 months have a vector at any layer")
-    need = int(math.ceil(min_adj * best.n_words / 12 - 1e-9))
-    reason = (
-        f"{best.adjacent:.0f} of {best.n_words} consecutive months adjacent at {best.layer} "
-        f"(order agreement {best.order_agreement:.2f}, circulant R² {best.circulant_r2:.2f})"
-    )
-    return _record("ring", ref, claim, best.adjacent, need, best.adjacent >= need, where, reason)
-
-
-def _aligned(
-    kind: str, ref: str, claim: str, alignment: pd.DataFrame, obj: str, best, metric: str, alpha: float, where: str
-) -> dict:
-    if best is None:
-        return _record(kind, ref, claim, None, alpha, None, where, f"{ref} has no month geometry at any layer")
-    row = _alignment_row(alignment, obj, ref, best.layer, metric)
-    if row is None:
-        return _record(kind, ref, claim, None, alpha, None, where, f"no alignment of {obj} with {ref} {best.layer}")
-    if not math.isfinite(float(row["value"])) or not math.isfinite(float(row["p"])):
-        return _record(kind, ref, claim, None, alpha, None, where, f"not computed: {row['status']}")
-    floor = 1.0 / (1 + int(row["n_permutations"]))
-    if floor > alpha:
-        return _record(
-            kind,
-            ref,
-            claim,
-            float(row["p"]),
-            alpha,
-            None,
-            where,
-            f"{int(row['n_permutations'])} permutations cannot give p <= {alpha} (floor {floor:.3f})",
-        )
-    value, p = float(row["value"]), float(row["p"])
-    reason = (
-        f"{metric} = {value:.3f} (null {row['null_mean']:.3f}, 95% band [{row['null_lo']:.3f}, {row['null_hi']:.3f}]), "
-        f"p = {p:.4f}, {int(row['n_words'])} months, {int(row['n_permutations'])} permutations"
-        + ("" if row["status"] == "ok" else f"; {row['status']}")
-    )
-    return _record(kind, ref, claim, p, alpha, value > 0 and p <= alpha, where, reason)
+        try:
+            inp = Inputs(geometry, alignment, ref, months_model, thresholds, scale)
+        except Exception as err:  # noqa: BLE001 - a broken table: every claim of this reference is an error
+            records += [
+                Record(
+                    c.id,
+                    c.claim,
+                    None,
+                    None,
+                    "error",
+                    c.claimed_at,
+                    "",
+                    f"{type(err).__name__}: {err}",
+                    keys={"reference": ref},
+                )
+                for c in CLAIMS
+            ]
+            continue
+        records += evaluate(CLAIMS, inp, keys={"reference": ref})
+    return records

@@ -85,9 +85,9 @@ class LanguageModel:
 def load_language_model(source: ModelSource, device: str = "cpu") -> LanguageModel:
     """Tokenizer and float32 model of ``source``, on ``device``, in eval mode."""
     require_modules(("transformers",) + (("gguf", "accelerate") if source.gguf_file else ()), "a language model")
-    import os
+    import contextlib
+    import io
 
-    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF reader's progress bar (tqdm reads it when imported)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -95,9 +95,10 @@ def load_language_model(source: ModelSource, device: str = "cpu") -> LanguageMod
     hf_logging.disable_progress_bar()
     kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
     t0 = time.perf_counter()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source.path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(source.path, dtype=torch.float32, **kwargs)
+    try:  # the GGUF reader draws a progress bar on stderr: kept out of the job's output
+        with contextlib.redirect_stderr(io.StringIO()):
+            tokenizer = AutoTokenizer.from_pretrained(source.path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(source.path, dtype=torch.float32, **kwargs)
     except (OSError, ValueError) as err:
         raise ModelLoadError(
             f"cannot load the language model {source.describe()}: {str(err).splitlines()[0]}",

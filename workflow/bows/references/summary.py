@@ -1,7 +1,7 @@
 """The numbers the report's caption quotes: per reference, its best layer and the months model's alignment there.
 
-Written into ``criteria.json`` (key ``summary``) by the criteria stage; read back when the workflow is parsed, so
-that the report built after a run quotes that run's values.
+Written into the references' ``criteria.json`` (key ``report_numbers``) by the criteria stage; read back when the
+workflow is parsed, so that the report built after a run quotes that run's values.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def summary_values(geometry, alignment, references: Sequence[str], months_model:
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
-    """The ``summary`` of a criteria file, or {} before the first run (or for an unreadable file)."""
+    """The ``report_numbers`` of the references' criteria file, or {} before the first run (or for an
+    unreadable file)."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8")).get("summary", {})
+        return json.loads(Path(path).read_text(encoding="utf-8")).get("report_numbers", {})
     except (OSError, ValueError):
         return {}

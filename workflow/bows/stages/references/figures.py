@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 STAGE = Stage(
     __name__,
@@ -20,9 +20,9 @@ def run(job: Job) -> None:
     """Rule fig_references: draw both figures and save every format with its provenance."""
     import pandas as pd
 
-    from ..figures.references import draw, pca_beside
-    from ..figures.theme import save_outputs
-    from ..grid import model_grid, model_ref
+    from ...figures.references import draw, pca_beside
+    from ...figures.theme import save_outputs
+    from ...grid import model_grid, model_ref
 
     months = model_ref(job.config["analysis"]["models"]["months"])
     pca = pca_beside(model_grid({"train": job.config["train"]}), months)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 log = logging.getLogger("bows.references")
 
@@ -36,13 +36,13 @@ def run_data(
 ) -> None:
     """PPMI and phi rows of the analysed words over (a seeded sample of) the training windows, as one
     representation ``data`` with layers ``ppmi`` and ``phi``."""
-    from ..encode import load_docs
-    from ..io import write_sidecar
-    from ..metrics.context_rows import cooccurrence_counts, phi_rows, ppmi_rows
-    from ..references.store import Representation, save_representation
-    from ..references.words import analysed_words_of
-    from ..windows import Windows
-    from .common import sample
+    from ...encode import load_docs
+    from ...io import write_sidecar
+    from ...metrics.context_rows import cooccurrence_counts, phi_rows, ppmi_rows
+    from ...references.store import Representation, save_representation
+    from ...references.words import analysed_words_of
+    from ...windows import Windows
+    from ..common import sample
 
     analysed = analysed_words_of(vocab, analysis["word_groups"], int(top_words))
     win = Windows(load_docs(docs), int(windows["group_size"]), int(windows["stride"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 # what the objects and the measures depend on
 STAGE = Stage(
@@ -33,12 +33,12 @@ def run_geometry(
     """One geometry table (and the PCA coordinates) over every object."""
     import pandas as pd
 
-    from ..grid import model_grid, model_ref
-    from ..metrics.tables import save
-    from ..metrics.words import resolve_groups
-    from ..references.compare import geometry_tables
-    from ..references.objects import load_objects
-    from .common import load_index
+    from ...grid import model_grid, model_ref
+    from ...metrics.tables import save
+    from ...metrics.words import resolve_groups
+    from ...references.compare import geometry_tables
+    from ...references.objects import load_objects
+    from ..common import load_index
 
     index, _ = load_index(vocab)
     groups = resolve_groups(analysis["word_groups"], index)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 log = logging.getLogger("bows.references")
 
@@ -39,21 +39,21 @@ def run_lm(
     and every layer, contexts from the training corpus ``corpus`` (its CSR token ids under the prefix ``docs``)."""
     import pandas as pd
 
-    from ..devices import select_device
-    from ..encode import load_docs
-    from ..io import write_sidecar
-    from ..metrics.tables import save
-    from ..references.build import lm_representation
-    from ..references.lm import load_language_model, model_source
-    from ..references.store import save_representation
-    from ..references.words import analysed_words_of
+    from ...devices import select_device
+    from ...encode import load_docs
+    from ...io import write_sidecar
+    from ...metrics.tables import save
+    from ...references.build import lm_representation
+    from ...references.lm import load_language_model, model_source
+    from ...references.store import save_representation
+    from ...references.words import analysed_words_of
 
     source = model_source(reference, refs)  # a missing package or file stops here, before anything is read
     analysed = analysed_words_of(vocab, word_groups, int(refs["top_words"]))
     documents = load_docs(docs)
     texts = pd.read_parquet(corpus, columns=["text"])["text"].tolist()
     if len(texts) != documents.n_docs:
-        from ..errors import CorpusError
+        from ...errors import CorpusError
 
         raise CorpusError(
             f"{corpus} has {len(texts)} records but its token ids {docs} have {documents.n_docs}",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 STAGE = Stage(
     __name__,
-    files=("criteria",),
+    files=("criteria", "criteria_html"),
     sections=(
         Section("references", only=("use",)),
         Section("analysis", only=("thresholds", "models")),
@@ -28,31 +28,32 @@ def scale_label(corpus: str, vocab_size: int, group_size: int) -> str:
 def run_criteria(
     geometry: str,
     alignment: str,
-    out: str,
+    out: Mapping[str, str],
     references: list[str],
     analysis: Mapping[str, Any],
     scale: str,
     config: Mapping[str, Any] | None = None,
-) -> list[dict]:
-    """Evaluate the claims and write them as JSON (with provenance)."""
+) -> list:
+    """Evaluate the claims; write them through the claims engine (``criteria.{parquet,csv,json}``, with the
+    report's numbers under ``report_numbers`` in the JSON) and as the report's claims table (``criteria.html``)."""
     import pandas as pd
 
-    from ..grid import model_ref
-    from ..io import provenance, write_json
-    from ..metrics.reference_criteria import reference_criteria
-    from ..references.summary import summary_values
+    from ...claims import write_claims, write_claims_html
+    from ...grid import model_ref
+    from ...metrics.reference_criteria import reference_criteria
+    from ...references.summary import summary_values
 
     geo, ali = pd.read_parquet(geometry), pd.read_parquet(alignment)
     months = model_ref(analysis["models"]["months"]).tag
     records = reference_criteria(geo, ali, references, months, analysis["thresholds"], scale)
-    write_json(
-        out,
-        {
-            "criteria": records,
-            "summary": summary_values(geo, ali, references, months),
-            "provenance": provenance(config, {"geometry": geometry, "alignment": alignment}),
-        },
+    write_claims(
+        records,
+        out["criteria"],
+        config=config,
+        inputs={"geometry": geometry, "alignment": alignment},
+        extra={"report_numbers": summary_values(geo, ali, references, months)},
     )
+    write_claims_html(records, out["criteria_html"], "References: a real language model beside the BOWS models")
     return records
 
 
@@ -62,7 +63,7 @@ def run(job: Job) -> None:
     run_criteria(
         geometry=job.input.geometry,
         alignment=job.input.alignment,
-        out=str(job.output.criteria),
+        out={"criteria": str(job.output.criteria), "criteria_html": str(job.output.criteria_html)},
         references=list(cfg["references"]["use"]),
         analysis=cfg["analysis"],
         scale=scale_label(cfg["corpus"]["name"], cfg["vocab"]["size"], cfg["windows"]["group_size"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 STAGE = Stage(
     __name__,
@@ -27,12 +27,12 @@ def run_vectors(
     config: Mapping[str, Any] | None = None,
 ) -> None:
     """Representations of the analysed words by the word vectors ``reference`` (glove50 or vectors)."""
-    from ..io import write_sidecar
-    from ..metrics.tables import save
-    from ..references.build import vector_representation
-    from ..references.store import save_representation
-    from ..references.vectors import load_glove, read_npy_vectors, read_word2vec
-    from ..references.words import analysed_words_of
+    from ...io import write_sidecar
+    from ...metrics.tables import save
+    from ...references.build import vector_representation
+    from ...references.store import save_representation
+    from ...references.vectors import load_glove, read_npy_vectors, read_word2vec
+    from ...references.words import analysed_words_of
 
     analysed = analysed_words_of(vocab, word_groups, int(refs["top_words"]))
     vec = refs["vectors"]

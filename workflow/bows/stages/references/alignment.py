@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..stage import Job, Section, Stage
+from ...stage import Job, Section, Stage
 
 STAGE = Stage(
     __name__,
@@ -30,12 +30,12 @@ def run_alignment(
     config: Mapping[str, Any] | None = None,
 ) -> None:
     """The alignment table of every object with every reference."""
-    from ..grid import model_grid, model_ref
-    from ..metrics.tables import save
-    from ..metrics.words import resolve_groups
-    from ..references.compare import alignment_scopes, alignment_table
-    from ..references.objects import load_objects
-    from .common import load_index
+    from ...grid import model_grid, model_ref
+    from ...metrics.tables import save
+    from ...metrics.words import resolve_groups
+    from ...references.compare import alignment_scopes, alignment_table
+    from ...references.objects import load_objects
+    from ..common import load_index
 
     index, vocab_df = load_index(vocab)
     groups = resolve_groups(analysis["word_groups"], index)
