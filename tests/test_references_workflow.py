@@ -75,6 +75,12 @@ def test_glove_beside_the_smoke_models(smoke_run: Path):
     assert {"data/ppmi", "data/phi", "control/unigram", "control/init", "pca/L16_wd0.0_seed1"} <= set(align["object"])
     geo = pd.read_parquet(smoke_run / REF_METRICS / "geometry.parquet")
     assert {"glove50", MONTHS_MODEL, "data/ppmi"} <= set(geo["object"])
+    # one definition: the months model's ring measures equal those of the metrics stage, computed on all of W
+    own = pd.read_parquet(smoke_run / f"{RES}/metrics/V400_G5_S1/models/{MONTHS_MODEL}/metrics.parquet")
+    for metric in ("ring_adjacent_pairs", "ring_winding", "order_agreement", "circulant_r2", "offdiag_cos"):
+        mine = geo[(geo["object"] == MONTHS_MODEL) & (geo["scope"] == "Months") & (geo["metric"] == metric)]
+        theirs = own[(own["scope"] == "Months") & (own["metric"] == metric)]
+        assert mine["value"].item() == pytest.approx(theirs["value"].item(), nan_ok=True), metric
     crit = json.loads((smoke_run / REF_METRICS / "criteria.json").read_text())
     recs = {r["id"]: r for r in crit["claims"]}
     assert set(recs) == {"references.ring", "references.alignment", "references.beyond_pmi"}
