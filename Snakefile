@@ -3,7 +3,7 @@
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
 # Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae, dynamics, explorer,
-# export.
+# references, export.
 
 import os
 
@@ -41,6 +41,7 @@ include: "workflow/rules/sae.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/references.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -30,6 +30,7 @@ def test_defaults_fill_every_section():
         "dynamics",
         "explorer",
         "export",
+        "references",
     }
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]

@@ -33,6 +33,7 @@ SECTIONS = (
     "dynamics",
     "explorer",
     "export",
+    "references",
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
