@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..references.store import has_vector
 from .clusters import cluster_scores
 from .model_metrics import expand_groups, group_tables
 from .tables import Rows
@@ -69,7 +70,7 @@ def object_geometry(
     """(tidy metric rows, per-word coordinates) of one object; ``E`` [n, d] rows named by ``words`` (NaN rows:
     no vector)."""
     E = np.asarray(E, dtype=np.float64)
-    available = np.isfinite(E).all(axis=1) & (np.linalg.norm(np.nan_to_num(E), axis=1) > 0)
+    available = has_vector(E)
     mine = object_groups(groups, words, available)
     rows = Rows(None)
     coords, _ = group_tables(np.nan_to_num(E).T, expand_groups(mine), rows, cooc, n_perm, seed)

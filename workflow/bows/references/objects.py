@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..grid import ModelSpec
-from .store import Representation
+from .store import Representation, has_vector
 
 __all__ = [
     "CompareObject",
@@ -50,10 +50,9 @@ class CompareObject:
     def available(self) -> np.ndarray:
         """Words with a vector (finite; non-zero, except for a geometry given by its dissimilarities)."""
         E = np.asarray(self.E, dtype=np.float64)
-        finite = np.isfinite(E).all(axis=1)
         if self.dissimilarity is not None:
-            return finite
-        return finite & (np.linalg.norm(np.nan_to_num(E), axis=1) > 0)
+            return np.isfinite(E).all(axis=1)
+        return has_vector(E)
 
 
 def representation_objects(rep: Representation, kind: str = "reference", prefix: str = "") -> list[CompareObject]:
