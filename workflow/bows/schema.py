@@ -20,7 +20,21 @@ from .errors import ConfigError
 __all__ = ["SCHEMA_PATH", "validate", "defaults", "section", "deep_merge", "SECTIONS"]
 
 #: the config's top-level sections
-SECTIONS = ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures", "export")
+SECTIONS = (
+    "corpus",
+    "vocab",
+    "windows",
+    "train",
+    "analysis",
+    "synthetic",
+    "value_coding",
+    "sae",
+    "figures",
+    "dynamics",
+    "explorer",
+    "export",
+    "references",
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 
@@ -85,7 +99,7 @@ def _validator():
 
     def set_defaults(validator, properties, instance, schema):
         for prop, sub in properties.items():
-            if "default" in sub:
+            if "default" in sub and isinstance(instance, dict):  # like `properties`, a no-op on other types
                 instance.setdefault(prop, copy.deepcopy(sub["default"]))  # never share the schema's objects
         yield from validate_properties(validator, properties, instance, schema)
 
