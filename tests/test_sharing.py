@@ -447,3 +447,13 @@ def test_exported_config_starts_a_run_without_its_source(exported):
     assert "source" not in cfg["train"] and cfg["vocab"]["size"] == V and cfg["windows"]["group_size"] == 5
     merged = schema.validate(schema.deep_merge(cfg, {"train": {"source": {"export": str(root)}}}))
     assert model_grid(merged) == bows.load(root).specs
+
+
+def test_a_run_that_still_needs_training_is_refused(exported):
+    root = exported[0]
+    other = run_config(train={"snapshots": {"count": 2}}, windows={"exclude_cooccurrence": ["Months"]})
+    src = {"export": str(root), "revision": None}
+    with pytest.raises(ConfigError, match=r"still asks for training: train.snapshots.count = 2 .*\['Months'\]") as err:
+        source.start_from(src, [], other, RESULT_KEYS, "none", root.parent / "elsewhere")
+    assert "snapshots: {count: 0}" in str(err.value) and "exclude_cooccurrence: []" in str(err.value)
+    assert source.start_from(src, [], run_config(), RESULT_KEYS, "none", root.parent / "elsewhere") == root

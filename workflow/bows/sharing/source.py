@@ -293,6 +293,27 @@ def check_fits(
     return {s: models[s] for s in grid}
 
 
+#: settings that train models an export cannot hold: (what they train, the setting that turns them off)
+_NO_TRAINING = {
+    "train.snapshots.count": ("snapshots over training", "train: {snapshots: {count: 0}}"),
+    "windows.exclude_cooccurrence": ("the co-occurrence ablation's models", "windows: {exclude_cooccurrence: []}"),
+}
+
+
+def _needs_training(config: Mapping[str, Any]) -> list[str]:
+    """What a run asks for that only training gives, beside the grid's models (empty: nothing)."""
+    found = []
+    train, windows = config["train"], config["windows"]
+    if "snapshots" in train and train["snapshots"]["count"]:
+        found.append(
+            f"train.snapshots.count = {train['snapshots']['count']} ({_NO_TRAINING['train.snapshots.count'][0]})"
+        )
+    if "exclude_cooccurrence" in windows and windows["exclude_cooccurrence"]:
+        what = _NO_TRAINING["windows.exclude_cooccurrence"][0]
+        found.append(f"windows.exclude_cooccurrence = {list(windows['exclude_cooccurrence'])} ({what})")
+    return found
+
+
 def start_from(
     source: Mapping[str, Any],
     grid: Sequence[ModelSpec],
@@ -305,6 +326,16 @@ def start_from(
     """``train.source`` when the workflow starts: the export's local folder (a hub repository is fetched), checked
     against the run with :func:`check_fits` (``check``; job processes skip it). ``own_export`` is this run's own
     export folder, which cannot be its source."""
+    needs_training = _needs_training(config)
+    if needs_training:
+        raise ConfigError(
+            "starting from shared models, this run still asks for training: "
+            + "; ".join(needs_training)
+            + " (an export holds the grid's final models only)",
+            "set "
+            + ", ".join(_NO_TRAINING[k][1] for k in _NO_TRAINING if any(k in n for n in needs_training))
+            + " beside train.source (docs/sharing.md)",
+        )
     root = resolve(source["export"], source["revision"], local_only=not check)
     own = Path(own_export).resolve()
     if root == own or own in root.parents:
