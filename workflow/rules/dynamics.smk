@@ -38,7 +38,7 @@ rule metrics_dynamics:
     benchmark:
         f"{BENCH}/metrics/dynamics/{MODEL_TAG}.tsv"
     wildcard_constraints:
-        variant="relu|linear",
+        variant="|".join(TRAINED_VARIANTS),
     conda:
         "../../envs/analysis.yaml"
     threads: 2

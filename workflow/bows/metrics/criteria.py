@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..claims import Claim, NotApplicable, Outcome, Record
 from ..claims import evaluate as evaluate_claims
-from ..grid import ModelSpec, model_ref, sweep_models
+from ..grid import TRAINED_VARIANTS, ModelSpec, model_ref, sweep_models
 from ..wordlists import paper_forced_tokens, stopwords, word_lists
 
 __all__ = ["thresholds", "evaluate", "Inputs", "CRITERIA"]
@@ -578,7 +578,7 @@ def principal_subspace(inp: Inputs, th: Mapping[str, float]) -> Outcome:
     threshold = {"min_overlap_rise": th["subspace_min_overlap_rise"], "max_norm_ratio": th["subspace_max_norm_ratio"]}
     if sub is None or not len(sub):
         raise NotApplicable("no subspace table")
-    trained = sub[sub["variant"].isin(["relu", "linear"])]
+    trained = sub[sub["variant"].isin(TRAINED_VARIANTS)]
     per_model = {}
     for (variant, L, seed), (lo_rows, hi_rows) in wd_pairs(trained, ["variant", "latent", "seed"]).items():
         lo, hi = lo_rows.iloc[0], hi_rows.iloc[0]
