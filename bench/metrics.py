@@ -41,7 +41,9 @@ def main() -> None:
     from bows.grid import ModelSpec
     from bows.io import save_npy
     from bows.model import save_weights
+    from bows.stages.mechanism import STAGE as MECHANISM_STAGE
     from bows.stages.mechanism import run_mechanism
+    from bows.stages.model import STAGE as MODEL_STAGE
     from bows.stages.model import run_model
     from bows.stages.umap import run_umap
     from bows.vocab import write_vocab
@@ -103,15 +105,15 @@ def main() -> None:
         b = -0.05 * torch.rand(V)
         save_weights(t / "model.safetensors", W, b)
         print(f"setup (synthetic files) {time.perf_counter() - t0:.1f} s")
-        tag = f"relu/L{L}_wd1.0_seed1"
         t0 = time.perf_counter()
+        spec = ModelSpec("relu", L, 1.0, 1)
         run_model(
             str(t / "model.safetensors"),
             str(t / "vocab.tsv"),
             None,
-            {n: str(t / f"m_{n}.parquet") for n in ("metrics", "words", "groups", "gram")},
-            an,
-            ModelSpec("relu", L, 1.0, 1),
+            {n: str(t / f"m_{n}.parquet") for n in MODEL_STAGE.tables},
+            spec,
+            cfg,
         )
         t_model = time.perf_counter() - t0
         print(f"per-model metrics (peers, groups, {args.permutations} permutations, clusters): {t_model:.1f} s")
@@ -122,20 +124,16 @@ def main() -> None:
             [str(t / "validation"), str(t / "test")],
             str(t / "train"),
             str(t / "train_windows.npy"),
-            {
-                n: str(t / f"x_{n}.parquet")
-                for n in ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
-            },
-            an,
-            cfg["windows"],
-            tag,
+            {n: str(t / f"x_{n}.parquet") for n in MECHANISM_STAGE.tables},
+            spec,
+            cfg,
         )
         t_mech = time.perf_counter() - t0
         print("mechanism: " + ", ".join(f"{k} {v:.1f} s" for k, v in tm.items()))
         total = t_model + t_mech
         if args.umap:
             t0 = time.perf_counter()
-            run_umap(str(t / "model.safetensors"), str(t / "vocab.tsv"), str(t / "umap.parquet"), an, tag)
+            run_umap(str(t / "model.safetensors"), str(t / "vocab.tsv"), str(t / "umap.parquet"), cfg)
             t_umap = time.perf_counter() - t0
             print(f"umap ({an['umap_other_words']} other words): {t_umap:.1f} s")
             total += t_umap

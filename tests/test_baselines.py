@@ -9,6 +9,8 @@ import pytest
 import torch
 from bows.baselines import pca_weights, write_pca_model
 from bows.encode import Docs
+from bows.errors import ConfigError
+from bows.grid import ModelSpec
 from bows.metrics.subspace import principal_subspaces, save_subspace, window_moments
 from bows.model import load_weights
 from bows.windows import Windows
@@ -44,10 +46,17 @@ def test_pca_model_is_the_top_covariance_eigenvector_of_a_hand_made_matrix():
 def test_pca_model_file_loads_like_a_trained_model(tmp_path):
     table, _ = _hand_subspace()
     save_subspace(tmp_path / "subspace.npz", table, 4)
-    rec = write_pca_model(tmp_path / "subspace.npz", tmp_path / "model.safetensors", tmp_path / "run.json", 1, 0.0, 1)
+    spec = ModelSpec("pca", 1, 0.0, 1)
+    rec = write_pca_model(tmp_path / "subspace.npz", tmp_path / "model.safetensors", tmp_path / "run.json", spec)
     W, b = load_weights(tmp_path / "model.safetensors")
     np.testing.assert_allclose(W[0], np.array([1, 1, -1]) / np.sqrt(3), atol=1e-6)
     assert rec["model"]["variant"] == "pca" and rec["subspace_windows"] == 4 and rec["exposure"] is None
+    assert rec["model"]["latent"] == 1 and rec["model"]["weight_decay"] == 0.0 and rec["model"]["seed"] == 1
+    with pytest.raises(ConfigError, match="cannot write a 'relu' model"):
+        write_pca_model(
+            tmp_path / "subspace.npz", tmp_path / "relu.pt", tmp_path / "relu.json", ModelSpec("relu", 1, 0.0, 1)
+        )
+    assert not (tmp_path / "relu.pt").exists() and not (tmp_path / "relu.json").exists()
 
 
 def test_count_windows_against_brute_force():

@@ -13,9 +13,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from bows.grid import ModelSpec
 from bows.metrics import peers
 from bows.metrics.model_metrics import expand_groups, group_tables, model_metrics, top_words_mantel
-from bows.metrics.tables import Rows, spec_from_tag
+from bows.metrics.tables import Rows
 from bows.metrics.words import WordIndex, resolve_group
 
 MONTHS = [
@@ -101,7 +102,7 @@ def metric_dict(rows: Rows, scope: str) -> dict[str, float]:
 
 
 def run_groups(W, index, cooc=None):
-    rows = Rows(spec_from_tag("relu/L3_wd1.0_seed1"))
+    rows = Rows(ModelSpec("relu", 3, 1.0, 1))
     gtab, gram = group_tables(W, expand_groups(groups_of(index)), rows, cooc, N_PERM, 0)
     return rows, gtab, gram
 
@@ -194,7 +195,7 @@ def test_top_words_mantel_known_answer():
     listed = words + ["zzz"]  # a word the vocabulary lacks is dropped
     P = np.full((7, 7), 0.3)
     P[:6, :6] = phi
-    rows = Rows(spec_from_tag("relu/L2_wd1.0_seed1"))
+    rows = Rows(ModelSpec("relu", 2, 1.0, 1))
     top_words_mantel(W, rows, cooc_table("Top words", listed, P, np.exp(P)), index, N_PERM, 0)
     m = metric_dict(rows, "Top words")
     iu = np.triu_indices(6, 1)
@@ -203,7 +204,7 @@ def test_top_words_mantel_known_answer():
     assert m["spearman_pmi"] == pytest.approx(1.0)
     assert m["mean_abs_cos"] == pytest.approx(np.mean(np.abs(C[iu])))
     # mirrored: phi decreasing in the cosine
-    rows2 = Rows(spec_from_tag("relu/L2_wd1.0_seed1"))
+    rows2 = Rows(ModelSpec("relu", 2, 1.0, 1))
     top_words_mantel(W, rows2, cooc_table("Top words", listed, -P, -P), index, N_PERM, 0)
     m2 = metric_dict(rows2, "Top words")
     assert m2["mantel_phi_r"] == pytest.approx(-1.0) and m2["mantel_phi_p"] > 0.9
@@ -218,7 +219,7 @@ def test_model_metrics_on_the_ring(index):
     W = ring_W()
     b = np.array([-0.5] * 12 + [0.2] * 5)
     phi = planted_phi()
-    rows = Rows(spec_from_tag("relu/L3_wd1.0_seed1"))
+    rows = Rows(ModelSpec("relu", 3, 1.0, 1))
     words, gtab, gram = model_metrics(
         W, b, index, groups_of(index), rows, cooc_table("Months", MONTHS, phi, -phi), N_PERM, 0
     )

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .errors import ShapeError
-from .io import provenance, sidecar_path, write_json
+from .errors import ConfigError, ShapeError
+from .grid import BASELINE_VARIANTS, ModelSpec
+from .io import load_npz, provenance, sidecar_path, write_json
 
 __all__ = ["pca_weights", "write_pca_model"]
 
@@ -39,20 +40,20 @@ def pca_weights(sub: Mapping[str, Any], latent: int) -> tuple[np.ndarray, np.nda
 
 
 def write_pca_model(
-    subspace: str | os.PathLike,
-    model_out: str | os.PathLike,
-    run_out: str | os.PathLike,
-    latent: int,
-    weight_decay: float,
-    seed: int,
-    vocab_size: int | None = None,
+    subspace: str | os.PathLike, model_out: str | os.PathLike, run_out: str | os.PathLike, spec: ModelSpec
 ) -> dict[str, Any]:
-    """Rule pca_model: write the model file (:func:`bows.model.save_weights`) and a ``run.json`` without history."""
-    from .metrics.subspace import load_subspace
+    """Rule pca_model: write the model file (as :func:`bows.model.save_weights`) and a ``run.json`` without history
+    for the pca model ``spec`` (latent size ``spec.latent`` from the eigenvectors of the subspace file, as
+    :func:`bows.metrics.subspace.save_subspace` writes it)."""
     from .model import save_weights
 
-    sub = load_subspace(str(subspace))
-    W, b = pca_weights(sub, int(latent))
+    if spec.variant not in BASELINE_VARIANTS:
+        raise ConfigError(
+            f"the pca baseline cannot write a {spec.variant!r} model",
+            f"train {spec.variant} models with rule train_model; the baseline writes {list(BASELINE_VARIANTS)}",
+        )
+    sub = load_npz(subspace)
+    W, b = pca_weights(sub, spec.latent)
     save_weights(model_out, torch.from_numpy(W), torch.from_numpy(b))
     prov = provenance(
         None,
@@ -62,10 +63,10 @@ def write_pca_model(
     )
     record = {
         "model": {
-            "variant": "pca",
-            "latent": int(latent),
-            "weight_decay": float(weight_decay),
-            "seed": int(seed),
+            "variant": spec.variant,
+            "latent": spec.latent,
+            "weight_decay": spec.weight_decay,
+            "seed": spec.seed,
             "vocab_size": int(W.shape[1]),
         },
         "baseline": "top-L eigenvectors of the windows' centred covariance; b = (I - P) mean",

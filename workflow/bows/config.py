@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .ablation import ablation_models
 from .errors import ConfigError, ShapeError
 from .grid import ModelSpec, fmt_wd, model_grid, model_ref, subspace_k, sweep_models
 from .schema import SCHEMA_PATH, deep_merge, defaults, section, validate
@@ -105,6 +106,7 @@ def check(config: Mapping[str, Any]) -> None:
     _check_analysis_models(config, grid)
     for name, group in config["analysis"]["word_groups"].items():
         resolve_group_words(name, group["words"])
+    _check_ablation(config, grid)
     _check_synthetic(config["synthetic"])
     _check_value_coding(config["value_coding"])
     _check_sae(config)
@@ -168,6 +170,35 @@ def _check_analysis_models(config: Mapping[str, Any], grid: list[ModelSpec]) -> 
             "but train.grid has no model with it",
             "set analysis.models.sweep.weight_decay to one of the grid's weight decays",
         )
+
+
+def _check_ablation(config: Mapping[str, Any], grid: list[ModelSpec]) -> None:
+    """The co-occurrence ablation names word groups, and its models are trained by the grid (pca: computable)."""
+    groups = config["windows"]["exclude_cooccurrence"]
+    if not groups:
+        return
+    unknown = [g for g in groups if g not in config["analysis"]["word_groups"]]
+    if unknown:
+        raise ConfigError(
+            f"windows.exclude_cooccurrence names {unknown}, which analysis.word_groups does not define",
+            f"use groups of analysis.word_groups ({', '.join(config['analysis']['word_groups'])}), define them "
+            "there, or turn the ablation off with windows.exclude_cooccurrence: []",
+        )
+    k = subspace_k(config)
+    for spec in ablation_models(config):
+        if spec.variant == "pca" and (spec.weight_decay != 0.0 or spec.latent > k):
+            raise ConfigError(
+                f"analysis.models.ablation names {spec.tag}: pca baselines have weight decay 0 and L at most the "
+                f"{k} eigenvectors computed",
+                "give pca models weight_decay 0.0 and a latent size within train.grid's and "
+                "analysis.subspace_max_latent",
+            )
+        if spec.variant != "pca" and spec not in set(grid):
+            raise ConfigError(
+                f"analysis.models.ablation names {spec.tag}, which train.grid does not train",
+                "add it to train.grid (the full set's model is the ablation's reference) or remove it from "
+                "analysis.models.ablation",
+            )
 
 
 def _check_synthetic(syn: Mapping[str, Any]) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from .errors import CorpusError, VocabError
 from .io import provenance, read_json, save_npy, write_json
 
-__all__ = ["Docs", "load_docs", "save_docs", "encode_texts", "encode_docs", "ids_dtype"]
+__all__ = ["Docs", "load_docs", "save_docs", "docs_prefix", "encode_texts", "encode_docs", "ids_dtype", "SUFFIXES"]
 
 log = logging.getLogger("bows.encode")
 
@@ -70,9 +70,23 @@ class Docs:
             )
 
 
+#: the endings of a split's three documents files after its prefix: the two CSR arrays and the JSON sidecar
+SUFFIXES = (".indptr.npy", ".indices.npy", ".json")
+
+
 def _paths(prefix: str | os.PathLike) -> tuple[Path, Path, Path]:
     p = str(prefix)
-    return Path(p + ".indptr.npy"), Path(p + ".indices.npy"), Path(p + ".json")
+    return Path(p + SUFFIXES[0]), Path(p + SUFFIXES[1]), Path(p + SUFFIXES[2])
+
+
+def docs_prefix(path: str | os.PathLike) -> str:
+    """The prefix ``{VOC}/docs/{split}`` of any of a split's three documents files (what :func:`load_docs` and
+    :func:`save_docs` take)."""
+    p = str(path)
+    for suffix in SUFFIXES:
+        if p.endswith(suffix):
+            return p[: -len(suffix)]
+    raise ValueError(f"{p} is not a documents file (its name ends in none of {list(SUFFIXES)})")
 
 
 def load_docs(prefix: str | os.PathLike, mmap: bool = True) -> Docs:

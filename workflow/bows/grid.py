@@ -7,7 +7,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ModelSpec", "model_grid", "model_ref", "sweep_models", "subspace_k", "fmt_wd"]
+__all__ = [
+    "VARIANTS",
+    "TRAINED_VARIANTS",
+    "BASELINE_VARIANTS",
+    "ModelSpec",
+    "model_grid",
+    "model_ref",
+    "sweep_models",
+    "subspace_k",
+    "fmt_wd",
+]
+
+#: variants trained by gradient descent (rule train_model): relu = the paper's x̂ = ReLU(WᵀWx + b), linear = the same
+#: without the output ReLU
+TRAINED_VARIANTS = ("relu", "linear")
+#: variants written from the data without training (rule pca_model): the optimal linear autoencoder
+BASELINE_VARIANTS = ("pca",)
+#: every model variant a grid may hold; the schema's ``variant`` enums and the workflow's wildcard match this list
+VARIANTS = TRAINED_VARIANTS + BASELINE_VARIANTS
 
 
 def fmt_wd(wd: float) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "read_json",
     "write_text",
     "save_npy",
+    "load_npz",
     "write_table",
     "file_sha256",
     "package_versions",
@@ -129,6 +130,12 @@ def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(array))
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read without pickle (object arrays are refused)."""
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def write_table(df, stem: str | os.PathLike, csv: bool = True) -> list[Path]:

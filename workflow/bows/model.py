@@ -34,11 +34,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import CheckpointError, ConfigError, ShapeError
+from .grid import TRAINED_VARIANTS as VARIANTS
 from .tensor_files import is_torch_archive, read_tensors, safe_load, write_tensors
 
 log = logging.getLogger("bows.model")
 
-VARIANTS = ("relu", "linear")
 LOSSES = ("mse", "bce")
 MODEL_FORMAT = "bows-model/1"  # the ``format`` entry of a model file's metadata
 LEGACY_FILE = "model.pt"

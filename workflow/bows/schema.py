@@ -30,6 +30,9 @@ SECTIONS = (
     "value_coding",
     "sae",
     "figures",
+    "dynamics",
+    "explorer",
+    "export",
     "references",
 )
 
@@ -96,7 +99,7 @@ def _validator():
 
     def set_defaults(validator, properties, instance, schema):
         for prop, sub in properties.items():
-            if "default" in sub:
+            if "default" in sub and isinstance(instance, dict):  # like `properties`, a no-op on other types
                 instance.setdefault(prop, copy.deepcopy(sub["default"]))  # never share the schema's objects
         yield from validate_properties(validator, properties, instance, schema)
 

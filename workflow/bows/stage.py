@@ -77,14 +77,27 @@ class Stage:
         """Named outputs of the stage's tables under ``stem``: ``name`` → parquet, ``name_csv`` → CSV."""
         return table_outputs(stem, self.tables)
 
-    def figure_outputs(self, stem: str, formats: Sequence[str], prefix: str = "") -> dict[str, str]:
+    def file_outputs(self, **paths: Any) -> dict[str, Any]:
+        """Named outputs of the stage's other files: the rule gives a path for each name of ``files`` (paths are the
+        rule's business, names the stage's); a missing or unknown name fails when the workflow is parsed."""
+        missing = [name for name in self.files if name not in paths]
+        unknown = [name for name in paths if name not in self.files]
+        if missing or unknown:
+            raise ValueError(
+                f"{self.module} writes the files {list(self.files)}; the rule gives "
+                f"{list(paths)} (missing {missing}, unknown {unknown}): name each file once"
+            )
+        return {name: paths[name] for name in self.files}
+
+    def figure_outputs(self, stem: str, formats: Sequence[str], prefix: str = "", suffix: str = "") -> dict[str, str]:
         """Named outputs of the stage's figures under ``stem``: ``name`` → the main format (the one the report
-        shows), ``name_<fmt>`` → each other format. File names are ``{prefix}{name}.{fmt}``."""
+        shows), ``name_<fmt>`` → each other format. File names are ``{prefix}{name}{suffix}.{fmt}`` (a suffix
+        such as ``_{target}`` names one figure per value of a wildcard)."""
         main, others = figure_formats(formats)
         out: dict[str, str] = {}
         for name in self.figures:
-            out[name] = f"{stem}/{prefix}{name}.{main}"
-            out.update({f"{name}_{fmt}": f"{stem}/{prefix}{name}.{fmt}" for fmt in others})
+            out[name] = f"{stem}/{prefix}{name}{suffix}.{main}"
+            out.update({f"{name}_{fmt}": f"{stem}/{prefix}{name}{suffix}.{fmt}" for fmt in others})
         return out
 
 

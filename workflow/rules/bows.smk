@@ -1,4 +1,7 @@
 # BOWS windows (paper §3.4): kept virtual; only the train/held-out window indices and statistics are written.
+# Library: bows.windows; the stage: bows.stages.windows.
+
+import bows.stages.windows as bstage_windows
 
 
 rule index_windows:
@@ -7,9 +10,11 @@ rule index_windows:
         indptr=expand(f"{VOC}/docs/{{split}}.indptr.npy", split=SPLITS),
         indices=expand(f"{VOC}/docs/{{split}}.indices.npy", split=SPLITS),
     output:
-        train=f"{WIN}/train_windows.npy",
-        heldout=f"{WIN}/heldout_windows.npy",
-        stats=f"{WIN}/windows.json",
+        **bstage_windows.STAGE.file_outputs(
+            train=f"{WIN}/train_windows.npy",
+            heldout=f"{WIN}/heldout_windows.npy",
+            stats=f"{WIN}/windows.json",
+        ),
     log:
         f"{LOGS}/index_windows.log",
     benchmark:
@@ -20,11 +25,9 @@ rule index_windows:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("index_windows.py"),
-        windows=WINDOWS_INDEX,
-        prefixes={s: f"{VOC}/docs/{s}" for s in SPLITS},
+        **stage_params(bstage_windows.STAGE),
     script:
-        "../scripts/index_windows.py"
+        STAGE_SCRIPT
 
 
 TARGETS["windows"] += [

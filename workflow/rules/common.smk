@@ -6,9 +6,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
+import re
+
+import bows.ablation as babl
 import bows.codehash as codehash
 import bows.config as bcfg
+from bows.corpus import SPLITS as CORPUS_SPLITS
 from bows.errors import BowsError
+from bows.grid import VARIANTS
 from snakemake.exceptions import WorkflowError
 
 try:
@@ -22,7 +27,7 @@ CORPUS = config["corpus"]["name"]
 V = config["vocab"]["size"]
 G = config["windows"]["group_size"]
 S = config["windows"]["stride"]
-SPLITS = ["train", "validation", "test"]
+SPLITS = list(CORPUS_SPLITS)
 RES = f"results/{CORPUS}"  # one corpus
 VOC = f"{RES}/V{V}"  # vocabulary and documents as token ids
 WIN = f"{RES}/V{V}_G{G}_S{S}"  # windows: virtual, so only their index and statistics
@@ -32,12 +37,26 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# the windows section without the encoding: what the window index and the data statistics depend on
-WINDOWS_INDEX = {k: v for k, v in config["windows"].items() if k != "encoding"}
-# what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
-WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
-    {"encoding": ENCODING} if ENCODING != "binary" else {}
-)
+# Window sets: {wset} is "" for every training window (the paths above) or the suffix of the co-occurrence
+# ablation's ablated and control sets (windows.exclude_cooccurrence, bows.ablation, docs/ablation.md). Rules that
+# train or analyse any window set build their paths from these templates.
+WINDOW_SETS = babl.window_set_suffixes(config["windows"]["exclude_cooccurrence"])  # full / ablated / control
+WSET = "{wset}"
+WIN_SET = f"{WIN}{WSET}"
+MODELS_SET = f"{RES}/models/V{V}_G{G}_S{S}{WSET}{ENC}"
+CKPTS_SET = f"{RES}/checkpoints/V{V}_G{G}_S{S}{WSET}{ENC}"
+METRICS_SET = f"{RES}/metrics/V{V}_G{G}_S{S}{WSET}{ENC}"
+
+
+wildcard_constraints:  # the group keeps the pattern non-empty: an empty one would mean "any non-empty text"
+    wset="(?:" + "|".join(re.escape(s) for s in WINDOW_SETS.values()) + ")",
+
+
+def for_set(template, suffix):
+    """A window-set path template (WIN_SET, MODELS_SET, CKPTS_SET, METRICS_SET) filled in for one set's suffix."""
+    return template.replace(WSET, suffix)
+
+
 SYN = "results/synthetic"
 LOGS = f"{RES}/logs"
 BENCH = f"{RES}/benchmarks"  # benchmark: files of the heavy rules (wall time, peak memory)
@@ -50,16 +69,15 @@ SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-
 
 def _warn_low_exposure():
     """One warning at start naming the wd > 0 models whose decay exposure E = wd · Σ lr_t is below 1 (needs the
-    window index, so from the second run of a fresh clone on; run.json and the train log always carry E). Also
-    leaves the exposures in config["_exposure"] for the report's front page (main process only, no rule reads it)."""
+    window index, so from the second run of a fresh clone on; run.json, the train log and the report's exposure
+    table always carry E)."""
     import json
-    from bows.exposure import exposure_summary, low_exposure
+    from bows.exposure import low_exposure
 
     stats = Path(WIN) / "windows.json"
     if not stats.is_file():
         return
     n_train = json.loads(stats.read_text())["train_windows"]
-    config["_exposure"] = exposure_summary(GRID, config["train"], n_train)
     low = low_exposure(GRID, config["train"], n_train)
     if low:
         names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
@@ -72,11 +90,6 @@ def _warn_low_exposure():
 
 if workflow.is_main_process:  # not again in every job's own process
     _warn_low_exposure()
-
-
-def main_format(formats):
-    """The figures' main format (into the report): PNG when configured, else the first of ``formats``."""
-    return "png" if "png" in formats else formats[0]
 
 
 def model_path(spec, name=MODEL_FILE):
@@ -117,15 +130,35 @@ def stage_params(stage, **extra):
     return params
 
 
-def stage_figures(stage, stem, prefix=""):
-    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs)."""
-    return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
+def stage_figures(stage, stem, prefix="", suffix="", reports=None):
+    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs). ``reports`` maps a
+    figure to the report() keywords (caption, category, subcategory, labels) of its main format, which then goes
+    into the report; the other formats are plain outputs."""
+    outputs = stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)
+    for name, keywords in (reports or {}).items():
+        outputs[name] = report(outputs[name], **keywords)
+    return outputs
+
+
+def main_figure(stage, stem, name, prefix="", suffix=""):
+    """The path of figure ``name`` of a stage in the main format (the one the report shows)."""
+    return stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)[name]
+
+
+def figure_paths(stage, stem, prefix="", suffix=""):
+    """Every format's path of a stage's figures, for the targets (a suffix without wildcards)."""
+    return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
 
 
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
+
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
+EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {
@@ -134,5 +167,9 @@ TARGETS = {
 }
 
 
+# named targets that `all` leaves out: `snakemake export` publishes a grid on request only
+ON_REQUEST = ("export",)
+
+
 def all_targets():
-    return [t for paths in TARGETS.values() for t in paths]
+    return [t for name, paths in TARGETS.items() if name not in ON_REQUEST for t in paths]

@@ -1,10 +1,15 @@
 # Corpus: any source (bundled Wikipedia text, a hub dataset, your own files) -> one parquet per split.
+# Library: bows.corpus; the stage: bows.stages.corpus.
+
+import bows.stages.corpus as bstage_corpus
 
 
 rule prepare_corpus:
     output:
-        splits=expand(f"{RES}/corpus/{{split}}.parquet", split=SPLITS),
-        summary=f"{RES}/corpus/summary.json",
+        **bstage_corpus.STAGE.file_outputs(
+            **{split: f"{RES}/corpus/{split}.parquet" for split in SPLITS},
+            summary=f"{RES}/corpus/summary.json",
+        ),
     log:
         f"{LOGS}/prepare_corpus.log",
     benchmark:
@@ -15,11 +20,9 @@ rule prepare_corpus:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("prepare_corpus.py"),
-        corpus=config["corpus"],
-        group_size=G,
+        **stage_params(bstage_corpus.STAGE),
     script:
-        "../scripts/prepare_corpus.py"
+        STAGE_SCRIPT
 
 
 TARGETS["corpus"] += [f"{RES}/corpus/summary.json"]

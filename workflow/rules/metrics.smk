@@ -1,16 +1,16 @@
 # metrics stage rules: every geometry metric of the paper (§6), its code-less analyses (§6.8), the peers' metrics and
-# the reproduction criteria (§10). Library: workflow/bows/metrics; tables are described in docs/metrics.md.
+# the reproduction criteria (§10). Library: workflow/bows/metrics; the stages: bows.stages; tables are described in
+# docs/metrics.md.
 
 
+import bows.stages.criteria as bstage_criteria
+import bows.stages.data as bstage_data
+import bows.stages.mechanism as bstage_mechanism
 import bows.stages.model as bstage_model
-from bows.metrics.tables import metric_tables
-
-# the analysis settings a per-model rule depends on (thresholds and model choices only matter downstream)
-ANALYSIS_CORE = {k: v for k, v in config["analysis"].items() if k not in ("thresholds", "models")}
-ANALYSIS_NO_THRESHOLDS = {k: v for k, v in config["analysis"].items() if k != "thresholds"}
-
-MODEL_TABLES = bstage_model.STAGE.tables
-MECH_TABLES = ("r2", "r2_gap", "preact", "density", "towers", "months_r2", "strata", "metrics")
+import bows.stages.months as bstage_months
+import bows.stages.subspace as bstage_subspace
+import bows.stages.sweep as bstage_sweep
+import bows.stages.umap as bstage_umap
 
 
 rule metrics_data:
@@ -19,25 +19,22 @@ rule metrics_data:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        **metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics"),
+        **bstage_data.STAGE.table_outputs(f"{METRICS_SET}/data"),
     log:
-        f"{LOGS}/metrics/data.log",
+        f"{LOGS}/metrics{WSET}/data.log",
     benchmark:
-        f"{BENCH}/metrics/data.tsv"
+        f"{BENCH}/metrics{WSET}/data.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
     resources:
         mem_mb=4000,
     params:
-        code=code_of("metrics_data.py"),
-        analysis=ANALYSIS_CORE,
-        windows=WINDOWS_INDEX,
-        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+        **stage_params(bstage_data.STAGE),
     script:
-        "../scripts/metrics_data.py"
+        STAGE_SCRIPT
 
 
 rule metrics_subspace:
@@ -45,40 +42,37 @@ rule metrics_subspace:
         indptr=f"{VOC}/docs/train.indptr.npy",
         indices=f"{VOC}/docs/train.indices.npy",
         docs=f"{VOC}/docs/train.json",
-        windows=f"{WIN}/train_windows.npy",
+        windows=f"{WIN_SET}/train_windows.npy",
     output:
-        subspace=f"{METRICS}/data/subspace.npz",
+        **bstage_subspace.STAGE.file_outputs(subspace=f"{METRICS_SET}/data/subspace.npz"),
     log:
-        f"{LOGS}/metrics/subspace{ENC}.log",
+        f"{LOGS}/metrics{WSET}/subspace{ENC}.log",
     benchmark:
-        f"{BENCH}/metrics/subspace{ENC}.tsv"
+        f"{BENCH}/metrics{WSET}/subspace{ENC}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
     resources:
         mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
     params:
-        code=code_of("metrics_subspace.py"),
-        analysis={k: config["analysis"][k] for k in ("subspace_windows", "max_windows", "seed")},
-        windows=config["windows"],
-        k=SUBSPACE_K,
-        prefix=lambda wc, input: input.indptr.removesuffix(".indptr.npy"),
+        # the number of eigenvectors, not the grid it comes from: a grid that grows below it reruns nothing
+        **stage_params(bstage_subspace.STAGE, k=SUBSPACE_K),
     script:
-        "../scripts/metrics_subspace.py"
+        STAGE_SCRIPT
 
 
 rule metrics_model:
     input:
-        model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
+        model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
-        cooc=f"{METRICS}/data/cooc.parquet",
-        subspace=f"{METRICS}/data/subspace.npz",
+        cooc=f"{METRICS_SET}/data/cooc.parquet",
+        subspace=f"{METRICS_SET}/data/subspace.npz",
     output:
-        **bstage_model.STAGE.table_outputs(f"{METRICS}/models/{MODEL_TAG}"),
+        **bstage_model.STAGE.table_outputs(f"{METRICS_SET}/models/{MODEL_TAG}"),
     log:
-        f"{LOGS}/metrics/models/{MODEL_TAG}.log",
+        f"{LOGS}/metrics{WSET}/models/{MODEL_TAG}.log",
     benchmark:
-        f"{BENCH}/metrics/models/{MODEL_TAG}.tsv"
+        f"{BENCH}/metrics{WSET}/models/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
     threads: 2
@@ -96,7 +90,7 @@ rule metrics_months:
         vocab=f"{VOC}/vocab.tsv",
         ring=f"{METRICS}/data/ring.parquet",
     output:
-        **metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics"),
+        **bstage_months.STAGE.table_outputs(f"{METRICS}/months"),
     log:
         f"{LOGS}/metrics/months.log",
     benchmark:
@@ -107,11 +101,9 @@ rule metrics_months:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("metrics_months.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        tag=bcfg.model_ref(config["analysis"]["models"]["months"]).tag,
+        **stage_params(bstage_months.STAGE),
     script:
-        "../scripts/metrics_months.py"
+        STAGE_SCRIPT
 
 
 rule metrics_mechanism:
@@ -124,7 +116,7 @@ rule metrics_mechanism:
         train=f"{VOC}/docs/train.json",
         train_windows=f"{WIN}/train_windows.npy",
     output:
-        **metric_tables(f"{METRICS}/mechanism", *MECH_TABLES),
+        **bstage_mechanism.STAGE.table_outputs(f"{METRICS}/mechanism"),
     log:
         f"{LOGS}/metrics/mechanism.log",
     benchmark:
@@ -135,14 +127,9 @@ rule metrics_mechanism:
     resources:
         mem_mb=8000,
     params:
-        code=code_of("metrics_mechanism.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        windows=WINDOWS_INDEX,
-        heldout=lambda wc, input: [p.removesuffix(".json") for p in input.heldout],
-        train=lambda wc, input: input.train.removesuffix(".json"),
-        tag=bcfg.model_ref(config["analysis"]["models"]["mechanism"]).tag,
+        **stage_params(bstage_mechanism.STAGE),
     script:
-        "../scripts/metrics_mechanism.py"
+        STAGE_SCRIPT
 
 
 rule metrics_umap:
@@ -150,8 +137,7 @@ rule metrics_umap:
         model=f"{MODELS}/{MODEL_TAG}/{MODEL_FILE}",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        table=f"{METRICS}/umap/{MODEL_TAG}.parquet",
-        csv=f"{METRICS}/umap/{MODEL_TAG}.csv",
+        **bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{MODEL_TAG}"),
     log:
         f"{LOGS}/metrics/umap/{MODEL_TAG}.log",
     benchmark:
@@ -162,11 +148,9 @@ rule metrics_umap:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("metrics_umap.py"),
-        analysis=ANALYSIS_CORE,
-        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(bstage_umap.STAGE),
     script:
-        "../scripts/metrics_umap.py"
+        STAGE_SCRIPT
 
 
 rule metrics_sweep:
@@ -175,7 +159,7 @@ rule metrics_sweep:
         runs=[model_path(s, "run.json") for s in GRID],
         data=f"{METRICS}/data/metrics.parquet",
     output:
-        **metric_tables(METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"),
+        **bstage_sweep.STAGE.table_outputs(METRICS),
     log:
         f"{LOGS}/metrics/sweep.log",
     benchmark:
@@ -186,11 +170,9 @@ rule metrics_sweep:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("metrics_sweep.py"),
-        analysis=ANALYSIS_NO_THRESHOLDS,
-        tags=[s.tag for s in GRID],
+        **stage_params(bstage_sweep.STAGE),
     script:
-        "../scripts/metrics_sweep.py"
+        STAGE_SCRIPT
 
 
 rule metrics_criteria:
@@ -206,6 +188,7 @@ rule metrics_criteria:
         clusters=f"{METRICS}/clusters.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
+        **bstage_criteria.STAGE.table_outputs(METRICS),
         json=f"{METRICS}/criteria.json",
     log:
         f"{LOGS}/metrics/criteria.log",
@@ -217,25 +200,22 @@ rule metrics_criteria:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("metrics_criteria.py"),
-        config=section("vocab", "windows", "train", "analysis"),
+        **stage_params(bstage_criteria.STAGE),
     script:
-        "../scripts/metrics_criteria.py"
+        STAGE_SCRIPT
 
 
 TARGETS["metrics"] += [
-    *metric_tables(f"{METRICS}/data", "cooc", "ring", "metrics").values(),
-    *[f"{METRICS}/models/{s.tag}/{n}.{ext}" for s in GRID for n in MODEL_TABLES for ext in ("parquet", "csv")],
-    *metric_tables(f"{METRICS}/months", "ring", "seasonal", "metrics").values(),
-    *metric_tables(f"{METRICS}/mechanism", *MECH_TABLES).values(),
+    *expand(rules.metrics_data.output, wset=""),
+    *expand(rules.metrics_subspace.output, wset=""),
+    *[p for s in GRID for p in bstage_model.STAGE.table_outputs(f"{METRICS}/models/{s.tag}").values()],
+    *expand(rules.metrics_months.output, wset=""),
+    *expand(rules.metrics_mechanism.output, wset=""),
     *[
-        f"{METRICS}/umap/{s.tag}.{ext}"
+        p
         for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"])
-        for ext in ("parquet", "csv")
+        for p in bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{s.tag}").values()
     ],
-    *metric_tables(
-        METRICS, "metrics_all", "sweep", "sweep_summary", "losses", "loss_fit", "clusters", "subspace"
-    ).values(),
-    f"{METRICS}/data/subspace.npz",
-    f"{METRICS}/criteria.json",
+    *expand(rules.metrics_sweep.output, wset=""),
+    *expand(rules.metrics_criteria.output, wset=""),
 ]

@@ -1,11 +1,14 @@
-# Vocabulary (paper §3.3) and documents as CSR token ids (paper §3.4).
+# Vocabulary (paper §3.3) and documents as CSR token ids (paper §3.4). The stages: bows.stages.vocab, .encode.
+
+import bows.stages.encode as bstage_encode
+import bows.stages.vocab as bstage_vocab
 
 
 rule build_vocab:
     input:
         train=f"{RES}/corpus/train.parquet",
     output:
-        tsv=f"{VOC}/vocab.tsv",
+        **bstage_vocab.STAGE.file_outputs(vocab=f"{VOC}/vocab.tsv"),
     log:
         f"{LOGS}/build_vocab.log",
     benchmark:
@@ -16,10 +19,9 @@ rule build_vocab:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("build_vocab.py"),
-        vocab=config["vocab"],
+        **stage_params(bstage_vocab.STAGE),
     script:
-        "../scripts/build_vocab.py"
+        STAGE_SCRIPT
 
 
 rule encode_docs:
@@ -27,9 +29,11 @@ rule encode_docs:
         corpus=f"{RES}/corpus/{{split}}.parquet",
         vocab=f"{VOC}/vocab.tsv",
     output:
-        indptr=f"{VOC}/docs/{{split}}.indptr.npy",
-        indices=f"{VOC}/docs/{{split}}.indices.npy",
-        meta=f"{VOC}/docs/{{split}}.json",
+        **bstage_encode.STAGE.file_outputs(
+            indptr=f"{VOC}/docs/{{split}}.indptr.npy",
+            indices=f"{VOC}/docs/{{split}}.indices.npy",
+            meta=f"{VOC}/docs/{{split}}.json",
+        ),
     log:
         f"{LOGS}/encode_docs_{{split}}.log",
     benchmark:
@@ -40,11 +44,9 @@ rule encode_docs:
     resources:
         mem_mb=4000,
     params:
-        code=code_of("encode_docs.py"),
-        vocab=config["vocab"],
-        prefix=lambda wc: f"{VOC}/docs/{wc.split}",
+        **stage_params(bstage_encode.STAGE),
     script:
-        "../scripts/encode_docs.py"
+        STAGE_SCRIPT
 
 
 TARGETS["vocab"] += [f"{VOC}/vocab.tsv"]

@@ -192,5 +192,7 @@ def save_subspace(path: str, sub: Mapping[str, Any], n_windows: int) -> None:
 
 
 def load_subspace(path: str) -> dict[str, Any]:
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    """The arrays :func:`save_subspace` wrote (the pca baseline reads them with :func:`bows.io.load_npz`)."""
+    from ..io import load_npz
+
+    return load_npz(path)

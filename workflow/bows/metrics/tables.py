@@ -15,7 +15,7 @@ from ..io import atomic_path, write_sidecar
 
 TIDY_COLUMNS = ["model", "variant", "latent", "wd", "seed", "scope", "item", "metric", "value", "status"]
 
-__all__ = ["TIDY_COLUMNS", "Rows", "save", "spec_from_tag", "metric_tables"]
+__all__ = ["TIDY_COLUMNS", "Rows", "save", "metric_tables", "concat"]
 
 
 class Rows:
@@ -83,19 +83,11 @@ def save(
 
 
 def metric_tables(stem: str, *names: str) -> dict[str, str]:
-    """Snakemake output names of tables under ``stem``: ``name`` → parquet, ``name_csv`` → CSV."""
-    out: dict[str, str] = {}
-    for n in names:
-        out[n] = f"{stem}/{n}.parquet"
-        out[f"{n}_csv"] = f"{stem}/{n}.csv"
-    return out
+    """Snakemake output names of tables under ``stem`` (:func:`bows.stage.table_outputs`): ``name`` → parquet,
+    ``name_csv`` → CSV."""
+    from ..stage import table_outputs
 
-
-def spec_from_tag(tag: str) -> ModelSpec:
-    """``relu/L16_wd1.0_seed1`` → ModelSpec."""
-    variant, rest = tag.split("/")
-    L, wd, seed = rest.split("_")
-    return ModelSpec(variant, int(L[1:]), float(wd[2:]), int(seed[4:]))
+    return table_outputs(stem, names)
 
 
 def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

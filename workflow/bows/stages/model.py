@@ -37,12 +37,13 @@ def run_model(
     vocab: str,
     cooc: str | None,
     out: Mapping[str, str],
-    analysis: Mapping[str, Any],
     spec: ModelSpec,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any],
     subspace: str | None = None,
 ) -> None:
-    """Every per-model metric, with the principal-subspace overlap when ``subspace`` names the eigenvector file."""
+    """Every per-model metric of the model ``spec`` (file ``model``), with the principal-subspace overlap when
+    ``subspace`` names the eigenvector file. ``config`` holds the ``analysis`` section (:data:`STAGE`; a whole
+    validated config also serves)."""
     # imported here: metrics.smk reads memory_estimate_mb when the workflow is parsed, and should not load scipy
     import pandas as pd
 
@@ -51,11 +52,13 @@ def run_model(
     from ..metrics.tables import Rows, save
     from .common import load_model
 
+    config = STAGE.config_slice(config)
+    analysis = config["analysis"]
     index, groups, W, b = load_model(model, vocab, analysis)
     cooc_df = pd.read_parquet(cooc) if cooc else None
     rows = Rows(spec)
     t0 = time.perf_counter()
-    words, gtab, gram = model_metrics(
+    words, groups_table, gram = model_metrics(
         W,
         b,
         index,
@@ -71,11 +74,9 @@ def run_model(
     rows.add_many("subspace", {k: values.pop(k) for k in always})
     rows.add_many("subspace", values, status=status)
     log.info("model metrics of %s in %.1f s", spec.tag, time.perf_counter() - t0)
-    ins = {"model": model, "vocab": vocab}
-    save(rows.frame(), out["metrics"], config, ins)
-    save(words, out["words"], config, ins)
-    save(gtab, out["groups"], config, ins)
-    save(gram, out["gram"], config, ins)
+    tables = {"metrics": rows.frame(), "words": words, "groups": groups_table, "gram": gram}
+    for name in STAGE.tables:
+        save(tables[name], out[name], config, {"model": model, "vocab": vocab})
 
 
 def run(job: Job) -> None:
@@ -85,7 +86,6 @@ def run(job: Job) -> None:
         vocab=job.input.vocab,
         cooc=job.input.cooc,
         out=job.tables(STAGE.tables),
-        analysis=job.config["analysis"],
         spec=job.model,
         config=job.config,
         subspace=job.input.subspace,
