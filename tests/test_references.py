@@ -449,3 +449,35 @@ def test_alignment_table_lists_left_out_words_and_uses_the_right_word_sets():
     assert t.loc[("layer 0", "rsa"), "value"] == pytest.approx(rsa(dissimilarity(base), dissimilarity(layer0)))
     own = table[(table["object"] == "data/ppmi") & (table["metric"] == "partial_rsa")]
     assert own["value"].isna().all() and (own["status"] == "the object is the PMI control itself").all()
+
+
+def test_ppmi_and_phi_rows_against_brute_force():
+    from bows.encode import Docs
+    from bows.metrics.context_rows import cooccurrence_counts, phi_rows, ppmi_rows
+    from bows.windows import Windows
+
+    rng = np.random.default_rng(0)
+    V, G = 9, 3
+    docs = [sorted(set(rng.integers(0, V, size=rng.integers(0, 4)).tolist())) for _ in range(30)]
+    indptr = np.r_[0, np.cumsum([len(d) for d in docs])].astype(np.int64)
+    indices = np.array([i for d in docs for i in d], dtype=np.uint16)
+    win = Windows(Docs(indptr, indices, V), G, 1)
+    widx = np.arange(len(win))
+    ids = np.array([2, -1, 5, 7])
+    N, ni, nj, nij = cooccurrence_counts(win, widx, ids, chunk=7)
+    sets = [set().union(*docs[w : w + G]) for w in widx]
+    assert N == len(sets)
+    assert nj.tolist() == [sum(j in s for s in sets) for j in range(V)]
+    for a, i in enumerate(ids):
+        assert ni[a] == (nj[i] if i >= 0 else 0)
+        for j in range(V):
+            assert nij[a, j] == (sum(i in s and j in s for s in sets) if i >= 0 else 0)
+    P, F = ppmi_rows(N, ni, nj, nij, ids), phi_rows(N, ni, nj, nij, ids)
+    a, i, j = 0, 2, 4
+    expected = max(0.0, np.log(N * nij[a, j] / (ni[a] * nj[j]))) if nij[a, j] else 0.0
+    assert P[a, j] == pytest.approx(expected)
+    yi = np.array([i in s for s in sets], float)
+    yj = np.array([j in s for s in sets], float)
+    assert F[a, j] == pytest.approx(np.corrcoef(yi, yj)[0, 1])
+    assert P[a, i] == 0 and F[a, i] == 0  # a word's own column
+    assert not P[1].any() and not F[1].any()  # not in the vocabulary: no row

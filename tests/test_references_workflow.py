@@ -111,9 +111,16 @@ def test_hf_reference_on_a_tiny_local_model(smoke_run: Path, tmp_path_factory):
     layers = align.loc[(align["reference"] == "hf") & (align["object"] == MONTHS_MODEL), "layer"].unique()
     assert {"embedding", "layer 3"} <= set(layers)
     crit = json.loads((wd / REF_METRICS / "criteria.json").read_text())
-    assert {r["id"] for r in crit["criteria"]} == {
-        "references.ring.hf",
-        "references.alignment.hf",
-        "references.beyond_pmi.hf",
+    assert [(r["id"], r["keys"]["reference"]) for r in crit["claims"]] == [
+        ("references.ring", "hf"),
+        ("references.alignment", "hf"),
+        ("references.beyond_pmi", "hf"),
+    ]
+    assert set(crit["report_numbers"]["hf"]["ring_by_layer"]) == {
+        "embedding",
+        "layer 0",
+        "layer 1",
+        "layer 2",
+        "layer 3",
     }
     assert (wd / f"{RES}/figures/V400_G5_S1/references_layers.png").stat().st_size > 1000

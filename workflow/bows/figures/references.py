@@ -155,8 +155,9 @@ def layers_figure(
             if best is not None:
                 ax.axvline(best.layer_index, color="#444444", lw=0.8, ls=":")
             ax.axhline(0, color="#bbbbbb", lw=0.6)
-            n = int(model_rows["n_words"].max())
-            ax.set_title(f"{scope} ({n} words): {'RSA' if metric == 'rsa' else 'linear CKA'}", fontsize="small")
+            lo, hi = int(model_rows["n_words"].min()), int(model_rows["n_words"].max())
+            words = f"{hi} words" if lo == hi else f"{lo}–{hi} words by layer"
+            ax.set_title(f"{scope} ({words}): {'RSA' if metric == 'rsa' else 'linear CKA'}", fontsize="small")
             if r == len(SCOPES) - 1:
                 ax.set_xlabel(f"{ref} layer (−1 = token embedding)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
