@@ -150,6 +150,29 @@ def figure_paths(stage, stem, prefix="", suffix=""):
     return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
 
 
+def paper_figure(caption, subcategory, **labels):
+    """report() keywords of a figure in the report under "Paper figures"."""
+    return dict(caption=f"../report/{caption}.rst", category="Paper figures", subcategory=subcategory, labels=labels)
+
+
+def sweep_figure(name, label):
+    """report() keywords of one sweep figure, in the report under "Sweeps"."""
+    return dict(
+        caption=f"../report/fig_sweeps_{name}.rst",
+        category="Sweeps",
+        subcategory="Our figures",
+        labels={"figure": label},
+    )
+
+
+def variant_section(stage, variants):
+    """The param that replaces a synthetic stage's synthetic section: the section resolved for the job's data variant
+    (``variants``: name → its resolved section; the keys the stage declares of it), so that a change of one variant reruns that variant's jobs only.
+    """
+    (section,) = [s for s in stage.section_specs if s.name == "synthetic"]
+    return lambda wc: section.take({"synthetic": variants[wc.synvar]})
+
+
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}

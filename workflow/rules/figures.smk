@@ -25,11 +25,6 @@ FIG_UMAP = [bcfg.model_ref(m) for m in config["analysis"]["models"]["umap"]]
 UMAP_SUFFIX = "_{variant}_L{latent}_wd{wd}_seed{seed}"
 
 
-def paper_figure(caption, subcategory, **labels):
-    """report() keywords of a figure in the report under "Paper figures"."""
-    return dict(caption=f"../report/{caption}.rst", category="Paper figures", subcategory=subcategory, labels=labels)
-
-
 # ----------------------------------------------------------------------------------------------------- months
 
 
@@ -277,16 +272,6 @@ TARGETS["figures"] += figure_paths(bfig_christmas.STAGE, FIGS)
 # ------------------------------------------------------------------------- our figures, the criteria and tables
 # Our figures over the grid (loss scaling, feature dimensionality, circularity, cluster scores, principal subspace),
 # the reproduction criteria dashboard and the metric tables shown in `snakemake --report results/report.html`.
-
-
-def sweep_figure(name, label):
-    """report() keywords of one sweep figure, in the report under "Sweeps"."""
-    return dict(
-        caption=f"../report/fig_sweeps_{name}.rst",
-        category="Sweeps",
-        subcategory="Our figures",
-        labels={"figure": label},
-    )
 
 
 rule fig_sweeps:

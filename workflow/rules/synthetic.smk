@@ -22,13 +22,6 @@ SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in
 SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}_"  # the prefix of a structure's figures
 
 
-def variant_section(stage):
-    """The param that replaces a synthetic stage's synthetic section: the section resolved for the job's data variant
-    (the keys the stage declares of it), so that a change of one variant reruns that variant's jobs only."""
-    (section,) = [s for s in stage.section_specs if s.name == "synthetic"]
-    return lambda wc: section.take({"synthetic": SYN_VARIANTS[wc.synvar]})
-
-
 rule synthetic_data:
     output:
         **bsyn_data.STAGE.file_outputs(npz=f"{SYN}/{SYN_W}/data.npz", json=f"{SYN}/{{synvar}}/{{structure}}/data.json"),
@@ -42,7 +35,7 @@ rule synthetic_data:
     resources:
         mem_mb=1000,
     params:
-        **stage_params(bsyn_data.STAGE, synthetic=variant_section(bsyn_data.STAGE)),
+        **stage_params(bsyn_data.STAGE, synthetic=variant_section(bsyn_data.STAGE, SYN_VARIANTS)),
     script:
         STAGE_SCRIPT
 
@@ -64,7 +57,7 @@ rule synthetic_train:
     resources:
         mem_mb=2000,
     params:
-        **stage_params(bsyn_train.STAGE, synthetic=variant_section(bsyn_train.STAGE)),
+        **stage_params(bsyn_train.STAGE, synthetic=variant_section(bsyn_train.STAGE, SYN_VARIANTS)),
     script:
         STAGE_SCRIPT
 
@@ -85,7 +78,7 @@ rule synthetic_metrics:
     resources:
         mem_mb=1000,
     params:
-        **stage_params(bsyn_metrics.STAGE, synthetic=variant_section(bsyn_metrics.STAGE)),
+        **stage_params(bsyn_metrics.STAGE, synthetic=variant_section(bsyn_metrics.STAGE, SYN_VARIANTS)),
     script:
         STAGE_SCRIPT
 
@@ -115,7 +108,7 @@ rule synthetic_gram_grid:
     resources:
         mem_mb=1000,
     params:
-        **stage_params(bsyn_gram_grid.STAGE, synthetic=variant_section(bsyn_gram_grid.STAGE)),
+        **stage_params(bsyn_gram_grid.STAGE, synthetic=variant_section(bsyn_gram_grid.STAGE, SYN_VARIANTS)),
     script:
         STAGE_SCRIPT
 
