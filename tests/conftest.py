@@ -20,7 +20,7 @@ def snakemake(
     *args: str,
     configfiles: tuple[str, ...] = ("presets/smoke.yaml",),
     check: bool = True,
-    timeout: int = 900,
+    timeout: int = 2400,
     env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the repository's Snakefile with ``workdir`` as working directory (results land in workdir/results)."""
