@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from bows.claims import read_claims
 from conftest import snakemake
 from scipy import stats
 from tiny_lm import build_tiny_llama
@@ -82,15 +83,14 @@ def test_glove_beside_the_smoke_models(smoke_run: Path):
         theirs = own[(own["scope"] == "Months") & (own["metric"] == metric)]
         assert mine["value"].item() == pytest.approx(theirs["value"].item(), nan_ok=True), metric
     crit = json.loads((smoke_run / REF_METRICS / "criteria.json").read_text())
-    recs = {r["id"]: r for r in crit["claims"]}
+    recs = {r.id: r for r in read_claims(smoke_run / REF_METRICS / "criteria.json")}
     assert set(recs) == {"references.ring", "references.alignment", "references.beyond_pmi"}
     assert all(
-        r["status"] in ("pass", "fail", "not_applicable") and r["keys"] == {"reference": "glove50"}
-        for r in recs.values()
+        r.status in ("pass", "fail", "not_applicable") and r.keys == {"reference": "glove50"} for r in recs.values()
     )
     adj = geo[(geo["object"] == "glove50") & (geo["scope"] == "Months") & (geo["metric"] == "ring_adjacent_pairs")]
-    assert recs["references.ring"]["value"] == adj["value"].item()
-    assert recs["references.alignment"]["value"] == pytest.approx(row["p"])
+    assert recs["references.ring"].value == adj["value"].item()
+    assert recs["references.alignment"].value == pytest.approx(row["p"])
     assert crit["report_numbers"]["glove50"]["best_layer"] == "vectors"
     for name in ("references_rings", "references_layers"):
         assert (smoke_run / f"{RES}/figures/V400_G5_S1/{name}.png").stat().st_size > 1000
@@ -111,7 +111,7 @@ def test_hf_reference_on_a_tiny_local_model(smoke_run: Path, tmp_path_factory):
     layers = align.loc[(align["reference"] == "hf") & (align["object"] == MONTHS_MODEL), "layer"].unique()
     assert {"embedding", "layer 3"} <= set(layers)
     crit = json.loads((wd / REF_METRICS / "criteria.json").read_text())
-    assert [(r["id"], r["keys"]["reference"]) for r in crit["claims"]] == [
+    assert [(r.id, r.keys["reference"]) for r in read_claims(wd / REF_METRICS / "criteria.json")] == [
         ("references.ring", "hf"),
         ("references.alignment", "hf"),
         ("references.beyond_pmi", "hf"),

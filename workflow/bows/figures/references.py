@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 
 from ..grid import ModelSpec
 from ..references.layers import best_layer
+from .drawing import NotAvailable, unavailable_figure, unavailable_panel
 from .months import fit_limits, note, short_label
-from .theme import WIDTH, NotAvailable, new_figure, season_colour, unavailable_panel
+from .theme import WIDTH, apply_theme, new_figure, season_colour
 
 __all__ = ["rings_figure", "layers_figure", "ring_columns", "pca_beside", "draw"]
 
@@ -176,8 +177,6 @@ def draw(
     figures: Mapping[str, Any],
 ) -> dict[str, Figure]:
     """Both figures (a figure that cannot be drawn is the "not available" panel with the reason)."""
-    from .theme import apply_theme, unavailable_figure
-
     settings = apply_theme(figures)
     width = float(settings["width"])
     out = {}

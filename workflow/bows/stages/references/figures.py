@@ -20,8 +20,8 @@ def run(job: Job) -> None:
     """Rule fig_references: draw both figures and save every format with its provenance."""
     import pandas as pd
 
+    from ...figures.drawing import save_outputs
     from ...figures.references import draw, pca_beside
-    from ...figures.theme import save_outputs
     from ...grid import model_grid, model_ref
 
     months = model_ref(job.config["analysis"]["models"]["months"])
