@@ -205,8 +205,8 @@ rule metrics_criteria:
 
 
 TARGETS["metrics"] += [
-    *rules.metrics_data.output,
-    *rules.metrics_subspace.output,
+    *bstage_data.STAGE.table_outputs(f"{METRICS}/data").values(),  # the full window set's ({wset} = "")
+    f"{METRICS}/data/subspace.npz",
     *[p for s in GRID for p in bstage_model.STAGE.table_outputs(f"{METRICS}/models/{s.tag}").values()],
     *rules.metrics_months.output,
     *rules.metrics_mechanism.output,
