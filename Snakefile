@@ -2,7 +2,8 @@
 #   snakemake --cores all                                   the default experiment (config.yaml, offline, CPU)
 #   snakemake --cores all --configfile presets/paper.yaml   the paper's full grid (GPU advised)
 #   snakemake --profile profiles/slurm --workflow-profile none --configfile presets/paper.yaml   on SLURM
-# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae.
+# Named targets: corpus, vocab, windows, train, metrics, figures, synthetic, value_coding, sae, dynamics, explorer,
+# references, export.
 
 import os
 
@@ -37,6 +38,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/value_coding.smk"
 include: "workflow/rules/sae.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/export.smk"
+include: "workflow/rules/references.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -91,3 +96,18 @@ rule value_coding:
 rule sae:
     input:
         TARGETS["sae"],
+
+
+rule dynamics:
+    input:
+        TARGETS["dynamics"],
+
+
+rule explorer:
+    input:
+        TARGETS["explorer"],
+
+
+rule export:
+    input:
+        TARGETS["export"],

@@ -23,7 +23,7 @@ import bows.config as bcfg  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from bows.synthetic import data as sd  # noqa: E402
-from bows.synthetic.pipeline import grid  # noqa: E402
+from bows.synthetic.runs import grid  # noqa: E402
 from bows.synthetic.train import SynthTrainSettings, train_batched, train_reference, train_sequential  # noqa: E402
 
 

@@ -110,8 +110,8 @@ def test_write_claims_table_json_and_provenance(tmp_path):
     text = (tmp_path / "criteria.json").read_text()
     assert "NaN" not in text  # strict JSON for browsers
     doc = json.loads(text)
-    assert [c["status"] for c in doc["claims"]] == ["fail", "not_applicable", "error", "error"]
-    assert doc["claims"][0]["value"] is None and doc["claims"][2]["reason"] == "KeyError: 'y'"
+    assert [c["status"] for c in doc["criteria"]] == ["fail", "not_applicable", "error", "error"]
+    assert doc["criteria"][0]["value"] is None and doc["criteria"][2]["reason"] == "KeyError: 'y'"
     assert doc["summary"] == {"pass": 0, "fail": 1, "not_applicable": 1, "error": 2}
     assert doc["thresholds"] == {"x": 1.0}
     assert doc["provenance"]["config"] == {"analysis": {"thresholds": {"x": 1.0}}}

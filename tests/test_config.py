@@ -27,6 +27,10 @@ def test_defaults_fill_every_section():
         "value_coding",
         "sae",
         "figures",
+        "dynamics",
+        "explorer",
+        "export",
+        "references",
     }
     # a key the default config.yaml leaves out takes the schema default
     assert cfg["train"]["betas"] == [0.9, 0.999]

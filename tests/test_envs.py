@@ -31,7 +31,7 @@ from rules_info import rules_info  # noqa: E402
 
 ENVS = ROOT / "envs"
 WORKFLOW = ROOT / "workflow"
-FAMILIES = ("corpus", "train", "analysis", "figures", "sae")
+FAMILIES = ("corpus", "train", "analysis", "figures", "sae", "share", "lm")
 
 # conda-forge package name -> PyPI distribution name (where they differ)
 CONDA_TO_PYPI = {

@@ -1,8 +1,8 @@
-"""Our figures (bows.figures.sweeps, bows.figures.criteria) on small tables with known content."""
+"""Our figures (bows.figures.sweeps, bows.figures.criteria), their stage and the report tables on small tables with
+known content."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -12,9 +12,13 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from bows.claims import Record, write_claims  # noqa: E402
 from bows.figures import criteria as crit  # noqa: E402
-from bows.figures import sweeps  # noqa: E402
-from bows.figures.theme import NotAvailable  # noqa: E402
+from bows.figures import drawing, report_tables, sweeps  # noqa: E402
+from bows.figures.drawing import NotAvailable  # noqa: E402
+from bows.figures.latent_axes import log_latent_axis  # noqa: E402
+from bows.figures.stages import sweeps as sweeps_stage  # noqa: E402
+from bows.grid import ModelSpec  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 LATENTS = (10, 20, 40, 80)
@@ -215,19 +219,19 @@ def test_dimensionality_figure_without_data_is_not_available() -> None:
         )
 
 
-def test_read_words_parses_model_tags(tmp_path: Path) -> None:
-    p = tmp_path / "relu" / "L16_wd4.0_seed2" / "words.parquet"
-    p.parent.mkdir(parents=True)
-    pd.DataFrame(
-        {"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0], "dim_frac": [0.5]}
-    ).to_parquet(p)
-    w = sweeps.read_words([p])
-    assert w.loc[0, ["variant", "latent", "wd", "seed", "model"]].tolist() == [
-        "relu",
-        16,
-        4.0,
-        2,
-        "relu/L16_wd4.0_seed2",
+def test_read_words_labels_each_table_with_its_model(tmp_path: Path) -> None:
+    words = {}
+    for k, spec in enumerate((ModelSpec("relu", 16, 4.0, 2), ModelSpec("linear", 8, 0.0, 1))):
+        path = tmp_path / f"words{k}.parquet"  # the path says nothing about the model
+        pd.DataFrame(
+            {"index": [0], "word": ["a"], "norm": [1.0], "bias": [0.0], "onehot_z": [1.0], "dim_frac": [0.5 + k]}
+        ).to_parquet(path)
+        words[spec] = path
+    table = sweeps_stage.read_words(words)
+    columns = ["variant", "latent", "wd", "seed", "model", "dim_frac"]
+    assert table[columns].values.tolist() == [
+        ["relu", 16, 4.0, 2, "relu/L16_wd4.0_seed2", 0.5],
+        ["linear", 8, 0.0, 1, "linear/L8_wd0.0_seed1", 1.5],
     ]
 
 
@@ -306,102 +310,82 @@ def test_cluster_figure_and_all_nan_clusters() -> None:
         sweeps.cluster_figure(cl.iloc[0:0])
 
 
-CRITERIA = {
-    "criteria": [
-        {
-            "id": 1,
-            "name": "vocabulary integrity",
-            "value": 10000,
-            "threshold": 10000,
-            "status": "pass",
-            "claimed_at": "|vocab| = 10000",
-            "evaluated_at": "V=10000",
-            "details": {},
-        },
-        {
-            "id": 3,
-            "name": "month correlation is circulant-like",
-            "value": {"spearman": -0.657, "inversions": 1.0},
-            "threshold": {"spearman_max": -0.8},
-            "status": "fail",
-            "claimed_at": "WikiText-103",
-            "evaluated_at": "train windows",
-            "details": {},
-        },
-        {
-            "id": 6,
-            "name": "seasonal alignment",
-            "value": None,
-            "threshold": 7.0,
-            "status": "not_applicable",
-            "claimed_at": "L1000 wd4.0",
-            "evaluated_at": "relu/L16_wd4.0_seed1",
-            "details": {"reason": "only 0 of 9 seasonal words are in the vocabulary"},
-        },
-        {
-            "id": 7,
-            "name": "non-orthogonality",
-            "value": {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
-            "threshold": None,
-            "status": "fail",
-            "claimed_at": "L1000",
-            "evaluated_at": "relu/L16",
-            "details": {},
-        },
-    ],
-    "summary": {"pass": 1, "fail": 2, "not_applicable": 1},
-}
+CRITERIA = [
+    Record(1, "vocabulary integrity", 10000, 10000, "pass", "|vocab| = 10000", "V=10000"),
+    Record(
+        3,
+        "month correlation is circulant-like",
+        {"spearman": -0.657, "inversions": 1.0},
+        {"spearman_max": -0.8},
+        "fail",
+        "WikiText-103",
+        "train windows",
+    ),
+    Record(
+        6,
+        "seasonal alignment",
+        None,
+        7.0,
+        "not_applicable",
+        "L1000 wd4.0",
+        "relu/L16_wd4.0_seed1",
+        reason="only 0 of 9 seasonal words are in the vocabulary",
+    ),
+    Record(
+        7,
+        "non-orthogonality",
+        {"relu/L16": {"mean_abs_cos": 0.2, "pass": False}},
+        None,
+        "fail",
+        "L1000",
+        "relu/L16",
+    ),
+    Record(9, "snapshot check", None, None, "error", "L400", "", reason="KeyError: 'n_found'"),
+]
 
 
-def test_compact_values() -> None:
-    assert crit.compact(0.123456) == "0.123"
-    assert crit.compact({"a": 1, "b": 0.5}) == "a: 1, b: 0.5"
-    assert crit.compact({"m": {"x": 1.0, "pass": False}}) == "m: fail"
-    assert crit.compact(None) == "—"
-    assert crit.compact(float("nan")) == "nan"
-    assert len(crit.compact("x" * 500, limit=40)) == 40
+def _criteria_json(path: Path) -> Path:
+    write_claims(CRITERIA, path.with_suffix(""))
+    return path
 
 
-def test_criteria_table_and_dashboard() -> None:
-    table = crit.criteria_table(CRITERIA)
+def test_criteria_table_and_dashboard(tmp_path: Path) -> None:
+    table = crit.criteria_table(_criteria_json(tmp_path / "criteria.json"))
     assert list(table.columns) == crit.COLUMNS
-    assert table["status"].tolist() == ["pass", "fail", "not_applicable", "fail"]
+    assert table["status"].tolist() == ["pass", "fail", "not_applicable", "fail", "error"]
     assert table.loc[2, "reason"] == "only 0 of 9 seasonal words are in the vocabulary"
     assert table.loc[1, "value"] == "spearman: -0.657, inversions: 1"
     fig = crit.criteria_figure(table)
     texts = " | ".join(_texts(fig))
-    assert "1 pass · 2 fail · 1 not applicable" in texts
+    assert "1 pass · 2 fail · 1 not applicable · 1 error" in texts
     assert texts.count("PASS") == 1 and texts.count("FAIL") == 2 and texts.count("N/A") == 1
+    assert texts.count("ERROR") == 1 and "KeyError" in texts  # a raising criterion is shown as such
     assert "seasonal words" in texts  # the reason is shown
     assert "WikiText-103" in texts  # the paper's scale is shown
+    write_claims([], tmp_path / "empty")
     with pytest.raises(NotAvailable):
-        crit.criteria_figure(crit.criteria_table({"criteria": []}))
+        crit.criteria_figure(crit.criteria_table(tmp_path / "empty.json"))
 
 
-def test_render_criteria_writes_png_csv_html(tmp_path: Path) -> None:
-    src = tmp_path / "criteria.json"
-    src.write_text(json.dumps(CRITERIA))
-    out = crit.render_criteria(
-        src, [tmp_path / "dash.png"], tmp_path / "criteria.csv", {"dpi": 50}, html=tmp_path / "criteria.html"
-    )
+def test_render_criteria_writes_png_and_html(tmp_path: Path) -> None:
+    src = _criteria_json(tmp_path / "criteria.json")
+    out = crit.render_criteria(src, [tmp_path / "dash.png"], {"dpi": 50}, html=tmp_path / "criteria.html")
     assert [p.name for p in out] == ["dash.png"]
     assert (tmp_path / "dash.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert pd.read_csv(tmp_path / "criteria.csv")["id"].tolist() == [1, 3, 6, 7]
     html = (tmp_path / "criteria.html").read_text()
-    assert "<table" in html and "not_applicable" in html
-    assert (tmp_path / "dash.png.prov.json").is_file()
+    assert "<table" in html and ">N/A</span>" in html and ">ERROR</span>" in html
+    assert "1 pass · 2 fail · 1 not applicable · 1 error" in html
+    assert (tmp_path / "dash.png.prov.json").is_file() and (tmp_path / "criteria.html.prov.json").is_file()
 
 
 def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> None:
-    from bows.figures import theme
-
     def fail() -> Figure:
         raise NotAvailable("Christmas is not in the vocabulary")
 
     drawn = []
-    real = theme.save_outputs
-    monkeypatch.setattr(theme, "save_outputs", lambda fig, *a, **k: drawn.append(fig) or real(fig, *a, **k))
-    paths = sweeps.draw(fail, "Christmas", [tmp_path / "x.png", tmp_path / "x.pdf"], {"dpi": 50})
+    real = drawing.save_outputs
+    monkeypatch.setattr(drawing, "save_outputs", lambda fig, *a, **k: drawn.append(fig) or real(fig, *a, **k))
+    paths = drawing.draw(fail, "Christmas", [tmp_path / "x.png", tmp_path / "x.pdf"], {"dpi": 50, "width": 5.0})
     assert [p.suffix for p in paths] == [".png", ".pdf"]
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:5] == b"%PDF-"
     (ax,) = drawn[0].axes  # one panel: the reason, under the figure's title
@@ -409,19 +393,41 @@ def test_draw_writes_the_not_available_figure(tmp_path: Path, monkeypatch) -> No
     assert [t.get_text().replace("\n", " ") for t in ax.texts] == [
         "not available at this scale: Christmas is not in the vocabulary"
     ]
+    assert tuple(drawn[0].get_size_inches()) == (5.0, drawing.UNAVAILABLE_HEIGHT)
+    drawing.draw(fail, "Christmas", [tmp_path / "y.png"], {"dpi": 50, "width": 5.0}, unavailable_aspect=0.4)
+    assert tuple(drawn[1].get_size_inches()) == (5.0, 2.0)  # the paper figures' aspect: 0.4 × the width
 
 
 def test_write_report_tables(tmp_path: Path) -> None:
     ma = _model_metrics()
     ma.to_parquet(tmp_path / "metrics_all.parquet")
-    out = sweeps.write_report_tables(
-        {"metrics_all": str(tmp_path / "metrics_all.parquet")},
-        {"model_metrics": [str(tmp_path / "mm.csv"), str(tmp_path / "mm.html")]},
+    out = report_tables.write_report_table(
+        "model_metrics", tmp_path / "metrics_all.parquet", {"csv": tmp_path / "mm.csv", "html": tmp_path / "mm.html"}
     )
     wide = pd.read_csv(out[0])
     assert len(wide) == len(LATENTS) * 2
     assert {"d_star", "phi_half", "msq_welch"} <= set(wide.columns)
+    # one row per model, its metrics as columns: the planted ‖W‖²_F/L of each seed
+    assert sorted(set(wide["frob2_over_latent"].round(6))) == [0.501, 0.502]
     assert "<table" in Path(out[1]).read_text()
+    assert all(Path(f"{p}.prov.json").is_file() for p in out)
+
+
+def test_exposure_table_has_one_row_per_trained_weight_decay() -> None:
+    """E = wd · Σ lr_t is the same for every model of a weight decay; the pca models train nothing."""
+    subspace = pd.DataFrame(
+        {
+            "model": ["relu/L4_wd1.0_seed1", "relu/L8_wd1.0_seed1", "linear/L8_wd4.0_seed1", "pca/L8_wd0.0_seed1"],
+            "variant": ["relu", "relu", "linear", "pca"],
+            "wd": [1.0, 1.0, 4.0, 0.0],
+            "steps": [40.0, 40.0, 40.0, np.nan],
+            "decay_exposure": [0.5, 0.5, 2.0, np.nan],
+            "decay_exposure_paper": [8.8, 8.8, 35.2, np.nan],
+        }
+    )
+    table = report_tables.exposure_table(subspace)
+    assert table.values.tolist() == [[1.0, 40, 0.5, 8.8, 2], [4.0, 40, 2.0, 35.2, 1]]
+    assert report_tables.exposure_table(subspace[subspace["variant"] == "pca"]).empty
 
 
 def test_latent_axis_labels_do_not_crowd() -> None:
@@ -430,7 +436,7 @@ def test_latent_axis_labels_do_not_crowd() -> None:
     fig, ax = new_figure()
     ls = [50, 75, 100, 125, 150, 200, 250, 300, 400, 600, 800, 1000, 2000, 4000, 6000, 10000]
     ax.plot(ls, np.ones(len(ls)))
-    sweeps._log_latent_axis(ax, ls)
+    log_latent_axis(ax, ls)
     major = list(ax.xaxis.get_major_locator().tick_values(1, 2))
     assert major[0] == 50 and major[-1] == 10000
     assert all(b / a >= 1.8 for a, b in zip(major, major[1:]))

@@ -13,11 +13,19 @@ from conftest import ROOT
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from bows.figures import drawing  # noqa: E402
 from bows.figures import mechanism as fm  # noqa: E402
 from bows.figures import months as fmo  # noqa: E402
 from bows.figures import structure as fs  # noqa: E402
 from bows.figures import umap as fu  # noqa: E402
-from bows.figures.theme import MONTH_ABBR, NotAvailable  # noqa: E402
+from bows.figures.drawing import NotAvailable  # noqa: E402
+from bows.figures.stages import mechanism as mechanism_stage  # noqa: E402
+from bows.figures.stages import months as months_stage  # noqa: E402
+from bows.figures.stages import structure_snapshot as snapshot_stage  # noqa: E402
+from bows.figures.stages import umap as umap_stage  # noqa: E402
+from bows.figures.theme import MONTH_ABBR  # noqa: E402
+from bows.grid import ModelSpec  # noqa: E402
+from bows.stage import Section, Stage  # noqa: E402
 from matplotlib.collections import PolyCollection, QuadMesh  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -484,17 +492,16 @@ def _write(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     return out
 
 
-def _capture(monkeypatch, *modules) -> list[Figure]:
-    """Record every figure the entry points of ``modules`` save, to read what was drawn."""
+def _capture(monkeypatch) -> list[Figure]:
+    """Record every figure the figure stages save, to read what was drawn."""
     drawn: list[Figure] = []
-    for mod in modules:
-        real = mod.save_outputs
+    real = drawing.save_outputs
 
-        def keep(fig, *args, _real=real, **kwargs):
-            drawn.append(fig)
-            return _real(fig, *args, **kwargs)
+    def keep(fig, *args, **kwargs):
+        drawn.append(fig)
+        return real(fig, *args, **kwargs)
 
-        monkeypatch.setattr(mod, "save_outputs", keep)
+    monkeypatch.setattr(drawing, "save_outputs", keep)
     return drawn
 
 
@@ -504,38 +511,125 @@ def _unavailable_text(fig: Figure) -> str:
     return next((t.replace("\n", " ") for t in texts if t.startswith("not available at this scale")), "")
 
 
-def test_draw_writes_every_format_and_not_available_figures(tmp_path, monkeypatch):
+def test_figure_stages_write_every_format_and_not_available_figures(tmp_path, monkeypatch):
     figs = {"formats": ["pdf", "png"], "dpi": 50}
-    drawn = _capture(monkeypatch, fm, fmo, fs)
+    drawn = _capture(monkeypatch)
     t = _write(tmp_path, mech_tables("Beatles", present=False))
     outs = [str(tmp_path / "mech_Beatles.png"), str(tmp_path / "mech_Beatles.pdf")]
-    paths = fm.draw_mechanism("Beatles", t, figs, outs)
+    paths = mechanism_stage.draw_mechanism("Beatles", t, figs, outs)
     assert sorted(map(str, paths)) == sorted(outs)
     assert Path(outs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Path(outs[1]).read_bytes()[:5] == b"%PDF-"
     for p in outs:
         assert Path(p + ".prov.json").is_file()
     assert "Beatles" in _unavailable_text(drawn[-1])  # the target is not in the tables: said so, not drawn
     t = _write(tmp_path, {"ring": ring_table("data")})
-    fmo.draw("ring_data", t, figs, [str(tmp_path / "ring.png")])
+    months_stage.draw_months("ring_data", t, figs, [str(tmp_path / "ring.png")])
     assert _unavailable_text(drawn[-1]) == ""
     # the ring is drawn through the twelve months' (pc1, pc2) in calendar order
     a = 2 * np.pi * np.arange(12) / 12
     months_xy = np.stack([np.cos(a), np.sin(a)], 1)
     polygons = [np.asarray(line.get_xydata(), float) for ax in drawn[-1].axes for line in ax.get_lines()]
     assert any(len(xy) >= 12 and np.allclose(xy[:12], months_xy) for xy in polygons)
-    fs.draw_snapshot(4000, {}, figs, [str(tmp_path / "snap.png")])
+    snapshot_stage.draw_structure_snapshot(4000, None, None, figs, [str(tmp_path / "snap.png")])
     assert (tmp_path / "snap.png").is_file() and _unavailable_text(drawn[-1]) != ""  # no groups table: not drawn
     assert any("L = 4000" in ax.get_title() for ax in drawn[-1].axes)
+    with pytest.raises(ValueError, match="kind"):
+        months_stage.draw_months("rings", t, figs, [str(tmp_path / "x.png")])
 
 
-def test_figure_rules_take_only_figure_settings_as_params():
-    """Figure jobs depend on config["figures"] (plus the snapshot sizes they mark) and the plotting code hash only,
-    never on settings of training or metrics."""
-    allowed = {'config["figures"]', 'config["analysis"]["snapshot_latents"]'}
+def test_figure_titles_name_the_model_from_its_identity(tmp_path, monkeypatch):
+    """The snapshot names the model the rule gives; the UMAP subtitle takes the purity of that model only (by the
+    clusters table's model columns), not of another model of the table."""
+    figs = {"formats": ["png"], "dpi": 40}
+    drawn = _capture(monkeypatch)
+    spec = ModelSpec("relu", 16, 4.0, 2)
+    groups = _write(tmp_path, {"groups": groups_table()})["groups"]
+    snapshot_stage.draw_structure_snapshot(16, groups, spec, figs, [str(tmp_path / "snap.png")])
+    assert drawn[-1]._suptitle.get_text() == "PCA snapshots at L = 16 (relu L16 wd4.0 seed2)"
+    other = ModelSpec("relu", 16, 4.0, 1)
+    clusters = pd.DataFrame(
+        [
+            {"model": m.tag, "variant": m.variant, "latent": m.latent, "wd": m.weight_decay, "seed": m.seed}
+            | {"metric": "knn_purity", "value": v, "null_mean": 0.1, "null_sd": 0.01}
+            for m, v in ((other, 0.9), (spec, 0.42))
+        ]
+    )
+    t = _write(tmp_path, {"umap": umap_table(), "clusters": clusters})
+    umap_stage.draw_umap(spec, t, figs, [str(tmp_path / "umap.png")])
+    title = drawn[-1].axes[0].get_title()
+    assert title.startswith("UMAP of word embeddings: relu L16 wd4.0 seed2\n") and "purity 0.42 (null 0.10" in title
+
+
+#: the config a figure stage may read besides ``figures``: the snapshot sizes the sweep marks
+FIGURE_SECTIONS = {"figures": None, "analysis": ("snapshot_latents",)}
+
+
+def sections_beyond_figures(stage: Stage, allowed=FIGURE_SECTIONS) -> list[str]:
+    """The config a figure stage declares beyond ``allowed`` (section → the keys allowed, None: all of it)."""
+    beyond = []
+    for section in stage.section_specs:
+        if section.name not in allowed:
+            beyond.append(section.name)
+        elif allowed[section.name] is not None and not set(section.only or ["*"]) <= set(allowed[section.name]):
+            beyond.append(f"{section.name} ({', '.join(section.only or ['all'])})")
+    return beyond
+
+
+def test_the_section_check_finds_planted_sections():
+    assert sections_beyond_figures(Stage("x", sections=("figures",))) == []
+    assert sections_beyond_figures(Stage("x", sections=("figures", "train"))) == ["train"]
+    planted = Stage("x", sections=(Section("analysis", only=("snapshot_latents", "seed")),))
+    assert sections_beyond_figures(planted) == ["analysis (snapshot_latents, seed)"]
+    assert sections_beyond_figures(Stage("x", sections=("analysis",))) == ["analysis (all)"]
+
+
+def test_paper_figure_stages_read_only_figure_settings():
+    """Figure jobs' params are config["figures"] (plus the snapshot sizes the sweep marks), the code hash and the
+    identity of the models they draw, never settings of training or metrics: a plot setting reruns figures only."""
+    import importlib
+
     text = (ROOT / "workflow" / "rules" / "figures.smk").read_text()
-    for block in re.findall(r"\n    params:\n((?:        .*\n)+)", text):
-        for line in block.splitlines():
-            key, value = line.strip().split("=", 1)
-            assert key in {"figures", "code", "kind", "model"}, line
-            used = set(re.findall(r'config(?:\["[^"]+"\])+', value))
-            assert used <= allowed, line
+    stages = re.findall(r"^import (bows\.figures\.stages\.\w+) as \w+$", text, flags=re.M)
+    assert len(stages) == 10
+    for module in stages:
+        assert sections_beyond_figures(importlib.import_module(module).STAGE) == [], module
+    for rule in re.split(r"(?m)^(?=rule )", text)[1:]:
+        assert "script:\n        STAGE_SCRIPT" in rule, rule.split(":")[0]
+        extra = re.search(r"stage_params\(\w+\.STAGE(.*)\)", rule).group(1)
+        assert set(re.findall(r"(\w+)=", extra)) <= {"model", "models"}, rule.split(":")[0]
+
+
+#: what a rule file must not load when the workflow is parsed (seconds each on a loaded machine)
+HEAVY = ("matplotlib", "seaborn", "torch", "sklearn", "numba")
+#: the rule files whose rules run the stages of figures, synthetic BOWS, SAEs and value coding
+RULE_FILES = ("figures", "synthetic", "sae", "value_coding")
+
+
+def heavy_imports(modules: list[str]) -> list[str]:
+    """The modules of :data:`HEAVY` that importing ``modules`` loads (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"print(' '.join(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"
+    )
+    workflow_dir = str(ROOT / "workflow")
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {workflow_dir!r})\n" + code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.split()
+
+
+def test_stage_modules_load_no_plotting_or_training_code():
+    """The rule files import every stage module for its STAGE when the workflow is parsed: no matplotlib, no torch
+    then (a figure module itself loads matplotlib, which the check sees)."""
+    text = "".join((ROOT / "workflow" / "rules" / f"{name}.smk").read_text() for name in RULE_FILES)
+    stages = sorted(set(re.findall(r"^import (bows\.[\w.]+) as \w+$", text, flags=re.M)) - {"bows.devices"})
+    assert len(stages) == 25, stages
+    assert heavy_imports(stages) == []
+    assert heavy_imports(["bows.figures.months"]) == ["matplotlib", "seaborn"]

@@ -4,9 +4,10 @@ One full smoke run (the shared ``smoke_run``) is copied to a private work dir; t
 1. a ``figures`` override (dpi) in an extra config file: the dry run lists figure jobs only, a real rerun redraws
    them, and no model, metric table or corpus file is touched;
 2. edits to a copy of the repository, each checked by a dry run of the copy's Snakefile (every rule's params hold
-   bows.codehash.code_hash of its script's import closure):
+   the code hash of its stage module's or script's import closure, bows.codehash):
    - comments, docstrings and formatting in library modules: nothing to be done;
-   - a changed plotting function: figure jobs only (the SAE plots: the SAE figure job only);
+   - a changed plotting function: the figure jobs that draw with it only (the SAE plots: the SAE figure job only;
+     the shared drawing helpers: every figure job);
    - a changed SAE training function: SAE training and what follows it, never the SAE activations or BOWS training;
    - a changed metric function: metric and figure jobs, never training or anything upstream of it;
    - a changed model function: training and what follows it, nothing upstream of training.
@@ -24,9 +25,10 @@ from conftest import ROOT, SNAKEMAKE, snakemake
 
 pytestmark = pytest.mark.workflow
 
-#: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the target rules)
+#: rules allowed to rerun for a figure change (ours, the paper figures, the synthetic figures, the report's front
+#: page, which embeds some of them, the target rules)
 FIGURE_RULE = re.compile(
-    r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|all|figures|synthetic|sae)$"
+    r"^(fig_\w+|synthetic_gram_grid|synthetic_metrics_figure|sae_figures|report_front_page|all|figures|synthetic|sae)$"
 )
 UPSTREAM = re.compile(
     r"^(prepare_corpus|build_vocab|encode_docs|index_windows|train_model|metrics_\w+|"
@@ -177,7 +179,15 @@ def test_comments_and_docstrings_rerun_nothing(repo_copy: Path, run_copy: Path) 
 
 def test_plotting_code_change_reruns_only_figure_jobs(repo_copy: Path, run_copy: Path) -> None:
     jobs = _planned_after(repo_copy, run_copy, {"figures/sweeps.py": CODE_CHANGE})
-    assert {"fig_sweeps", "fig_criteria"} <= set(jobs), jobs
+    assert "fig_sweeps" in jobs, jobs
+    assert not {"fig_criteria", "fig_months", "sae_figures"} & set(jobs), f"figures that do not draw sweeps: {jobs}"
+    assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
+
+
+def test_drawing_helper_change_reruns_every_figure_job_only(repo_copy: Path, run_copy: Path) -> None:
+    jobs = _planned_after(repo_copy, run_copy, {"figures/drawing.py": CODE_CHANGE})
+    every = {"fig_sweeps", "fig_criteria", "fig_months", "fig_umap_legend", "fig_value_coding"}
+    assert every | {"synthetic_gram_grid", "synthetic_metrics_figure", "sae_figures"} <= set(jobs), jobs
     assert all(FIGURE_RULE.match(r) for r in jobs), f"non-figure jobs planned for a plotting change: {jobs}"
 
 

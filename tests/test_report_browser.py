@@ -10,6 +10,7 @@ demand. "Every figure loads" therefore means: the app has rendered its menu, and
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -176,6 +177,29 @@ SHOW_IN_APP = """(async () => {
 })()"""
 
 
+# what a reader sees without scrolling: the text of every text node and every <img> inside the viewport
+FIRST_SCREEN = """(() => {
+  const inView = r => r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 &&
+                      r.top < innerHeight && r.left < innerWidth;
+  const texts = [];
+  const walker = document.createTreeWalker(document.querySelector('#app'), NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    range.selectNodeContents(node);
+    if (inView(range.getBoundingClientRect())) texts.push(node.textContent.trim());
+  }
+  const images = [...document.querySelectorAll('#app img')]
+    .filter(i => inView(i.getBoundingClientRect()))
+    .map(i => ({alt: i.alt, width: i.naturalWidth, shown: Math.round(i.getBoundingClientRect().width)}));
+  return {text: texts.join(' '), images: images, width: innerWidth, height: innerHeight};
+})()"""
+
+SCREEN = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_applicable": "not applicable", "error": "error"}
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) from a PNG's IHDR chunk."""
     head = path.read_bytes()[:24]
@@ -268,3 +292,38 @@ def test_no_rst_errors_anywhere(page: Browser) -> None:
     )
     assert not bad, f"captions with reStructuredText errors: {bad}"
     assert "System Message" not in page.evaluate("workflow_desc")
+
+
+def _claim_counts(run: Path) -> dict[str, int]:
+    """The counts by status over every claims table of the run (criteria, synthetic and SAE claims)."""
+    files = [*run.glob("results/*/metrics/*/criteria.json"), *run.glob("results/**/claims.json")]
+    total = dict.fromkeys(STATUS_WORDS, 0)
+    for path in files:
+        for status, n in json.loads(path.read_text())["summary"].items():
+            total[status] += n
+    return total
+
+
+def test_first_screen_shows_the_verdict(page: Browser, report: Path, smoke_run: Path, tmp_path: Path) -> None:
+    """Opened at 1400 × 900, the report's first screen says what the run found: the claim counts by status (as the
+    run's claims tables give them) and the criteria dashboard, before any scrolling. A screenshot of it is written
+    to $BOWS_SCREENSHOT_DIR (or the test's temporary folder)."""
+    page.send("Emulation.setDeviceMetricsOverride", SCREEN, session=page.session)
+    page.open(report.resolve().as_uri())  # afresh: the tests before have opened other views and added images
+    assert page.evaluate(WAIT_FOR_APP), "the report's React app did not render within 30 s"
+    page.evaluate("new Promise(r => setTimeout(r, 500))")
+    screen = page.evaluate(FIRST_SCREEN)
+    assert (screen["width"], screen["height"]) == (1400, 900)
+    text = " ".join(screen["text"].split())
+    assert "What this run found" in text, text[:600]
+    counts = _claim_counts(smoke_run)
+    assert sum(counts.values()) > 17  # the 17 criteria and the synthetic and SAE claims
+    shown = " ".join(f"{counts[s]} {word}" for s, word in STATUS_WORDS.items())
+    assert shown in text, f"verdict {shown!r} not on the first screen: {text[:600]}"
+    dashboard = [i for i in screen["images"] if i["alt"] == "reproduction criteria dashboard"]
+    assert dashboard and dashboard[0]["width"] > 0 and dashboard[0]["shown"] >= 600, screen["images"]
+    shot = page.send("Page.captureScreenshot", {"format": "png"}, session=page.session)
+    out = Path(os.environ.get("BOWS_SCREENSHOT_DIR") or tmp_path) / "report_first_screen.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(base64.b64decode(shot["data"]))
+    assert png_size(out) == (1400, 900)

@@ -17,7 +17,7 @@ from bows.errors import CheckpointError, ConfigError, ShapeError
 from bows.sae import scores as sc
 from bows.sae.activations import choose_words, restrict, true_l0
 from bows.sae.architectures import build, load_saes, save_saes, topk
-from bows.sae.claims import hedging_narrow_wide, l0_peak
+from bows.sae.claims import claim_records, claims, hedging_narrow_wide, l0_peak
 from bows.sae.settings import SaeSpec
 from bows.sae.training import activation_scale, train_sae
 from bows.tensor_files import save_state
@@ -216,6 +216,24 @@ def test_merging_claim_holds_and_fails():
     assert not hedging_narrow_wide(wide, hedge(0.1, 0.6), true_l0=4.0)["holds"]
 
 
+def test_claim_records_pass_fail_and_not_applicable():
+    """The two claims of one model as records: the L0 peak fails (peak at k = 4, true L0 12, factor 2), the merging
+    claim cannot be tested (one width only)."""
+    scores = _scores("m", "topk", 64, [1.0, 2.0, 4.0, 8.0, 16.0], [0.3, 0.5, 0.7, 0.6, 0.4]).melt(
+        id_vars=["model", "architecture", "width", "sparsity"], var_name="metric"
+    )
+    hedge = pd.DataFrame(columns=["model", "architecture", "width", "sparsity", "group", "metric", "value"])
+    numbers = claims(scores, hedge, {"m": {"true_l0_heldout": 12.0, "n_words": 60}}, {"claims": {"l0_peak_factor": 2}})
+    by = {r.id: r for r in claim_records(numbers, {"m": "60 words in L = 8"})}
+    assert by["mcc_peaks_near_true_l0"].status == "fail" and by["mcc_peaks_near_true_l0"].value["best k"] == 4.0
+    assert by["mcc_peaks_near_true_l0"].evaluated_at == "60 words in L = 8" and by["mcc_peaks_near_true_l0"].keys == {
+        "model": "m"
+    }
+    assert by["narrow_merges_more"].status == "not_applicable" and "two TopK widths" in by["narrow_merges_more"].reason
+    near = claims(scores, hedge, {"m": {"true_l0_heldout": 3.5, "n_words": 60}}, {"claims": {"l0_peak_factor": 2}})
+    assert claim_records(near, {})[0].status == "pass"
+
+
 # ------------------------------------------------------------------------------------------------ config
 
 
@@ -343,5 +361,9 @@ def test_sae_stage_on_the_smoke_preset(tmp_path):
     summary = pd.read_json(base / "summary.json", typ="series")
     assert all(0 < rec["true_l0_heldout"] <= rec["n_words"] for rec in summary["models"].values())
     claims = pd.read_csv(base / "claims.csv")
-    assert set(claims["model"]) <= set(summary["models"]) and set(claims["holds"]) <= {"yes", "no"}
-    assert len(claims) == len(claims.drop_duplicates(["model", "claim"])) > 0
+    assert set(claims["model"]) <= set(summary["models"]) and set(claims["status"]) <= {
+        "pass",
+        "fail",
+        "not_applicable",
+    }
+    assert len(claims) == len(claims.drop_duplicates(["model", "id"])) == 2 * len(summary["models"])

@@ -1,13 +1,15 @@
 """Config defaults live in the schema only: the library reads the validated config and never repeats a default.
 
-Two guards: a static scan of ``workflow/bows`` for ``.get("<key>", <literal>)`` and ``.get("<key>") or <literal>``
-on keys the schema gives a default, and a check that no settings dataclass gives a config key's field a Python
-default. Both are shown failing on planted examples.
+Three guards: a static scan of ``workflow/bows`` for ``.get("<key>", <literal>)`` and ``.get("<key>") or <literal>``
+on keys the schema gives a default, the same scan over the Jinja expressions of the report's captions
+(``workflow/report/*.rst``), and a check that no settings dataclass gives a config key's field a Python default. All
+are shown failing on planted examples.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 import yaml
 from bows import schema
 from bows.errors import ConfigError
+from bows.snapshots import SnapshotSettings
 from bows.synthetic.data import DataSpec
 from bows.synthetic.train import SynthTrainSettings
 from bows.tokenize import TokenizerSpec
@@ -25,12 +28,19 @@ from bows.train import TrainSettings
 from conftest import ROOT
 
 PACKAGE = ROOT / "workflow" / "bows"
+CAPTIONS = ROOT / "workflow" / "report"
 
 #: (module, key) pairs whose ``.get`` reads a data file or JSON result that happens to share a config key's name
 DATA_READS = {("figures/criteria.py", "name")}
 
 #: every settings dataclass built from a config section, and that section
-SETTINGS = {TrainSettings: "train", TokenizerSpec: "vocab", DataSpec: "synthetic", SynthTrainSettings: "synthetic"}
+SETTINGS = {
+    TrainSettings: "train",
+    TokenizerSpec: "vocab",
+    DataSpec: "synthetic",
+    SynthTrainSettings: "synthetic",
+    SnapshotSettings: "train",
+}
 
 
 def _schema() -> dict[str, Any]:
@@ -122,6 +132,50 @@ def test_library_repeats_no_schema_default():
             if (rel, key) not in DATA_READS
         ]
     assert not found, "defaults copied from the schema (index the validated config instead):\n" + "\n".join(found)
+
+
+#: a Jinja expression or statement; the statement keyword (and a ``set``'s target) is dropped before the scan
+JINJA = re.compile(r"{{(?P<expression>.*?)}}|{%-?\s*(?P<statement>.*?)\s*-?%}", re.S)
+STATEMENT = re.compile(r"^(?:set\s+[\w, ]+=|if|elif|for\s+[\w, ]+\s+in)\s*")
+#: a ``.get("<key>", <default>)`` call, for the Jinja that is not Python (filters, tests)
+GET_CALL = re.compile(r"""\.get\(\s*(["'])(?P<key>\w+)\1\s*,\s*(?P<default>[^()]*?)\s*\)""")
+
+
+def caption_default_copies(text: str, keys: frozenset[str] = DEFAULTED) -> list[tuple[int, str]]:
+    """(line, key) of every schema default that a caption's Jinja repeats: ``.get("<key>", <literal>)`` or
+    ``.get("<key>") or <literal>`` in an expression or statement (:func:`default_copies` on each, a pattern where
+    the Jinja is not Python)."""
+    found = []
+    for match in JINJA.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        code = (match["expression"] or STATEMENT.sub("", match["statement"] or "", count=1)).strip()
+        try:
+            found += [(line, key) for _, key in default_copies(code, keys)]
+        except SyntaxError:
+            found += [
+                (line, get["key"])
+                for get in GET_CALL.finditer(code)
+                if get["key"] in keys and _is_literal(ast.parse(get["default"], mode="eval").body)
+            ]
+    return sorted(found)
+
+
+def test_caption_scan_finds_planted_default_copies():
+    planted = (
+        "**Mechanism** of model\n"
+        '{% set m = snakemake.config["analysis"]["models"]["mechanism"] %}{{ m.get("variant", "relu") }} L{{ m.L }}\n'
+        'wd {{ m["weight_decay"] }}, seed {{ m.get("seed") or 1 }}{% if m.get("dpi", 150) > 100 %}x{% endif %}\n'
+        '{{ "%.2f"|format(m.get("seed", 1)) }} {{ m.get("seed", snakemake.config["seed"]) }} {{ m.get("latent") }}\n'
+        '{{ m.get("dpi", 150) if m is defined else 0 }}\n'  # Jinja, not Python: found by the pattern
+    )
+    assert caption_default_copies(planted) == [(2, "variant"), (3, "dpi"), (3, "seed"), (4, "seed"), (5, "dpi")]
+
+
+def test_captions_repeat_no_schema_default():
+    found = []
+    for path in sorted(CAPTIONS.glob("*.rst")):
+        found += [f"{path.name}:{line}: .get({key!r}, …)" for line, key in caption_default_copies(path.read_text())]
+    assert not found, "captions repeat schema defaults (the validated config has every key):\n" + "\n".join(found)
 
 
 def field_defaults(cls: type, section: str) -> list[str]:

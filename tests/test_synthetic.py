@@ -8,13 +8,18 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from bows.claims import claims_frame
 from bows.config import defaults, section
 from bows.errors import ConfigError, ShapeError
+from bows.figures import drawing
+from bows.figures.stages import synthetic_gram_grid, synthetic_metrics
+from bows.synthetic import claims as sc
 from bows.synthetic import data as sd
-from bows.synthetic import drawing as sdraw
 from bows.synthetic import metrics as sm
 from bows.synthetic import pipeline as sp
+from bows.synthetic import runs
 from bows.synthetic import variants as sv
+from bows.synthetic.summary import summarise
 from bows.synthetic.train import (
     SynthModel,
     SynthTrainSettings,
@@ -326,15 +331,16 @@ def test_variants_override_data_keys_only():
 
 
 def capture_figures(monkeypatch) -> list:
-    """Record every figure the pipeline saves (the list fills as ``_save`` is called), to read what it shows."""
+    """Record every figure the figure stages save (the list fills as ``save_outputs`` is called), to read what it
+    shows."""
     drawn = []
-    real = sdraw._save
+    real = drawing.save_outputs
 
     def keep(fig, *args, **kwargs):
         drawn.append(fig)
         return real(fig, *args, **kwargs)
 
-    monkeypatch.setattr(sdraw, "_save", keep)
+    monkeypatch.setattr(drawing, "save_outputs", keep)
     return drawn
 
 
@@ -342,14 +348,14 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
     metrics, datas, trains = [], [], []
     for s in SYN["structures"]:
         d = tmp_path / s
-        stats = sp.make_data(s, SYN, d / "data.npz", d / "data.json")
+        stats = runs.make_data(s, SYN, d / "data.npz", d / "data.json")
         assert stats["samples"] == 300 and 0.3 < stats["mean_activation"] < 0.7
-        rec = sp.train_structure(s, SYN, d / "data.npz", d / "models.npz", d / "train.json")
+        rec = runs.train_structure(s, SYN, d / "data.npz", d / "models.npz", d / "train.json")
         assert rec["models"] == 8 and len(rec["per_model"][0]["loss"]) == 3
         models = sp.load_models(d / "models.npz")
         assert [w.shape for w in models["W"]][:2] == [(2, 5), (3, 5)]
         table = sp.compute_metrics(s, SYN, d / "data.npz", d / "models.npz", d / "metrics", d / "gram")
-        assert set(table.columns) == {*sp.KEYS, "metric", "value"}
+        assert set(table.columns) == {*sc.KEYS, "metric", "value"}
         assert len(table) == 8 * table["metric"].nunique()
         gram = pd.read_parquet(d / "gram.parquet")
         assert len(gram) == 9 * 25 and (d / "gram.csv").is_file() and (d / "metrics.csv.prov.json").is_file()
@@ -373,7 +379,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         metrics.append(d / "metrics.parquet")
         datas.append(d / "data.json")
         trains.append(d / "train.json")
-    summary = sp.summarise(
+    summary = summarise(
         metrics,
         datas,
         trains,
@@ -384,16 +390,18 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
         tmp_path / "claims.html",
     )
     claims_csv = pd.read_csv(tmp_path / "claims.csv")
-    structures = summary["claims"]["structures"].values()
-    assert len(claims_csv) == sum(name in s for s in structures for name in sp.FLAG_CLAIMS)
+    structures = summary["claims"]["structures"]
+    assert len(claims_csv) == len(structures) * len(sc.FLAG_CLAIMS)  # every claim on every structure
+    assert set(claims_csv["status"]) <= {"pass", "fail", "not_applicable"}
+    assert (tmp_path / "claims.json").is_file() and (tmp_path / "claims.parquet").is_file()
     assert "<table" in (tmp_path / "claims.html").read_text() and (tmp_path / "claims.html.prov.json").is_file()
     claims = summary["claims"]["structures"]["dense/circular"]
     assert set(claims["ring"]) == {"linear_wd1.0", "linear_wd6.0", "relu_wd1.0", "relu_wd6.0"}
-    for key in sp.FLAG_CLAIMS:
+    for key in sc.FLAG_CLAIMS:
         assert isinstance(claims[key]["holds"], bool), key
     assert claims["relu_antipodal_pairs"]["latents"] == [3]  # F/2 ≤ m < F for F = 5, latent [2, 3]
     drawn = capture_figures(monkeypatch)
-    out = sdraw.draw_gram_grid(
+    out = synthetic_gram_grid.draw_gram_grid(
         tmp_path / "circular" / "gram.parquet", "circular", SYN, FIGURES, [tmp_path / "fig.png", tmp_path / "fig.pdf"]
     )
     assert sorted(p.suffix for p in out) == [".pdf", ".png"] and all(p.is_file() for p in out)
@@ -410,7 +418,7 @@ def test_pipeline_steps_end_to_end(tmp_path, monkeypatch):
                 .astype(np.float64)
             )
             np.testing.assert_allclose(images[3 * r + 1 + c], W.T @ W / np.sum(W * W), atol=1e-12)
-    out = sdraw.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
+    out = synthetic_metrics.draw_metrics_figure(tmp_path / "metrics.parquet", FIGURES, [tmp_path / "m.png"])
     assert out[0].suffix == ".png" and out[0].is_file()
     # the val_mse panels: one line per (activation, wd) through the models' values at m = 2, 3
     every = pd.read_parquet(tmp_path / "metrics.parquet")
@@ -455,7 +463,7 @@ def test_claims_on_a_planted_table():
     for k in ("frob_sq_per_m", "circulant_fit", "features_represented"):
         wide[k] = 1.0
     syn = {**SYN, "features": 12}
-    c = sp.claims(wide, syn)["structures"]["v/circular"]
+    c = sc.claims(wide, syn)["structures"]["v/circular"]
     assert c["ring"]["relu_wd1.0"] == {"latents": [2, 3], "share": 2 / 11, "max_m": 3}
     assert c["per_latent"]["relu_wd1.0"]["partner_cov_percentile_heldout"]["6"] == 0.15
     assert c["strong_wd_keeps_ring_longer"]["holds"]
@@ -471,35 +479,57 @@ def test_claims_on_a_planted_table():
         "holds": True,
     }
     # pairs chosen by the training sample's noise: low on all samples, chance on held-out ones
-    chance = sp.claims(wide.assign(partner_cov_percentile_heldout=0.5), syn)["structures"]["v/circular"]
+    chance = sc.claims(wide.assign(partner_cov_percentile_heldout=0.5), syn)["structures"]["v/circular"]
     assert chance["relu_antipodal_pairs"]["holds"] and not chance["relu_pairs_follow_data"]["holds"]
     # swap the activations: no claim holds for "ReLU" any more
     flipped = wide.assign(activation=wide["activation"].map({"linear": "relu", "relu": "linear"}))
-    f = sp.claims(flipped, syn)["structures"]["v/circular"]
+    f = sc.claims(flipped, syn)["structures"]["v/circular"]
     assert not f["relu_antipodal_pairs"]["holds"] and not f["relu_negative_bias"]["holds"]
     assert not f["relu_beats_linear"]["holds"] and not f["relu_pairs_follow_data"]["holds"]
     # a second seed where the activations are swapped: each ReLU claim holds at one of the two seeds
     two = pd.concat([wide, flipped.assign(seed=43)], ignore_index=True)
-    t = sp.claims(two, {**syn, "seeds": [42, 43]})
+    t = sc.claims(two, {**syn, "seeds": [42, 43]})
     c2 = t["structures"]["v/circular"]
     assert c2["relu_antipodal_pairs"] == c["relu_antipodal_pairs"]  # the details are the first seed's
     for name in ("relu_antipodal_pairs", "relu_pairs_follow_data", "relu_negative_bias", "relu_beats_linear"):
         assert c2["seeds"][name] == {"per_seed": {"42": True, "43": False}, "held_in": 1, "of": 2}, name
     # the first configured seed is the one detailed, whatever the table's order
-    assert not sp.claims(two, {**syn, "seeds": [43, 42]})["structures"]["v/circular"]["relu_beats_linear"]["holds"]
-    table = sp.claims_table(t)
-    assert list(table["claim"]) == [sp.CLAIM_TEXT[n] for n in sp.FLAG_CLAIMS]
-    row = table.set_index("claim").loc[sp.CLAIM_TEXT["relu_antipodal_pairs"]]
-    assert row["holds (seed 42)"] == "yes" and row["held in seeds"] == "1/2"
-    assert "ReLU 0.90 (m = 6) vs linear 0.10" in row.iloc[-1]
-    assert table.set_index("claim").loc[sp.CLAIM_TEXT["strong_wd_keeps_ring_longer"], "held in seeds"] == "2/2"
+    assert not sc.claims(two, {**syn, "seeds": [43, 42]})["structures"]["v/circular"]["relu_beats_linear"]["holds"]
+    table = claims_frame(sc.claim_records(t))
+    assert list(table["id"]) == list(sc.FLAG_CLAIMS)
+    row = table.set_index("id").loc["relu_antipodal_pairs"]
+    assert row["status"] == "pass" and row["held in seeds"] == "1/2"
+    assert row["value"] == "ReLU: 0.9, at m: 6, linear: 0.1, m range: 6–11"
+    assert row["evaluated_at"] == "v/circular, seed 42" and row["variant"] == "v" and row["structure"] == "circular"
+    assert table.set_index("id").loc["strong_wd_keeps_ring_longer", "held in seeds"] == "2/2"
     assert set(table["holds on the iid null"]) == {"—"}  # no iid structure in this variant
+    # at seed 43 (the flipped table) every ReLU claim fails
+    at_43 = claims_frame(sc.claim_records(sc.claims(two, {**syn, "seeds": [43, 42]}))).set_index("id")
+    assert (
+        at_43.loc["relu_beats_linear", "status"] == "fail" and at_43.loc["relu_beats_linear", "held in seeds"] == "1/2"
+    )
     # the flipped table as the variant's iid null: each ReLU claim that holds on the ring fails on the null
     with_null = pd.concat([wide, flipped.assign(structure="iid")], ignore_index=True)
-    nt = sp.claims_table(sp.claims(with_null, syn)).set_index(["structure", "claim"])
-    assert nt.loc[("circular", sp.CLAIM_TEXT["relu_beats_linear"]), "holds on the iid null"] == "no"
-    assert nt.loc[("circular", sp.CLAIM_TEXT["strong_wd_keeps_ring_longer"]), "holds on the iid null"] == "yes"
-    assert nt.loc[("iid", sp.CLAIM_TEXT["relu_beats_linear"]), "holds on the iid null"] == "—"
+    nt = claims_frame(sc.claim_records(sc.claims(with_null, syn))).set_index(["structure", "id"])
+    assert nt.loc[("circular", "relu_beats_linear"), "holds on the iid null"] == "no"
+    assert nt.loc[("circular", "strong_wd_keeps_ring_longer"), "holds on the iid null"] == "yes"
+    assert nt.loc[("iid", "relu_beats_linear"), "holds on the iid null"] == "—"
+
+
+def test_a_claim_the_grid_cannot_test_is_not_applicable():
+    """Without a latent size F/2 ≤ m < F the antipodal claims cannot be tested; with one weight decay neither can
+    the ring claim: they are not applicable, with the reason, and the other claims are still decided."""
+    rows = [
+        {"variant": "v", "structure": "circular", "activation": act, "weight_decay": 1.0, "latent": m, "seed": 42}
+        | {"cov_corr": 0.9, "val_mse": 0.1 if act == "relu" else 0.2, "bias_mean": -0.1, "antipodal_score": 0.1}
+        for act in ("linear", "relu")
+        for m in (2, 3)
+    ]
+    syn = {**SYN, "features": 12, "weight_decay": [1.0], "seeds": [42]}
+    by = {r.id: r for r in sc.claim_records(sc.claims(pd.DataFrame(rows), syn))}
+    assert by["relu_antipodal_pairs"].status == "not_applicable" and "F/2 ≤ m < F" in by["relu_antipodal_pairs"].reason
+    assert by["strong_wd_keeps_ring_longer"].status == "not_applicable"
+    assert by["relu_negative_bias"].status == "pass" and by["relu_beats_linear"].status == "pass"
 
 
 def test_load_models_rejects_bad_files(tmp_path):

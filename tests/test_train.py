@@ -267,6 +267,7 @@ def test_every_train_key_is_either_a_result_or_a_run_setting():
     assert not set(RESULT_KEYS) & set(RUN_KEYS)
     assert set(RESULT_KEYS) | set(RUN_KEYS) == job_keys
     rule_keys = {"grid", "gpu_model", "runtime", "threads"}  # read by the rule (resources, grid)
+    rule_keys |= {"source"}  # read by the rules: shared models imported instead of trained (docs/sharing.md)
     assert set(schema.defaults()["train"]) == job_keys | rule_keys
 
 

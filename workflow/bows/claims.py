@@ -327,8 +327,9 @@ def write_claims(
     extra: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``stem.parquet`` and ``stem.csv`` (:func:`claims_frame`, each with a provenance sidecar) and
-    ``stem.json`` (``{"claims": [every record in full], "summary": counts by status, **extra, "provenance"}``),
-    each atomically. ``config`` is the config slice the claims read, ``inputs`` the files they read. Returns the
+    ``stem.json`` (``{name: [every record in full], "summary": counts by status, **extra, "provenance"}``, where
+    ``name`` is the stem's file name: ``criteria.json`` lists ``criteria``, ``claims.json`` ``claims``), each
+    atomically. ``config`` is the config slice the claims read, ``inputs`` the files they read. Returns the
     three paths."""
     stem = Path(str(stem).removesuffix(".json").removesuffix(".parquet").removesuffix(".csv"))
     inputs = {k: v for k, v in (inputs or {}).items() if v}
@@ -336,7 +337,7 @@ def write_claims(
     for path in written:
         io.write_sidecar(path, config, inputs=inputs, hash_inputs=False)
     doc = {
-        "claims": [r.to_json() for r in records],
+        stem.name: [r.to_json() for r in records],
         "summary": counts(records),
         **json_clean(dict(extra or {})),
         "provenance": io.provenance(config, inputs, hash_inputs=False),
@@ -348,8 +349,8 @@ def write_claims(
 
 
 def read_claims(path: str | Path) -> list[Record]:
-    """The records of a JSON file that :func:`write_claims` wrote."""
-    return [Record.from_json(d) for d in io.read_json(path).get("claims", [])]
+    """The records of a JSON file that :func:`write_claims` wrote (listed under the file's name)."""
+    return [Record.from_json(d) for d in io.read_json(path).get(Path(path).stem, [])]
 
 
 def read_counts(path: str | Path) -> dict[str, int]:
@@ -374,16 +375,26 @@ def badge(status: str) -> str:
     )
 
 
-def write_claims_html(records: Sequence[Record], path: str | Path, title: str) -> Path:
+def write_claims_html(
+    records: Sequence[Record],
+    path: str | Path,
+    title: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> Path:
     """The records as the report shows every set of claims: the counts by status, what each status means, and
-    the table of :func:`claims_frame` with each status as a coloured badge. Written atomically."""
+    the table of :func:`claims_frame` with each status as a coloured badge. Written atomically, with a provenance
+    sidecar (``config``: the settings the claims read, ``inputs``: the files)."""
     table = claims_frame(records).astype(str).map(html.escape)
     table["status"] = [badge(r.status) for r in records]
-    n = counts(records)
+    table = table.rename(columns={"claimed_at": "paper's claim at", "evaluated_at": "evaluated at"})
     legend = "".join(f"<li>{badge(s)} {html.escape(STATUS_MEANINGS[s])}</li>" for s in STATUSES)
     head = (
         f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>"
-        f"<p style='margin:4px 0'><b>{html.escape(counts_text(n))}</b></p>"
+        f"<p style='margin:4px 0'><b>{html.escape(counts_text(counts(records)))}</b></p>"
         f"<ul style='margin:4px 0 10px 0;padding-left:18px'>{legend}</ul>"
     )
-    return io.write_html_table(table, path, title, escape=False, align="left", intro=head)
+    page = io.write_html_table(table, path, title, escape=False, align="left", intro=head)
+    io.write_sidecar(page, config, inputs={k: v for k, v in (inputs or {}).items() if v}, hash_inputs=False)
+    return page

@@ -30,3 +30,7 @@ class ShapeError(BowsError):
 
 class CheckpointError(BowsError):
     """A model or checkpoint file is missing, truncated, corrupted or unsafe."""
+
+
+class ExportError(BowsError):
+    """A shared grid (an export folder or hub repository) is missing, incomplete, or does not fit the run."""

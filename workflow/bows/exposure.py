@@ -14,7 +14,7 @@ training windows E ≈ 7.9 · wd.)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -26,10 +26,10 @@ __all__ = [
     "total_steps",
     "lr_sum",
     "decay_exposure",
+    "exposure_reached",
     "paper_exposure",
     "exposure_record",
     "low_exposure",
-    "exposure_summary",
 ]
 
 #: The paper's training run (reference §4): windows of the train split, batch, epochs and peak learning rate.
@@ -56,6 +56,16 @@ def lr_sum(lr: float, steps: int) -> float:
 def decay_exposure(weight_decay: float, lr: float, steps: int) -> float:
     """E = wd · Σ_t lr_t."""
     return float(weight_decay) * lr_sum(float(lr), int(steps))
+
+
+def exposure_reached(weight_decay: float, lr: float, steps: int, at: Sequence[int]) -> np.ndarray:
+    """E reached after each step count s of ``at`` (float64): wd · Σ_{t < s} lr_t, the exposure of the weights
+    after s optimiser steps (0 at s = 0, :func:`decay_exposure` at s = ``steps``)."""
+    at = np.asarray(at, dtype=np.int64)
+    if at.size and (at.min() < 0 or at.max() > int(steps)):
+        raise ValueError(f"steps {at.tolist()} outside 0 … {int(steps)}")
+    cumulative = np.concatenate([[0.0], np.cumsum(lr_schedule(lr, steps))])
+    return float(weight_decay) * cumulative[at]
 
 
 def paper_exposure(weight_decay: float) -> float:
@@ -87,11 +97,3 @@ def low_exposure(
         if E < minimum:
             out.append((spec.tag, E))
     return out
-
-
-def exposure_summary(grid: Any, train_cfg: Mapping[str, Any], n_train: int) -> dict[str, Any]:
-    """E of the trained models' weight decays at this run's schedule, and the paper's (for the report)."""
-    T = total_steps(n_train, int(train_cfg["batch_size"]), int(train_cfg["epochs"]))
-    wds = sorted({s.weight_decay for s in grid if s.variant != "pca"})
-    rows = [{"wd": wd, "E": decay_exposure(wd, float(train_cfg["lr"]), T), "paper": paper_exposure(wd)} for wd in wds]
-    return {"train_windows": int(n_train), "steps": T, "rows": rows}

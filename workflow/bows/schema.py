@@ -20,7 +20,21 @@ from .errors import ConfigError
 __all__ = ["SCHEMA_PATH", "validate", "defaults", "section", "deep_merge", "SECTIONS"]
 
 #: the config's top-level sections
-SECTIONS = ("corpus", "vocab", "windows", "train", "analysis", "synthetic", "value_coding", "sae", "figures")
+SECTIONS = (
+    "corpus",
+    "vocab",
+    "windows",
+    "train",
+    "analysis",
+    "synthetic",
+    "value_coding",
+    "sae",
+    "figures",
+    "dynamics",
+    "explorer",
+    "export",
+    "references",
+)
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 

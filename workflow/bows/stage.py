@@ -89,14 +89,15 @@ class Stage:
             )
         return {name: paths[name] for name in self.files}
 
-    def figure_outputs(self, stem: str, formats: Sequence[str], prefix: str = "") -> dict[str, str]:
+    def figure_outputs(self, stem: str, formats: Sequence[str], prefix: str = "", suffix: str = "") -> dict[str, str]:
         """Named outputs of the stage's figures under ``stem``: ``name`` → the main format (the one the report
-        shows), ``name_<fmt>`` → each other format. File names are ``{prefix}{name}.{fmt}``."""
+        shows), ``name_<fmt>`` → each other format. File names are ``{prefix}{name}{suffix}.{fmt}`` (a suffix
+        such as ``_{target}`` names one figure per value of a wildcard)."""
         main, others = figure_formats(formats)
         out: dict[str, str] = {}
         for name in self.figures:
-            out[name] = f"{stem}/{prefix}{name}.{main}"
-            out.update({f"{name}_{fmt}": f"{stem}/{prefix}{name}.{fmt}" for fmt in others})
+            out[name] = f"{stem}/{prefix}{name}{suffix}.{main}"
+            out.update({f"{name}_{fmt}": f"{stem}/{prefix}{name}{suffix}.{fmt}" for fmt in others})
         return out
 
 

@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -38,6 +39,7 @@ from .fast_step import FastStep
 from .grid import ModelSpec
 from .io import provenance, sidecar_path, write_json
 from .model import TiedAutoencoder, save_model
+from .observers import Observers
 from .optim import make_optimizer, make_scheduler
 from .progress import History, Progress, RunningMean
 from .train_settings import TrainSettings
@@ -58,6 +60,7 @@ class Trainer:
         settings: TrainSettings,
         ckpt_dir: str | os.PathLike | None = None,
         device: torch.device | str = "cpu",
+        observers: Observers | None = None,
     ):
         _check_shapes(data, spec)
         self.data, self.spec, self.s, self.device = data, spec, settings, torch.device(device)
@@ -72,6 +75,7 @@ class Trainer:
         s = settings
         self.opt = make_optimizer(self.model, s.lr, s.betas, s.eps, spec.weight_decay, s.decay_bias)
         self.sched = make_scheduler(self.opt, self.total_steps)
+        self.observers = observers or Observers()  # snapshots and TensorBoard (bows.observers)
         self.checkpoints = Checkpoints(ckpt_dir, self.fingerprint()) if ckpt_dir else None
         self.loader_workers = loader_threads(s.loader_threads, s.threads, self.device)
         self.device_facts = devices.device_facts(self.device, s.precision, s.deterministic)
@@ -93,6 +97,7 @@ class Trainer:
             n_train=len(data.train_idx),
             data=data.data_id,
             **encoding,
+            **self.observers.fingerprint(),
         )
 
     # ----------------------------------------------------------------------------------------- the loop
@@ -100,13 +105,17 @@ class Trainer:
     def run(self, until_epoch: int | None = None) -> TiedAutoencoder:
         """Train (or finish training) the model, up to ``until_epoch`` epochs if given; returns it."""
         self.resume()
+        self.observers.start(self.step, self.total_steps, self.fingerprint(), self.model)
         last = self.s.epochs if until_epoch is None else min(until_epoch, self.s.epochs)
         progress = Progress(
             self.total_steps, self.step, self.spec.tag, self.s.epochs, self.steps_per_epoch, self.s.progress
         )
-        with progress:
-            while self.epoch < last and self.step < self.total_steps:
-                self.run_epoch(progress)
+        try:
+            with progress:
+                while self.epoch < last and self.step < self.total_steps:
+                    self.run_epoch(progress)
+        finally:
+            self.observers.close()
         return self.model
 
     def run_epoch(self, progress: Progress | None = None) -> None:
@@ -120,6 +129,10 @@ class Trainer:
         self.epoch += 1
         self.train_seconds += train_seconds
         self.history.add(self.epoch, train_loss, heldout, round(time.perf_counter() - t0, 3), self.step - first)
+        speed = (self.step - first) / max(train_seconds, 1e-9)
+        self.observers.after_epoch(
+            self.step, {"train_loss": train_loss, "heldout_loss": heldout, "steps_per_second": speed}
+        )
         log.info(
             "epoch %d/%d  train %.6g  held-out %s  %.2f steps/s",
             self.epoch,
@@ -137,6 +150,7 @@ class Trainer:
         order = order[: max(0, self.total_steps - self.step) * self.s.batch_size]  # a max_steps cap
         mean = RunningMean(self.device)
         for k, batch in enumerate(self.data.batches(order, self.s.batch_size, self.loader_workers, self.device)):
+            loss = None
             if batch is not None:
                 batch = batch.to(self.device)
                 loss = self.fast_step.loss_and_grad(batch)  # writes E.grad and b.grad
@@ -144,6 +158,7 @@ class Trainer:
                 mean.add(loss, batch.size)
             self.sched.step()  # the schedule advances per batch, even for a batch of empty windows
             self.step += 1
+            self.observers.after_step(self.step, self.model, loss)
             if progress is not None:
                 progress.update(self.epoch, k, mean)
         return mean.value()
@@ -247,13 +262,15 @@ def train(
     settings: TrainSettings | Mapping[str, Any] | None = None,
     ckpt_dir: str | os.PathLike | None = None,
     device: torch.device | str = "cpu",
+    observers: Observers | None = None,
 ) -> tuple[TiedAutoencoder, dict[str, Any]]:
-    """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary)."""
+    """Train one model in memory (resuming from ``ckpt_dir`` if given); returns (model, summary). ``observers``:
+    snapshots and TensorBoard (:class:`bows.observers.Observers`)."""
     if settings is None:
         settings = TrainSettings.default()
     elif not isinstance(settings, TrainSettings):
         settings = TrainSettings.from_config(settings)
-    trainer = Trainer(data, spec, settings, ckpt_dir, device)
+    trainer = Trainer(data, spec, settings, ckpt_dir, device, observers)
     return trainer.run(), trainer.summary()
 
 
@@ -270,20 +287,24 @@ def train_model(
     sidecar) and ``out["run"]`` (run.json). ``config`` (the config sections the result depends on) and ``code``
     (the code's hash) go into the provenance and the model's metadata. Returns the run record. Torch's thread count
     is the caller's (a Snakemake job sets it to the job's threads: :func:`bows.jobs.limit_threads`)."""
+    model_dir = Path(out["model"]).parent
+    observers = Observers.for_run(asdict(settings), ckpt_dir, model_dir, spec.weight_decay)  # checks first
     units = devices.gpu_units(spec.latent, settings.jobs_per_gpu, settings.whole_gpu_latent)
     lease = devices.select_device(
         settings.device, timeout=settings.gpu_lease_timeout, jobs_per_gpu=settings.jobs_per_gpu, units=units
     )
     with lease:  # released however the job ends
-        trainer = Trainer(data, spec, settings, ckpt_dir, lease.device)
+        trainer = Trainer(data, spec, settings, ckpt_dir, lease.device, observers)
         _log_start(trainer, lease)
         t0 = time.perf_counter()
         model = trainer.run()
         record = _run_record(trainer, lease, config, out, wall_seconds=time.perf_counter() - t0)
+        observers.publish(model_dir)
         save_model(out["model"], *model.weights(), _model_metadata(record, config, code))
         write_json(sidecar_path(out["model"]), record["provenance"])
         write_json(out["run"], record)
         if trainer.checkpoints is not None and not settings.keep_checkpoints:
+            observers.discard()
             trainer.checkpoints.remove()
     return record
 

@@ -47,6 +47,8 @@ RUN_KEYS = (
     "loader_threads",
     "jobs_per_gpu",
     "whole_gpu_latent",
+    "snapshots",  # what a run saves over training (bows.snapshots): its own outputs, not the weights
+    "tensorboard",
 )
 
 
@@ -82,6 +84,8 @@ class TrainSettings:
     loader_threads: int | None
     jobs_per_gpu: int
     whole_gpu_latent: int
+    snapshots: Mapping[str, Any]  # {count, spacing} (bows.snapshots)
+    tensorboard: bool
     progress: bool | None = None  # not a config key; None: bars only when stderr is a terminal
 
     def __post_init__(self):

@@ -37,10 +37,6 @@ MODELS = f"{RES}/models/V{V}_G{G}_S{S}{ENC}"  # {variant}/L{latent}_wd{wd}_seed{
 CKPTS = f"{RES}/checkpoints/V{V}_G{G}_S{S}{ENC}"  # resumable state, not tracked by Snakemake
 METRICS = f"{RES}/metrics/V{V}_G{G}_S{S}{ENC}"
 FIGS = f"{RES}/figures/V{V}_G{G}_S{S}{ENC}"
-# what a trained model depends on (the encoding only when it is not the default, so binary models stay valid)
-WINDOWS_TRAIN = {k: config["windows"][k] for k in ("group_size", "stride")} | (
-    {"encoding": ENCODING} if ENCODING != "binary" else {}
-)
 # Window sets: {wset} is "" for every training window (the paths above) or the suffix of the co-occurrence
 # ablation's ablated and control sets (windows.exclude_cooccurrence, bows.ablation, docs/ablation.md). Rules that
 # train or analyse any window set build their paths from these templates.
@@ -73,16 +69,15 @@ SUBSPACE_K = bcfg.subspace_k(config)  # eigenvectors computed for the principal-
 
 def _warn_low_exposure():
     """One warning at start naming the wd > 0 models whose decay exposure E = wd · Σ lr_t is below 1 (needs the
-    window index, so from the second run of a fresh clone on; run.json and the train log always carry E). Also
-    leaves the exposures in config["_exposure"] for the report's front page (main process only, no rule reads it)."""
+    window index, so from the second run of a fresh clone on; run.json, the train log and the report's exposure
+    table always carry E)."""
     import json
-    from bows.exposure import exposure_summary, low_exposure
+    from bows.exposure import low_exposure
 
     stats = Path(WIN) / "windows.json"
     if not stats.is_file():
         return
     n_train = json.loads(stats.read_text())["train_windows"]
-    config["_exposure"] = exposure_summary(GRID, config["train"], n_train)
     low = low_exposure(GRID, config["train"], n_train)
     if low:
         names = ", ".join(f"{tag} (E={e:.2g})" for tag, e in low)
@@ -95,11 +90,6 @@ def _warn_low_exposure():
 
 if workflow.is_main_process:  # not again in every job's own process
     _warn_low_exposure()
-
-
-def main_format(formats):
-    """The figures' main format (into the report): PNG when configured, else the first of ``formats``."""
-    return "png" if "png" in formats else formats[0]
 
 
 def model_path(spec, name=MODEL_FILE):
@@ -140,15 +130,35 @@ def stage_params(stage, **extra):
     return params
 
 
-def stage_figures(stage, stem, prefix=""):
-    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs)."""
-    return stage.figure_outputs(stem, config["figures"]["formats"], prefix)
+def stage_figures(stage, stem, prefix="", suffix="", reports=None):
+    """A stage's figure outputs in every configured format (bows.stage.Stage.figure_outputs). ``reports`` maps a
+    figure to the report() keywords (caption, category, subcategory, labels) of its main format, which then goes
+    into the report; the other formats are plain outputs."""
+    outputs = stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)
+    for name, keywords in (reports or {}).items():
+        outputs[name] = report(outputs[name], **keywords)
+    return outputs
+
+
+def main_figure(stage, stem, name, prefix="", suffix=""):
+    """The path of figure ``name`` of a stage in the main format (the one the report shows)."""
+    return stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix)[name]
+
+
+def figure_paths(stage, stem, prefix="", suffix=""):
+    """Every format's path of a stage's figures, for the targets (a suffix without wildcards)."""
+    return list(stage.figure_outputs(stem, config["figures"]["formats"], prefix, suffix).values())
 
 
 def section(*names):
     """Config sections a job depends on, as params (so a change reruns it)."""
     return {n: config[n] for n in names}
 
+
+# The interactive explorers: a rule file that writes one (self-contained HTML, marked for the report) adds it here as
+# label → path, e.g. EXPLORERS[spec.tag] = path; the report's front page (report.smk) links every one, whatever the
+# order of the includes.
+EXPLORERS = {}
 
 # Each rule file adds its final outputs here; `all` and the named targets gather them.
 TARGETS = {
@@ -157,5 +167,9 @@ TARGETS = {
 }
 
 
+# named targets that `all` leaves out: `snakemake export` publishes a grid on request only
+ON_REQUEST = ("export",)
+
+
 def all_targets():
-    return [t for paths in TARGETS.values() for t in paths]
+    return [t for name, paths in TARGETS.items() if name not in ON_REQUEST for t in paths]

@@ -1,28 +1,33 @@
-# The paper's figures (months, structure sweep, UMAP, mechanism), drawn from the metric tables only.
-# Library: workflow/bows/figures/{months,structure,umap,mechanism}.py. Figure jobs take as params config["figures"]
-# and a hash of the plotting code they run, never another config section: changing a plot setting or plotting code
-# reruns figure jobs only, never training or metrics. The main format (PNG when configured) goes into the report.
+# The paper's figures (months, structure sweep, UMAP, mechanism), drawn from the metric tables only, and our figures
+# over the grid, the criteria dashboard and the metric tables of the report. Every figure rule runs a stage module of
+# workflow/bows/figures/stages; its params are the `figures` section and the hash of the plotting code it runs (the
+# structure sweep also marks analysis.snapshot_latents), never another config section: changing a plot setting or
+# plotting code reruns figure jobs only, never training or metrics. The main format (PNG when configured) goes into
+# the report.
 
 import re
+from dataclasses import asdict
 
-FIG_FORMATS = config["figures"]["formats"]
-FIG_MAIN = main_format(FIG_FORMATS)
-FIG_OTHER = [f for f in FIG_FORMATS if f != FIG_MAIN]
+import bows.figures.stages.christmas as bfig_christmas
+import bows.figures.stages.criteria as bfig_criteria
+import bows.figures.stages.mechanism as bfig_mechanism
+import bows.figures.stages.months as bfig_months
+import bows.figures.stages.report_tables as bfig_tables
+import bows.figures.stages.structure_snapshot as bfig_snapshot
+import bows.figures.stages.structure_sweep as bfig_sweep
+import bows.figures.stages.sweeps as bfig_sweeps
+import bows.figures.stages.umap as bfig_umap
+import bows.figures.stages.umap_legend as bfig_umap_legend
+
 FIG_LOGS = f"{LOGS}/figures"
 FIG_TARGETS = list(config["analysis"]["mechanism_targets"])
 FIG_UMAP = [bcfg.model_ref(m) for m in config["analysis"]["models"]["umap"]]
+UMAP_SUFFIX = "_{variant}_L{latent}_wd{wd}_seed{seed}"
 
 
-# the main-format output of a figure, in the report under "Paper figures"
-_fig = lambda stem, caption, subcategory, **labels: report(
-    f"{FIGS}/{stem}.{FIG_MAIN}",
-    caption=f"../report/{caption}.rst",
-    category="Paper figures",
-    subcategory=subcategory,
-    labels=labels,
-)
-_others = lambda stem: [f"{FIGS}/{stem}.{fmt}" for fmt in FIG_OTHER]  # other formats (PDF): plain outputs
-_fig_paths = lambda stem: [f"{FIGS}/{stem}.{fmt}" for fmt in FIG_FORMATS]
+def paper_figure(caption, subcategory, **labels):
+    """report() keywords of a figure in the report under "Paper figures"."""
+    return dict(caption=f"../report/{caption}.rst", category="Paper figures", subcategory=subcategory, labels=labels)
 
 
 # ----------------------------------------------------------------------------------------------------- months
@@ -47,14 +52,19 @@ rule fig_months:
     input:
         unpack(lambda wc: FIG_MONTHS[wc.kind][0]),
     output:
-        main=report(
-            f"{FIGS}/months_{{kind}}.{FIG_MAIN}",
-            caption="../report/fig_months.rst",
-            category="Paper figures",
-            subcategory="Months",
-            labels=lambda wc: {"figure": FIG_MONTHS[wc.kind][1]},
+        **stage_figures(
+            bfig_months.STAGE,
+            FIGS,
+            suffix="_{kind}",
+            reports={
+                "months": dict(
+                    caption="../report/fig_months.rst",
+                    category="Paper figures",
+                    subcategory="Months",
+                    labels=lambda wc: {"figure": FIG_MONTHS[wc.kind][1]},
+                )
+            },
         ),
-        other=[f"{FIGS}/months_{{kind}}.{fmt}" for fmt in FIG_OTHER],
     log:
         f"{FIG_LOGS}/months_{{kind}}.log",
     wildcard_constraints:
@@ -65,10 +75,9 @@ rule fig_months:
     resources:
         mem_mb=lambda wc: 2000 if wc.kind == "corr" else 1000,
     params:
-        code=code_of("fig_months.py"),
-        figures=config["figures"],
+        **stage_params(bfig_months.STAGE),
     script:
-        "../scripts/fig_months.py"
+        STAGE_SCRIPT
 
 
 # --------------------------------------------------------------------------------------------- structure sweep
@@ -78,11 +87,12 @@ rule fig_months:
 _sweep_specs = lambda latent=None: bcfg.sweep_models(config, latent)
 # a snapshot for every latent size of the sweep, and for each analysis.snapshot_latents (absent ones say why)
 FIG_SNAP_LATENTS = sorted({s.latent for s in _sweep_specs()} | set(config["analysis"]["snapshot_latents"]))
-# the groups table of the sweep's lowest-seed model at L; nothing when the grid has no such model
+# the sweep's lowest-seed model at L (None when the grid has no such model), its fields and its groups table
+_snapshot_model = lambda wc: next(iter(_sweep_specs(wc.latent)), None)
+_snapshot_fields = lambda wc: asdict(_snapshot_model(wc)) if _snapshot_model(wc) else None
 _snapshot_groups = lambda wc: (
-    {"groups": f"{METRICS}/models/{_sweep_specs(wc.latent)[0].tag}/groups.parquet"} if _sweep_specs(wc.latent) else {}
+    {"groups": f"{METRICS}/models/{_snapshot_model(wc).tag}/groups.parquet"} if _snapshot_model(wc) else {}
 )
-_snapshot_model = lambda wc: _sweep_specs(wc.latent)[0].tag if _sweep_specs(wc.latent) else ""
 
 
 rule fig_structure_sweep:
@@ -90,38 +100,45 @@ rule fig_structure_sweep:
         sweep=f"{METRICS}/sweep.parquet",
         summary=f"{METRICS}/sweep_summary.parquet",
     output:
-        main=_fig(
-            "structure_sweep_{gram}", "fig_structure_sweep", "Structure sweep", figure="sweep ({gram})", latent="all"
+        **stage_figures(
+            bfig_sweep.STAGE,
+            FIGS,
+            suffix="_{gram}",
+            reports={
+                "structure_sweep": paper_figure(
+                    "fig_structure_sweep", "Structure sweep", figure="sweep ({gram})", latent="all"
+                )
+            },
         ),
-        other=_others("structure_sweep_{gram}"),
     log:
         f"{FIG_LOGS}/structure_sweep_{{gram}}.log",
     wildcard_constraints:
-        gram="raw|cos",
+        gram="|".join(bfig_sweep.METRICS),
     conda:
         "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        figures={**config["figures"], "snapshot_latents": config["analysis"]["snapshot_latents"]},
-        code=code_of("fig_structure.py"),
+        **stage_params(bfig_sweep.STAGE),
     script:
-        "../scripts/fig_structure.py"
+        STAGE_SCRIPT
 
 
 rule fig_structure_snapshot:
     input:
         unpack(_snapshot_groups),
     output:
-        main=_fig(
-            "structure_snapshot_L{latent}",
-            "fig_structure_snapshot",
-            "Structure sweep",
-            figure="PCA snapshot",
-            latent="{latent}",
+        **stage_figures(
+            bfig_snapshot.STAGE,
+            FIGS,
+            suffix="_L{latent}",
+            reports={
+                "structure_snapshot": paper_figure(
+                    "fig_structure_snapshot", "Structure sweep", figure="PCA snapshot", latent="{latent}"
+                )
+            },
         ),
-        other=_others("structure_snapshot_L{latent}"),
     log:
         f"{FIG_LOGS}/structure_snapshot_L{{latent}}.log",
     conda:
@@ -130,11 +147,9 @@ rule fig_structure_snapshot:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_structure.py"),
-        model=_snapshot_model,
+        **stage_params(bfig_snapshot.STAGE, model=_snapshot_fields),
     script:
-        "../scripts/fig_structure.py"
+        STAGE_SCRIPT
 
 
 # ------------------------------------------------------------------------------------------------------- UMAP
@@ -145,32 +160,34 @@ rule fig_umap:
         umap=f"{METRICS}/umap/{MODEL_TAG}/layout.parquet",
         clusters=f"{METRICS}/clusters.parquet",
     output:
-        main=_fig(
-            "umap_{variant}_L{latent}_wd{wd}_seed{seed}",
-            "fig_umap",
-            "UMAP",
-            figure="UMAP",
-            model="{variant} L{latent} wd{wd} seed{seed}",
+        **stage_figures(
+            bfig_umap.STAGE,
+            FIGS,
+            suffix=UMAP_SUFFIX,
+            reports={
+                "umap": paper_figure("fig_umap", "UMAP", figure="UMAP", model="{variant} L{latent} wd{wd} seed{seed}")
+            },
         ),
-        other=_others("umap_{variant}_L{latent}_wd{wd}_seed{seed}"),
     log:
-        f"{FIG_LOGS}/umap_{{variant}}_L{{latent}}_wd{{wd}}_seed{{seed}}.log",
+        f"{FIG_LOGS}/umap{UMAP_SUFFIX}.log",
     conda:
         "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_umap.py"),
+        **stage_params(bfig_umap.STAGE),
     script:
-        "../scripts/fig_umap.py"
+        STAGE_SCRIPT
 
 
 rule fig_umap_legend:
     output:
-        main=_fig("umap_legend", "fig_umap_legend", "UMAP", figure="legend", model="all"),
-        other=_others("umap_legend"),
+        **stage_figures(
+            bfig_umap_legend.STAGE,
+            FIGS,
+            reports={"umap_legend": paper_figure("fig_umap_legend", "UMAP", figure="legend", model="all")},
+        ),
     log:
         f"{FIG_LOGS}/umap_legend.log",
     conda:
@@ -179,23 +196,26 @@ rule fig_umap_legend:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_umap.py"),
+        **stage_params(bfig_umap_legend.STAGE),
     script:
-        "../scripts/fig_umap.py"
+        STAGE_SCRIPT
 
 
 # -------------------------------------------------------------------------------------------------- mechanism
 
-FIG_MECH_TABLES = {n: f"{METRICS}/mechanism/{n}.parquet" for n in ("r2", "density", "towers", "metrics")}
+FIG_MECH_TABLES = {name: f"{METRICS}/mechanism/{name}.parquet" for name in bfig_mechanism.TABLES}
 
 
 rule fig_mechanism:
     input:
         **FIG_MECH_TABLES,
     output:
-        main=_fig("mechanism_{target}", "fig_mechanism", "Mechanism", figure="mechanism", target="{target}"),
-        other=_others("mechanism_{target}"),
+        **stage_figures(
+            bfig_mechanism.STAGE,
+            FIGS,
+            suffix="_{target}",
+            reports={"mechanism": paper_figure("fig_mechanism", "Mechanism", figure="mechanism", target="{target}")},
+        ),
     log:
         f"{FIG_LOGS}/mechanism_{{target}}.log",
     wildcard_constraints:
@@ -206,10 +226,9 @@ rule fig_mechanism:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_mechanism.py"),
+        **stage_params(bfig_mechanism.STAGE),
     script:
-        "../scripts/fig_mechanism.py"
+        STAGE_SCRIPT
 
 
 rule fig_mechanism_christmas:
@@ -217,14 +236,18 @@ rule fig_mechanism_christmas:
         towers=FIG_MECH_TABLES["towers"],
         metrics=FIG_MECH_TABLES["metrics"],
     output:
-        main=_fig(
-            "mechanism_christmas_months",
-            "fig_mechanism_christmas",
-            "Mechanism",
-            figure="Christmas vs months",
-            target="Christmas",
+        **stage_figures(
+            bfig_christmas.STAGE,
+            FIGS,
+            reports={
+                "mechanism_christmas_months": paper_figure(
+                    "fig_mechanism_christmas",
+                    "Mechanism",
+                    figure="Christmas vs months",
+                    target=bfig_christmas.TARGET,
+                )
+            },
         ),
-        other=_others("mechanism_christmas_months"),
     log:
         f"{FIG_LOGS}/mechanism_christmas_months.log",
     conda:
@@ -233,41 +256,37 @@ rule fig_mechanism_christmas:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_mechanism.py"),
+        **stage_params(bfig_christmas.STAGE),
     script:
-        "../scripts/fig_mechanism.py"
+        STAGE_SCRIPT
 
 
-TARGETS["figures"] += [p for kind in FIG_MONTHS for p in _fig_paths(f"months_{kind}")]
-TARGETS["figures"] += [p for g in ("raw", "cos") for p in _fig_paths(f"structure_sweep_{g}")]
-TARGETS["figures"] += [p for L in FIG_SNAP_LATENTS for p in _fig_paths(f"structure_snapshot_L{L}")]
-TARGETS["figures"] += [p for s in FIG_UMAP for p in _fig_paths(f"umap_{s.variant}_L{s.latent}_wd{s.wd}_seed{s.seed}")]
-TARGETS["figures"] += _fig_paths("umap_legend")
-TARGETS["figures"] += [p for t in FIG_TARGETS for p in _fig_paths(f"mechanism_{t}")]
-TARGETS["figures"] += _fig_paths("mechanism_christmas_months")
+TARGETS["figures"] += [p for kind in FIG_MONTHS for p in figure_paths(bfig_months.STAGE, FIGS, suffix=f"_{kind}")]
+TARGETS["figures"] += [
+    p for gram in bfig_sweep.METRICS for p in figure_paths(bfig_sweep.STAGE, FIGS, suffix=f"_{gram}")
+]
+TARGETS["figures"] += [p for L in FIG_SNAP_LATENTS for p in figure_paths(bfig_snapshot.STAGE, FIGS, suffix=f"_L{L}")]
+TARGETS["figures"] += [
+    p for s in FIG_UMAP for p in figure_paths(bfig_umap.STAGE, FIGS, suffix=UMAP_SUFFIX.format(**asdict(s), wd=s.wd))
+]
+TARGETS["figures"] += figure_paths(bfig_umap_legend.STAGE, FIGS)
+TARGETS["figures"] += [p for t in FIG_TARGETS for p in figure_paths(bfig_mechanism.STAGE, FIGS, suffix=f"_{t}")]
+TARGETS["figures"] += figure_paths(bfig_christmas.STAGE, FIGS)
 
 
 # ------------------------------------------------------------------------- our figures, the criteria and tables
 # Our figures over the grid (loss scaling, feature dimensionality, circularity, cluster scores, principal subspace),
 # the reproduction criteria dashboard and the metric tables shown in `snakemake --report results/report.html`.
 
-REP_FORMATS = config["figures"]["formats"]
-REP_MAIN = main_format(REP_FORMATS)
-REP_OTHER = [f for f in REP_FORMATS if f != REP_MAIN]
-REP_SWEEPS = ("loss", "dimensionality", "circularity", "clusters", "subspace")
-REP_TABLES = ("model_metrics", "loss_fit", "clusters", "sweep_summary", "subspace")
-REP_LOGS = f"{LOGS}/figures"
 
-
-# the main-format output of one sweep figure, in the report under "Sweeps"
-_report_sweep_fig = lambda name, label: report(
-    f"{FIGS}/sweeps_{name}.{REP_MAIN}",
-    caption=f"../report/fig_sweeps_{name}.rst",
-    category="Sweeps",
-    subcategory="Our figures",
-    labels={"figure": label},
-)
+def sweep_figure(name, label):
+    """report() keywords of one sweep figure, in the report under "Sweeps"."""
+    return dict(
+        caption=f"../report/fig_sweeps_{name}.rst",
+        category="Sweeps",
+        subcategory="Our figures",
+        labels={"figure": label},
+    )
 
 
 rule fig_sweeps:
@@ -279,64 +298,67 @@ rule fig_sweeps:
         subspace=f"{METRICS}/subspace.parquet",
         words=[f"{METRICS}/models/{s.tag}/words.parquet" for s in GRID],
     output:
-        loss=_report_sweep_fig("loss", "loss vs latent size"),
-        dimensionality=_report_sweep_fig("dimensionality", "feature dimensionality"),
-        circularity=_report_sweep_fig("circularity", "circularity"),
-        clusters=_report_sweep_fig("clusters", "cluster scores"),
-        subspace=_report_sweep_fig("subspace", "principal subspace"),
-        other=[f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_OTHER],
+        **stage_figures(
+            bfig_sweeps.STAGE,
+            FIGS,
+            prefix="sweeps_",
+            reports={
+                "loss": sweep_figure("loss", "loss vs latent size"),
+                "dimensionality": sweep_figure("dimensionality", "feature dimensionality"),
+                "circularity": sweep_figure("circularity", "circularity"),
+                "clusters": sweep_figure("clusters", "cluster scores"),
+                "subspace": sweep_figure("subspace", "principal subspace"),
+            },
+        ),
     log:
-        f"{REP_LOGS}/fig_sweeps.log",
+        f"{FIG_LOGS}/fig_sweeps.log",
     conda:
         "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_sweeps.py"),
+        **stage_params(bfig_sweeps.STAGE, models=[asdict(s) for s in GRID]),  # the models of the words tables
     script:
-        "../scripts/fig_sweeps.py"
+        STAGE_SCRIPT
 
 
 rule fig_criteria:
     input:
         criteria=f"{METRICS}/criteria.json",
     output:
-        main=report(
-            f"{FIGS}/criteria_dashboard.{REP_MAIN}",
-            caption="../report/fig_criteria.rst",
-            category="Reproduction criteria",
-            subcategory="Dashboard",
-            labels={"figure": "criteria dashboard"},
+        **stage_figures(
+            bfig_criteria.STAGE,
+            FIGS,
+            reports={
+                "criteria_dashboard": dict(
+                    caption="../report/claims.rst",
+                    category="Reproduction criteria",
+                    subcategory="Dashboard",
+                    labels={"figure": "criteria dashboard"},
+                )
+            },
         ),
-        other=[f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_OTHER],
-        csv=report(
-            f"{FIGS}/tables/criteria.csv",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
-            labels={"table": "criteria (CSV)"},
-        ),
-        html=report(
-            f"{FIGS}/tables/criteria.html",
-            caption="../report/fig_criteria_table.rst",
-            category="Tables",
-            subcategory="Reproduction criteria",
-            labels={"table": "criteria"},
+        **bfig_criteria.STAGE.file_outputs(
+            html=report(
+                f"{FIGS}/tables/criteria.html",
+                caption="../report/claims.rst",
+                category="Reproduction criteria",
+                subcategory="Table",
+                labels={"table": "criteria"},
+            )
         ),
     log:
-        f"{REP_LOGS}/fig_criteria.log",
+        f"{FIG_LOGS}/fig_criteria.log",
     conda:
         "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_criteria.py"),
+        **stage_params(bfig_criteria.STAGE),
     script:
-        "../scripts/fig_criteria.py"
+        STAGE_SCRIPT
 
 
 rule fig_tables:
@@ -347,31 +369,32 @@ rule fig_tables:
         sweep_summary=f"{METRICS}/sweep_summary.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
-        **{
-            f"{name}_{ext}": report(
-                f"{FIGS}/tables/{name}.{ext}",
-                caption="../report/fig_sweeps_table.rst",
-                category="Tables",
-                subcategory="Metrics",
-                labels={"table": name if ext == "html" else f"{name} (CSV)"},
-            )
-            for name in REP_TABLES
-            for ext in ("html", "csv")
-        },
+        **bfig_tables.STAGE.file_outputs(
+            **{
+                f"{name}_{fmt}": report(
+                    f"{FIGS}/tables/{name}.{fmt}",
+                    caption="../report/fig_sweeps_table.rst",
+                    category="Tables",
+                    subcategory="Metrics",
+                    labels={"table": name if fmt == "html" else f"{name} (CSV)"},
+                )
+                for name, fmt in bfig_tables.OUTPUTS
+            }
+        ),
     log:
-        f"{REP_LOGS}/fig_tables.log",
+        f"{FIG_LOGS}/fig_tables.log",
     conda:
         "../../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=2000,
     params:
-        code=code_of("fig_tables.py"),
+        **stage_params(bfig_tables.STAGE),
     script:
-        "../scripts/fig_tables.py"
+        STAGE_SCRIPT
 
 
-TARGETS["figures"] += [f"{FIGS}/sweeps_{n}.{fmt}" for n in REP_SWEEPS for fmt in REP_FORMATS]
-TARGETS["figures"] += [f"{FIGS}/criteria_dashboard.{fmt}" for fmt in REP_FORMATS]
-TARGETS["figures"] += [f"{FIGS}/tables/criteria.{ext}" for ext in ("csv", "html")]
-TARGETS["report"] += [f"{FIGS}/tables/{n}.{ext}" for n in REP_TABLES for ext in ("html", "csv")]
+TARGETS["figures"] += figure_paths(bfig_sweeps.STAGE, FIGS, prefix="sweeps_")
+TARGETS["figures"] += figure_paths(bfig_criteria.STAGE, FIGS)
+TARGETS["figures"] += [f"{FIGS}/tables/criteria.html"]
+TARGETS["report"] += [f"{FIGS}/tables/{name}.{fmt}" for name, fmt in bfig_tables.OUTPUTS]

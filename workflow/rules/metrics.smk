@@ -3,6 +3,7 @@
 # docs/metrics.md.
 
 
+import bows.stages.criteria as bstage_criteria
 import bows.stages.data as bstage_data
 import bows.stages.mechanism as bstage_mechanism
 import bows.stages.model as bstage_model
@@ -187,6 +188,7 @@ rule metrics_criteria:
         clusters=f"{METRICS}/clusters.parquet",
         subspace=f"{METRICS}/subspace.parquet",
     output:
+        **bstage_criteria.STAGE.table_outputs(METRICS),
         json=f"{METRICS}/criteria.json",
     log:
         f"{LOGS}/metrics/criteria.log",
@@ -198,23 +200,22 @@ rule metrics_criteria:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("metrics_criteria.py"),
-        config=section("vocab", "windows", "train", "analysis"),
+        **stage_params(bstage_criteria.STAGE),
     script:
-        "../scripts/metrics_criteria.py"
+        STAGE_SCRIPT
 
 
 TARGETS["metrics"] += [
-    *bstage_data.STAGE.table_outputs(f"{METRICS}/data").values(),  # the full window set's ({wset} = "")
-    f"{METRICS}/data/subspace.npz",
+    *expand(rules.metrics_data.output, wset=""),
+    *expand(rules.metrics_subspace.output, wset=""),
     *[p for s in GRID for p in bstage_model.STAGE.table_outputs(f"{METRICS}/models/{s.tag}").values()],
-    *rules.metrics_months.output,
-    *rules.metrics_mechanism.output,
+    *expand(rules.metrics_months.output, wset=""),
+    *expand(rules.metrics_mechanism.output, wset=""),
     *[
         p
         for s in map(bcfg.model_ref, config["analysis"]["models"]["umap"])
         for p in bstage_umap.STAGE.table_outputs(f"{METRICS}/umap/{s.tag}").values()
     ],
-    *rules.metrics_sweep.output,
-    *rules.metrics_criteria.output,
+    *expand(rules.metrics_sweep.output, wset=""),
+    *expand(rules.metrics_criteria.output, wset=""),
 ]

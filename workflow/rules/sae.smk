@@ -4,6 +4,11 @@
 # Then one summary (claims) and one figure job. Library: workflow/bows/sae; docs/sae.md.
 
 import bows.devices as bdev
+import bows.figures.stages.sae as bsae_figures
+import bows.sae.steps.activations as bsae_activations
+import bows.sae.steps.scores as bsae_scores
+import bows.sae.steps.summary as bsae_summary
+import bows.sae.steps.train as bsae_train
 from bows.metrics.tables import metric_tables
 from bows.sae.settings import memory_estimate_mb as _sae_mem
 from bows.sae.settings import models as _sae_models
@@ -13,13 +18,7 @@ SAE_DIR = f"{RES}/sae/V{V}_G{G}_S{S}"
 SAE_MODELS = [s.tag for s in _sae_models(SAE_CFG)] if SAE_CFG["enabled"] else []
 SAE_LOGS = f"{LOGS}/sae"
 SAE_BENCH = f"{BENCH}/sae"  # benchmark: files (wall time, peak memory), beside the logs
-SAE_FORMATS = config["figures"]["formats"]
-SAE_MAIN = "png" if "png" in SAE_FORMATS else SAE_FORMATS[0]
-SAE_OTHER = [f for f in SAE_FORMATS if f != SAE_MAIN]
-SAE_PARAMS = {k: v for k, v in SAE_CFG.items() if k not in ("claims", "threads", "device", "gpu_model")}
-# the keys that change the activations (a change of widths or sparsities retrains, but does not resample)
-SAE_DATA = {k: SAE_CFG[k] for k in ("group_size", "words", "groups", "train_samples", "heldout_samples", "seed")}
-SAE_TABLES = ("scores", "words", "hedging")
+SAE_TABLES = bsae_scores.STAGE.tables
 _sae_mb = lambda wc: _sae_mem(SAE_CFG, int(wc.latent), V)  # activations + the cosine matrix of the scores
 
 
@@ -33,8 +32,9 @@ rule sae_activations:
         train_windows=f"{WIN}/train_windows.npy",
         heldout_windows=f"{WIN}/heldout_windows.npy",
     output:
-        npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
-        json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
+        **bsae_activations.STAGE.file_outputs(
+            npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz", json=f"{SAE_DIR}/{MODEL_TAG}/activations.json"
+        ),
     log:
         f"{SAE_LOGS}/activations/{MODEL_TAG}.log",
     benchmark:
@@ -45,21 +45,24 @@ rule sae_activations:
     resources:
         mem_mb=_sae_mb,
     params:
-        code=code_of("sae_activations.py"),
-        sae=SAE_DATA,
-        word_groups={k: v for k, v in config["analysis"]["word_groups"].items() if k in SAE_CFG["groups"]},
-        stride=S,
-        docs=lambda wc, input: input.docs.removesuffix(".json"),
+        **stage_params(
+            bsae_activations.STAGE,
+            # the word groups of sae.groups only: another group's words change nothing here
+            word_groups={k: v for k, v in config["analysis"]["word_groups"].items() if k in SAE_CFG["groups"]},
+            docs=lambda wc, input: input.docs.removesuffix(".json"),
+        ),
     script:
-        "../scripts/sae_activations.py"
+        STAGE_SCRIPT
 
 
 rule sae_train:
     input:
         npz=f"{SAE_DIR}/{MODEL_TAG}/activations.npz",
     output:
-        saes=f"{SAE_DIR}/{MODEL_TAG}/{{arch,relu|topk|matryoshka}}/saes.pt",
-        history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
+        **bsae_train.STAGE.file_outputs(
+            saes=f"{SAE_DIR}/{MODEL_TAG}/{{arch,relu|topk|matryoshka}}/saes.pt",
+            history=f"{SAE_DIR}/{MODEL_TAG}/{{arch}}/history.json",
+        ),
     log:
         f"{SAE_LOGS}/train/{MODEL_TAG}_{{arch}}.log",
     benchmark:
@@ -71,11 +74,9 @@ rule sae_train:
         **bdev.job_resources(SAE_CFG["device"], SAE_CFG["gpu_model"]),
         mem_mb=_sae_mb,
     params:
-        code=code_of("sae_train.py"),
-        sae=SAE_PARAMS,
-        device=SAE_CFG["device"],
+        **stage_params(bsae_train.STAGE),
     script:
-        "../scripts/sae_train.py"
+        STAGE_SCRIPT
 
 
 rule sae_scores:
@@ -84,7 +85,7 @@ rule sae_scores:
         json=f"{SAE_DIR}/{MODEL_TAG}/activations.json",
         saes=[f"{SAE_DIR}/{MODEL_TAG}/{a}/saes.pt" for a in SAE_CFG["architectures"]],
     output:
-        **metric_tables(f"{SAE_DIR}/{MODEL_TAG}", *SAE_TABLES),
+        **bsae_scores.STAGE.table_outputs(f"{SAE_DIR}/{MODEL_TAG}"),
     log:
         f"{SAE_LOGS}/scores/{MODEL_TAG}.log",
     benchmark:
@@ -95,11 +96,9 @@ rule sae_scores:
     resources:
         mem_mb=_sae_mb,
     params:
-        code=code_of("sae_scores.py"),
-        sae=SAE_PARAMS,
-        tag=lambda wc: f"{wc.variant}/L{wc.latent}_wd{wc.wd}_seed{wc.seed}",
+        **stage_params(bsae_scores.STAGE),
     script:
-        "../scripts/sae_scores.py"
+        STAGE_SCRIPT
 
 
 rule sae_summary:
@@ -110,11 +109,12 @@ rule sae_summary:
         activations=[f"{SAE_DIR}/{m}/activations.json" for m in SAE_MODELS],
         histories=[f"{SAE_DIR}/{m}/{a}/history.json" for m in SAE_MODELS for a in SAE_CFG["architectures"]],
     output:
-        **metric_tables(SAE_DIR, *SAE_TABLES, "claims"),
+        **bsae_summary.STAGE.table_outputs(SAE_DIR),
         json=f"{SAE_DIR}/summary.json",
+        claims_json=f"{SAE_DIR}/claims.json",
         claims_html=report(
             f"{SAE_DIR}/claims.html",
-            caption="../report/sae_claims.rst",
+            caption="../report/claims.rst",
             category="SAEs on BOWS",
             subcategory="Claims",
             labels={"table": "the SAE papers' claims"},
@@ -129,11 +129,9 @@ rule sae_summary:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("sae_summary.py"),
-        sae=SAE_CFG,
-        models=SAE_MODELS,
+        **stage_params(bsae_summary.STAGE, models=SAE_MODELS),
     script:
-        "../scripts/sae_summary.py"
+        STAGE_SCRIPT
 
 
 rule sae_figures:
@@ -143,21 +141,25 @@ rule sae_figures:
         words=f"{SAE_DIR}/words.parquet",
         summary=f"{SAE_DIR}/summary.json",
     output:
-        benchmark=report(
-            f"{SAE_DIR}/figures/sae_benchmark.{SAE_MAIN}",
-            caption="../report/sae_benchmark.rst",
-            category="SAEs on BOWS",
-            subcategory="Figures",
-            labels={"figure": "MCC vs L0 and width, hedging"},
+        **stage_figures(
+            bsae_figures.STAGE,
+            f"{SAE_DIR}/figures",
+            prefix="sae_",
+            reports={
+                "benchmark": dict(
+                    caption="../report/sae_benchmark.rst",
+                    category="SAEs on BOWS",
+                    subcategory="Figures",
+                    labels={"figure": "MCC vs L0 and width, hedging"},
+                ),
+                "recovery": dict(
+                    caption="../report/sae_recovery.rst",
+                    category="SAEs on BOWS",
+                    subcategory="Figures",
+                    labels={"figure": "recovery vs word frequency"},
+                ),
+            },
         ),
-        recovery=report(
-            f"{SAE_DIR}/figures/sae_recovery.{SAE_MAIN}",
-            caption="../report/sae_recovery.rst",
-            category="SAEs on BOWS",
-            subcategory="Figures",
-            labels={"figure": "recovery vs word frequency"},
-        ),
-        other=[f"{SAE_DIR}/figures/sae_{n}.{fmt}" for n in ("benchmark", "recovery") for fmt in SAE_OTHER],
     log:
         f"{SAE_LOGS}/figures.log",
     benchmark:
@@ -168,13 +170,12 @@ rule sae_figures:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("sae_figures.py"),
+        **stage_params(bsae_figures.STAGE),
     script:
-        "../scripts/sae_figures.py"
+        STAGE_SCRIPT
 
 
 if SAE_CFG["enabled"]:
     TARGETS["sae"] += [f"{SAE_DIR}/{n}.{ext}" for n in (*SAE_TABLES, "claims") for ext in ("parquet", "csv")]
-    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.html"]
-    TARGETS["sae"] += [f"{SAE_DIR}/figures/sae_{n}.{fmt}" for n in ("benchmark", "recovery") for fmt in SAE_FORMATS]
+    TARGETS["sae"] += [f"{SAE_DIR}/summary.json", f"{SAE_DIR}/claims.json", f"{SAE_DIR}/claims.html"]
+    TARGETS["sae"] += figure_paths(bsae_figures.STAGE, f"{SAE_DIR}/figures", prefix="sae_")

@@ -1,7 +1,13 @@
 # Synthetic BOWS (paper §7): planted correlation structures → many small tied autoencoders → Gram grids.
 # One data/train/metrics/figure job per (data variant, structure): every model of a structure trains in one batched
 # job. Then a summary over all of them. Everything lands under results/synthetic/{synvar}/{structure}/.
+# Stages: workflow/bows/synthetic/stages (data, training, metrics), workflow/bows/figures/stages (figures).
 
+import bows.figures.stages.synthetic_gram_grid as bsyn_gram_grid
+import bows.figures.stages.synthetic_metrics as bsyn_metrics_figure
+import bows.synthetic.stages.data as bsyn_data
+import bows.synthetic.stages.metrics as bsyn_metrics
+import bows.synthetic.stages.train as bsyn_train
 from bows.synthetic.variants import variants as _syn_variants
 
 SYN_CFG = config["synthetic"]
@@ -10,19 +16,22 @@ try:
 except BowsError as err:
     raise WorkflowError(f"bows: {err}") from None
 SYN_RUNS = [(v, s) for v, cfg in SYN_VARIANTS.items() for s in cfg["structures"]]
-SYN_FORMATS = config["figures"]["formats"]
-SYN_MAIN_FMT = main_format(SYN_FORMATS)
-SYN_OTHER_FMTS = [f for f in SYN_FORMATS if f != SYN_MAIN_FMT]
 SYN_LOGS = f"{SYN}/logs"
 SYN_BENCH = f"{SYN}/benchmarks"  # benchmark: files (wall time, peak memory), beside the logs
 SYN_W = "{synvar,[a-z][a-z0-9_]*}/{structure,[a-z0-9]+}"  # variant/structure in output paths
-SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}"
+SYN_FIG = "{synvar,[a-z][a-z0-9_]*}_{structure,[a-z0-9]+}_"  # the prefix of a structure's figures
+
+
+def variant_section(stage):
+    """The param that replaces a synthetic stage's synthetic section: the section resolved for the job's data variant
+    (the keys the stage declares of it), so that a change of one variant reruns that variant's jobs only."""
+    (section,) = [s for s in stage.section_specs if s.name == "synthetic"]
+    return lambda wc: section.take({"synthetic": SYN_VARIANTS[wc.synvar]})
 
 
 rule synthetic_data:
     output:
-        npz=f"{SYN}/{SYN_W}/data.npz",
-        json=f"{SYN}/{SYN_W}/data.json",
+        **bsyn_data.STAGE.file_outputs(npz=f"{SYN}/{SYN_W}/data.npz", json=f"{SYN}/{{synvar}}/{{structure}}/data.json"),
     log:
         f"{SYN_LOGS}/synthetic_data_{{synvar}}_{{structure}}.log",
     benchmark:
@@ -33,18 +42,18 @@ rule synthetic_data:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("synthetic_data.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+        **stage_params(bsyn_data.STAGE, synthetic=variant_section(bsyn_data.STAGE)),
     script:
-        "../scripts/synthetic_data.py"
+        STAGE_SCRIPT
 
 
 rule synthetic_train:
     input:
         npz=f"{SYN}/{{synvar}}/{{structure}}/data.npz",
     output:
-        models=f"{SYN}/{SYN_W}/models.npz",
-        json=f"{SYN}/{{synvar}}/{{structure}}/train.json",
+        **bsyn_train.STAGE.file_outputs(
+            models=f"{SYN}/{SYN_W}/models.npz", json=f"{SYN}/{{synvar}}/{{structure}}/train.json"
+        ),
     log:
         f"{SYN_LOGS}/synthetic_train_{{synvar}}_{{structure}}.log",
     benchmark:
@@ -55,10 +64,9 @@ rule synthetic_train:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("synthetic_train.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+        **stage_params(bsyn_train.STAGE, synthetic=variant_section(bsyn_train.STAGE)),
     script:
-        "../scripts/synthetic_train.py"
+        STAGE_SCRIPT
 
 
 rule synthetic_metrics:
@@ -66,8 +74,7 @@ rule synthetic_metrics:
         npz=f"{SYN}/{{synvar}}/{{structure}}/data.npz",
         models=f"{SYN}/{{synvar}}/{{structure}}/models.npz",
     output:
-        metrics=multiext(f"{SYN}/{SYN_W}/metrics", ".parquet", ".csv"),
-        gram=multiext(f"{SYN}/{{synvar}}/{{structure}}/gram", ".parquet", ".csv"),
+        **bsyn_metrics.STAGE.table_outputs(f"{SYN}/{SYN_W}"),
     log:
         f"{SYN_LOGS}/synthetic_metrics_{{synvar}}_{{structure}}.log",
     benchmark:
@@ -78,24 +85,28 @@ rule synthetic_metrics:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("synthetic_metrics.py"),
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
+        **stage_params(bsyn_metrics.STAGE, synthetic=variant_section(bsyn_metrics.STAGE)),
     script:
-        "../scripts/synthetic_metrics.py"
+        STAGE_SCRIPT
 
 
 rule synthetic_gram_grid:
     input:
         gram=f"{SYN}/{{synvar}}/{{structure}}/gram.parquet",
     output:
-        main=report(
-            f"{SYN}/figures/{SYN_FIG}_gram_grid.{SYN_MAIN_FMT}",
-            caption="../report/synthetic_gram_grid.rst",
-            category="Synthetic",
-            subcategory="Gram grids",
-            labels={"variant": "{synvar}", "structure": "{structure}", "figure": "Gram grid"},
+        **stage_figures(
+            bsyn_gram_grid.STAGE,
+            f"{SYN}/figures",
+            prefix=SYN_FIG,
+            reports={
+                "gram_grid": dict(
+                    caption="../report/synthetic_gram_grid.rst",
+                    category="Synthetic",
+                    subcategory="Gram grids",
+                    labels={"variant": "{synvar}", "structure": "{structure}", "figure": "Gram grid"},
+                )
+            },
         ),
-        other=expand(f"{SYN}/figures/{{{{synvar}}}}_{{{{structure}}}}_gram_grid.{{fmt}}", fmt=SYN_OTHER_FMTS),
     log:
         f"{SYN_LOGS}/synthetic_gram_grid_{{synvar}}_{{structure}}.log",
     conda:
@@ -104,11 +115,12 @@ rule synthetic_gram_grid:
     resources:
         mem_mb=1000,
     params:
-        synthetic=lambda w: SYN_VARIANTS[w.synvar],
-        figures=config["figures"],
-        code=code_of("synthetic_gram_grid.py"),
+        **stage_params(bsyn_gram_grid.STAGE, synthetic=variant_section(bsyn_gram_grid.STAGE)),
     script:
-        "../scripts/synthetic_gram_grid.py"
+        STAGE_SCRIPT
+
+
+import bows.synthetic.summary as bsyn_summary
 
 
 rule synthetic_summary:
@@ -117,12 +129,12 @@ rule synthetic_summary:
         data=[f"{SYN}/{v}/{s}/data.json" for v, s in SYN_RUNS],
         train=[f"{SYN}/{v}/{s}/train.json" for v, s in SYN_RUNS],
     output:
-        table=multiext(f"{SYN}/metrics", ".parquet", ".csv"),
-        json=f"{SYN}/summary.json",
-        claims=multiext(f"{SYN}/claims", ".parquet", ".csv"),
+        **bsyn_summary.STAGE.table_outputs(SYN),
+        summary=f"{SYN}/summary.json",
+        claims_json=f"{SYN}/claims.json",
         claims_html=report(
             f"{SYN}/claims.html",
-            caption="../report/synthetic_claims.rst",
+            caption="../report/claims.rst",
             category="Synthetic",
             subcategory="Claims",
             labels={"table": "the paper's synthetic claims"},
@@ -137,24 +149,27 @@ rule synthetic_summary:
     resources:
         mem_mb=1000,
     params:
-        code=code_of("synthetic_summary.py"),
-        synthetic=SYN_CFG,
+        **stage_params(bsyn_summary.STAGE),
     script:
-        "../scripts/synthetic_summary.py"
+        STAGE_SCRIPT
 
 
 rule synthetic_metrics_figure:
     input:
         table=f"{SYN}/metrics.parquet",
     output:
-        main=report(
-            f"{SYN}/figures/metrics_vs_latent.{SYN_MAIN_FMT}",
-            caption="../report/synthetic_metrics.rst",
-            category="Synthetic",
-            subcategory="Metrics",
-            labels={"figure": "metrics vs latent size"},
+        **stage_figures(
+            bsyn_metrics_figure.STAGE,
+            f"{SYN}/figures",
+            reports={
+                "metrics_vs_latent": dict(
+                    caption="../report/synthetic_metrics.rst",
+                    category="Synthetic",
+                    subcategory="Metrics",
+                    labels={"figure": "metrics vs latent size"},
+                )
+            },
         ),
-        other=expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_OTHER_FMTS),
     log:
         f"{SYN_LOGS}/synthetic_metrics_figure.log",
     conda:
@@ -163,19 +178,22 @@ rule synthetic_metrics_figure:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("synthetic_metrics_figure.py"),
+        **stage_params(bsyn_metrics_figure.STAGE),
     script:
-        "../scripts/synthetic_metrics_figure.py"
+        STAGE_SCRIPT
 
 
 if SYN_CFG["enabled"]:
-    TARGETS["synthetic"] += [f"{SYN}/figures/{v}_{s}_gram_grid.{fmt}" for v, s in SYN_RUNS for fmt in SYN_FORMATS]
-    TARGETS["synthetic"] += expand(f"{SYN}/figures/metrics_vs_latent.{{fmt}}", fmt=SYN_FORMATS)
+    TARGETS["synthetic"] += [
+        p for v, s in SYN_RUNS for p in figure_paths(bsyn_gram_grid.STAGE, f"{SYN}/figures", prefix=f"{v}_{s}_")
+    ]
+    TARGETS["synthetic"] += figure_paths(bsyn_metrics_figure.STAGE, f"{SYN}/figures")
     TARGETS["synthetic"] += [
         f"{SYN}/summary.json",
         f"{SYN}/metrics.parquet",
         f"{SYN}/metrics.csv",
         f"{SYN}/claims.csv",
+        f"{SYN}/claims.parquet",
+        f"{SYN}/claims.json",
         f"{SYN}/claims.html",
     ]

@@ -1,11 +1,13 @@
 # Training (paper §4): one job per model of train.grid, the tied autoencoder on the virtual windows.
 # Resumable state lives in {CKPTS}/... (not an output): a killed job started again continues from its last epoch.
+# Snapshots over training (train.snapshots) are outputs beside the model; TensorBoard logs (train.tensorboard) are not.
 # With train.device: cuda every job asks for resources gpu (1, or its slots with train.jobs_per_gpu > 1), runs in the
 # CUDA env (envs/train-cuda.yaml: no CPU-only torch) and takes its GPU as bows.devices says; auto asks for no GPU.
 # The job's config: bows.stages.train.STAGE (the train keys that change the weights rerun it; device, threads and
 # checkpoint cadence are settings and rerun nothing).
 
 import bows.devices as bdev
+import bows.snapshots as bsnap
 import bows.stages.train as bstage_train
 import bows.stages.pca as bstage_pca
 from bows.grid import BASELINE_VARIANTS, TRAINED_VARIANTS
@@ -19,6 +21,7 @@ rule train_model:
         train_windows=f"{WIN_SET}/train_windows.npy",
         heldout_windows=f"{WIN_SET}/heldout_windows.npy",
     output:
+        **bsnap.snapshot_files(f"{MODELS_SET}/{MODEL_TAG}", config["train"]),  # train.snapshots (none when off)
         **bstage_train.STAGE.file_outputs(
             model=f"{MODELS_SET}/{MODEL_TAG}/{MODEL_FILE}", run=f"{MODELS_SET}/{MODEL_TAG}/run.json"
         ),

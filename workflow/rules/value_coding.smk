@@ -2,18 +2,21 @@
 # re-design: the paper gives numbers but no code). Each task trains a small embedding + MLP, finds its value space
 # (a ridge probe for (lat, lon); the key Fourier frequencies), and evaluates the network with that space kept or
 # removed. Independent of the corpus: everything lands under results/value_coding/.
+# Stages: workflow/bows/value_coding/stages (the tasks, Table 1), workflow/bows/figures/stages (figures).
+
+import bows.figures.stages.value_coding as bvc_figures
+import bows.value_coding.stages.city as bvc_city
+import bows.value_coding.stages.modular as bvc_modular
+import bows.value_coding.stages.table as bvc_table
 
 VC = "results/value_coding"
 VC_CFG = config["value_coding"]
-VC_FORMATS = config["figures"]["formats"]
-VC_MAIN = main_format(VC_FORMATS)
-VC_OTHER = [f for f in VC_FORMATS if f != VC_MAIN]
 
 
 rule value_coding_city:
     output:
-        json=f"{VC}/city_map.json",
-        cities=multiext(f"{VC}/city_map_cities", ".parquet", ".csv"),
+        **bvc_city.STAGE.table_outputs(VC),
+        **bvc_city.STAGE.file_outputs(json=f"{VC}/city_map.json"),
     log:
         f"{VC}/logs/value_coding_city.log",
     conda:
@@ -22,16 +25,15 @@ rule value_coding_city:
     resources:
         mem_mb=3000,
     params:
-        code=code_of("value_coding_city.py"),
-        cfg=VC_CFG["city"],
+        **stage_params(bvc_city.STAGE),
     script:
-        "../scripts/value_coding_city.py"
+        STAGE_SCRIPT
 
 
 rule value_coding_modular:
     output:
-        json=f"{VC}/modular_addition.json",
-        power=multiext(f"{VC}/modular_addition_fourier", ".parquet", ".csv"),
+        **bvc_modular.STAGE.table_outputs(VC),
+        **bvc_modular.STAGE.file_outputs(json=f"{VC}/modular_addition.json"),
     log:
         f"{VC}/logs/value_coding_modular.log",
     conda:
@@ -40,10 +42,9 @@ rule value_coding_modular:
     resources:
         mem_mb=2000,
     params:
-        code=code_of("value_coding_modular.py"),
-        cfg=VC_CFG["modular"],
+        **stage_params(bvc_modular.STAGE),
     script:
-        "../scripts/value_coding_modular.py"
+        STAGE_SCRIPT
 
 
 rule value_coding_table:
@@ -51,13 +52,15 @@ rule value_coding_table:
         city=f"{VC}/city_map.json",
         modular=f"{VC}/modular_addition.json",
     output:
-        table=multiext(f"{VC}/table1", ".parquet", ".csv"),
-        html=report(
-            f"{VC}/table1.html",
-            caption="../report/value_coding_table.rst",
-            category="Value coding",
-            subcategory="Table 1",
-            labels={"table": "Table 1"},
+        **bvc_table.STAGE.table_outputs(VC),
+        **bvc_table.STAGE.file_outputs(
+            html=report(
+                f"{VC}/table1.html",
+                caption="../report/value_coding_table.rst",
+                category="Value coding",
+                subcategory="Table 1",
+                labels={"table": "Table 1"},
+            )
         ),
     log:
         f"{VC}/logs/value_coding_table.log",
@@ -67,9 +70,9 @@ rule value_coding_table:
     resources:
         mem_mb=500,
     params:
-        code=code_of("value_coding_table.py"),
+        **stage_params(bvc_table.STAGE),
     script:
-        "../scripts/value_coding_table.py"
+        STAGE_SCRIPT
 
 
 rule fig_value_coding:
@@ -79,22 +82,24 @@ rule fig_value_coding:
         modular=f"{VC}/modular_addition.json",
         power=f"{VC}/modular_addition_fourier.parquet",
     output:
-        city_map=report(
-            f"{VC}/figures/city_map_probe.{VC_MAIN}",
-            caption="../report/value_coding_city_map.rst",
-            category="Value coding",
-            subcategory="Figures",
-            labels={"figure": "city map probe"},
+        **stage_figures(
+            bvc_figures.STAGE,
+            f"{VC}/figures",
+            reports={
+                "city_map_probe": dict(
+                    caption="../report/value_coding_city_map.rst",
+                    category="Value coding",
+                    subcategory="Figures",
+                    labels={"figure": "city map probe"},
+                ),
+                "modular_fourier": dict(
+                    caption="../report/value_coding_fourier.rst",
+                    category="Value coding",
+                    subcategory="Figures",
+                    labels={"figure": "modular addition Fourier power"},
+                ),
+            },
         ),
-        city_map_other=[f"{VC}/figures/city_map_probe.{fmt}" for fmt in VC_OTHER],
-        fourier=report(
-            f"{VC}/figures/modular_fourier.{VC_MAIN}",
-            caption="../report/value_coding_fourier.rst",
-            category="Value coding",
-            subcategory="Figures",
-            labels={"figure": "modular addition Fourier power"},
-        ),
-        fourier_other=[f"{VC}/figures/modular_fourier.{fmt}" for fmt in VC_OTHER],
     log:
         f"{VC}/logs/fig_value_coding.log",
     conda:
@@ -103,14 +108,11 @@ rule fig_value_coding:
     resources:
         mem_mb=1000,
     params:
-        figures=config["figures"],
-        code=code_of("fig_value_coding.py"),
+        **stage_params(bvc_figures.STAGE),
     script:
-        "../scripts/fig_value_coding.py"
+        STAGE_SCRIPT
 
 
 if VC_CFG["enabled"]:
     TARGETS["value_coding"] += [f"{VC}/table1.{ext}" for ext in ("parquet", "csv", "html")]
-    TARGETS["value_coding"] += [
-        f"{VC}/figures/{n}.{fmt}" for n in ("city_map_probe", "modular_fourier") for fmt in VC_FORMATS
-    ]
+    TARGETS["value_coding"] += figure_paths(bvc_figures.STAGE, f"{VC}/figures")

@@ -12,26 +12,15 @@ t + uncorrelated context, correlated context without t; ReLU threshold at 0.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import tag_label
-from .theme import (
-    MONTH_ABBR,
-    WIDTH,
-    NotAvailable,
-    apply_theme,
-    new_figure,
-    read_table,
-    save_outputs,
-    season_colour,
-    unavailable_figure,
-    unavailable_panel,
-)
+from .drawing import NotAvailable, unavailable_panel
+from .theme import MONTH_ABBR, WIDTH, new_figure, season_colour, table_model_label
 
 __all__ = [
     "r2_words",
@@ -40,8 +29,6 @@ __all__ = [
     "panel_towers",
     "mechanism_figure",
     "christmas_months",
-    "draw_mechanism",
-    "draw_christmas",
 ]
 
 TOWER_TITLES = {
@@ -330,7 +317,7 @@ def mechanism_figure(
         panel_towers(axes[2], towers, target)
     except NotAvailable as err:
         unavailable_panel(axes[2], str(err), title="C  contributions")
-    model = tag_label(str(metrics["model"].iloc[0])) if "model" in metrics.columns and len(metrics) else ""
+    model = table_model_label(metrics)
     fig.suptitle(f"Mechanism: '{target}'" + (f" ({model})" if model else ""), fontweight="bold")
     if missing:
         fig.text(0.005, 0.005, "not in vocabulary: " + ", ".join(missing), fontsize="x-small", color="#666666")
@@ -376,38 +363,6 @@ def christmas_months(
     axes[1].set_ylabel(f"⟨w_{target}, w_month⟩")
     axes[1].grid(axis="x", visible=False)
     axes[1].set_title(f"{target} vs the twelve months", loc="left", pad=16)
-    model = tag_label(str(metrics["model"].iloc[0])) if "model" in metrics.columns and len(metrics) else ""
+    model = table_model_label(metrics)
     fig.suptitle(f"Interference from the months on '{target}'" + (f" ({model})" if model else ""), fontweight="bold")
     return fig
-
-
-def _read_all(tables: Mapping[str, str]) -> dict[str, pd.DataFrame]:
-    return {k: read_table(v) for k, v in tables.items()}
-
-
-def draw_mechanism(target: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point: the mechanism figure of ``target``."""
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    try:
-        t = _read_all(tables)
-        fig = mechanism_figure(target, t["r2"], t["density"], t["towers"], t["metrics"], width=w)
-    except NotAvailable as err:
-        fig = unavailable_figure(f"Mechanism: '{target}'", str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, tables)
-
-
-def draw_christmas(
-    tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str], target: str = "Christmas"
-) -> list:
-    """Rule entry point: Christmas vs the twelve months."""
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    try:
-        t = _read_all(tables)
-        fig = christmas_months(t["towers"], t["metrics"], target=target, width=w)
-    except NotAvailable as err:
-        fig = unavailable_figure(f"'{target}' vs the twelve months", str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, tables)

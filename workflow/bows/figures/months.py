@@ -7,27 +7,27 @@ weights_norm, weights_raw; ``pc1, pc2`` per month), ``months/seasonal`` (months 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import (
-    MONTH_ABBR,
-    SEASON_COLOURS,
-    WIDTH,
-    NotAvailable,
-    apply_theme,
-    new_figure,
-    read_table,
-    save_outputs,
-    season_colour,
-    unavailable_figure,
-)
+from .drawing import NotAvailable
+from .theme import MONTH_ABBR, SEASON_COLOURS, WIDTH, new_figure, season_colour
 
-__all__ = ["corr_vmax", "corr_matrix", "ring", "months_seasonal", "short_label", "draw"]
+__all__ = [
+    "corr_vmax",
+    "corr_matrix",
+    "ring",
+    "ring_axes",
+    "months_seasonal",
+    "short_label",
+    "note",
+    "fit_limits",
+    "evr_from_metrics",
+]
 
 
 def short_label(word: str, pos: int, group: str) -> str:
@@ -103,7 +103,7 @@ def corr_matrix(
     return fig
 
 
-def _ring_axes(
+def ring_axes(
     ax: Any, pts: pd.DataFrame, group: str, spokes: bool, colour_by_season: bool, polygon_colour: str = "#555555"
 ) -> None:
     """Closed polygon through ``pts`` (sorted by ``pos``), spokes from (0, 0), labelled points."""
@@ -165,7 +165,9 @@ def fit_limits(ax: Any, x: np.ndarray, y: np.ndarray, pad: float = 0.2) -> None:
 def _season_legend(ax: Any) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=s) for s, c in SEASON_COLOURS.items()]
+    handles = [
+        Line2D([], [], marker="o", ls="", color=colour, label=season) for season, colour in SEASON_COLOURS.items()
+    ]
     ax.legend(handles=handles, loc="best", fontsize="small", handletextpad=0.2)
 
 
@@ -196,7 +198,7 @@ def ring(
             + (f" (missing: {', '.join(missing)})" if missing else "")
         )
     fig, ax = new_figure(width=width * 0.8, height=width * 0.8)
-    _ring_axes(ax, ok, group, spokes=spokes, colour_by_season=True)
+    ring_axes(ax, ok, group, spokes=spokes, colour_by_season=True)
     if evr is None and {"evr1", "evr2"} <= set(ok.columns):
         evr = (float(ok["evr1"].iloc[0]), float(ok["evr2"].iloc[0]))
     _pc_labels(ax, evr)
@@ -237,7 +239,7 @@ def months_seasonal(
     if found.empty:
         raise NotAvailable("no seasonal word is in the vocabulary (" + ", ".join(missing) + ")")
     fig, ax = new_figure(width=width * 0.85, height=width * 0.8)
-    _ring_axes(ax, months, "Months", spokes=False, colour_by_season=True, polygon_colour="#999999")
+    ring_axes(ax, months, "Months", spokes=False, colour_by_season=True, polygon_colour="#999999")
     for _, r in found.iterrows():
         c = SEASON_COLOURS.get(str(r["season"]), "#333333")
         ax.scatter([r["pc1"]], [r["pc2"]], marker="*", s=150, color=c, edgecolors="black", linewidths=0.5, zorder=5)
@@ -274,59 +276,3 @@ def evr_from_metrics(metrics: pd.DataFrame | None) -> tuple[float, float] | None
     if "evr_1" in m and "evr_2" in m:
         return float(m["evr_1"]), float(m["evr_2"])
     return None
-
-
-def model_label(metrics: pd.DataFrame | None, fallback: str = "") -> str:
-    """``relu L500 wd4.0 seed1`` from the ``model`` column of a tidy table."""
-    if metrics is None or metrics.empty or "model" not in metrics.columns:
-        return fallback
-    return tag_label(str(metrics["model"].iloc[0]))
-
-
-def tag_label(tag: str) -> str:
-    """``relu/L500_wd4.0_seed1`` → ``relu L500 wd4.0 seed1``."""
-    return tag.replace("/", " ").replace("_", " ")
-
-
-def draw(kind: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point: read the tables, draw figure ``kind`` (corr | ring_data | ring_weights | seasonal), save.
-
-    A :class:`NotAvailable` becomes the "not available at this scale" figure, so every output exists.
-    """
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    titles = {
-        "corr": "Months: co-occurrence correlation (data)",
-        "ring_data": "Months: PCA of the data",
-        "ring_weights": "Months: PCA of the weights",
-        "seasonal": "Months and seasonal words",
-    }
-    try:
-        if kind == "corr":
-            fig = corr_matrix(read_table(tables["cooc"]), width=w)
-        elif kind == "ring_data":
-            fig = ring(
-                read_table(tables["ring"]), source="data", title="Months: PCA of the data (row-centred)", width=w
-            )
-        elif kind == "ring_weights":
-            met = read_table(tables["metrics"])
-            fig = ring(
-                read_table(tables["ring"]),
-                source="weights_norm",
-                width=w,
-                title=f"Months: PCA of normalised weights\n{model_label(met)}",
-            )
-        elif kind == "seasonal":
-            met = read_table(tables["metrics"])
-            fig = months_seasonal(
-                read_table(tables["seasonal"]),
-                evr=evr_from_metrics(met),
-                width=w,
-                title=f"Months and seasonal words\n{model_label(met)}",
-            )
-        else:
-            raise ValueError(f"unknown months figure kind {kind!r}")
-    except NotAvailable as err:
-        fig = unavailable_figure(titles.get(kind, kind), str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, tables)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import NotAvailable
+from .drawing import NotAvailable
 
 __all__ = ["benchmark_figure", "recovery_figure"]
 

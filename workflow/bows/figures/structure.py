@@ -8,25 +8,17 @@ Metric per group and model: ‖G − diag G‖_F with G = W_g W_gᵀ the Gram ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import _ring_axes, note, tag_label
-from .theme import (
-    FIGURE_DEFAULTS,
-    WIDTH,
-    NotAvailable,
-    apply_theme,
-    new_figure,
-    read_table,
-    save_outputs,
-    unavailable_figure,
-    unavailable_panel,
-)
+from ..grid import ModelSpec
+from .drawing import NotAvailable, unavailable_panel
+from .months import note, ring_axes
+from .theme import FIGURE_DEFAULTS, WIDTH, model_label, new_figure
 
 __all__ = [
     "METRIC_LABELS",
@@ -35,8 +27,6 @@ __all__ = [
     "sweep_figure",
     "group_snapshot",
     "snapshot_figure",
-    "draw_sweep",
-    "draw_snapshot",
 ]
 
 METRIC_LABELS = {
@@ -192,7 +182,7 @@ def group_snapshot(ax: Any, groups_df: pd.DataFrame, group: str, title: str | No
                 else " (the group is too small in this vocabulary)"
             )
         )
-    _ring_axes(ax, ok, group, spokes=False, colour_by_season=True)
+    ring_axes(ax, ok, group, spokes=False, colour_by_season=True)
     evr = [float(ok[c].iloc[0]) for c in ("evr1", "evr2") if c in ok.columns]
     if len(evr) == 2 and np.all(np.isfinite(evr)):
         ax.set_xlabel(f"PC1 ({100 * evr[0]:.0f}%)")
@@ -210,7 +200,7 @@ def snapshot_figure(
     groups_df: pd.DataFrame | None,
     latent: int,
     groups: Sequence[str] = tuple(FIGURE_DEFAULTS["snapshot_groups"]),
-    model: str = "",
+    model: ModelSpec | None = None,
     width: float = WIDTH,
 ) -> Figure:
     """One figure per latent size: a PCA snapshot panel per group (paper ``Months_ls{L}``, ``Roman numerals_ls{L}``).
@@ -224,41 +214,5 @@ def snapshot_figure(
             group_snapshot(ax, groups_df, g)
         except NotAvailable as err:
             unavailable_panel(ax, str(err), title=g)
-    fig.suptitle(f"PCA snapshots at L = {latent}" + (f" ({model})" if model else ""), fontweight="bold")
+    fig.suptitle(f"PCA snapshots at L = {latent}" + (f" ({model_label(model)})" if model else ""), fontweight="bold")
     return fig
-
-
-def draw_sweep(metric: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point of the sweep curves (``metric`` = offdiag_raw | offdiag_cos); ``figures`` is the ``figures``
-    section plus ``snapshot_latents`` (``analysis.snapshot_latents``, marked on the curves)."""
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    try:
-        fig = sweep_figure(
-            read_table(tables["sweep"]),
-            read_table(tables["summary"]),
-            metric=metric,
-            groups=s["sweep_groups"],
-            snapshot_latents=s["snapshot_latents"],
-            width=w,
-        )
-    except NotAvailable as err:
-        fig = unavailable_figure(f"Structure sweep ({metric})", str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, tables)
-
-
-def draw_snapshot(
-    latent: int, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str], model: str = ""
-) -> list:
-    """Rule entry point of one latent size's PCA snapshots (``tables["groups"]`` absent → not available)."""
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    groups = tuple(s["snapshot_groups"])
-    try:
-        df = read_table(tables["groups"]) if tables.get("groups") else None
-        fig = snapshot_figure(df, int(latent), groups=groups, model=tag_label(model), width=w)
-    except NotAvailable as err:
-        fig = unavailable_figure(f"PCA snapshots at L = {latent}", str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, {k: v for k, v in tables.items() if v})

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .sweeps import _log_latent_axis, _shared_legend, _wd_colours
-from .theme import WIDTH, NotAvailable, new_figure
+from .drawing import NotAvailable
+from .latent_axes import log_latent_axis, shared_legend, wd_colours
+from .theme import WIDTH, new_figure
 
 __all__ = ["subspace_figure"]
 
@@ -61,13 +62,13 @@ def _panel(ax: Any, t: pd.DataFrame, col: str, colours: dict[float, Any], excess
     Ls = np.array(sorted(t["latent"].unique()), dtype=float)
     V = float(np.nanmedian(t["latent"] / t["random_baseline"]))
     ax.plot(Ls, np.zeros_like(Ls) if excess else Ls / V, color="0.5", ls=":", label="random L/V")
-    _log_latent_axis(ax, Ls)
+    log_latent_axis(ax, Ls)
 
 
 def subspace_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
     """Overlap and excess against L for every weight decay, with the linear, pca and random references."""
     t = _usable(table)
-    colours = _wd_colours(t["wd"])
+    colours = wd_colours(t["wd"])
     fig, axes = new_figure(ncols=2, nrows=2, width=width * 1.5, height=width * 1.1)
     for r, (kind, kind_label) in enumerate(_KINDS):
         for c, (q, q_label) in enumerate(_QUANTITIES):
@@ -75,6 +76,6 @@ def subspace_figure(table: pd.DataFrame, width: float = WIDTH) -> Figure:
             _panel(ax, t, f"{q}_{kind}", colours, excess=q == "excess")
             ax.set_ylabel(q_label)
             ax.set_title(f"{kind_label}: {q}")
-    _shared_legend(fig, [a for row in axes for a in row], ncols=3)
+    shared_legend(fig, [a for row in axes for a in row], ncols=3)
     fig.suptitle("Weight decay and the data's principal subspace")
     return fig

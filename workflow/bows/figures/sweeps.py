@@ -1,8 +1,9 @@
 """Figures over the training grid: loss scaling, feature dimensionality, circularity and cluster scores.
 
 Every ``*_figure`` function takes tidy metric tables (see the metrics stage) and returns a matplotlib Figure; it
-raises :class:`~bows.figures.theme.NotAvailable` when the tables hold nothing it could draw. :func:`render_sweeps`
-reads the tables from disk, draws every figure and writes it (PDF/PNG) with a provenance sidecar.
+raises :class:`~bows.figures.drawing.NotAvailable` when the tables hold nothing it could draw. The stage
+:mod:`bows.figures.stages.sweeps` reads the tables, draws these figures and the principal-subspace figure
+(:mod:`bows.figures.subspace`) and writes them.
 
 Quantities drawn (W ∈ ℝ^{L×V}, w_i its column i):
     loss scaling        final held-out (and training) loss per model against L, log–log, with the fitted power law
@@ -19,17 +20,17 @@ Quantities drawn (W ∈ ℝ^{L×V}, w_i its column i):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .theme import WIDTH, NotAvailable, new_figure, settings, unavailable_panel
+from .drawing import NotAvailable, unavailable_panel
+from .latent_axes import log_latent_axis, shared_legend, wd_colours
+from .theme import WIDTH, new_figure
 
 __all__ = [
     "final_losses",
@@ -39,16 +40,9 @@ __all__ = [
     "circularity_figure",
     "cluster_figure",
     "cyclic_groups",
-    "read_words",
-    "draw",
-    "render_sweeps",
-    "SWEEP_FIGURES",
+    "relu_only",
+    "DIM_METRICS",
 ]
-
-#: Figure names written by :func:`render_sweeps` (file stems ``sweeps_<name>``).
-SWEEP_FIGURES = ("loss", "dimensionality", "circularity", "clusters", "subspace")
-
-_TAG = re.compile(r"(?P<variant>relu|linear|pca)/L(?P<latent>\d+)_wd(?P<wd>[0-9][0-9.e+-]*)_seed(?P<seed>\d+)")
 
 
 # ------------------------------------------------------------------------------------------------ shared pieces
@@ -62,34 +56,6 @@ def _ok(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _wd_colours(wds: Iterable[float]) -> dict[float, Any]:
-    """One palette colour per weight decay, in increasing order (stable across figures)."""
-    import seaborn as sns
-
-    wds = sorted({float(w) for w in wds})
-    pal = sns.color_palette(n_colors=max(3, len(wds)))
-    return {w: pal[i] for i, w in enumerate(wds)}
-
-
-def _log_latent_axis(ax: Any, latents: Iterable[int]) -> None:
-    """Log-scaled x axis with one labelled tick per latent size actually present."""
-    ls = sorted({int(v) for v in latents if np.isfinite(v)})
-    ax.set_xscale("log")
-    if ls:
-        # label latent sizes at least a factor 1.8 apart (no overlapping labels); the others get a bare tick
-        labelled = [ls[0]]
-        for v in ls[1:]:
-            if v / labelled[-1] >= 1.8:
-                labelled.append(v)
-        ax.xaxis.set_major_locator(FixedLocator(labelled))
-        ax.xaxis.set_minor_locator(FixedLocator([v for v in ls if v not in labelled]))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xticklabels([str(v) for v in labelled])
-        if len(ls) == 1:
-            ax.set_xlim(ls[0] / 1.6, ls[0] * 1.6)
-    ax.set_xlabel("latent size L")
-
-
 def _log_y(ax: Any) -> None:
     """Log-scaled y axis with plain number labels (1–9 × 10^k ticks when the data span less than a decade)."""
     ax.set_yscale("log")
@@ -100,32 +66,12 @@ def _log_y(ax: Any) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
 
 
-def _shared_legend(fig: Figure, axes: Iterable[Any], ncols: int = 4) -> None:
-    """One legend for the whole figure, below the panels, with every distinct label of ``axes``."""
-    seen: dict[str, Any] = {}
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            seen.setdefault(lab, h)
-    if seen:
-        fig.legend(
-            list(seen.values()),
-            list(seen.keys()),
-            loc="outside lower center",
-            ncols=min(ncols, len(seen)),
-            fontsize="small",
-        )
-
-
 def _seed_stats(df: pd.DataFrame, keys: Sequence[str], value: str = "value") -> pd.DataFrame:
     """Mean, sd (ddof 1; 0 for one seed) and count of ``value`` over seeds, per ``keys``."""
     g = df.groupby(list(keys), dropna=False)[value]
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     out["sd"] = out["sd"].fillna(0.0)
     return out
-
-
-def _fmt(v: float) -> str:
-    return "nan" if not np.isfinite(v) else f"{v:.3g}"
 
 
 # ------------------------------------------------------------------------------------------------ loss scaling
@@ -159,7 +105,7 @@ def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = WID
     if last.empty:
         raise NotAvailable("no training losses (losses table is empty)")
     fit = loss_fit if loss_fit is not None else pd.DataFrame()
-    colours = _wd_colours(last["wd"])
+    colours = wd_colours(last["wd"])
     fig, axes = new_figure(ncols=2, width=width * 1.6, height=width * 0.8, sharey=False)
     splits = (("val", "val_loss", "held-out loss"), ("train", "train_loss", "training loss (last epoch)"))
     for ax, (split, col, title) in zip(axes, splits):
@@ -199,7 +145,7 @@ def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = WID
                 linewidth=0.5,
             )
         _log_y(ax)
-        _log_latent_axis(ax, data["latent"])
+        log_latent_axis(ax, data["latent"])
         ax.set_ylabel(title)
         ax.set_title(title)
         ax.legend(
@@ -215,25 +161,6 @@ def loss_figure(losses: pd.DataFrame, loss_fit: pd.DataFrame, width: float = WID
 
 
 # ------------------------------------------------------------------------------------------- dimensionality
-def read_words(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """Concatenate per-model ``words`` tables, adding ``model, variant, latent, wd, seed`` parsed from each path."""
-    frames = []
-    for p in paths:
-        m = _TAG.search(str(p).replace("\\", "/"))
-        if m is None:
-            continue
-        df = pd.read_parquet(p, columns=["word", "norm", "dim_frac"])
-        df["model"] = m.group(0)
-        df["variant"] = m["variant"]
-        df["latent"] = int(m["latent"])
-        df["wd"] = float(m["wd"])
-        df["seed"] = int(m["seed"])
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=["word", "norm", "dim_frac", "model", "variant", "latent", "wd", "seed"])
-    return pd.concat(frames, ignore_index=True)
-
-
 def _model_metric(metrics_all: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """scope="model" rows of ``names`` (status ok, finite), for trained models only."""
     m = metrics_all[
@@ -293,7 +220,7 @@ def dimensionality_figure(metrics_all: pd.DataFrame, words: pd.DataFrame, width:
     m = _model_metric(metrics_all, DIM_METRICS) if metrics_all is not None and not metrics_all.empty else pd.DataFrame()
     if m.empty and (words is None or words.empty):
         raise NotAvailable("no per-model dimensionality metrics (metrics_all has no scope='model' rows)")
-    colours = _wd_colours(set(m["wd"]) if not m.empty else set(words["wd"]))
+    colours = wd_colours(set(m["wd"]) if not m.empty else set(words["wd"]))
     fig, axes = new_figure(ncols=2, nrows=2, width=width * 1.7, height=width * 1.35)
     ax_d, ax_phi, ax_ov, ax_fr = axes.ravel()
     _dim_frac_panel(ax_d, words, m, colours)
@@ -367,18 +294,18 @@ def _metric_panel(
         unavailable_panel(ax, f"no {', '.join(s[0] for s in metric_styles)} values", title=title)
         return
     for metric, ls, label in metric_styles:
-        st = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
-        if st.empty:
+        stats = _seed_stats(sub[sub["metric"] == metric], ["wd", "latent"])
+        if stats.empty:
             continue
         _lines_vs_latent(
             ax,
-            st,
+            stats,
             colours,
             label_fmt=label.replace("{", "{{").replace("}", "}}") + ", wd {wd:g}",
             ls=ls,
             marker="o" if ls == "-" else "s",
         )
-    _log_latent_axis(ax, sub["latent"])
+    log_latent_axis(ax, sub["latent"])
     if logy:
         _log_y(ax)
     ax.set_ylabel(ylabel)
@@ -429,7 +356,7 @@ def circularity_figure(metrics_all: pd.DataFrame, width: float = WIDTH) -> Figur
         raise NotAvailable("no cyclic word group (Months, Days) has circularity metrics")
     metrics = (("order_agreement", "order agreement A"), ("circulant_r2", "circulant R²"))
     models = metrics_all[(metrics_all["model"] != "data") & metrics_all["scope"].isin(groups)]
-    colours = _wd_colours(models["wd"].dropna().astype(float)) if not models.empty else {}
+    colours = wd_colours(models["wd"].dropna().astype(float)) if not models.empty else {}
     fig, axes = new_figure(
         ncols=len(groups), nrows=2, width=width * (0.8 + 0.55 * len(groups)), height=width * 1.05, squeeze=False
     )
@@ -475,10 +402,10 @@ def circularity_figure(metrics_all: pd.DataFrame, width: float = WIDTH) -> Figur
                     lw=1.1,
                     label="measured on the data" + ("" if status == "ok" else f" ({status})"),
                 )
-            _log_latent_axis(ax, rows["latent"])
+            log_latent_axis(ax, rows["latent"])
             ax.set_ylabel(label)
             ax.set_title(title)
-    _shared_legend(fig, axes.ravel())
+    shared_legend(fig, axes.ravel())
     fig.suptitle("Circularity of cyclic groups against latent size (1 = calendar order / circulant)")
     return fig
 
@@ -497,7 +424,7 @@ def cluster_figure(clusters: pd.DataFrame, width: float = WIDTH) -> Figure:
         raise NotAvailable(f"every cluster score is NaN ({reasons})")
     c["latent"] = c["latent"].astype(int)
     c["wd"] = c["wd"].astype(float)
-    colours = _wd_colours(c["wd"])
+    colours = wd_colours(c["wd"])
     metrics = (("knn_purity", "kNN category purity"), ("silhouette_cos", "cosine silhouette"))
     fig, axes = new_figure(ncols=2, width=width * 1.6, height=width * 0.7)
     for ax, (metric, label) in zip(axes, metrics):
@@ -512,133 +439,17 @@ def cluster_figure(clusters: pd.DataFrame, width: float = WIDTH) -> Figure:
             xs, mu, sd = np.array([xs[0] / 1.3, xs[0] * 1.3]), np.repeat(mu, 2), np.repeat(sd, 2)
         ax.fill_between(xs, mu - 2 * sd, mu + 2 * sd, color="0.6", alpha=0.3, lw=0, label="label-shuffled ± 2 sd")
         ax.plot(xs, mu, color="0.45", lw=1, ls=":")
-        st = _seed_stats(rows, ["wd", "latent"])
-        _lines_vs_latent(ax, st, colours)
+        _lines_vs_latent(ax, _seed_stats(rows, ["wd", "latent"]), colours)
         # a single L per weight decay: put the weight decays side by side so they can be compared at that L
-        _log_latent_axis(ax, rows["latent"])
+        log_latent_axis(ax, rows["latent"])
         ax.set_ylabel(label)
         n = int(rows["n_words"].max()) if "n_words" in rows and np.isfinite(rows["n_words"]).any() else 0
         ax.set_title(f"{label} ({n} category words)" if n else label)
-    _shared_legend(fig, axes)
+    shared_legend(fig, axes)
     fig.suptitle("Semantic cluster scores against latent size and weight decay")
     return fig
 
 
-# --------------------------------------------------------------------------------------------- file-level entry
-def draw(
-    make: Any,
-    title: str,
-    stem_paths: Sequence[str | Path],
-    figures: Mapping[str, Any] | None,
-    inputs: Mapping[str, Any] | None = None,
-) -> list[Path]:
-    """Call ``make()`` for a Figure (or draw the "not available at this scale" panel when it raises
-    :class:`NotAvailable`) and write it to every path in ``stem_paths`` (one per format) with a sidecar."""
-    from .theme import save_outputs, unavailable_figure
-
-    s = settings(figures)
-    try:
-        fig = make()
-    except NotAvailable as err:
-        fig = unavailable_figure(title, str(err), width=float(s["width"]))
-    return save_outputs(fig, stem_paths, s, inputs or {})
-
-
-def render_sweeps(
-    losses: str,
-    loss_fit: str,
-    metrics_all: str,
-    clusters: str,
-    words: Sequence[str],
-    outputs: Mapping[str, Sequence[str]],
-    figures: Mapping[str, Any] | None,
-    subspace: str | None = None,
-) -> dict[str, list[Path]]:
-    """Read the metric tables and write every sweep figure; ``outputs`` maps a name of :data:`SWEEP_FIGURES` to
-    its paths (one per format)."""
-    from .theme import apply_theme
-
-    s = apply_theme(figures)
-    width = float(s["width"])
-    tables = {"losses": losses, "loss_fit": loss_fit, "metrics_all": metrics_all, "clusters": clusters}
-    lo, fit = pd.read_parquet(losses), pd.read_parquet(loss_fit)
-    # the geometry figures draw the paper's ReLU models (one line per weight decay); the linear and pca baselines
-    # are drawn beside them in the loss and subspace figures and listed in the tables
-    ma, cl = _relu_only(pd.read_parquet(metrics_all)), _relu_only(pd.read_parquet(clusters))
-    makers = {
-        "loss": (
-            "Loss against latent size",
-            lambda: loss_figure(lo, fit, width=width),
-            {"losses": losses, "loss_fit": loss_fit},
-        ),
-        "dimensionality": (
-            "Feature dimensionality",
-            lambda: dimensionality_figure(ma, _relu_only(read_words(words)), width=width),
-            {"metrics_all": metrics_all, "words": list(words)},
-        ),
-        "circularity": (
-            "Circularity of cyclic groups",
-            lambda: circularity_figure(ma, width=width),
-            {"metrics_all": metrics_all},
-        ),
-        "clusters": ("Semantic cluster scores", lambda: cluster_figure(cl, width=width), {"clusters": clusters}),
-        "subspace": (
-            "Weight decay and the principal subspace",
-            lambda: _subspace(subspace, width),
-            {"subspace": subspace},
-        ),
-    }
-    done: dict[str, list[Path]] = {}
-    for name, paths in outputs.items():
-        if name not in makers:
-            raise KeyError(f"unknown sweep figure {name!r}; expected one of {SWEEP_FIGURES}")
-        title, make, inputs = makers[name]
-        done[name] = draw(make, title, paths, figures, inputs=inputs or tables)
-    return done
-
-
-def _relu_only(df: pd.DataFrame) -> pd.DataFrame:
+def relu_only(df: pd.DataFrame) -> pd.DataFrame:
     """Rows of ReLU models (and model-less data rows)."""
     return df[df["variant"].isna() | (df["variant"] == "relu")] if "variant" in df else df
-
-
-def _subspace(path: str | None, width: float) -> Figure:
-    from .subspace import subspace_figure
-
-    if not path:
-        raise NotAvailable("no subspace table given")
-    return subspace_figure(pd.read_parquet(path), width=width)
-
-
-# ------------------------------------------------------------------------------------------------ report tables
-def model_metrics_wide(metrics_all: pd.DataFrame) -> pd.DataFrame:
-    """scope="model" metrics as one row per model and one column per metric (the per-model summary table)."""
-    m = metrics_all[(metrics_all["scope"] == "model") & (metrics_all["model"] != "data")]
-    if m.empty:
-        return pd.DataFrame(columns=["model", "variant", "latent", "wd", "seed"])
-    keys = ["model", "variant", "latent", "wd", "seed"]
-    wide = m.groupby([*keys, "metric"], dropna=False, sort=False)["value"].first().unstack("metric").reset_index()
-    wide.columns.name = None
-    return wide.sort_values(["variant", "wd", "latent", "seed"]).reset_index(drop=True)
-
-
-def write_report_tables(tables: Mapping[str, str], outputs: Mapping[str, Sequence[str]]) -> list[Path]:
-    """Write each metric table ``name → parquet`` as CSV and HTML to ``outputs[name] = [csv, html]`` for the
-    report (``model_metrics`` is the wide per-model view of ``metrics_all``)."""
-    from .. import io
-
-    written: list[Path] = []
-    for name, paths in outputs.items():
-        src = tables["metrics_all" if name == "model_metrics" else name]
-        df = pd.read_parquet(src)
-        if name == "model_metrics":
-            df = model_metrics_wide(df)
-        for p in map(Path, paths):
-            if p.suffix == ".csv":
-                with io.atomic_path(p) as tmp:
-                    df.to_csv(tmp, index=False)
-            else:
-                io.write_html_table(df, p, name, na_rep="NaN")
-            io.write_sidecar(p, None, inputs={"table": src})
-            written.append(p)
-    return written

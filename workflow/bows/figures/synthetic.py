@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .theme import NotAvailable
+from .drawing import NotAvailable
 
 __all__ = ["gram_grid", "metrics_vs_latent", "seed_range", "row_label", "METRIC_LABELS"]
 

@@ -1,23 +1,15 @@
-"""One theme for every figure, an atomic PDF/PNG writer, and the "not available at this scale" panel.
+"""One look for every figure: the seaborn/matplotlib theme, a figure of the theme's width, season colours and
+month names, and the label of the model a figure shows.
 
-Usage (in a figure script)::
+Usage (what :func:`bows.figures.drawing.draw` does for every figure job)::
 
-    from bows.figures.theme import apply_theme, save_figure
-    apply_theme(config["figures"])
-    fig = some_figure(table, ...)
-    save_figure(fig, "results/.../figures/name", formats=["pdf", "png"], dpi=150)
-
-Figure functions that cannot draw their figure from the data at hand (a word missing from a small vocabulary, a
-model not in the grid, a table with no rows) raise :class:`NotAvailable` with the reason; the writer then draws an
-explicit panel that says so, so the report shows *why* a figure is empty instead of silently omitting it.
+    settings = apply_theme(config["figures"])
+    fig = months.ring(table, source="data", width=float(settings["width"]))
 """
 
 from __future__ import annotations
 
-import os
-import textwrap
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
@@ -25,27 +17,28 @@ import matplotlib
 matplotlib.use("Agg")  # figures are files; never open a window
 
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..io import atomic_path  # noqa: E402
+from ..grid import ModelSpec  # noqa: E402
 from ..schema import defaults  # noqa: E402
 
 __all__ = [
-    "NotAvailable",
     "apply_theme",
     "settings",
-    "save_figure",
-    "output_paths",
-    "unavailable_figure",
-    "unavailable_panel",
-    "read_table",
-    "save_outputs",
+    "figure_width",
     "new_figure",
     "MONTH_ABBR",
     "FIGURE_DEFAULTS",
     "WIDTH",
+    "SEASON_COLOURS",
+    "SEASON_OF_MONTH",
     "season_colour",
+    "model_label",
+    "table_model",
+    "table_model_label",
+    "model_rows",
 ]
 
 #: the schema's figure settings: default width (inches), dpi and the structure figures' word groups
@@ -55,7 +48,7 @@ WIDTH = float(FIGURE_DEFAULTS["width"])
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # Seasons (northern hemisphere) for colouring months and seasonal words consistently across figures.
-_SEASON_OF_MONTH = (
+SEASON_OF_MONTH = (
     "winter",
     "winter",
     "spring",
@@ -69,11 +62,7 @@ _SEASON_OF_MONTH = (
     "autumn",
     "winter",
 )
-_SEASON_COLOURS = {"winter": "#3b6fb6", "spring": "#3a9d4c", "summer": "#e0a21b", "autumn": "#c0522b"}
-
-
-class NotAvailable(Exception):
-    """The figure cannot be drawn from this run's data; ``str(err)`` says why (shown in the figure)."""
+SEASON_COLOURS = {"winter": "#3b6fb6", "spring": "#3a9d4c", "summer": "#e0a21b", "autumn": "#c0522b"}
 
 
 def settings(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -83,18 +72,28 @@ def settings(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
+def figure_width(cfg: Mapping[str, Any] | None = None) -> float:
+    """The width (inches) of a one-panel figure under ``config["figures"]``."""
+    return float(settings(cfg)["width"])
+
+
 def apply_theme(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Set the seaborn/matplotlib theme from ``config["figures"]`` (context, style, palette, font_scale).
 
     Returns the completed settings. Fonts are embedded as TrueType (type 42) in PDFs, so text stays editable, and
     PDFs carry no creation date, so re-drawing an unchanged figure gives identical bytes.
     """
-    s = settings(cfg)
-    sns.set_theme(context=s["context"], style=s["style"], palette=s["palette"], font_scale=float(s["font_scale"]))
+    chosen = settings(cfg)
+    sns.set_theme(
+        context=chosen["context"],
+        style=chosen["style"],
+        palette=chosen["palette"],
+        font_scale=float(chosen["font_scale"]),
+    )
     matplotlib.rcParams.update(
         {
             "figure.dpi": 100,
-            "savefig.dpi": int(s["dpi"]),
+            "savefig.dpi": int(chosen["dpi"]),
             "savefig.bbox": "tight",
             "savefig.pad_inches": 0.05,
             "pdf.fonttype": 42,
@@ -106,7 +105,7 @@ def apply_theme(cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
             "figure.constrained_layout.use": False,
         }
     )
-    return s
+    return chosen
 
 
 def new_figure(
@@ -119,105 +118,39 @@ def new_figure(
     return fig, axes
 
 
-def unavailable_panel(ax: Any, reason: str, title: str | None = None) -> None:
-    """Turn ``ax`` into a panel that reads "not available at this scale: <reason>"."""
-    ax.set_axis_off()
-    text = "\n".join(textwrap.wrap(f"not available at this scale: {reason}", width=48))
-    ax.text(
-        0.5,
-        0.5,
-        text,
-        ha="center",
-        va="center",
-        transform=ax.transAxes,
-        fontsize="medium",
-        color="#444444",
-        bbox={"boxstyle": "round,pad=0.8", "facecolor": "#f4f4f4", "edgecolor": "#b0b0b0"},
-        wrap=True,
-    )
-    if title:
-        ax.set_title(title)
-
-
-def unavailable_figure(title: str, reason: str, width: float = WIDTH, height: float = 3.0) -> Figure:
-    """A whole figure saying why it could not be drawn at this scale."""
-    fig, ax = new_figure(width=width, height=height)
-    unavailable_panel(ax, reason, title=title)
-    return fig
-
-
-def output_paths(stem: str | os.PathLike, formats: Iterable[str]) -> list[Path]:
-    """``stem`` (with or without a suffix) → ``[stem.pdf, stem.png, ...]`` in the order of ``formats``."""
-    stem = Path(stem)
-    if stem.suffix.lstrip(".") in {"pdf", "png", "svg"}:
-        stem = stem.with_suffix("")
-    return [stem.with_name(f"{stem.name}.{fmt}") for fmt in formats]
-
-
-def save_figure(
-    fig: Figure,
-    stem: str | os.PathLike,
-    formats: Sequence[str] = ("pdf", "png"),
-    dpi: int = int(FIGURE_DEFAULTS["dpi"]),
-    close: bool = True,
-) -> list[Path]:
-    """Write ``fig`` to ``{stem}.{fmt}`` for each format, each atomically (temp file + rename).
-
-    PDF/SVG metadata omits creation dates so unchanged figures are byte-identical across runs. Returns the paths.
-    """
-    if not formats:
-        raise ValueError("save_figure: formats is empty; set figures.formats in the config (e.g. [pdf, png])")
-    paths = output_paths(stem, formats)
-    for path in paths:
-        fmt = path.suffix.lstrip(".")
-        meta: dict[str, Any] | None
-        if fmt == "pdf":
-            meta = {"CreationDate": None, "ModDate": None}
-        elif fmt == "svg":
-            meta = {"Date": None}
-        else:
-            meta = None
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=int(dpi), metadata=meta)
-    if close:
-        plt.close(fig)
-    return paths
-
-
 def season_colour(month_index: int) -> str:
     """Colour of calendar month ``month_index`` (0 = January) by northern-hemisphere season."""
-    return _SEASON_COLOURS[_SEASON_OF_MONTH[int(month_index) % 12]]
+    return SEASON_COLOURS[SEASON_OF_MONTH[int(month_index) % 12]]
 
 
-SEASON_COLOURS = _SEASON_COLOURS
-SEASON_OF_MONTH = _SEASON_OF_MONTH
+def model_label(spec: ModelSpec) -> str:
+    """``relu L500 wd4.0 seed1``: the model in a figure's title."""
+    return f"{spec.variant} L{spec.latent} wd{spec.wd} seed{spec.seed}"
 
 
-def read_table(path: str):
-    """A metric table (parquet, or CSV by suffix) with pandas' default dtypes for plotting."""
-    import pandas as pd
+def table_model(table: pd.DataFrame | None) -> ModelSpec | None:
+    """The model of a one-model tidy table, from its ``variant, latent, wd, seed`` columns (None without them)."""
+    columns = ("variant", "latent", "wd", "seed")
+    if table is None or table.empty or not set(columns) <= set(table.columns):
+        return None
+    first = table[table["variant"].notna()]
+    if first.empty:
+        return None
+    row = first.iloc[0]
+    return ModelSpec(str(row["variant"]), int(row["latent"]), float(row["wd"]), int(row["seed"]))
 
-    p = str(path)
-    return pd.read_csv(p) if p.endswith(".csv") else pd.read_parquet(p)
+
+def table_model_label(table: pd.DataFrame | None) -> str:
+    """The label of the model of a one-model tidy table ('' when the table names none)."""
+    spec = table_model(table)
+    return model_label(spec) if spec else ""
 
 
-def save_outputs(
-    fig: Figure, outputs: Sequence[str | os.PathLike], settings: Mapping[str, Any], tables: Mapping[str, Any]
-) -> list:
-    """Save ``fig`` to every path of ``outputs`` (one per format, same stem) with a provenance sidecar each.
-
-    The sidecar records the figure settings and the tables drawn (with their sha256).
-    """
-    from ..io import write_sidecar
-
-    paths = [Path(p) for p in outputs]
-    by_stem: dict[Path, list[str]] = {}
-    for p in paths:
-        by_stem.setdefault(p.with_suffix(""), []).append(p.suffix.lstrip("."))
-    written = []
-    for stem, formats in by_stem.items():
-        written += save_figure(fig, stem, formats=formats, dpi=int(settings["dpi"]), close=False)
-    plt.close(fig)
-    for p in written:
-        write_sidecar(p, {"figures": dict(settings)}, inputs=dict(tables))
-    return written
+def model_rows(table: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
+    """The rows of a tidy table that belong to model ``spec`` (by its ``variant, latent, wd, seed`` columns)."""
+    return table[
+        (table["variant"] == spec.variant)
+        & (table["latent"] == spec.latent)
+        & (table["wd"] == spec.weight_decay)
+        & (table["seed"] == spec.seed)
+    ]

@@ -7,17 +7,18 @@ the same colour in every model's figure and in the legend figure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import tag_label
-from .theme import WIDTH, NotAvailable, apply_theme, new_figure, read_table, save_outputs, unavailable_figure
+from ..grid import ModelSpec
+from .drawing import NotAvailable
+from .theme import WIDTH, model_rows, new_figure
 
-__all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "draw_umap", "draw_legend"]
+__all__ = ["categories", "category_colours", "umap_scatter", "umap_legend", "cluster_note"]
 
 OTHER = "Other"
 OTHER_COLOUR = "#9a9a9a"
@@ -112,34 +113,16 @@ def umap_legend(names: Sequence[str] | None = None, width: float = WIDTH) -> Fig
     return fig
 
 
-def _cluster_note(clusters: pd.DataFrame | None, tag: str) -> str:
-    """ "kNN purity 0.31 (null 0.12 ± 0.01)" for the model, from the ``clusters`` table."""
+def cluster_note(clusters: pd.DataFrame | None, spec: ModelSpec) -> str:
+    """ "kNN category purity 0.31 (null 0.12 ± 0.01)" for model ``spec``, from the ``clusters`` table."""
     if clusters is None or clusters.empty:
         return ""
-    d = clusters[(clusters["model"].astype(str) == tag) & (clusters["metric"].astype(str) == "knn_purity")]
-    if d.empty or not np.isfinite(float(d["value"].iloc[0])):
+    purity = model_rows(clusters, spec)
+    purity = purity[purity["metric"].astype(str) == "knn_purity"]
+    if purity.empty or not np.isfinite(float(purity["value"].iloc[0])):
         return ""
-    r = d.iloc[0]
-    return f"kNN category purity {float(r['value']):.2f} (null {float(r['null_mean']):.2f} ± {float(r['null_sd']):.2f})"
-
-
-def draw_umap(tag: str, tables: Mapping[str, str], figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point: the UMAP figure of model ``tag``."""
-
-    s = apply_theme(figures)
-    w = float(s["width"])
-    title = f"UMAP of word embeddings: {tag_label(tag)}"
-    try:
-        clusters = read_table(tables["clusters"]) if tables.get("clusters") else None
-        note = _cluster_note(clusters, tag)
-        fig = umap_scatter(read_table(tables["umap"]), title=title + (f"\n{note}" if note else ""), width=w)
-    except NotAvailable as err:
-        fig = unavailable_figure(title, str(err), width=w, height=w * 0.45)
-    return save_outputs(fig, outputs, s, tables)
-
-
-def draw_legend(figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    """Rule entry point: the category legend figure."""
-
-    s = apply_theme(figures)
-    return save_outputs(umap_legend(width=float(s["width"])), outputs, s, {})
+    row = purity.iloc[0]
+    return (
+        f"kNN category purity {float(row['value']):.2f} "
+        f"(null {float(row['null_mean']):.2f} ± {float(row['null_sd']):.2f})"
+    )

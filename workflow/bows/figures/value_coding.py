@@ -4,15 +4,14 @@ spectrum of the modular-addition embedding."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .theme import apply_theme, new_figure, read_table, save_outputs
+from .theme import new_figure
 
-__all__ = ["city_map", "fourier_spectrum", "draw_city_map", "draw_fourier_spectrum"]
+__all__ = ["city_map", "fourier_spectrum"]
 
 PROBE_COLOURS = {"fit": "#d6609b", "held-out": "#2f6fb3"}  # probe-fit cities pink, held-out cities blue
 
@@ -79,23 +78,3 @@ def fourier_spectrum(power: pd.DataFrame, modulus: int | None = None):
         color="#c0522b",
     )
     return fig
-
-
-def draw_city_map(cities: str, summary: str, figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    import json
-    from pathlib import Path
-
-    s = apply_theme(figures)
-    r2 = json.loads(Path(summary).read_text())["probe_r2_heldout"]["mean"]
-    fig = city_map(read_table(cities), r2)
-    return save_outputs(fig, outputs, s, {"cities": cities, "summary": summary})
-
-
-def draw_fourier_spectrum(power: str, summary: str, figures: Mapping[str, Any], outputs: Sequence[str]) -> list:
-    import json
-    from pathlib import Path
-
-    s = apply_theme(figures)
-    p = json.loads(Path(summary).read_text())["modulus"]
-    fig = fourier_spectrum(read_table(power), p)
-    return save_outputs(fig, outputs, s, {"power": power, "summary": summary})

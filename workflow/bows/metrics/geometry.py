@@ -19,6 +19,7 @@ __all__ = [
     "pca",
     "PCAResult",
     "ring_angles",
+    "unit_ring_angles",
     "adjacent_pairs",
     "winding_number",
     "order_agreement",
@@ -119,6 +120,14 @@ def ring_angles(P: np.ndarray) -> np.ndarray:
     P = np.asarray(P, dtype=np.float64)
     c = P - P.mean(axis=0)
     return np.arctan2(c[:, 1], c[:, 0])
+
+
+def unit_ring_angles(E: np.ndarray) -> np.ndarray:
+    """Ring angles of a group's word vectors (rows of E) as the ring tests read them (§6.2): the angles, about their
+    centroid, of the unit-length rows in their centred two-PC PCA plane (a zero row stays zero)."""
+    E = np.asarray(E, dtype=np.float64)
+    norms = np.linalg.norm(E, axis=1)
+    return ring_angles(pca(E / np.where(norms > 1e-12, norms, 1.0)[:, None], 2).scores)
 
 
 def adjacent_pairs(angles: np.ndarray) -> int:

@@ -12,7 +12,9 @@
   hedging values are reported beside it.
 
 Both read the tidy tables of :mod:`bows.sae.steps.scores` (``scores``: one row per SAE × metric; ``hedging``: one
-row per SAE × group × metric). Thresholds come from the config and were set before the first run.
+row per SAE × group × metric). Thresholds come from the config and were set before the first run. :func:`claims`
+gives their numbers (summary.json), :func:`claim_records` the claims of :mod:`bows.claims`, one record per
+(model, claim): not applicable when the SAE grid cannot test it (one k, one width, no group of two words).
 """
 
 from __future__ import annotations
@@ -24,13 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FLAG_CLAIMS", "CLAIM_TEXT", "l0_peak", "hedging_narrow_wide", "claims", "claims_table"]
+from ..claims import Claim, NotApplicable, Outcome, Record, evaluate
+
+__all__ = ["FLAG_CLAIMS", "CLAIMS", "l0_peak", "hedging_narrow_wide", "claims", "claim_records"]
 
 FLAG_CLAIMS = ("mcc_peaks_near_true_l0", "narrow_merges_more")
-CLAIM_TEXT = {
-    "mcc_peaks_near_true_l0": "MCC peaks near the true L0 (TopK, L0 sweep)",
-    "narrow_merges_more": "narrow dictionaries merge correlated words more than wide ones",
-}
 
 
 def _wide(scores: pd.DataFrame) -> pd.DataFrame:
@@ -122,35 +122,73 @@ def claims(
     return out
 
 
-def _detail(name: str, c: Mapping[str, Any]) -> str:
-    if name == "mcc_peaks_near_true_l0":
-        edge = "; peak at the end of the sweep" if c["at_edge"] else ""
-        return (
-            f"width {c['width']}: best MCC {c['peak_mcc']:.3f} at k = {c['peak_k']:g}, true L0 "
-            f"{c['true_l0']:.2f} (ratio {c['ratio']:.2f}, allowed ×{c['factor']:g}){edge}; MCC by k "
-            f"{c['mcc_by_k']}"
+# ------------------------------------------------------------------------------------------------ the claims
+class Subject:
+    """One BOWS model's claim numbers (of :func:`claims`) and the scale the SAEs were measured at."""
+
+    def __init__(self, model: str, numbers: Mapping[str, Any], scale: str):
+        self.model, self.numbers, self.scale = model, numbers, scale
+
+    def outcome(self, name: str, value: Any, threshold: str, why_not: str) -> Outcome:
+        if name not in self.numbers:
+            raise NotApplicable(why_not, evaluated_at=self.scale)
+        numbers = self.numbers[name]
+        return Outcome(
+            value(numbers), threshold, passed=bool(numbers["holds"]), evaluated_at=self.scale, details=dict(numbers)
         )
-    per = "; ".join(f"{g} {a:.2f} vs {b:.2f}" for g, (a, b) in c["per_group_merged"].items())
-    return (
-        f"k = {c['k']:g}: merged fraction {c['merged_narrow']:.3f} at width {c['narrow_width']} vs "
-        f"{c['merged_wide']:.3f} at width {c['wide_width']} (per group: {per}; hedging "
-        f"{c['hedging_narrow']:.3f} vs {c['hedging_wide']:.3f})"
+
+
+def l0_peak_test(s: Subject) -> Outcome:
+    def value(c: Mapping[str, Any]) -> dict[str, Any]:
+        out = {"width": c["width"], "best k": c["peak_k"], "best MCC": c["peak_mcc"], "true L0": c["true_l0"]}
+        out.update({"k / true L0": c["ratio"], "peak at an end of the sweep": c["at_edge"]})
+        return out
+
+    factor = s.numbers.get("mcc_peaks_near_true_l0", {}).get("factor")
+    return s.outcome(
+        "mcc_peaks_near_true_l0",
+        value,
+        f"best k within ×{factor:g} of the true L0" if factor else "",
+        "the TopK L0 sweep has fewer than two k",
     )
 
 
-def claims_table(c: Mapping[str, Any], scale: Mapping[str, str]) -> pd.DataFrame:
-    """One row per (model, flagged claim): verdict, numbers, and the scale it was measured at."""
-    rows = []
-    for model, cl in c["models"].items():
-        for name in FLAG_CLAIMS:
-            if name in cl:
-                rows.append(
-                    {
-                        "model": model,
-                        "claim": CLAIM_TEXT[name],
-                        "holds": "yes" if cl[name]["holds"] else "no",
-                        "numbers": _detail(name, cl[name]),
-                        "scale": scale.get(model, ""),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["model", "claim", "holds", "numbers", "scale"])
+def merging_test(s: Subject) -> Outcome:
+    return s.outcome(
+        "narrow_merges_more",
+        lambda c: {
+            "k": c["k"],
+            f"merged at width {c['narrow_width']}": c["merged_narrow"],
+            f"merged at width {c['wide_width']}": c["merged_wide"],
+            f"hedging at width {c['narrow_width']}": c["hedging_narrow"],
+            f"hedging at width {c['wide_width']}": c["hedging_wide"],
+        },
+        "mean merged fraction of the groups larger at the narrowest width",
+        "needs two TopK widths and a word group with two ground-truth words",
+    )
+
+
+CLAIMS: list[Claim] = [
+    Claim(
+        "mcc_peaks_near_true_l0",
+        "MCC peaks near the true L0 (TopK, L0 sweep)",
+        '"sparse but wrong": SAEs on LLM activations and synthetic data',
+        l0_peak_test,
+    ),
+    Claim(
+        "narrow_merges_more",
+        "narrow dictionaries merge correlated words more than wide ones",
+        '"feature hedging": SAEs on LLM activations and synthetic data',
+        merging_test,
+    ),
+]
+
+
+def claim_records(c: Mapping[str, Any], scale: Mapping[str, str]) -> list[Record]:
+    """One record per (model, claim of :data:`CLAIMS`) of :func:`claims`' output; ``scale``: model → the scale it
+    was measured at (the records' ``evaluated_at``)."""
+    records = []
+    for model, numbers in c["models"].items():
+        subject = Subject(model, numbers, scale.get(model, model))
+        records += evaluate(CLAIMS, subject, keys={"model": model})
+    return records

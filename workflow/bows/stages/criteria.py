@@ -1,4 +1,4 @@
-"""Rule metrics_criteria: criteria.json (paper §10 items 1–16 and ours), with provenance embedded."""
+"""Rule metrics_criteria: the reproduction criteria (paper §10 and ours) as criteria.{parquet,csv,json}."""
 
 from __future__ import annotations
 
@@ -7,18 +7,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..io import provenance, read_json, write_json
-from ..metrics.criteria import Inputs, evaluate
+from ..claims import write_claims
+from ..io import read_json
+from ..metrics.criteria import Inputs, evaluate, thresholds
+from ..stage import Job, Section, Stage
 from .common import load_index
 
 log = logging.getLogger("bows.metrics")
 
+# the criteria read the vocabulary settings, the grid (which models the sweep and snapshots hold) and the analysis
+# section (reference models, word groups, thresholds)
+STAGE = Stage(
+    __name__,
+    tables=("criteria",),
+    files=("json",),
+    sections=("vocab", Section("train", only=("grid",)), "analysis"),
+)
 
-def _parquet(p: str | None) -> pd.DataFrame | None:
-    return pd.read_parquet(p) if p and Path(p).is_file() else None
+
+def _parquet(path: str | None) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path and Path(path).is_file() else None
 
 
 def run_criteria(
@@ -35,54 +45,49 @@ def run_criteria(
     clusters: str | None = None,
     subspace: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate every criterion on the tables that exist (a missing one makes its criteria not applicable)."""
-    _, vdf = load_index(vocab) if vocab else (None, None)
+    """Evaluate every criterion on the tables that exist (a missing one makes its criteria not applicable) and
+    write ``out`` (criteria.json) with criteria.parquet and criteria.csv beside it. Returns the JSON's content."""
+    tables = {
+        "data_metrics": data_metrics,
+        "metrics_all": metrics_all,
+        "months_metrics": months_metrics,
+        "mechanism": mechanism,
+        "r2_gap": r2_gap,
+        "sweep": sweep_summary,
+        "clusters": clusters,
+        "subspace": subspace,
+    }
     inp = Inputs(
         config,
-        vocab=vdf,
+        vocab=load_index(vocab)[1] if vocab else None,
         windows=read_json(windows_json) if windows_json else None,
-        data_metrics=_parquet(data_metrics),
-        metrics_all=_parquet(metrics_all),
-        months_metrics=_parquet(months_metrics),
-        mechanism=_parquet(mechanism),
-        r2_gap=_parquet(r2_gap),
-        sweep=_parquet(sweep_summary),
-        clusters=_parquet(clusters),
-        subspace=_parquet(subspace),
+        **{name: _parquet(path) for name, path in tables.items()},
     )
-    res = json_clean(evaluate(inp))
-    ins = {
-        k: v
-        for k, v in dict(
-            vocab=vocab,
-            windows=windows_json,
-            data_metrics=data_metrics,
-            metrics_all=metrics_all,
-            months=months_metrics,
-            mechanism=mechanism,
-            r2_gap=r2_gap,
-            sweep=sweep_summary,
-            clusters=clusters,
-            subspace=subspace,
-        ).items()
-        if v
-    }
-    res["provenance"] = provenance({"analysis": dict(config["analysis"])}, ins, hash_inputs=False)
-    write_json(out, res)
-    log.info("criteria: %s", res["summary"])
-    return res
+    records = evaluate(inp)
+    write_claims(
+        records,
+        str(out).removesuffix(".json"),
+        config=STAGE.config_slice(config),
+        inputs={"vocab": vocab, "windows": windows_json, **tables},
+        extra={"thresholds": thresholds(config["analysis"]["thresholds"])},
+    )
+    return read_json(out)
 
 
-def json_clean(obj: Any) -> Any:
-    """Replace NaN/±inf by None (strict JSON for browsers) and numpy scalars by Python ones, recursively."""
-    if isinstance(obj, Mapping):
-        return {str(k): json_clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_clean(v) for v in obj]
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if np.isfinite(obj) else None
-    return obj
+def run(job: Job) -> None:
+    """Rule metrics_criteria: every criterion on the metric tables the job's inputs name."""
+    i = job.input
+    run_criteria(
+        out=job.output.json,
+        config=job.config,
+        vocab=i.vocab,
+        windows_json=i.windows,
+        data_metrics=i.data,
+        metrics_all=i.metrics_all,
+        months_metrics=i.months,
+        mechanism=i.mechanism,
+        r2_gap=i.r2_gap,
+        sweep_summary=i.sweep,
+        clusters=i.clusters,
+        subspace=i.subspace,
+    )

@@ -6,8 +6,10 @@ none), many small tied autoencoders trained on it at once, and the geometry of t
     metrics   trace-normalised Gram, covariance alignment, circulant fit, antipodal score, eigen-share, …
     runs      the data and training jobs as functions of files
     variants  the data variants of the config, resolved and checked
-    pipeline  the metric and claim jobs as functions of files
-    drawing   the figure jobs
+    pipeline  the metric jobs as functions of files
+    claims    the paper's claims (§7.5) as numbers and as claims of bows.claims
+    summary   the summary job: every structure's tables in one, summary.json and the claims table
+    stages    the stage modules of the data, training and metric rules (the figures: bows.figures.stages)
 
 Example::
 

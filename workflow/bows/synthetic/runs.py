@@ -1,7 +1,8 @@
 """The synthetic branch's data and training jobs: generate a structure's samples, train its models.
 
 Kept apart from the metrics, claims and figures (bows.synthetic.pipeline) so that the data and training jobs run,
-and their code hash covers, only the generators, the trainer and the file formats.
+and their code hash covers, only the generators, the trainer and the file formats. ``provenance_config`` is the
+record of the section that every synthetic output's sidecar carries.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def grid(structure: str, syn: Mapping[str, Any]):
     ]
 
 
-def _provenance_config(syn: Mapping[str, Any], structure: str | None = None) -> dict[str, Any]:
+def provenance_config(syn: Mapping[str, Any], structure: str | None = None) -> dict[str, Any]:
+    """The provenance record of a synthetic output: the resolved section (and the structure)."""
     return {"synthetic": dict(syn), **({"structure": structure} if structure else {})}
 
 
@@ -61,8 +63,8 @@ def make_data(structure: str, syn: Mapping[str, Any], out_npz: str | Path, out_j
         seconds=time.perf_counter() - t0,
     )
     log.info("%s: %d × %d samples, mean activation %.3f", structure, *x.shape, stats["mean_activation"])
-    io.write_sidecar(out_npz, _provenance_config(syn, structure))
-    io.write_json(out_json, {**stats, "provenance": io.provenance(_provenance_config(syn, structure))})
+    io.write_sidecar(out_npz, provenance_config(syn, structure))
+    io.write_json(out_json, {**stats, "provenance": io.provenance(provenance_config(syn, structure))})
     return stats
 
 
@@ -131,7 +133,7 @@ def train_structure(
                 seed=np.array([m.seed for m in models]),
                 model_seed=np.array([m.model_seed for m in models], dtype=np.uint64),
             )
-    io.write_sidecar(out_npz, _provenance_config(syn, structure), inputs={"data": str(data_npz)})
+    io.write_sidecar(out_npz, provenance_config(syn, structure), inputs={"data": str(data_npz)})
     record = {
         "variant": syn["variant"],
         "structure": structure,
@@ -155,7 +157,7 @@ def train_structure(
             }
             for i, m in enumerate(models)
         ],
-        "provenance": io.provenance(_provenance_config(syn, structure), inputs={"data": str(data_npz)}),
+        "provenance": io.provenance(provenance_config(syn, structure), inputs={"data": str(data_npz)}),
     }
     io.write_json(out_json, record)
     return record

@@ -10,14 +10,36 @@ import numpy as np
 import pandas as pd
 
 from ... import io
-from ...model import load_weights
-from ...vocab import read_vocab
-from ...windows import load_window_split
+from ...stage import Job, Section, Stage
 from ...wordlists import resolve_group_words
-from ..activations import build
 from ..files import provenance_params
 
-__all__ = ["make_activations"]
+__all__ = ["STAGE", "ACTIVATION_KEYS", "run", "make_activations"]
+
+#: the keys of the ``sae`` section that change the activations (widths and sparsities retrain, but do not resample)
+ACTIVATION_KEYS = ("group_size", "words", "groups", "train_samples", "heldout_samples", "seed")
+
+STAGE = Stage(
+    __name__,
+    files=("npz", "json"),
+    sections=(Section("sae", only=ACTIVATION_KEYS), Section("windows", only=("stride",))),
+)
+
+
+def run(job: Job) -> None:
+    """Rule ``sae_activations``: the activations of the model the job's wildcards name. ``params.word_groups``:
+    the groups of ``analysis.word_groups`` that ``sae.groups`` names; ``params.docs``: the documents' path prefix."""
+    make_activations(
+        model=job.input.model,
+        vocab=job.input.vocab,
+        docs=job.params["docs"],
+        train_windows=job.input.train_windows,
+        sae=job.config["sae"],
+        stride=int(job.config["windows"]["stride"]),
+        word_groups=job.params["word_groups"],
+        out_npz=job.output.npz,
+        out_json=job.output.json,
+    )
 
 
 def _group_ids(vocab: pd.DataFrame, sae: Mapping[str, Any], word_groups: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -43,6 +65,12 @@ def make_activations(
 ) -> dict[str, Any]:
     """Rule ``sae_activations``: the ground-truth activations of one BOWS model (see :mod:`bows.sae.activations`).
     ``train_windows`` is the window index ``train_windows.npy``; ``heldout_windows.npy`` lies beside it."""
+    # imported here: sae.smk imports this module for its STAGE when the workflow is parsed (no torch, no numba then)
+    from ...model import load_weights
+    from ...vocab import read_vocab
+    from ...windows import load_window_split
+    from ..activations import build
+
     W, _ = load_weights(model)
     table = read_vocab(vocab)
     groups = _group_ids(table, sae, word_groups)

@@ -9,10 +9,32 @@ import numpy as np
 import pandas as pd
 
 from ... import io
+from ...stage import Job, Section, Stage
 from .. import scores as sc
 from ..files import load_activations, provenance_params
 
-__all__ = ["score_model"]
+__all__ = ["STAGE", "run", "score_model"]
+
+STAGE = Stage(
+    __name__,
+    tables=("scores", "words", "hedging"),
+    sections=(Section("sae", without=("claims", "threads", "device", "gpu_model")),),
+)
+
+
+def run(job: Job) -> None:
+    """Rule ``sae_scores``: every SAE of the model the job's wildcards name, scored."""
+    out = job.tables(STAGE.tables)
+    score_model(
+        model=job.model.tag,
+        activations=job.input.npz,
+        activations_json=job.input.json,
+        saes=list(job.input.saes),
+        sae=job.config["sae"],
+        out_scores=out["scores"],
+        out_words=out["words"],
+        out_hedging=out["hedging"],
+    )
 
 
 def _sae_rows(

@@ -8,10 +8,16 @@ from typing import Any
 import pandas as pd
 
 from ... import io
-from ..claims import claims, claims_table
+from ...claims import write_claims, write_claims_html
+from ...stage import Job, Stage
+from ..claims import claim_records, claims
 from ..files import provenance_params
 
-__all__ = ["summarise"]
+__all__ = ["STAGE", "summarise"]
+
+SAE_TABLES = ("scores", "hedging", "words")
+STAGE = Stage(__name__, tables=(*SAE_TABLES, "claims"), files=("json", "claims_json", "claims_html"), sections=("sae",))
+TITLE = "SAEs on BOWS: the SAE papers' claims"
 
 
 def _scale_text(rec: Mapping[str, Any]) -> str:
@@ -65,12 +71,30 @@ def summarise(
         "provenance": io.provenance(provenance_params(sae), inputs),
     }
     io.write_json(out_json, summary)
-    table = claims_table(c, {m: _scale_text(rec) for m, rec in data.items()})
-    written = io.write_table(table, out_claims)
-    written.append(io.write_html_table(table, out_claims_html, "SAEs on BOWS: the SAE papers' claims"))
-    for p in written:
-        io.write_sidecar(p, provenance_params(sae), inputs=inputs)
+    records = claim_records(c, {m: _scale_text(rec) for m, rec in data.items()})
+    write_claims(records, out_claims, config=provenance_params(sae), inputs=inputs)
+    write_claims_html(records, out_claims_html, TITLE, config=provenance_params(sae), inputs=inputs)
     return summary
+
+
+def run(job: Job) -> None:
+    """Rule sae_summary: the tables, summary and claims of every SAE model the job's inputs list."""
+    out = job.output
+    summarise(
+        scores=list(job.input.scores),
+        hedging=list(job.input.hedging),
+        words=list(job.input.words),
+        activations=list(job.input.activations),
+        histories=list(job.input.histories),
+        models=job.params["models"],
+        sae=job.config["sae"],
+        out_scores=out.scores,
+        out_hedging=out.hedging,
+        out_words=out.words,
+        out_json=out.json,
+        out_claims=out.claims,
+        out_claims_html=out.claims_html,
+    )
 
 
 def _history_models(histories: Sequence[str], models: Sequence[str]) -> list[str]:

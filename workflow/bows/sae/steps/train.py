@@ -9,10 +9,30 @@ import numpy as np
 
 from ... import io
 from ...devices import select_device
+from ...stage import Job, Section, Stage
 from ..files import load_activations, provenance_params
 from ..settings import sweep
 
-__all__ = ["train_sweep"]
+__all__ = ["STAGE", "run", "train_sweep"]
+
+#: every key of the ``sae`` section but those of the claims and the job's resources (the device stays: it is where
+#: the SAEs train)
+STAGE = Stage(
+    __name__, files=("saes", "history"), sections=(Section("sae", without=("claims", "threads", "gpu_model")),)
+)
+
+
+def run(job: Job) -> None:
+    """Rule ``sae_train``: the SAEs of the job's ``arch`` wildcard on the activations of its model."""
+    sae = job.config["sae"]
+    train_sweep(
+        architecture=job.wildcards["arch"],
+        activations=job.input.npz,
+        sae=sae,
+        out_saes=job.output.saes,
+        out_history=job.output.history,
+        device=sae["device"],
+    )
 
 
 def train_sweep(
