@@ -377,7 +377,7 @@ def test_off_plans_only_the_full_set(tmp_path):
     jobs = dict(re.findall(r"(?m)^(\w+)\s+(\d+)$", proc.stdout))
     assert int(jobs["train_model"]) + int(jobs["pca_model"]) == len(model_grid(cfg))
     assert "ablate_windows" not in jobs and "_nocooc" not in proc.stdout and "_ctrl" not in proc.stdout
-    assert "results/smoke/models/V400_G5_S1/relu/L16_wd4.0_seed1/model.pt" in proc.stdout
+    assert "results/smoke/models/V400_G5_S1/relu/L16_wd4.0_seed1/" in proc.stdout  # the full set's path
 
 
 def test_the_switch_reruns_nothing_of_the_full_set():
@@ -402,3 +402,42 @@ def test_the_switch_reruns_nothing_of_the_full_set():
     assert checked >= 10
     windows_stage = importlib.import_module("bows.stages.ablation_windows").STAGE
     assert windows_stage.config_slice(on) != windows_stage.config_slice(off)  # the check can tell them apart
+
+
+def test_figure_draws_every_set_and_source(tmp_path):
+    """The figure on planted tables: one panel per window set and source, each titled with the table's A*; without a
+    cyclic group it is the "not available" figure."""
+    import matplotlib.pyplot as plt
+    from bows.figures.ablation import ablation_rings
+    from bows.stages.fig_ablation import draw_ablation
+
+    table = planted_table(CALENDAR, SHUFFLED)
+    angles = 2 * np.pi * np.arange(12) / 12
+    ring = pd.DataFrame(
+        {"group": "Months", "word": MONTHS, "pos": range(12), "pc1": np.cos(angles), "pc2": np.sin(angles)}
+    )
+    groups = ring.rename(columns={"pc1": "npc1", "pc2": "npc2"})
+    sets = ["full", "ablated", "control"]
+    fig = ablation_rings(
+        table, dict.fromkeys(sets, ring), {(s, MODEL.tag): groups for s in sets}, "Months", sets, [MODEL.tag]
+    )
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 6 and titles.count("A* = 1.00, 12/12 adjacent") == 4  # full and control, data and model
+    plt.close(fig)
+    table.to_parquet(tmp_path / "summary.parquet")
+    ring.to_parquet(tmp_path / "ring.parquet")
+    groups.to_parquet(tmp_path / "groups.parquet")
+    for group, name in (("Months", "rings"), (None, "none")):
+        out = [str(tmp_path / f"{name}.png")]
+        draw_ablation(
+            str(tmp_path / "summary.parquet"),
+            dict.fromkeys(sets, str(tmp_path / "ring.parquet")),
+            {(s, MODEL.tag): str(tmp_path / "groups.parquet") for s in sets},
+            group,
+            sets,
+            [MODEL.tag],
+            {"formats": ["png"], "dpi": 50},
+            out,
+        )
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert (tmp_path / "rings.png").stat().st_size > (tmp_path / "none.png").stat().st_size

@@ -29,8 +29,8 @@ _per_model = lambda name: [
     for s in ABLATION_SETS
     for t in ABLATION_TAGS
 ]
-# the figure in every format; the main one (ablation_rings) goes into the report
-ABLATION_FIGURES = stage_figures(bstage_fig_ablation.STAGE, FIGS)
+# the figure in every format (the targets)
+ABLATION_FIGURES = figure_paths(bstage_fig_ablation.STAGE, FIGS)
 
 
 rule ablate_windows:
@@ -113,15 +113,17 @@ rule fig_ablation:
         data_rings=_per_set(f"{METRICS_SET}/data/ring.parquet"),
         model_groups=_per_model("groups"),
     output:
-        **stage_figures(bstage_fig_ablation.STAGE, FIGS)
-        | {
-            "ablation_rings": report(
-                ABLATION_FIGURES["ablation_rings"],
-                caption="../report/ablation_rings.rst",
-                category="Co-occurrence ablation",
-                subcategory="Rings",
-            )
-        },
+        **stage_figures(
+            bstage_fig_ablation.STAGE,
+            FIGS,
+            reports={
+                "ablation_rings": {
+                    "caption": "../report/ablation_rings.rst",
+                    "category": "Co-occurrence ablation",
+                    "subcategory": "Rings",
+                }
+            },
+        ),
     log:
         f"{LOGS}/figures/ablation_rings.log",
     conda:
@@ -145,7 +147,7 @@ if ABLATION_GROUPS:
     TARGETS["metrics"] += [
         f"{ABLATION}/{name}.{ext}" for name in ("summary", "claims") for ext in ("parquet", "csv")
     ] + [f"{ABLATION}/{name}" for name in ("summary.html", "claims.json", "claims.html")]
-    TARGETS["figures"] += list(ABLATION_FIGURES.values())
+    TARGETS["figures"] += ABLATION_FIGURES
     # the criterion and the table for the report's captions (main process only; no rule reads it)
     if workflow.is_main_process and Path(f"{ABLATION}/claims.json").is_file():
         config["_ablation"] = json.loads(Path(f"{ABLATION}/claims.json").read_text())

@@ -10,6 +10,8 @@ if SYN_CFG["enabled"]:
     FRONT_CLAIMS["Synthetic claims"] = f"{SYN}/claims.json"
 if SAE_CFG["enabled"]:
     FRONT_CLAIMS["SAE claims"] = f"{SAE_DIR}/claims.json"
+if ABLATION_GROUPS:
+    FRONT_CLAIMS["Co-occurrence ablation"] = f"{ABLATION}/claims.json"
 # the Gram grids of the ring structures, one of which the front page shows beside the synthetic claims
 FRONT_SYNTHETIC = (
     {

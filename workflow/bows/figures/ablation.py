@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .months import fit_limits, short_label, tag_label
-from .theme import WIDTH, NotAvailable, new_figure, season_colour, unavailable_panel
+from .drawing import NotAvailable, unavailable_panel
+from .months import fit_limits, short_label
+from .theme import WIDTH, new_figure, season_colour
 
 __all__ = ["ring_points", "ablation_rings"]
 
@@ -45,6 +46,11 @@ def _polygon(ax: Any, pts: pd.DataFrame, group: str) -> None:
     fit_limits(ax, x, y, pad=0.15)
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def _row_label(source: str) -> str:
+    """A model row's label: its table tag ``relu/L400_wd4.0_seed1`` as ``relu L400 wd4.0 seed1``."""
+    return source.replace("/", " ").replace("_", " ")
 
 
 def _panel_title(row: pd.Series | None) -> str:
@@ -110,7 +116,9 @@ def ablation_rings(
                     fontweight="bold",
                 )
             if j == 0:
-                ax.set_ylabel(f"data ({group} indicators)" if source == "data" else tag_label(source), fontsize="small")
+                ax.set_ylabel(
+                    f"data ({group} indicators)" if source == "data" else _row_label(source), fontsize="small"
+                )
                 ax.yaxis.label.set_visible(True)
     fig.suptitle(f"{group} ring without co-occurrence: data and models", fontweight="bold")
     return fig

@@ -26,27 +26,24 @@ def draw_ablation(
     import pandas as pd
 
     from ..figures.ablation import ablation_rings
-    from ..figures.theme import NotAvailable, apply_theme, save_outputs, unavailable_figure
+    from ..figures.drawing import NotAvailable, draw
+    from ..figures.theme import figure_width
 
-    s = apply_theme(figures)
-    width = float(s["width"])
-    title = "Co-occurrence ablation: rings"
-    try:
+    def make():
         if group is None:
             raise NotAvailable("no cyclic word group is ablated (windows.exclude_cooccurrence)")
-        fig = ablation_rings(
+        return ablation_rings(
             pd.read_parquet(summary),
             {wset: pd.read_parquet(p) for wset, p in data_rings.items()},
             {key: pd.read_parquet(p) for key, p in model_groups.items()},
             group,
             window_sets,
             model_tags,
-            width=width,
+            width=figure_width(figures),
         )
-    except NotAvailable as err:
-        fig = unavailable_figure(title, str(err), width=width)
-    tables = {"summary": summary, **{f"data_{k}": v for k, v in data_rings.items()}}
-    return save_outputs(fig, outputs, s, tables)
+
+    inputs = {"summary": summary, **{f"data_{k}": v for k, v in data_rings.items()}}
+    return draw(make, "Co-occurrence ablation: rings", outputs, figures, inputs=inputs)
 
 
 def run(job: Job) -> None:
