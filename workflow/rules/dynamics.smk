@@ -3,7 +3,6 @@
 # The dynamics rules run only when train.snapshots.count > 0 (the snapshots are outputs of train_model).
 
 import bows.explorer as bexplorer
-import bows.metrics.dynamics as bdynamics
 import bows.snapshots as bsnap
 import bows.stages.dynamics as bstage_dynamics
 import bows.stages.dynamics_figure as bstage_dynamics_figure
@@ -13,8 +12,6 @@ import bows.stages.explorer as bstage_explorer
 SNAPSHOTS = bsnap.SnapshotSettings.from_config(config["train"])
 DYNAMICS_MODELS = [s for s in GRID if s.variant != "pca"] if SNAPSHOTS.enabled else []
 EXPLORER = f"{RES}/explorer/V{V}_G{G}_S{S}{ENC}"
-if workflow.is_main_process:  # what the figure's caption reads from the run (no rule reads it)
-    config["_dynamics"] = bdynamics.caption_values(f"{METRICS}/dynamics_settle.parquet", config["dynamics"]["latent"])
 try:
     EXPLORER_MODELS = bexplorer.explorer_models(config)
 except BowsError as err:
@@ -73,7 +70,16 @@ rule metrics_dynamics_all:
 rule fig_dynamics:
     input:
         table=f"{METRICS}/dynamics.parquet",
+        settle=f"{METRICS}/dynamics_settle.parquet",
     output:
+        **bstage_dynamics_figure.STAGE.file_outputs(
+            settle_csv=report(
+                f"{FIGS}/tables/dynamics_settle.csv",
+                caption="../report/dynamics_settle.rst",
+                category="Training dynamics",
+                labels={"figure": "settling of the figure's models (table)"},
+            )
+        ),
         **stage_figures(
             bstage_dynamics_figure.STAGE,
             FIGS,

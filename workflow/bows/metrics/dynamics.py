@@ -45,7 +45,7 @@ __all__ = [
     "settle_table",
     "SETTLE_METRICS",
     "figure_latent",
-    "caption_values",
+    "figure_settle",
 ]
 
 DYNAMICS_COLUMNS = TIDY_COLUMNS[:5] + ["snapshot", "step"] + TIDY_COLUMNS[5:]
@@ -223,21 +223,13 @@ def figure_latent(table: pd.DataFrame, latent: int | None = None) -> int | None:
     return int(max(wds.index, key=lambda L: (wds[L], L)))
 
 
-def caption_values(settle_path: str, latent: int | None = None) -> dict[str, Any] | None:
-    """What the figure's caption reads from the run: the figure's latent size and, per ReLU model there (smallest
-    seed per wd), each trajectory's first and last value and settling step; None before the table exists."""
-    from pathlib import Path
-
-    if not Path(settle_path).is_file():
-        return None
-    settle = pd.read_parquet(settle_path)
-    L = figure_latent(settle, latent)
+def figure_settle(settle: pd.DataFrame, latent: int | None = None) -> pd.DataFrame:
+    """The settling of the figure's models, as its caption quotes it: the ReLU models of the figure's latent size
+    (smallest seed per weight decay), one row per weight decay and trajectory; empty when there are none."""
+    columns = ["latent", "wd", "metric", "first", "last", "settle_step", "last_step", "settle_exposure"]
+    L = figure_latent(settle, latent) if not settle.empty else None
     if L is None:
-        return None
+        return pd.DataFrame(columns=columns)
     t = settle[(settle["variant"] == "relu") & (settle["latent"].astype(int) == L)]
     t = t[t["seed"] == t.groupby("wd")["seed"].transform("min")].sort_values(["wd", "scope", "metric"])
-    rows = [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-        for r in t[["wd", "metric", "first", "last", "settle_step", "settle_exposure", "last_step"]].to_dict("records")
-    ]
-    return {"latent": L, "rows": rows}
+    return t[columns].reset_index(drop=True)

@@ -1,4 +1,5 @@
-"""Rule fig_dynamics: the training-dynamics figure of one latent size (bows.figures.dynamics)."""
+"""Rule fig_dynamics: the training-dynamics figure of one latent size (bows.figures.dynamics) and the settling of
+its models as a CSV the figure's caption quotes (``settle_csv``, a report table)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..stage import Job, Section, Stage
 STAGE = Stage(
     __name__,
     figures=("dynamics",),
+    files=("settle_csv",),
     sections=("figures", Section("dynamics", only=("latent",))),
 )
 
@@ -32,7 +34,19 @@ def render_dynamics(table: str, outputs: Sequence[str], figures: Mapping[str, An
     )
 
 
+def write_figure_settle(settle: str, out: str, latent: int | None = None) -> None:
+    """The figure's models' settling (bows.metrics.dynamics.figure_settle) as CSV, for the caption."""
+    import pandas as pd
+
+    from .. import io
+    from ..metrics.dynamics import figure_settle
+
+    with io.atomic_path(out) as tmp:
+        figure_settle(pd.read_parquet(settle), latent).to_csv(tmp, index=False, float_format="%.6g")
+
+
 def run(job: Job) -> None:
+    write_figure_settle(job.input.settle, job.output.settle_csv, job.config["dynamics"]["latent"])
     render_dynamics(
         table=job.input.table,
         outputs=job.figure_paths("dynamics"),
