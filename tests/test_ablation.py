@@ -20,7 +20,7 @@ from bows.config import load_config
 from bows.encode import Docs, save_docs
 from bows.errors import ConfigError
 from bows.grid import ModelSpec, model_grid
-from bows.metrics.ablation import ring_survival, summary_table
+from bows.metrics.ablation import caption_lines, ring_survival, summary_table
 from bows.metrics.data_stats import order_rows
 from bows.metrics.geometry import adjacent_pairs, winding_number
 from bows.metrics.tables import Rows
@@ -243,6 +243,18 @@ def test_criterion_passes_when_the_ring_survives():
     assert "100 of 1,000" in rec.evaluated_at and rec.claimed_at.startswith("Karkada")
 
 
+def test_caption_lines_quote_the_table_and_the_record():
+    table = planted_table(CALENDAR, CALENDAR)
+    rec = ring_survival(table, TH, MODEL.tag, ["Months"])
+    lines = caption_lines(table, rec)
+    assert lines["removed"] == "100 of 1,000 training windows (10.0 %)"
+    assert f"{MODEL.tag} on full: A* = 1.00, 12/12 adjacent" in lines["rings"]
+    assert lines["rings"].count(" on ") == 6 and lines["rings"].endswith(".")
+    assert lines["criterion"] == "Criterion ``ablation_ring``: **pass** (ratio ablated / control 1.00, threshold 0.8)."
+    lost = ring_survival(planted_table(CALENDAR, SHUFFLED), TH, MODEL.tag, ["Months"])
+    assert caption_lines(table, lost)["criterion"] == f"Criterion ``ablation_ring``: **not_applicable**: {lost.reason}."
+
+
 def test_criterion_fails_when_the_ring_is_lost():
     rec = ring_survival(planted_table(SHUFFLED, CALENDAR), TH, MODEL.tag, ["Months"])
     assert rec.status == "fail" and rec.value < 0.8
@@ -359,6 +371,9 @@ def test_smoke_run_ablation(smoke_run):
             assert row["order_agreement"] == pytest.approx(ring, nan_ok=True)
     (record,) = read_claims(res / "metrics" / base / "ablation" / "claims.json")
     assert record.id == "ablation_ring" and record.status in STATUSES and record.status != "error", record
+    quoted = (res / "metrics" / base / "ablation" / "ablation_this_run.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in quoted] == ["key", "removed", "rings", "criterion"]
+    assert quoted[3].startswith(f"criterion\tCriterion ``ablation_ring``: **{record.status}**")
     assert (res / "figures" / base / "ablation_rings.png").stat().st_size > 5_000
 
 

@@ -481,3 +481,21 @@ def test_ppmi_and_phi_rows_against_brute_force():
     assert F[a, j] == pytest.approx(np.corrcoef(yi, yj)[0, 1])
     assert P[a, i] == 0 and F[a, i] == 0  # a word's own column
     assert not P[1].any() and not F[1].any()  # not in the vocabulary: no row
+
+
+def test_the_captions_sentence_quotes_the_numbers_it_is_given():
+    from bows.references.summary import this_run_sentence
+
+    entry = {
+        "adjacent": 9.0,
+        "n_months": 12,
+        "best_layer": 7,
+        "alignment": {"Months": {"rsa": {"value": 0.4321, "p": 0.0123}, "cka": {"value": 0.5}, "partial_rsa": {}}},
+    }
+    assert this_run_sentence("smollm2", entry) == (
+        "**smollm2**: the months are 9/12 adjacent at its best layer (7); there the months model's RSA is 0.43 "
+        "(p = 0.012), CKA 0.50."
+    )
+    entry["alignment"]["Months"]["partial_rsa"] = {"value": -0.1, "p": 0.9}
+    assert this_run_sentence("smollm2", entry).endswith(", partial RSA given PPMI -0.10 (p = 0.900).")
+    assert this_run_sentence("glove50", {"adjacent": None}) == "**glove50**: the months are not measurable."

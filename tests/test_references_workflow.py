@@ -92,6 +92,9 @@ def test_glove_beside_the_smoke_models(smoke_run: Path):
     assert recs["references.ring"].value == adj["value"].item()
     assert recs["references.alignment"].value == pytest.approx(row["p"])
     assert crit["report_numbers"]["glove50"]["best_layer"] == "vectors"
+    header, line = (smoke_run / REF_METRICS / "references_this_run.tsv").read_text().splitlines()
+    adjacent = int(adj["value"].item())
+    assert header == "reference\tthis_run" and line.startswith(f"glove50\t**glove50**: the months are {adjacent}/")
     for name in ("references_rings", "references_layers"):
         assert (smoke_run / f"{RES}/figures/V400_G5_S1/{name}.png").stat().st_size > 1000
 

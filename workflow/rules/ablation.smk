@@ -3,8 +3,6 @@
 # that train_model / pca_model train and metrics_data / metrics_subspace / metrics_model analyse like the full set.
 # This file adds their window index, the table over the three sets with its criterion, and the figure.
 
-import json
-
 import bows.stages.ablation as bstage_ablation
 import bows.stages.ablation_windows as bstage_ablation_windows
 import bows.stages.fig_ablation as bstage_fig_ablation
@@ -91,6 +89,12 @@ rule metrics_ablation:
                 category="Co-occurrence ablation",
                 subcategory="Criterion",
             ),
+            this_run=report(
+                f"{ABLATION}/ablation_this_run.tsv",
+                caption="../report/ablation_this_run.rst",
+                category="Co-occurrence ablation",
+                subcategory="Table",
+            ),
         ),
     log:
         f"{LOGS}/metrics/ablation.log",
@@ -146,8 +150,5 @@ if ABLATION_GROUPS:
     ]
     TARGETS["metrics"] += [
         f"{ABLATION}/{name}.{ext}" for name in ("summary", "claims") for ext in ("parquet", "csv")
-    ] + [f"{ABLATION}/{name}" for name in ("summary.html", "claims.json", "claims.html")]
+    ] + [f"{ABLATION}/{name}" for name in ("summary.html", "claims.json", "claims.html", "ablation_this_run.tsv")]
     TARGETS["figures"] += ABLATION_FIGURES
-    # the criterion and the table for the report's captions (main process only; no rule reads it)
-    if workflow.is_main_process and Path(f"{ABLATION}/claims.json").is_file():
-        config["_ablation"] = json.loads(Path(f"{ABLATION}/claims.json").read_text())

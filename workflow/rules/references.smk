@@ -6,7 +6,6 @@
 
 import bows.devices as bdev
 import bows.references.sources as bref_sources
-import bows.references.summary as bref_summary
 import bows.stages.references.alignment as bstage_ref_align
 import bows.stages.references.criteria as bstage_ref_crit
 import bows.stages.references.data as bstage_ref_data
@@ -26,8 +25,6 @@ REFS = f"{RES}/references/V{V}"  # one representation per reference over this vo
 REF_METRICS = f"{METRICS}/references"
 REF_FILES = [f"{REFS}/{ref}/representations.npz" for ref in REF_USE]
 REF_MODELS = [model_path(s) for s in GRID]  # in GRID order: the stages rebuild the grid from train.grid
-if workflow.is_main_process:  # the caption reads the run's numbers (after a run; main process only, no rule reads it)
-    config["_references"] = bref_summary.read_summary(f"{REF_METRICS}/criteria.json")
 
 
 rule references_lm:
@@ -165,6 +162,12 @@ rule references_criteria:
             caption="../report/references_claims.rst",
             category="References",
             labels={"figure": "claims"},
+        ),
+        this_run=report(
+            f"{REF_METRICS}/references_this_run.tsv",
+            caption="../report/references_this_run.rst",
+            category="References",
+            labels={"figure": "this run's numbers (table)"},
         ),
     log:
         f"{LOGS}/references/criteria.log",

@@ -32,6 +32,7 @@ __all__ = [
     "ABLATION_CLAIMS",
     "CLAIM",
     "CLAIMED_AT",
+    "caption_lines",
 ]
 
 TABLE_COLUMNS = [
@@ -187,3 +188,31 @@ def ring_survival(
 ) -> Record:
     """The ablation criterion's :class:`~bows.claims.Record` (status pass, fail, not_applicable or error)."""
     return evaluate_one(ABLATION_CLAIMS[0], table, thresholds, model, groups, scale)
+
+
+def caption_lines(table: pd.DataFrame, record: Record) -> dict[str, str]:
+    """What the ablation's captions quote of a run (reStructuredText), by key: ``removed`` (windows removed of the
+    training windows), ``rings`` (each row's chance-corrected order agreement and adjacency, or its status) and
+    ``criterion`` (the record's status, value and reason)."""
+    lines: dict[str, str] = {}
+    ablated = table[table["window_set"] == "ablated"]
+    if len(ablated):
+        removed, total = int(ablated["windows_removed"].iloc[0]), int(ablated["windows_total"].iloc[0])
+        share = 100 * removed / total if total else float("nan")
+        lines["removed"] = f"{removed:,} of {total:,} training windows ({share:.1f} %)"
+    rings = []
+    for r in table.itertuples():
+        where = f"{r.source} on {r.window_set}"
+        if pd.notna(r.order_agreement_corrected):
+            rings.append(
+                f"{where}: A* = {r.order_agreement_corrected:.2f}, {r.adjacent_pairs:.0f}/{r.pairs_total:.0f} adjacent"
+            )
+        else:
+            rings.append(f"{where}: {r.status}")
+    if rings:
+        lines["rings"] = "; ".join(rings) + "."
+    criterion = f"Criterion ``{record.id}``: **{record.status}**"
+    if record.value is not None:
+        criterion += f" (ratio ablated / control {record.value:.2f}, threshold {record.threshold['min_ring_ratio']})"
+    lines["criterion"] = criterion + (f": {record.reason}." if record.reason else ".")
+    return lines

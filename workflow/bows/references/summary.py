@@ -1,18 +1,18 @@
-"""The numbers the report's caption quotes: per reference, its best layer and the months model's alignment there.
+"""The numbers the report's captions quote: per reference, its best layer and the months model's alignment there.
 
-Written into the references' ``criteria.json`` (key ``report_numbers``) by the criteria stage; read back when the
-workflow is parsed, so that the report built after a run quotes that run's values.
+Written into the references' ``criteria.json`` (key ``report_numbers``) by the criteria stage, and as one sentence
+per reference (:func:`this_run_sentence`) into the report table ``references_this_run.tsv`` that the figures'
+captions quote.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["summary_values", "read_summary"]
+__all__ = ["summary_values", "this_run_sentence", "write_this_run"]
 
 METRICS = ("rsa", "cka", "procrustes", "partial_rsa")
 SCOPES = ("Months", "Days", "Top words")
@@ -64,10 +64,30 @@ def summary_values(geometry, alignment, references: Sequence[str], months_model:
     return out
 
 
-def read_summary(path: str | Path) -> dict[str, Any]:
-    """The ``report_numbers`` of the references' criteria file, or {} before the first run (or for an
-    unreadable file)."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8")).get("report_numbers", {})
-    except (OSError, ValueError):
-        return {}
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "–" if x is None else format(x, spec)
+
+
+def this_run_sentence(ref: str, entry: dict[str, Any]) -> str:
+    """One reference's numbers as the captions quote them (reStructuredText): the months' adjacency at the
+    reference's best layer and the months model's RSA, CKA and partial RSA there."""
+    if entry.get("adjacent") is None:
+        return f"**{ref}**: the months are not measurable."
+    text = f"**{ref}**: the months are {entry['adjacent']:.0f}/{entry['n_months']} adjacent at its best layer "
+    text += f"({entry['best_layer']})"
+    months = entry.get("alignment", {}).get("Months", {})
+    rsa, cka, partial = (months.get(m, {}) for m in ("rsa", "cka", "partial_rsa"))
+    if rsa.get("value") is not None:
+        text += f"; there the months model's RSA is {_fmt(rsa['value'])} (p = {_fmt(rsa.get('p'), '.3f')})"
+        text += f", CKA {_fmt(cka.get('value'))}"
+        if partial.get("value") is not None:
+            text += f", partial RSA given PPMI {_fmt(partial['value'])} (p = {_fmt(partial.get('p'), '.3f')})"
+    return text + "."
+
+
+def write_this_run(numbers: dict[str, Any], path: str | Path) -> None:
+    """The report table of :func:`this_run_sentence`: ``reference<TAB>this_run``, one row per reference."""
+    from ..io import write_text
+
+    rows = [f"{ref}\t{this_run_sentence(ref, entry)}" for ref, entry in numbers.items()]
+    write_text(path, "\n".join(["reference\tthis_run", *rows]) + "\n")

@@ -12,11 +12,11 @@ if TYPE_CHECKING:
     from ..claims import Record
 
 # files: the table as HTML; the claims engine's table (claims.parquet, .csv), claims.json (the record, and the
-# ablation table for the report's captions) and its HTML
+# ablation table) and its HTML; ``this_run``: what the report's captions quote (key<TAB>text)
 STAGE = Stage(
     __name__,
     tables=("summary",),
-    files=("summary_html", "claims", "claims_csv", "claims_json", "claims_html"),
+    files=("summary_html", "claims", "claims_csv", "claims_json", "claims_html", "this_run"),
     sections=(Section("analysis", only=("thresholds",)), Section("corpus", only=("name",))),
 )
 
@@ -32,20 +32,21 @@ def run_ablation(
     out_table_html: str,
     out_claims: str,
     out_html: str,
+    out_this_run: str,
     corpus: str = "",
     config: Mapping[str, Any] | None = None,
 ) -> Record:
     """The table and the criterion from the window sets' ``windows.json`` (``windows``: set → path), data metric
     tables (``data``: set → path) and model metric tables (``models``: (set, tag) → path); ``word_groups``: the
     ablated groups' entries of ``analysis.word_groups``. Writes the table (parquet, CSV and ``out_table_html``), the
-    claims as ``out_claims`` (the claims engine's stem: .parquet, .csv, and .json with the table beside the record)
-    and ``out_html``. Returns the record."""
+    claims as ``out_claims`` (the claims engine's stem: .parquet, .csv, and .json with the table beside the record),
+    ``out_html`` and the captions' lines ``out_this_run``. Returns the record."""
     import pandas as pd
 
     from ..ablation import cyclic_groups
     from ..claims import json_clean, write_claims, write_claims_html
-    from ..io import read_json, write_html_table
-    from ..metrics.ablation import ring_survival, summary_table
+    from ..io import read_json, write_html_table, write_text
+    from ..metrics.ablation import caption_lines, ring_survival, summary_table
     from ..metrics.tables import save
 
     stats = {wset: read_json(path) for wset, path in windows.items()}
@@ -64,6 +65,8 @@ def run_ablation(
     extra = {"table": json_clean(table.to_dict("records"))}
     write_claims([record], out_claims, config=config, inputs=inputs, extra=extra)
     write_claims_html([record], out_html, "Co-occurrence ablation")
+    lines = caption_lines(table, record)
+    write_text(out_this_run, "".join(f"{key}\t{text}\n" for key, text in [("key", "this_run"), *lines.items()]))
     return record
 
 
@@ -86,6 +89,7 @@ def run(job: Job) -> None:
         out_table_html=str(job.output.summary_html),
         out_claims=str(job.output.claims),
         out_html=str(job.output.claims_html),
+        out_this_run=str(job.output.this_run),
         corpus=job.config["corpus"]["name"],
         config=job.config,
     )
