@@ -8,6 +8,8 @@ winter words Nov–Feb, spring words Feb–Jun, summer May–Sep, autumn words A
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -68,102 +70,80 @@ def _angdiff(a: np.ndarray, b: float) -> np.ndarray:
     return np.abs((a - b + np.pi) % (2 * np.pi) - np.pi)
 
 
+SEASONAL_COLUMNS = [
+    "word",
+    "kind",
+    "season",
+    "pos",
+    "pc1",
+    "pc2",
+    "pc3",
+    "plane_share",
+    "nearest_month",
+    "expected_months",
+    "in_expected",
+    "status",
+]
+
+
+def _row(word: str, kind: str, **values: Any) -> dict[str, Any]:
+    """One row of the seasonal table: the given values over an empty row (NaN coordinates, no month)."""
+    empty = {"season": "", "pos": -1, "pc1": np.nan, "pc2": np.nan, "pc3": np.nan, "plane_share": np.nan}
+    empty |= {"nearest_month": "", "expected_months": "", "in_expected": None, "status": "ok"}
+    return {"word": word, "kind": kind, **empty, **values}
+
+
+def _seasonal_row(
+    W: np.ndarray, p: Any, months: Group, month_angles: np.ndarray, month_pos: np.ndarray, item: tuple[str, str, int]
+) -> dict[str, Any]:
+    """A seasonal word placed in the months' PC space: its coordinates, the share of its norm in the ring's plane
+    and the month nearest in angle, and whether that month is one of its season's."""
+    word, season, idx = item
+    expected = SEASON_MONTHS.get(season, [])
+    names = "|".join(months.words[k][:3] for k in expected if k < len(months.words))
+    if idx < 0:
+        return _row(word, "seasonal", season=season, expected_months=names, status="missing: word not in vocabulary")
+    x = W[:, idx].astype(np.float64) - p.mean
+    c = p.components @ x
+    total = float(x @ x)
+    share = float((c[0] ** 2 + c[1] ** 2) / total) if total > 0 else np.nan
+    nearest = int(month_pos[int(np.argmin(_angdiff(month_angles, np.arctan2(c[1], c[0]))))])
+    return _row(
+        word,
+        "seasonal",
+        season=season,
+        pc1=c[0],
+        pc2=c[1],
+        pc3=c[2],
+        plane_share=share,
+        nearest_month=months.words[nearest],
+        expected_months=names,
+        in_expected=nearest in expected,
+    )
+
+
 def seasonal_table(
     W: np.ndarray, months: Group, seasonal: list[tuple[str, str, int]]
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Months + seasonal words in the months' 3-PC space. ``seasonal`` = (word, season, vocab index or -1)."""
-    cols = [
-        "word",
-        "kind",
-        "season",
-        "pos",
-        "pc1",
-        "pc2",
-        "pc3",
-        "plane_share",
-        "nearest_month",
-        "expected_months",
-        "in_expected",
-        "status",
-    ]
     ok = months.found
     if ok.sum() < 4:
-        return pd.DataFrame(columns=cols), {"seasonal_in_expected": np.nan}
-    Em = W[:, months.indices[ok]].T.astype(np.float64)
-    p = geo.pca(Em, 3)
-    mwords = np.array(months.words)[ok]
-    mpos = np.flatnonzero(ok)
-    mang = np.arctan2(p.scores[:, 1], p.scores[:, 0])
+        return pd.DataFrame(columns=SEASONAL_COLUMNS), {"seasonal_in_expected": np.nan}
+    p = geo.pca(W[:, months.indices[ok]].T.astype(np.float64), 3)
+    month_pos = np.flatnonzero(ok)
+    month_angles = np.arctan2(p.scores[:, 1], p.scores[:, 0])
     rows = [
-        {
-            "word": w,
-            "kind": "month",
-            "season": "",
-            "pos": int(k),
-            "pc1": s[0],
-            "pc2": s[1],
-            "pc3": s[2],
-            "plane_share": np.nan,
-            "nearest_month": "",
-            "expected_months": "",
-            "in_expected": None,
-            "status": "ok",
-        }
-        for w, k, s in zip(mwords, mpos, p.scores)
+        _row(w, "month", pos=int(k), pc1=s[0], pc2=s[1], pc3=s[2])
+        for w, k, s in zip(np.array(months.words)[ok], month_pos, p.scores)
     ]
-    hits, n_ok = 0, 0
-    for word, season, idx in seasonal:
-        exp = SEASON_MONTHS.get(season, [])
-        exp_names = "|".join(months.words[k][:3] for k in exp if k < len(months.words))
-        if idx < 0:
-            rows.append(
-                {
-                    "word": word,
-                    "kind": "seasonal",
-                    "season": season,
-                    "pos": -1,
-                    "pc1": np.nan,
-                    "pc2": np.nan,
-                    "pc3": np.nan,
-                    "plane_share": np.nan,
-                    "nearest_month": "",
-                    "expected_months": exp_names,
-                    "in_expected": None,
-                    "status": "missing: word not in vocabulary",
-                }
-            )
-            continue
-        x = W[:, idx].astype(np.float64) - p.mean
-        c = p.components @ x
-        tot = float(x @ x)
-        share = float((c[0] ** 2 + c[1] ** 2) / tot) if tot > 0 else np.nan
-        k = int(np.argmin(_angdiff(mang, np.arctan2(c[1], c[0]))))
-        nearest = int(mpos[k])
-        inside = nearest in exp
-        hits += int(inside)
-        n_ok += 1
-        rows.append(
-            {
-                "word": word,
-                "kind": "seasonal",
-                "season": season,
-                "pos": -1,
-                "pc1": c[0],
-                "pc2": c[1],
-                "pc3": c[2],
-                "plane_share": share,
-                "nearest_month": months.words[nearest],
-                "expected_months": exp_names,
-                "in_expected": inside,
-                "status": "ok",
-            }
-        )
-    df = pd.DataFrame(rows, columns=cols)
+    placed = [_seasonal_row(W, p, months, month_angles, month_pos, item) for item in seasonal]
+    rows += placed
+    found = [r for r in placed if r["in_expected"] is not None]
     met = {
-        "seasonal_in_expected": float(hits) if n_ok else np.nan,
-        "seasonal_found": float(n_ok),
+        "seasonal_in_expected": float(sum(r["in_expected"] for r in found)) if found else np.nan,
+        "seasonal_found": float(len(found)),
         "seasonal_total": float(len(seasonal)),
     }
     for a in range(3):
         met[f"evr_{a + 1}"] = float(p.explained_variance_ratio[a])
-    return df, met
+    return pd.DataFrame(rows, columns=SEASONAL_COLUMNS), met

@@ -195,17 +195,36 @@ def write_crate(
     source_files: Mapping[str, str | os.PathLike],
 ) -> Path:
     """Write ``ro-crate-metadata.json`` of the export folder ``root`` (every other file must be written first)."""
-    from rocrate.model.contextentity import ContextEntity
-    from rocrate.rocrate import ROCrate
-
-    from ..io import code_version
-    from .card import export_title
-
     root = Path(root)
     files = crate_files(root)
     main_rel = f"{layout.WORKFLOW_DIR}/Snakefile"
     if main_rel not in files:
         raise ExportError(f"{root} lacks {main_rel}", "run snakemake export (it copies the workflow definition)")
+    crate = _new_crate(config)
+    workflow = _add_workflow(crate, root, main_rel)
+    entities = {
+        rel: crate.add_file(source=None, dest_path=rel, properties=_file_properties(root, rel, *_describe(rel)))
+        for rel in files
+        if rel != main_rel
+    }
+    workflow["hasPart"] = [entities[rel] for rel in entities if rel.startswith(f"{layout.WORKFLOW_DIR}/")]
+    for spec in sorted(specs):
+        folder = layout.model_dir(root, spec).relative_to(root).as_posix()
+        parts = [entities[rel] for rel in entities if rel.startswith(f"{folder}/")]
+        crate.add_dataset(source=None, dest_path=f"{folder}/", properties={"name": spec.tag, "hasPart": parts})
+    _add_profiles(crate)
+    _add_run(crate, workflow, entities, root, specs, config, tables, source_files)
+    path = root / layout.CRATE
+    write_json(path, crate.metadata.generate())
+    return path
+
+
+def _new_crate(config: Mapping[str, Any]) -> Any:
+    """An empty crate with the export's name, description, licence, date, keywords and the run context."""
+    from rocrate.rocrate import ROCrate
+
+    from .card import export_title
+
     crate = ROCrate()
     crate.name = export_title(config)
     crate.description = (
@@ -216,10 +235,14 @@ def write_crate(
     crate.datePublished = dt.datetime.now(dt.UTC).date().isoformat()
     crate.keywords = ["bows", "superposition", "interpretability", "tied autoencoder", "bag of words"]
     crate.metadata.extra_contexts.append(RUN_CONTEXT)
+    return crate
+
+
+def _add_workflow(crate: Any, root: Path, main_rel: str) -> Any:
+    """The crate's main workflow (the copied Snakefile) with the software it requires."""
+    from ..io import code_version
 
     packages = package_versions()
-    code = code_version()
-    software = _software(crate, packages, code)
     workflow = crate.add_workflow(
         source=None,
         dest_path=main_rel,
@@ -231,22 +254,13 @@ def write_crate(
             "version": packages["bows"],
         },
     )
-    workflow["softwareRequirements"] = software
-    entities: dict[str, Any] = {}
-    for rel in files:
-        if rel == main_rel:
-            continue
-        name, description = _describe(rel)
-        entities[rel] = crate.add_file(
-            source=None, dest_path=rel, properties=_file_properties(root, rel, name, description)
-        )
-    workflow["hasPart"] = [
-        entities[rel] for rel in files if rel.startswith(f"{layout.WORKFLOW_DIR}/") and rel in entities
-    ]
-    for spec in sorted(specs):
-        folder = layout.model_dir(root, spec).relative_to(root).as_posix()
-        parts = [entities[rel] for rel in files if rel.startswith(f"{folder}/")]
-        crate.add_dataset(source=None, dest_path=f"{folder}/", properties={"name": spec.tag, "hasPart": parts})
+    workflow["softwareRequirements"] = _software(crate, packages, code_version())
+    return workflow
+
+
+def _add_profiles(crate: Any) -> None:
+    """The RO-Crate profiles the crate conforms to (:data:`PROFILES`)."""
+    from rocrate.model.contextentity import ContextEntity
 
     for url, (name, version) in PROFILES.items():
         profile = crate.add(
@@ -254,37 +268,43 @@ def write_crate(
         )
         crate.root_dataset.append_to("conformsTo", profile)
 
+
+def _add_run(
+    crate: Any,
+    workflow: Any,
+    entities: Mapping[str, Any],
+    root: Path,
+    specs: Sequence[ModelSpec],
+    config: Mapping[str, Any],
+    tables: Sequence[str],
+    source_files: Mapping[str, str | os.PathLike],
+) -> None:
+    """The run as a CreateAction of the workflow: the config and the inputs as its objects, every other exported
+    file as its results, identified by a digest of their checksums."""
+    from .card import export_title
+
     start, end = _run_times(root, specs)
     objects = [entities[layout.RUN_CONFIG], *_inputs(crate, config, source_files)]
     results = [
-        entities[rel]
-        for rel in files
-        if rel in entities and rel != layout.RUN_CONFIG and not rel.startswith(f"{layout.WORKFLOW_DIR}/")
+        entity
+        for rel, entity in entities.items()
+        if rel != layout.RUN_CONFIG and not rel.startswith(f"{layout.WORKFLOW_DIR}/")
     ]
     digest = hashlib.sha256("".join(e["sha256"] for e in results if e["sha256"]).encode()).hexdigest()
-    action_props: dict[str, Any] = {
+    models, metrics = ", ".join(s.tag for s in sorted(specs)), ", ".join(tables)
+    properties: dict[str, Any] = {
         "@type": "CreateAction",
         "name": f"bows workflow run: {export_title(config)}",
-        "description": (
-            f"snakemake export: {len(specs)} models ({', '.join(s.tag for s in sorted(specs))}), their metrics "
-            f"({', '.join(tables)}) and criteria"
-        ),
+        "description": f"snakemake export: {len(specs)} models ({models}), their metrics ({metrics}) and criteria",
         "endTime": end,
         "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"},
     }
     if start:
-        action_props["startTime"] = start
+        properties["startTime"] = start
     action = crate.add_action(
-        workflow,
-        identifier=f"#run-{uuid.UUID(digest[:32])}",
-        object=objects,
-        result=results,
-        properties=action_props,
+        workflow, identifier=f"#run-{uuid.UUID(digest[:32])}", object=objects, result=results, properties=properties
     )
     crate.root_dataset.append_to("mentions", action)
-    path = root / layout.CRATE
-    write_json(path, crate.metadata.generate())
-    return path
 
 
 def _ids(value: Any) -> list[str]:

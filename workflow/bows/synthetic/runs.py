@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,33 +106,12 @@ def train_structure(
     seconds = time.perf_counter() - t0
     W = [out["W"][i, : m.latent] for i, m in enumerate(models)]
     acts = [m.activation for m in models]
-    train_mse = np.array([reconstruction_mse(x_train, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
-    val_mse = np.array([reconstruction_mse(x_val, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    out["train_mse"] = np.array([reconstruction_mse(x_train, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
+    out["val_mse"] = np.array([reconstruction_mse(x_val, w, b, a)[0] for w, b, a in zip(W, out["b"], acts)])
     steps = settings.epochs * -(-len(x_train) // settings.batch_size)
-    log.info(
-        "%s: %d models × %d steps in %.1f s (%s)",
-        structure,
-        len(models),
-        steps,
-        seconds,
-        "batched" if batched else "sequential",
-    )
-    with io.atomic_path(out_npz) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                W=out["W"],
-                b=out["b"],
-                loss=out["loss"],
-                grad_norm=out["grad_norm"],
-                train_mse=train_mse,
-                val_mse=val_mse,
-                activation=np.array(acts),
-                weight_decay=np.array([m.weight_decay for m in models]),
-                latent=np.array([m.latent for m in models]),
-                seed=np.array([m.seed for m in models]),
-                model_seed=np.array([m.model_seed for m in models], dtype=np.uint64),
-            )
+    mode = "batched" if batched else "sequential"
+    log.info("%s: %d models × %d steps in %.1f s (%s)", structure, len(models), steps, seconds, mode)
+    _save_models(out_npz, out, models)
     io.write_sidecar(out_npz, provenance_config(syn, structure), inputs={"data": str(data_npz)})
     record = {
         "variant": syn["variant"],
@@ -144,20 +123,37 @@ def train_structure(
         "steps_per_model": steps,
         "seconds": seconds,
         "ms_per_step": 1e3 * seconds / steps,
-        "per_model": [
-            {
-                "activation": m.activation,
-                "weight_decay": m.weight_decay,
-                "latent": m.latent,
-                "seed": m.seed,
-                "model_seed": m.model_seed,
-                "loss": out["loss"][i].tolist(),
-                "train_mse": float(train_mse[i]),
-                "val_mse": float(val_mse[i]),
-            }
-            for i, m in enumerate(models)
-        ],
+        "per_model": [_model_record(m, out, i) for i, m in enumerate(models)],
         "provenance": io.provenance(provenance_config(syn, structure), inputs={"data": str(data_npz)}),
     }
     io.write_json(out_json, record)
     return record
+
+
+def _save_models(path: str | Path, out: Mapping[str, np.ndarray], models: Sequence[Any]) -> None:
+    """``models.npz`` of :func:`train_structure`: the trained arrays and each model's keys."""
+    arrays = {k: out[k] for k in ("W", "b", "loss", "grad_norm", "train_mse", "val_mse")}
+    keys = {
+        "activation": np.array([m.activation for m in models]),
+        "weight_decay": np.array([m.weight_decay for m in models]),
+        "latent": np.array([m.latent for m in models]),
+        "seed": np.array([m.seed for m in models]),
+        "model_seed": np.array([m.model_seed for m in models], dtype=np.uint64),
+    }
+    with io.atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays, **keys)
+
+
+def _model_record(m: Any, out: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
+    """Model ``i``'s keys, loss history and final errors, as ``models.json`` lists them."""
+    return {
+        "activation": m.activation,
+        "weight_decay": m.weight_decay,
+        "latent": m.latent,
+        "seed": m.seed,
+        "model_seed": m.model_seed,
+        "loss": out["loss"][i].tolist(),
+        "train_mse": float(out["train_mse"][i]),
+        "val_mse": float(out["val_mse"][i]),
+    }

@@ -27,32 +27,12 @@ The rules run the three steps through the stage modules of :mod:`.stages`; the f
 
 import importlib
 
-__all__ = [
-    "PAPER_TABLE1",
-    "CITY_SOURCE",
-    "load_cities",
-    "bearing_degrees",
-    "compass_class",
-    "draw_pairs",
-    "orthonormal_basis",
-    "ablate",
-    "PairMLP",
-    "train_pairs",
-    "evaluate",
-    "probe_split",
-    "fourier_power",
-    "key_frequencies",
-    "fourier_basis",
-    "run_city",
-    "run_modular",
-    "table1",
-    "city_file",
-]
-
 
 def __getattr__(name: str):
-    """The public names of :mod:`.tasks`, loaded on first use (the stage modules below import this package when the
-    workflow is parsed, which must not load torch)."""
-    if name in __all__:
-        return getattr(importlib.import_module(f"{__name__}.tasks"), name)
+    """The public names of :mod:`.tasks` (its ``__all__``, the one list of them), loaded on first use: the stage
+    modules below import this package when the workflow is parsed, which must not load torch."""
+    if not name.startswith("_"):
+        tasks = importlib.import_module(f"{__name__}.tasks")
+        if name in tasks.__all__:
+            return getattr(tasks, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -303,13 +303,34 @@ def probe_split(population: np.ndarray, top: int, fraction: float, seed: int) ->
     return held
 
 
+def _city_probe(Z: np.ndarray, cities: pd.DataFrame, cfg: Mapping[str, Any]) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The ridge probe of (lat, lon) from the embeddings ``Z``, fit on the cities outside the held-out split:
+    (probe, predictions for every city, held-out mask)."""
+    from sklearn.linear_model import Ridge
+
+    held = probe_split(
+        cities["population"].to_numpy(), int(cfg["probe_top"]), float(cfg["probe_fraction"]), int(cfg["seed"])
+    )
+    target = cities[["lat", "lon"]].to_numpy()
+    probe = Ridge(alpha=float(cfg["probe_alpha"])).fit(Z[~held], target[~held])
+    return probe, probe.predict(Z), held
+
+
+def _held_out_r2(target: np.ndarray, pred: np.ndarray, held: np.ndarray) -> dict[str, float]:
+    """R² of the probe on the held-out cities: latitude, longitude and both."""
+    from sklearn.metrics import r2_score
+
+    return {
+        "lat": float(r2_score(target[held, 0], pred[held, 0])),
+        "lon": float(r2_score(target[held, 1], pred[held, 1])),
+        "mean": float(r2_score(target[held], pred[held])),
+    }
+
+
 def run_city(
     cfg: Mapping[str, Any], out_json: str, out_cities: str, threads: int = 1, cities_path: str | None = None
 ) -> dict:
     """Train the city-direction model, probe its embeddings for (lat, lon), evaluate the ablations."""
-    from sklearn.linear_model import Ridge
-    from sklearn.metrics import r2_score
-
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, int(threads)))
     cities = load_cities(int(cfg["min_population"]), cfg["country"], cities_path)
@@ -333,18 +354,8 @@ def run_city(
         seed=int(cfg["seed"]),
         on_epoch=lambda ep, loss: log.info("city map: epoch %d/%d  train loss %.4f", ep + 1, cfg["epochs"], loss),
     )
-    Z = model.emb.weight.detach().numpy().astype(np.float64)
-    held = probe_split(
-        cities["population"].to_numpy(), int(cfg["probe_top"]), float(cfg["probe_fraction"]), int(cfg["seed"])
-    )
-    target = np.stack([lat, lon], 1)
-    probe = Ridge(alpha=float(cfg["probe_alpha"])).fit(Z[~held], target[~held])
-    pred = probe.predict(Z)
-    r2 = {
-        "lat": float(r2_score(target[held, 0], pred[held, 0])),
-        "lon": float(r2_score(target[held, 1], pred[held, 1])),
-        "mean": float(r2_score(target[held], pred[held])),
-    }
+    probe, pred, held = _city_probe(model.emb.weight.detach().numpy().astype(np.float64), cities, cfg)
+    r2 = _held_out_r2(np.stack([lat, lon], 1), pred, held)
     U = orthonormal_basis(probe.coef_)
     results = _ablations(model, U, val)
     out = {
@@ -365,21 +376,12 @@ def run_city(
         "provenance": provenance(),
     }
     table = cities.assign(pred_lat=pred[:, 0], pred_lon=pred[:, 1], probe_split=np.where(held, "held-out", "fit"))
+    source = {"cities": str(city_file() if cities_path is None else cities_path)}
     for path in write_table(table, out_cities):
-        write_sidecar(
-            path,
-            {"value_coding.city": dict(cfg)},
-            inputs={"cities": str(city_file() if cities_path is None else cities_path)},
-        )
+        write_sidecar(path, {"value_coding.city": dict(cfg)}, inputs=source)
     write_json(out_json, out)
-    log.info(
-        "city map: %d cities, val accuracy %.2f %% (keep %.2f, drop %.2f), probe R² %.3f",
-        N,
-        results["baseline"]["accuracy"],
-        results["keep"]["accuracy"],
-        results["drop"]["accuracy"],
-        r2["mean"],
-    )
+    acc = [results[k]["accuracy"] for k in ("baseline", "keep", "drop")]
+    log.info("city map: %d cities, accuracy %.2f %% (keep %.2f, drop %.2f), probe R² %.3f", N, *acc, r2["mean"])
     return out
 
 
