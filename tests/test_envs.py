@@ -499,7 +499,7 @@ def test_env_provides_every_import_of_its_rules(rules, family):
     transitively = provided_closure(listed)
     pins = pyproject_pins()
     problems: dict[str, set[str]] = {}
-    scripts = 0
+    scripts = staged = 0
     for rule in rules:
         if _env_family(rule) != family or not rule["script"]:
             continue
@@ -509,6 +509,13 @@ def test_env_provides_every_import_of_its_rules(rules, family):
             continue
         scripts += 1
         _, third = closure(script)
+        if rule.get("stage"):  # the generic adapter imports its stage module by name: follow that module too
+            module = _module_file(rule["stage"])
+            if module is None:
+                problems.setdefault(f"stage module {rule['stage']} of rule {rule['name']} is missing", set())
+                continue
+            staged += 1
+            third |= closure(module)[1]
         for module in sorted(third - RUNNER_PROVIDED):
             dist = dist_of(module)
             if dist is None:
@@ -527,6 +534,7 @@ def test_env_provides_every_import_of_its_rules(rules, family):
                     set(),
                 ).add(rule["name"])
     assert scripts > 0, f"no rule runs a script in envs/{family}.yaml: remove the env or use it"
+    assert staged == scripts, f"{scripts - staged} rules of envs/{family}.yaml run a script without a stage module"
     assert not problems, f"envs/{family}.yaml:\n  " + "\n  ".join(
         f"{p} (rules: {', '.join(sorted(r))})" for p, r in problems.items()
     )

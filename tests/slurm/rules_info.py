@@ -69,6 +69,7 @@ def _dump(snakefile: str, workdir: str, configfiles: list[str]) -> list[dict]:
                     "basedir": str(rule.basedir),
                     "conda": conda,
                     "script": str(rule.script) if rule.script else None,
+                    "stage": getattr(rule.params, "stage", None),  # the stage module a stage rule runs
                     "notebook": str(rule.notebook) if getattr(rule, "notebook", None) else None,
                     "shell": rule.shellcmd,
                     "wrapper": getattr(rule, "wrapper", None),
