@@ -343,9 +343,8 @@ def test_paper_preset_lists_the_paper_scale_sae_jobs(tmp_path):
 
 
 @pytest.mark.workflow
-def test_sae_stage_on_the_smoke_preset(tmp_path):
-    snakemake(tmp_path, "--cores", "2", "sae")
-    base = next((tmp_path / "results").glob("*/sae/*"))
+def test_sae_stage_on_the_smoke_preset(smoke_run):
+    base = next((smoke_run / "results").glob("*/sae/*"))  # the shared smoke run holds the SAE stage
     scores = pd.read_parquet(base / "scores.parquet")
     truth = scores[(scores["architecture"] == "ground_truth") & (scores["metric"] == "mcc")]
     assert truth["value"].tolist() == pytest.approx([1.0])

@@ -219,9 +219,11 @@ def _leftovers(results: Path) -> list[str]:
     return sorted(str(p) for p in results.rglob("*") if ".tmp" in p.name)
 
 
-# Two models (the ones the smoke analyses name) keep the SLURM run to one wave of jobs on a 2-CPU node.
+# Two models (the ones the smoke analyses name), without the co-occurrence ablation's window sets, keep the SLURM run
+# to one wave of jobs on a 2-CPU node.
 SMALL_GRID = {
     "train": {"grid": [{"latent": [16], "weight_decay": [1.0, 4.0], "seed": [1]}]},
+    "windows": {"exclude_cooccurrence": []},
     "analysis": {"models": {"umap": [{"latent": 16, "weight_decay": 1.0, "seed": 1}]}},
 }
 
