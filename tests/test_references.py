@@ -153,7 +153,7 @@ def test_lm_representation_flags_splits_and_too_few_contexts(tiny):
     assert rep.layer_index.tolist() == [-1, 0, 1, 2]
     t = table.set_index("word")
     assert t.loc["January", "n_contexts"] == 2 and t.loc["January", "status"] == "ok"
-    assert t.loc["zebra", "n_contexts"] == 1 and "1 contexts (minimum 2" in t.loc["zebra", "status"]
+    assert t.loc["zebra", "n_contexts"] == 1 and "1 context (minimum 2" in t.loc["zebra", "status"]
     assert "not in the BOWS vocabulary" in t.loc["Mars", "status"]
     assert bool(t.loc["zebra", "multi_token"]) == (t.loc["zebra", "n_tokens"] > 1)
     assert np.isfinite(rep.X[0]).all()  # every word has its token embedding

@@ -96,7 +96,8 @@ def rings_figure(
             pts = pts.dropna(subset=["npc1", "npc2"])
             head = title if r == 0 else ""
             if len(pts) < 3:
-                unavailable_panel(ax, f"{group}: {len(pts)} words with a vector in {obj} {layer}".strip(), head)
+                reason = f"{group}: {len(pts)} words with a vector in {obj} {layer}".strip()
+                unavailable_panel(ax, reason + " (the reference's words table says why)", head)
                 continue
             _ring_panel(ax, pts, group)
             adj, n = _adjacency(geometry, obj, layer, group)

@@ -82,22 +82,26 @@ def linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
 
 def procrustes_distance(X: np.ndarray, Y: np.ndarray) -> float:
     """Normalised orthogonal Procrustes distance √(1 − ‖X̃ᵀỸ‖_*) of the centred, unit-norm sides (see the module)."""
-    Xc, Yc = _centred(X), _centred(Y)
-    nx, ny = np.linalg.norm(Xc), np.linalg.norm(Yc)
-    if nx <= 0 or ny <= 0:
+    return _procrustes_from_grams(_centred_gram(X), _centred_gram(Y))
+
+
+def _gram_sqrt(K: np.ndarray) -> np.ndarray:
+    """The PSD square root of a centred Gram matrix (n × n)."""
+    w, U = np.linalg.eigh(K)
+    return (U * np.sqrt(np.clip(w, 0, None))) @ U.T
+
+
+def _procrustes_from_grams(K: np.ndarray, L: np.ndarray, K_sqrt: np.ndarray | None = None) -> float:
+    """Procrustes distance from the centred Gram matrices K = X̃X̃ᵀ, L = ỸỸᵀ: the singular values of X̃ᵀỸ are the
+    square roots of the eigenvalues of K^½ L K^½, so ‖X̃ᵀỸ‖_* needs only n × n matrices however wide X and Y are;
+    dividing by √(tr K · tr L) scales both sides to unit Frobenius norm."""
+    tk, tl = float(np.trace(K)), float(np.trace(L))
+    if tk <= 0 or tl <= 0:
         return float("nan")
-    Xc, Yc = _reduce(Xc / nx), _reduce(Yc / ny)
-    nuclear = float(np.linalg.svd(Xc.T @ Yc, compute_uv=False).sum())
+    S = _gram_sqrt(K) if K_sqrt is None else K_sqrt
+    w = np.linalg.eigvalsh(S @ L @ S)
+    nuclear = float(np.sqrt(np.clip(w, 0, None)).sum()) / np.sqrt(tk * tl)
     return float(np.sqrt(max(0.0, 1.0 - nuclear)))
-
-
-def _reduce(X: np.ndarray) -> np.ndarray:
-    """X's rows in an orthonormal basis of its row space ([n, rank ≤ n]): the same Gram matrix, so the same CKA and
-    Procrustes distance, at the cost of an n × n problem however wide X is."""
-    if X.shape[1] <= X.shape[0]:
-        return X
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
-    return U * s
 
 
 def partial_correlation(r_xy, r_xz, r_yz):
@@ -218,9 +222,10 @@ def align(
         nx = np.linalg.norm(ex)
     have_x = X is not None
     if have_x:
-        K = _centred_gram(X)
-        K /= np.linalg.norm(K) or 1.0
-        Ls = np.stack([_centred_gram(Y).ravel() for Y in Ys], axis=1)  # [n², layers]
+        K0 = _centred_gram(X)
+        L0 = [_centred_gram(Y) for Y in Ys]
+        K = K0 / (np.linalg.norm(K0) or 1.0)
+        Ls = np.stack([L.ravel() for L in L0], axis=1)  # [n², layers]
         Ls /= np.where(np.linalg.norm(Ls, axis=0) > 0, np.linalg.norm(Ls, axis=0), np.nan)
         cka_obs = K.ravel() @ Ls
         cka_null = np.empty((n_perm, B.shape[1]))
@@ -239,7 +244,8 @@ def align(
         partial = _summary(obs, partial_null)
     if have_x:
         cka = _summary(cka_obs, cka_null)
-        proc = [procrustes_distance(X, Y) for Y in Ys]
+        K_sqrt = _gram_sqrt(K0)
+        proc = [_procrustes_from_grams(K0, L, K_sqrt) for L in L0]
     else:
         cka = [Null(float("nan")) for _ in Ys]
         proc = [float("nan") for _ in Ys]

@@ -61,10 +61,18 @@ def lm_representation(
     for k in range(len(words)):
         if analysed.vocab_ids[k] < 0:
             status.append("embedding only: not in the BOWS vocabulary, so no contexts are drawn")
+        elif counts[k] == 0 and occ.records_with_word[k] == 0:
+            status.append("embedding only: no training record contains it")
         elif counts[k] == 0:
-            status.append("embedding only: no passage of the training corpus contains it")
+            status.append(
+                f"embedding only: {occ.records_with_word[k]} training records contain it, none in its first "
+                f"{passage_chars} characters (references.passage_chars)"
+            )
         elif not enough[k]:
-            status.append(f"embedding only: {counts[k]} contexts (minimum {min_contexts}, references.min_contexts)")
+            n = int(counts[k])
+            status.append(
+                f"embedding only: {n} context{'s' if n != 1 else ''} (minimum {min_contexts}, references.min_contexts)"
+            )
         else:
             status.append("ok")
     tokens = [lm.tokenizer.convert_ids_to_tokens(t) for t in ids]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class CompareObject:
     E: np.ndarray
     dissimilarity: np.ndarray | None = None
 
-    @property
+    @cached_property
     def available(self) -> np.ndarray:
         """Words with a vector (finite; non-zero, except for a geometry given by its dissimilarities)."""
         E = np.asarray(self.E, dtype=np.float64)
