@@ -319,7 +319,7 @@ def test_ablation_models_resolve():
 )
 def test_config_checks(overrides, match):
     with pytest.raises(ConfigError, match=match):
-        load(**overrides)
+        load(**{"windows": {"exclude_cooccurrence": ["Months"]}, **overrides})  # on (config.yaml has it off)
 
 
 def test_off_needs_nothing():
@@ -403,8 +403,8 @@ def test_the_switch_reruns_nothing_of_the_full_set():
 
     import bows.stages
 
-    on = load()
-    off = load(windows={"exclude_cooccurrence": []})
+    on = load(windows={"exclude_cooccurrence": ["Months"]})
+    off = load()  # config.yaml: off
     assert on["windows"]["exclude_cooccurrence"] and not off["windows"]["exclude_cooccurrence"]
     ablation = {"bows.stages.ablation", "bows.stages.ablation_windows", "bows.stages.fig_ablation"}
     checked = 0
