@@ -37,6 +37,15 @@ def gram(E: np.ndarray) -> np.ndarray:
     return E @ E.T
 
 
+DEAD_NORM = 1e-12  # a row this short has no direction (cosine's default ``eps``)
+
+
+def has_vector(E: np.ndarray) -> np.ndarray:
+    """Rows of E that are finite and longer than :data:`DEAD_NORM` (the others have no direction)."""
+    E = np.asarray(E, dtype=np.float64)
+    return np.isfinite(E).all(axis=1) & (np.linalg.norm(np.nan_to_num(E), axis=1) > DEAD_NORM)
+
+
 def cosine(E: np.ndarray, eps: float = 1e-12, dead: float = np.nan) -> np.ndarray:
     """C_ij = ⟨w_i, w_j⟩ / (‖w_i‖‖w_j‖) of the rows of E; the rows and columns of a dead row (norm ≤ eps) are
     ``dead`` (NaN by default: a dead word has no direction, and NaN keeps it out of every nan-aware summary)."""

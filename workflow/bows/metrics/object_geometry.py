@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..references.store import has_vector
 from .clusters import cluster_scores
+from .geometry import has_vector
 from .model_metrics import expand_groups, group_tables
 from .tables import Rows
 from .words import Group

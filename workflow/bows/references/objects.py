@@ -19,7 +19,8 @@ from functools import cached_property
 import numpy as np
 
 from ..grid import ModelSpec
-from .store import Representation, has_vector
+from ..metrics.geometry import has_vector
+from .store import Representation
 
 __all__ = [
     "CompareObject",

@@ -15,16 +15,9 @@ import numpy as np
 
 from ..errors import CheckpointError
 from ..io import atomic_path
+from ..metrics.geometry import has_vector
 
-__all__ = ["Representation", "save_representation", "load_representation", "has_vector", "DEAD_NORM"]
-
-DEAD_NORM = 1e-12  # a row this short has no direction: geometry.cosine's default ``eps``
-
-
-def has_vector(E: np.ndarray) -> np.ndarray:
-    """Rows of E that are finite and longer than :data:`DEAD_NORM` (the others have no direction)."""
-    E = np.asarray(E, dtype=np.float64)
-    return np.isfinite(E).all(axis=1) & (np.linalg.norm(np.nan_to_num(E), axis=1) > DEAD_NORM)
+__all__ = ["Representation", "save_representation", "load_representation"]
 
 
 @dataclass
@@ -41,7 +34,7 @@ class Representation:
         return np.asarray(self.X[k], dtype=np.float64)
 
     def available(self, k: int) -> np.ndarray:
-        """Words with a vector at layer ``k`` (:func:`has_vector`)."""
+        """Words with a vector at layer ``k`` (:func:`bows.metrics.geometry.has_vector`)."""
         return has_vector(self.layer(k))
 
 

@@ -300,18 +300,14 @@ _NO_TRAINING = {
 }
 
 
-def _needs_training(config: Mapping[str, Any]) -> list[str]:
-    """What a run asks for that only training gives, beside the grid's models (empty: nothing)."""
-    found = []
-    train, windows = config["train"], config["windows"]
-    if "snapshots" in train and train["snapshots"]["count"]:
-        found.append(
-            f"train.snapshots.count = {train['snapshots']['count']} ({_NO_TRAINING['train.snapshots.count'][0]})"
-        )
-    if "exclude_cooccurrence" in windows and windows["exclude_cooccurrence"]:
-        what = _NO_TRAINING["windows.exclude_cooccurrence"][0]
-        found.append(f"windows.exclude_cooccurrence = {list(windows['exclude_cooccurrence'])} ({what})")
-    return found
+def _needs_training(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of :data:`_NO_TRAINING` this run has on (name → value): what only training gives, beside the
+    grid's models (empty: nothing)."""
+    values = {
+        "train.snapshots.count": config["train"].get("snapshots", {}).get("count", 0),
+        "windows.exclude_cooccurrence": list(config["windows"].get("exclude_cooccurrence") or []),
+    }
+    return {name: value for name, value in values.items() if value}
 
 
 def start_from(
@@ -328,13 +324,12 @@ def start_from(
     export folder, which cannot be its source."""
     needs_training = _needs_training(config)
     if needs_training:
+        asked = "; ".join(f"{name} = {value} ({_NO_TRAINING[name][0]})" for name, value in needs_training.items())
+        fixes = ", ".join(_NO_TRAINING[name][1] for name in needs_training)
         raise ConfigError(
-            "starting from shared models, this run still asks for training: "
-            + "; ".join(needs_training)
-            + " (an export holds the grid's final models only)",
-            "set "
-            + ", ".join(_NO_TRAINING[k][1] for k in _NO_TRAINING if any(k in n for n in needs_training))
-            + " beside train.source (docs/sharing.md)",
+            f"starting from shared models, this run still asks for training: {asked} (an export holds the grid's "
+            "final models only)",
+            f"set {fixes} beside train.source (docs/sharing.md)",
         )
     root = resolve(source["export"], source["revision"], local_only=not check)
     own = Path(own_export).resolve()
