@@ -303,9 +303,12 @@ _NO_TRAINING = {
 def _needs_training(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of :data:`_NO_TRAINING` this run has on (name → value): what only training gives, beside the
     grid's models (empty: nothing)."""
+    train, windows = config["train"], config["windows"]
     values = {
-        "train.snapshots.count": config["train"].get("snapshots", {}).get("count", 0),
-        "windows.exclude_cooccurrence": list(config["windows"].get("exclude_cooccurrence") or []),
+        "train.snapshots.count": train["snapshots"]["count"] if "snapshots" in train else 0,
+        "windows.exclude_cooccurrence": list(windows["exclude_cooccurrence"])
+        if "exclude_cooccurrence" in windows
+        else [],
     }
     return {name: value for name, value in values.items() if value}
 
