@@ -358,6 +358,39 @@ def test_umap_layout_keeps_planted_clusters_apart():
     assert np.isnan(clusters.umap_layout(E[:3])).all()  # too few rows for a neighbour graph
 
 
+def test_cosine_neighbours_are_the_exact_ones():
+    """Against scipy's cosine distances, block by block: the row first at 0, then its 14 nearest, in order."""
+    from scipy.spatial.distance import cdist
+
+    E = np.random.default_rng(3).standard_normal((300, 20))
+    idx, dist = clusters.cosine_neighbours(E, 15, block=64)
+    D = cdist(E, E, "cosine")
+    np.testing.assert_array_equal(idx, np.argsort(D, axis=1, kind="stable")[:, :15])
+    np.testing.assert_allclose(dist, np.sort(D, axis=1)[:, :15], atol=1e-6)
+    assert (idx[:, 0] == np.arange(300)).all() and (dist[:, 0] == 0).all()
+
+
+def test_umap_graph_from_the_exact_neighbours_is_umaps_own():
+    """Below 4,096 rows UMAP searches neighbours exactly itself: the fuzzy graph it builds from
+    :func:`cosine_neighbours` is the one it builds alone (same edges, weights to float32 rounding); a graph from
+    other neighbours (the wrong k) is not."""
+    import warnings
+
+    import umap
+
+    E = np.random.default_rng(4).standard_normal((300, 20)).astype(np.float32)
+
+    def graph(**kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return umap.UMAP(n_neighbors=15, metric="cosine", random_state=0, **kw).fit(E).graph_.toarray()
+
+    own = graph()
+    np.testing.assert_allclose(graph(precomputed_knn=(*clusters.cosine_neighbours(E, 15), None)), own, atol=1e-5)
+    wrong = np.asarray(graph(precomputed_knn=(*clusters.cosine_neighbours(E[::-1], 15), None)))
+    assert np.abs(wrong - own).max() > 0.5
+
+
 # ------------------------------------------------------------------------------------------------ months
 def test_seasonal_table_planted():
     th = 2 * np.pi * np.arange(12) / 12
