@@ -38,7 +38,7 @@ rule metrics_dynamics:
         variant="|".join(TRAINED_VARIANTS),
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda wc: bstage_dynamics.memory_estimate_mb(int(wc.latent), V, SNAPSHOTS.count),
     params:
@@ -123,7 +123,7 @@ rule explorer_model:
         f"{BENCH}/explorer/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda wc: 1500 + 12 * int(wc.latent) * V // 1_000_000,
     params:

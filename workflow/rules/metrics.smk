@@ -28,7 +28,7 @@ rule metrics_data:
         f"{BENCH}/metrics{WSET}/data.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:
@@ -51,7 +51,7 @@ rule metrics_subspace:
         f"{BENCH}/metrics{WSET}/subspace{ENC}.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda wc: 600 + 3 * 8 * V * V // 1_000_000,
     params:
@@ -75,7 +75,7 @@ rule metrics_model:
         f"{BENCH}/metrics{WSET}/models/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=lambda wc: bstage_model.memory_estimate_mb(int(wc.latent), V),
     params:
@@ -123,7 +123,7 @@ rule metrics_mechanism:
         f"{BENCH}/metrics/mechanism.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=8000,
     params:
@@ -144,7 +144,7 @@ rule metrics_umap:
         f"{BENCH}/metrics/umap/{MODEL_TAG}.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:

@@ -140,7 +140,7 @@ rule references_alignment:
         f"{BENCH}/references/alignment.tsv"
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
     params:

@@ -21,7 +21,7 @@ rule value_coding_city:
         f"{VC}/logs/value_coding_city.log",
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=3000,
     params:
@@ -38,7 +38,7 @@ rule value_coding_modular:
         f"{VC}/logs/value_coding_modular.log",
     conda:
         "../../envs/analysis.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
     params:

@@ -15,7 +15,7 @@ rule build_vocab:
         f"{BENCH}/build_vocab.tsv"
     conda:
         "../../envs/corpus.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:
@@ -40,7 +40,7 @@ rule encode_docs:
         f"{BENCH}/encode_docs_{{split}}.tsv"
     conda:
         "../../envs/corpus.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
     params:
