@@ -126,6 +126,50 @@ def test_planted_cycle_order_agreement():
     assert null.mean() < 0.5
 
 
+def _circulant_by_loops(M):
+    """R² of the circular-distance means over the off-diagonal entries, written out with loops."""
+    n = len(M)
+    by_d = {}
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                by_d.setdefault(min(abs(i - j), n - abs(i - j)), []).append(M[i, j])
+    allv = [v for vs in by_d.values() for v in vs]
+    mean = sum(allv) / len(allv)
+    res = sum((v - sum(vs) / len(vs)) ** 2 for vs in by_d.values() for v in vs)
+    return 1 - res / sum((v - mean) ** 2 for v in allv)
+
+
+def _order_by_loops(theta):
+    n = len(theta)
+    rank = {k: r for r, k in enumerate(sorted(range(n), key=lambda k: (theta[k], k)))}
+    best = 0.0
+    for s in (1, -1):
+        z = sum(np.exp(1j * (2 * np.pi * rank[k] / n - s * 2 * np.pi * k / n)) for k in range(n)) / n
+        best = max(best, abs(z))
+    return best
+
+
+def test_vectorised_nulls_equal_the_statistic_on_each_permutation():
+    """The nulls computed for all permutations at once are the scalar statistic (written here with loops) on each of
+    the same seeded permutations; and a null from other permutations (another seed) is not."""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((9, 4))
+    C = X @ X.T
+    perms = geo.permutations(9, 60, seed=3)
+    expected = [_circulant_by_loops(C[np.ix_(p, p)]) for p in perms]
+    np.testing.assert_allclose(geo.circulant_fit_null(C, 60, seed=3), expected, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(geo.circulant_fit_null(C, 60, seed=4), expected)
+    theta = rng.uniform(-np.pi, np.pi, 11)
+    perms = geo.permutations(11, 60, seed=3)
+    expected = [_order_by_loops(theta[p]) for p in perms]
+    np.testing.assert_allclose(geo.order_agreement_null(theta, 60, seed=3), expected, rtol=1e-12, atol=1e-12)
+    assert geo.circulant_fit(C) == pytest.approx(_circulant_by_loops(C), abs=1e-12)
+    assert geo.order_agreement(theta) == pytest.approx(_order_by_loops(theta), abs=1e-12)
+    assert np.isnan(geo.circulant_fit_null(np.where(np.eye(9, k=1) > 0, np.nan, C), 5)).all()  # non-finite: NaN
+    assert np.isnan(geo.circulant_fit_null(np.ones((9, 9)), 5)).all()  # constant off-diagonal: nothing to explain
+
+
 def test_circulant_fit_and_profile():
     n = 12
     D = geo.circular_distance(n)

@@ -91,7 +91,8 @@ def test_slurm_profile_options_exist(smk_help):
         assert "gpu" not in res, f"{where}: GPUs are requested by the training rule itself, not the profile"
     for key in NODE_OVERRIDES:
         assert f"--{key}" in smk_help, f"the SLURM plugin has no option --{key}"
-    rules = {m for f in (ROOT / "workflow/rules").glob("*.smk") for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
+    smk_files = (ROOT / "workflow/rules").glob("*.smk")
+    rules = {m for f in smk_files for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
     for key in ("set-threads", "set-resources"):
         assert set(profile[key]) <= rules, f"profiles/slurm {key} names no such rule: {set(profile[key]) - rules}"
     assert all(int(n) >= 1 for n in profile["set-threads"].values())

@@ -179,9 +179,7 @@ def _data_ring_rows(
         rows.add(name, k, v, status=st)
     cf = geo.circulant_fit(sub)
     rows.add(name, "circulant_r2", cf, status=st)
-    s = geo.null_summary(
-        cf, geo.permutation_null(lambda p: geo.circulant_fit(sub[np.ix_(p, p)]), len(sub), n_perm, seed)
-    )
+    s = geo.null_summary(cf, geo.circulant_fit_null(sub, n_perm, seed))
     rows.add_many(
         name,
         {"circulant_r2_null_mean": s["null_mean"], "circulant_r2_null_sd": s["null_sd"], "circulant_r2_p": s["p"]},
@@ -200,7 +198,7 @@ def order_rows(
 ) -> None:
     """order_agreement + permutation null (shuffled group order) + chance-corrected value."""
     a = geo.order_agreement(ang)
-    null = geo.permutation_null(lambda p: geo.order_agreement(ang[p]), len(ang), n_perm, seed)
+    null = geo.order_agreement_null(ang, n_perm, seed)
     s = geo.null_summary(a, null)
     corrected = (a - s["null_mean"]) / (1 - s["null_mean"]) if np.isfinite(a) and s["null_mean"] < 1 else np.nan
     rows.add_many(

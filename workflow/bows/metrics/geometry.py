@@ -25,7 +25,10 @@ __all__ = [
     "order_agreement",
     "circulant_fit",
     "distance_profile",
+    "permutations",
     "permutation_null",
+    "order_agreement_null",
+    "circulant_fit_null",
     "adjacent_vs_opposite",
     "circular_distance",
 ]
@@ -166,14 +169,25 @@ def order_agreement(angles: np.ndarray) -> float:
     A = max over s ∈ {+1, −1} of |(1/n) Σ_k exp(i (r_k − s φ_k))|. A = 1 exactly when the angular order is the group
     order up to rotation and reflection; it is invariant to the spacing of the angles.
     """
-    n = len(angles)
+    return float(_order_agreement(np.asarray(angles)[None, :])[0])
+
+
+def _order_agreement(angles: np.ndarray) -> np.ndarray:
+    """:func:`order_agreement` of each row of ``angles`` [P, n]."""
+    P, n = angles.shape
     if n < 3 or not np.all(np.isfinite(angles)):
-        return float("nan")
-    rank = np.empty(n)
-    rank[np.argsort(angles, kind="stable")] = np.arange(n)
+        return np.full(P, np.nan)
+    rank = np.empty((P, n))
+    np.put_along_axis(rank, np.argsort(angles, axis=1, kind="stable"), np.arange(n, dtype=float)[None, :], axis=1)
     r = 2 * np.pi * rank / n
     phi = 2 * np.pi * np.arange(n) / n
-    return float(max(abs(np.exp(1j * (r - phi)).mean()), abs(np.exp(1j * (r + phi)).mean())))
+    return np.maximum(np.abs(np.exp(1j * (r - phi)).mean(1)), np.abs(np.exp(1j * (r + phi)).mean(1)))
+
+
+def order_agreement_null(angles: np.ndarray, n_perm: int, seed: int = 0) -> np.ndarray:
+    """:func:`order_agreement` of the angles in ``n_perm`` shuffled group orders (:func:`permutations`)."""
+    angles = np.asarray(angles)
+    return _order_agreement(angles[permutations(len(angles), n_perm, seed)])
 
 
 def circular_distance(n: int) -> np.ndarray:
@@ -203,20 +217,34 @@ def circulant_fit(M: np.ndarray) -> float:
     that such a matrix never counts as a ring. The synthetic models' fit by circular offset is
     :func:`bows.synthetic.metrics.circulant_fit_by_offset`.
     """
-    n = M.shape[0]
+    return float(_circulant_fit(np.asarray(M)[None])[0])
+
+
+def _circulant_fit(M: np.ndarray) -> np.ndarray:
+    """:func:`circulant_fit` of each matrix of ``M`` [P, n, n]."""
+    P, n = M.shape[0], M.shape[1]
     if n < 4:
-        return float("nan")
+        return np.full(P, np.nan)
     D = circular_distance(n)
     off = D > 0
-    vals = M[off]
+    vals = M[:, off]  # [P, m]
     if not np.all(np.isfinite(vals)):
-        return float("nan")
+        return np.full(P, np.nan)
     d = D[off]
-    means = np.bincount(d, weights=vals) / np.maximum(np.bincount(d), 1)
-    ss_tot = np.sum((vals - vals.mean()) ** 2)
-    if ss_tot <= 0:
-        return float("nan")
-    return float(1 - np.sum((vals - means[d]) ** 2) / ss_tot)
+    onehot = np.zeros((d.size, n // 2 + 1))
+    onehot[np.arange(d.size), d] = 1.0
+    means = (vals @ onehot) / np.maximum(onehot.sum(0), 1)
+    ss_tot = np.sum((vals - vals.mean(1, keepdims=True)) ** 2, axis=1)
+    ss_res = np.sum((vals - means[:, d]) ** 2, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.nan)
+
+
+def circulant_fit_null(M: np.ndarray, n_perm: int, seed: int = 0) -> np.ndarray:
+    """:func:`circulant_fit` of M with rows and columns in ``n_perm`` shuffled orders (:func:`permutations`)."""
+    M = np.asarray(M)
+    p = permutations(len(M), n_perm, seed)
+    return _circulant_fit(M[p[:, :, None], p[:, None, :]])
 
 
 def adjacent_vs_opposite(C: np.ndarray) -> int:
@@ -230,10 +258,16 @@ def adjacent_vs_opposite(C: np.ndarray) -> int:
     return int(np.sum(adj > opp))
 
 
-def permutation_null(stat, n: int, n_perm: int, seed: int = 0) -> np.ndarray:
-    """Values of ``stat(perm)`` for ``n_perm`` random permutations of ``range(n)``."""
+def permutations(n: int, n_perm: int, seed: int = 0) -> np.ndarray:
+    """[n_perm, n]: ``n_perm`` random permutations of ``range(n)``, drawn one after another from ``seed``."""
     rng = np.random.default_rng(seed)
-    return np.array([stat(rng.permutation(n)) for _ in range(n_perm)], dtype=np.float64)
+    return np.array([rng.permutation(n) for _ in range(n_perm)], dtype=np.int64).reshape(n_perm, n)
+
+
+def permutation_null(stat, n: int, n_perm: int, seed: int = 0) -> np.ndarray:
+    """Values of ``stat(perm)`` for the permutations of :func:`permutations` (the vectorised nulls of
+    :func:`order_agreement_null` and :func:`circulant_fit_null` give the same values, faster)."""
+    return np.array([stat(p) for p in permutations(n, n_perm, seed)], dtype=np.float64)
 
 
 def null_summary(observed: float, null: np.ndarray, greater: bool = True) -> dict[str, float]:

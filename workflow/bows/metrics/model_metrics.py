@@ -172,7 +172,7 @@ def _ring_rows(rows: Rows, name: str, praw: Any, pnorm: Any, ang: np.ndarray, n_
 def _circulant_rows(rows: Rows, name: str, C: np.ndarray, n_perm: int, seed: int, st: str) -> None:
     """Circulant R² of the cosine matrix with its permutation null, and adjacent-over-opposite."""
     cf = geo.circulant_fit(C)
-    null = geo.permutation_null(lambda p: geo.circulant_fit(C[np.ix_(p, p)]), len(C), n_perm, seed)
+    null = geo.circulant_fit_null(C, n_perm, seed)
     s = geo.null_summary(cf, null)
     rows.add_many(
         name,
