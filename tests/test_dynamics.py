@@ -208,3 +208,23 @@ def test_figure_latent_is_the_latent_size_with_the_most_weight_decays():
     assert figure_latent(table[table["latent"] != 100]) == 400  # a tie: the larger L
     assert figure_latent(table, 50) == 50
     assert figure_latent(table[table["variant"] == "linear"]) is None
+
+
+def test_dynamics_models_are_the_figures_unless_all():
+    """The models measured over their snapshots: the grid's ReLU models at the figure's latent size (the same choice
+    as :func:`figure_latent` on their table), every seed; ``all``: every trained model, never PCA."""
+    from bows.grid import ModelSpec
+    from bows.metrics.dynamics import figure_latent
+    from bows.snapshots import dynamics_models
+
+    grid = [ModelSpec("relu", L, wd, seed) for L, wd, seed in [(25, 1.0, 1), (25, 1.0, 2), (400, 0.0, 1), (400, 1.0, 1),
+            (400, 4.0, 1), (400, 4.0, 2), (100, 0.0, 1), (100, 4.0, 1)]]  # fmt: skip
+    grid += [ModelSpec("linear", 100, 1.0, 1), ModelSpec("linear", 100, 2.0, 1), ModelSpec("pca", 400, 0.0, 1)]
+    chosen = dynamics_models(grid, "figure")
+    assert [(s.latent, s.weight_decay, s.seed) for s in chosen] == [(400, 0.0, 1), (400, 1.0, 1), (400, 4.0, 1),
+                                                                    (400, 4.0, 2)]  # fmt: skip
+    table = pd.DataFrame([(s.variant, s.latent, s.weight_decay) for s in grid], columns=["variant", "latent", "wd"])
+    assert figure_latent(table) == 400
+    assert [s.latent for s in dynamics_models(grid, "figure", latent=100)] == [100, 100]
+    assert dynamics_models(grid, "all") == grid[:-1]
+    assert dynamics_models([ModelSpec("pca", 400, 0.0, 1)], "figure") == []

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CheckpointError, ConfigError
+from .grid import ModelSpec
 from .io import atomic_path, read_json, write_json
 
 __all__ = [
@@ -254,3 +255,26 @@ def load_snapshots(folder: str | os.PathLike) -> list[tuple[int, np.ndarray, np.
 
 def steps_of(index: Mapping[str, Any]) -> Sequence[int]:
     return [int(s) for s in index["steps"]]
+
+
+def figure_latent_of(pairs: Iterable[tuple[int, float]], latent: int | None = None) -> int | None:
+    """The dynamics figure's latent size from the (latent, weight decay) pairs of its ReLU models: ``latent`` if
+    given, else the latent size with the most weight decays (the largest such); None without pairs."""
+    wds: dict[int, set[float]] = {}
+    for L, wd in pairs:
+        wds.setdefault(int(L), set()).add(float(wd))
+    if not wds:
+        return None
+    if latent is not None:
+        return int(latent)
+    return max(wds, key=lambda L: (len(wds[L]), L))
+
+
+def dynamics_models(specs: Sequence[ModelSpec], which: str = "figure", latent: int | None = None) -> list[ModelSpec]:
+    """The trained models whose dynamics are measured: ``all`` (every model with snapshots: not PCA), or ``figure``
+    (the ReLU models of the figure's latent size: :func:`figure_latent_of` the grid's)."""
+    trained = [s for s in specs if s.variant != "pca"]
+    if which == "all":
+        return trained
+    L = figure_latent_of(((s.latent, s.weight_decay) for s in trained if s.variant == "relu"), latent)
+    return [s for s in trained if s.variant == "relu" and s.latent == L]

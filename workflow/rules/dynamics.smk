@@ -10,7 +10,8 @@ import bows.stages.dynamics_summary as bstage_dynamics_summary
 import bows.stages.explorer as bstage_explorer
 
 SNAPSHOTS = bsnap.SnapshotSettings.from_config(config["train"])
-DYNAMICS_MODELS = [s for s in GRID if s.variant != "pca"] if SNAPSHOTS.enabled else []
+DYN_CFG = config["dynamics"]
+DYNAMICS_MODELS = bsnap.dynamics_models(GRID, DYN_CFG["models"], DYN_CFG["latent"]) if SNAPSHOTS.enabled else []
 EXPLORER = f"{RES}/explorer/V{V}_G{G}_S{S}{ENC}"
 try:
     EXPLORER_MODELS = bexplorer.explorer_models(config)

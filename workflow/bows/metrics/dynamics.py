@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..grid import ModelSpec
+from ..snapshots import figure_latent_of
 from . import geometry as geo
 from .data_stats import order_rows
 from .peers import effective_rank
@@ -215,12 +216,7 @@ def figure_latent(table: pd.DataFrame, latent: int | None = None) -> int | None:
     """The latent size the dynamics figure draws: ``latent`` if given, else the ReLU latent size with the most
     weight decays (the largest such); None when no ReLU model has snapshots."""
     relu = table[table["variant"] == "relu"]
-    if relu.empty:
-        return None
-    if latent is not None:
-        return int(latent)
-    wds = relu.groupby("latent")["wd"].nunique()
-    return int(max(wds.index, key=lambda L: (wds[L], L)))
+    return figure_latent_of(zip(relu["latent"], relu["wd"]), latent)
 
 
 def figure_settle(settle: pd.DataFrame, latent: int | None = None) -> pd.DataFrame:
