@@ -371,6 +371,11 @@ def test_cluster_scores_planted_and_sklearn():
     assert sc["knn_purity_p"] < 0.05 and sc["silhouette_cos_p"] < 0.05
     assert sc["knn_purity_null_mean"] < 0.6
     assert sc["silhouette_cos"] == pytest.approx(silhouette_score(E, lab, metric="cosine"), abs=1e-5)
+    # the null: sklearn's silhouette of each of the same 100 shuffles (the permutations span two chunks of 64)
+    rng = np.random.default_rng(0)
+    null = [silhouette_score(E, rng.permutation(lab), metric="cosine") for _ in range(100)]
+    assert sc["silhouette_cos_null_mean"] == pytest.approx(np.mean(null), abs=1e-6)
+    assert sc["silhouette_cos_null_sd"] == pytest.approx(np.std(null, ddof=1), abs=1e-6)
 
 
 def _knn_purity_2d(Y: np.ndarray, lab: np.ndarray, k: int = 5) -> float:

@@ -188,7 +188,7 @@ class Snapshots:
         """Save the weights if ``step`` is a snapshot step (a copy to the CPU and a file write; nothing else)."""
         if step not in self.steps:
             return
-        from .model import save_model
+        from .model_files import save_model
 
         W, b = model.weights()
         k = self.steps.index(step)
@@ -246,7 +246,7 @@ def read_index(folder: str | os.PathLike) -> dict[str, Any]:
 
 def load_snapshots(folder: str | os.PathLike) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """(step, W [L, V], b [V]) of every snapshot of a published folder, in step order."""
-    from .model import load_weights
+    from .model_files import load_weights
 
     folder = Path(folder)
     index = read_index(folder)

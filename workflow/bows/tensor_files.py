@@ -17,14 +17,15 @@ import os
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from .errors import CheckpointError
 from .io import atomic_path
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["METADATA_KEY", "write_tensors", "read_tensors", "is_torch_archive", "save_state", "safe_load"]
 
@@ -35,6 +36,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def write_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     """Write ``tensors`` (contiguous CPU copies) and the JSON ``metadata`` as one safetensors file, atomically;
     equal content gives byte-identical files."""
+    from safetensors.torch import save_file
+
     plain = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     header = {METADATA_KEY: json.dumps(metadata, sort_keys=True, allow_nan=True)}
     with atomic_path(path) as tmp:
@@ -64,13 +67,16 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def read_tensors(path: str | os.PathLike, what: str = "model file") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def read_tensors(
+    path: str | os.PathLike, what: str = "model file", framework: str = "pt"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(tensors, metadata) of a safetensors file written by :func:`write_tensors`, with one clear
-    :class:`CheckpointError` per way of failing (missing, empty, truncated, corrupted, not a safetensors file)."""
+    :class:`CheckpointError` per way of failing (missing, empty, truncated, corrupted, not a safetensors file). The
+    tensors are torch tensors (``framework="pt"``) or numpy arrays (``"np"``, which does not load torch)."""
     path = Path(path)
     _check_exists(path, what)
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as fh:
+        with safe_open(str(path), framework=framework, device="cpu") as fh:
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
             header = fh.metadata() or {}
         metadata = json.loads(header[METADATA_KEY]) if METADATA_KEY in header else {}
@@ -87,6 +93,8 @@ def read_tensors(path: str | os.PathLike, what: str = "model file") -> tuple[dic
 def save_state(path: str | os.PathLike, state: Any) -> None:
     """``torch.save`` atomically, through a file handle: the archive's inner name is then the fixed "archive" rather
     than the (random) temporary file name, so equal content gives byte-identical files."""
+    import torch
+
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         torch.save(state, fh)
 
@@ -101,6 +109,8 @@ def safe_load(path: str | os.PathLike, what: str = "model file") -> Any:
             f"{what} {path} is not a PyTorch archive: corrupted, or not written by bows",
             f"delete {path} and rerun snakemake to train the model again",
         )
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:

@@ -37,28 +37,32 @@ def knn_purity(nbrs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(labels[nbrs] == labels[:, None]))
 
 
-def _silhouette_from_D(D: np.ndarray, labels: np.ndarray, n_cat: int) -> np.ndarray:
-    """Silhouette of each permutation: ``labels`` is [P, n] of ints in [0, n_cat); returns [P]."""
+def _silhouette_from_D(D: np.ndarray, labels: np.ndarray, n_cat: int, chunk: int = 64) -> np.ndarray:
+    """Silhouette of each permutation: ``labels`` is [P, n] of ints in [0, n_cat); returns [P]. The distance sums
+    to every category come from one product per ``chunk`` permutations."""
     P, n = labels.shape
     out = np.empty(P)
     rows = np.arange(n)
-    for p in range(P):
-        Y = np.zeros((n, n_cat), dtype=D.dtype)
-        Y[rows, labels[p]] = 1
-        sums = D @ Y  # [n, C]
-        counts = Y.sum(0)
-        own = labels[p]
-        c_own = counts[own]
+    for c0 in range(0, P, chunk):
+        lab = labels[c0 : c0 + chunk]  # [p, n]
+        p = len(lab)
+        Y = np.zeros((n, p, n_cat), dtype=D.dtype)
+        Y[rows[None, :], np.arange(p)[:, None], lab] = 1
+        sums = (D @ Y.reshape(n, p * n_cat)).reshape(n, p, n_cat).transpose(1, 0, 2)  # [p, n, C]
+        counts = Y.sum(0)  # [p, C]
+        c_own = np.take_along_axis(counts, lab, 1)  # [p, n]
+        own_sum = np.take_along_axis(sums, lab[:, :, None], 2)[:, :, 0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            a = sums[rows, own] / (c_own - 1)
-            mean_other = sums / counts
-        mean_other[rows, own] = np.inf
-        mean_other[:, counts == 0] = np.inf
-        bb = mean_other.min(1)
+            a = own_sum / (c_own - 1)
+            mean_other = sums / counts[:, None, :]
+        np.put_along_axis(mean_other, lab[:, :, None], np.inf, 2)
+        mean_other[np.broadcast_to((counts == 0)[:, None, :], mean_other.shape)] = np.inf
+        bb = mean_other.min(2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = (bb - a) / np.maximum(a, bb)
-        s[c_own <= 1] = 0.0
-        out[p] = float(np.nanmean(s))
+            sil = (bb - a) / np.maximum(a, bb)
+        sil[c_own <= 1] = 0.0
+        with np.errstate(invalid="ignore"):
+            out[c0 : c0 + p] = np.nanmean(sil, axis=1)
     return out
 
 

@@ -75,7 +75,7 @@ def _columns(W: np.ndarray, vocab_ids: np.ndarray) -> np.ndarray:
 
 def model_object(path: str, spec: ModelSpec, vocab_ids: np.ndarray) -> CompareObject:
     """A trained (or PCA) model's word columns of W."""
-    from ..model import load_weights
+    from ..model_files import load_weights
 
     W, _ = load_weights(path)
     return CompareObject(spec.tag, spec.variant, "", 0, _columns(W, np.asarray(vocab_ids, dtype=np.int64)))

@@ -92,7 +92,7 @@ def export_model(
 ) -> dict[str, Any]:
     """Rule export_model: one trained model into its export folder. Weights in safetensors are copied as they are;
     a legacy ``model.pt`` is converted (:func:`bows.model.save_model`, the model's settings as metadata)."""
-    from ..model import load_weights
+    from ..model_files import load_weights
 
     record = read_json(run)
     config = model_config(record, windows)
@@ -107,7 +107,7 @@ def export_model(
     if Path(model).suffix == ".safetensors":
         copy_file(model, weights_out)
     else:
-        from ..model import save_model
+        from ..model_files import save_model
 
         save_model(weights_out, W, b, {k: config[k] for k in config if k not in ("train", "baseline", "results")})
     write_json(config_out, config)

@@ -136,7 +136,7 @@ class SharedGrid:
 
     def weights(self, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:
         """(W [L, V], b [V]) of one model, float32."""
-        from ..model import load_weights
+        from ..model_files import load_weights
 
         if spec not in self._models:
             raise ExportError(

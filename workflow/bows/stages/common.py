@@ -30,7 +30,7 @@ def sample(n: int, cap: int | None, seed: int) -> np.ndarray:
 
 def load_model(model: str, vocab: str, analysis: Mapping[str, Any]):
     """(word index, resolved word groups, W, b) of a model file, checked against the vocabulary."""
-    from ..model import load_weights
+    from ..model_files import load_weights
 
     index, _ = load_index(vocab)
     groups = resolve_groups(analysis["word_groups"], index)

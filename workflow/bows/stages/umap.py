@@ -17,7 +17,7 @@ def run_umap(model: str, vocab: str, out: str, config: Mapping[str, Any]) -> Non
     holds the ``analysis`` section (:data:`STAGE`; a whole validated config also serves)."""
     from ..metrics.clusters import umap_layout
     from ..metrics.words import semantic_assignment
-    from ..model import load_weights
+    from ..model_files import load_weights
     from .common import check_vocab_size, load_index
 
     config = STAGE.config_slice(config)

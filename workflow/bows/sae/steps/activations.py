@@ -66,7 +66,7 @@ def make_activations(
     """Rule ``sae_activations``: the ground-truth activations of one BOWS model (see :mod:`bows.sae.activations`).
     ``train_windows`` is the window index ``train_windows.npy``; ``heldout_windows.npy`` lies beside it."""
     # imported here: sae.smk imports this module for its STAGE when the workflow is parsed (no torch, no numba then)
-    from ...model import load_weights
+    from ...model_files import load_weights
     from ...vocab import read_vocab
     from ...windows import load_window_split
     from ..activations import build
