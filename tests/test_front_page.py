@@ -66,7 +66,7 @@ def _subspace() -> pd.DataFrame:
     return df.assign(frob2_per_latent=[r[7] for r in rows], seed=1, steps=1000, random_baseline=0.02)
 
 
-def _page(tmp_path, explorers=None):
+def _page(tmp_path, explorers=None, off=()):
     write_claims(CRITERIA, tmp_path / "criteria")
     write_claims(SYNTHETIC, tmp_path / "claims")
     _subspace().to_parquet(tmp_path / "subspace.parquet")
@@ -85,6 +85,7 @@ def _page(tmp_path, explorers=None):
         subspace_figure=tmp_path / "subspace.png",
         synthetic_figures={"dense/circular": tmp_path / "dense.png", "sparse/circular": tmp_path / "sparse.png"},
         explorers=explorers,
+        off=off,
     )
 
 
@@ -164,3 +165,21 @@ def test_without_any_claims_table(tmp_path):
     text = _text(page)
     assert "0 claims of the paper checked in this run" in text
     assert "not part of this run" in text and (tmp_path / "front.html.prov.json").is_file()
+
+
+def test_switched_off_stages_are_listed_with_the_setting_that_adds_them(tmp_path):
+    """config.yaml leaves value coding and the ablation out (their budget): the front page says so and how to add
+    them; a config with everything on lists nothing."""
+    from bows.config import load_config
+    from conftest import ROOT
+
+    default = fp.switched_off(load_config(ROOT / "config.yaml"))
+    assert [setting for _, setting in default] == [
+        "value_coding: {enabled: true}",
+        "windows: {exclude_cooccurrence: [Months]}",
+    ]
+    assert fp.switched_off(load_config(ROOT / "config.yaml", ROOT / "presets/smoke.yaml")) == []
+    text = _text(_page(tmp_path, off=default))
+    assert "Switched off in this run" in text and "Value coding (the paper" in text
+    assert "add value_coding: {enabled: true} to a config file" in text
+    assert "Switched off" not in _text(_page(tmp_path))

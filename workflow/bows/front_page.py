@@ -272,6 +272,46 @@ def cannot_show_html(records: Sequence[Record]) -> str:
     )
 
 
+#: optional stages: (whether the config switches it on, what it is, the setting that switches it on)
+OPTIONAL_STAGES = (
+    (
+        lambda c: c["value_coding"]["enabled"],
+        "Value coding (the paper's Table 1: the city map and modular addition; about 3.5 min of CPU on 2 cores)",
+        "value_coding: {enabled: true}",
+    ),
+    (
+        lambda c: bool(c["windows"]["exclude_cooccurrence"]),
+        "The co-occurrence ablation (docs/ablation.md; about 4 min on 2 cores at the default scale)",
+        "windows: {exclude_cooccurrence: [Months]}",
+    ),
+    (lambda c: c["synthetic"]["enabled"], "The synthetic branch (docs/synthetic.md)", "synthetic: {enabled: true}"),
+    (lambda c: c["sae"]["enabled"], "The SAE benchmark (docs/sae.md)", "sae: {enabled: true}"),
+    (
+        lambda c: c["references"]["enabled"],
+        "The language models and word vectors (docs/references.md)",
+        "references: {enabled: true}",
+    ),
+    (
+        lambda c: c["train"]["snapshots"]["count"] > 0,
+        "Snapshots over training and the dynamics (docs/dynamics.md)",
+        "train: {snapshots: {count: 12}}",
+    ),
+)
+
+
+def switched_off(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(what, the setting that switches it on) of each optional stage a validated config leaves out."""
+    return [(what, setting) for on, what, setting in OPTIONAL_STAGES if not on(config)]
+
+
+def switched_off_html(off: Sequence[Sequence[str]]) -> str:
+    """The optional stages this run leaves out, each with the setting that adds it (nothing when none is off)."""
+    if not off:
+        return ""
+    items = "".join(f"<li>{esc(what)}: add <code>{esc(setting)}</code> to a config file</li>" for what, setting in off)
+    return heading("Switched off in this run") + f"<ul style='margin:2px 0'>{items}</ul>"
+
+
 # ------------------------------------------------------------------------------------------------ explorers, grid
 def explorer_links(explorers: Mapping[str, str]) -> str:
     """The marked place of the interactive explorers: one link per explorer (label → its report result path),
@@ -337,13 +377,15 @@ def write_front_page(
     subspace_figure: str | Path | None = None,
     synthetic_figures: Mapping[str, str | Path] | None = None,
     explorers: Mapping[str, str] | None = None,
+    off: Sequence[Sequence[str]] = (),
 ) -> str:
     """Write the front page's verdict fragment to ``out`` (atomically, with a provenance sidecar) and return it.
 
     ``claims`` maps the name of each set of claims to the JSON file :func:`bows.claims.write_claims` wrote (the
     reproduction criteria under ``"Reproduction criteria"``); ``synthetic_figures`` maps ``variant/structure`` to its
     Gram grid (the first structure whose antipodal-pair claim passes is shown, else the first); ``explorers`` maps a
-    label to the report path of an interactive explorer."""
+    label to the report path of an interactive explorer; ``off`` lists the optional stages left out
+    (:func:`switched_off`)."""
     sets = {name: read_claims(path) for name, path in claims.items() if path and Path(path).is_file()}
     criteria = sets.get(CRITERIA, [])
     sub, loss = _parquet(subspace), _parquet(losses)
@@ -360,6 +402,7 @@ def write_front_page(
         subspace_html(next((r for r in criteria if r.id == SUBSPACE_CRITERION), None), sub, subspace_figure),
         synthetic_html(synthetic, figure, key),
         cannot_show_html(criteria),
+        switched_off_html(off),
         explorer_links(explorers or {}),
         grid_html(grid_table(sub, loss)),
         "</div>",
@@ -396,4 +439,5 @@ def run(job: Job) -> None:
         subspace_figure=i.subspace_figure,
         synthetic_figures=dict(zip(p["synthetic_keys"], i.synthetic_figures)),
         explorers=dict(zip(p["explorer_labels"], i.explorers)),
+        off=p["switched_off"],
     )

@@ -55,6 +55,7 @@ rule report_front_page:
             claim_sets=list(FRONT_CLAIMS),
             synthetic_keys=list(FRONT_SYNTHETIC),
             explorer_labels=lambda wc: list(EXPLORERS),
+            switched_off=[list(x) for x in bfront.switched_off(config)],
         ),
     script:
         STAGE_SCRIPT
