@@ -383,6 +383,11 @@ def test_best_layer_is_chosen_by_the_references_own_ring():
     geo = _geometry("lm", {"embedding": 10, "layer 0": 10, "layer 1": 12, "layer 2": 12, "layer 3": 5})
     best = best_layer(geo, "lm")
     assert best.layer == "layer 1" and best.adjacent == 12  # ties go to the earliest layer
+    # a perfect ring's order agreement is 1 up to rounding: the circulant R² decides, not the last bit
+    geo.loc[(geo["layer"] == "layer 1") & (geo["metric"] == "order_agreement"), "value"] = 1.0
+    geo.loc[(geo["layer"] == "layer 2") & (geo["metric"] == "order_agreement"), "value"] = 1.0 - 1e-16
+    geo.loc[(geo["layer"] == "layer 2") & (geo["metric"] == "circulant_r2"), "value"] = 0.6
+    assert best_layer(geo, "lm").layer == "layer 2"
 
 
 def test_reference_criteria_pass_and_fail():

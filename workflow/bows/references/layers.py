@@ -3,7 +3,9 @@ with a BOWS model, so that the alignment tests at that layer are not selected af
 
 Among the layers where the most of the group's words have a vector, the best layer has the most ring-adjacent
 pairs on the first two principal components, then the highest order agreement, then the highest circulant R²;
-remaining ties go to the earliest layer (the token embedding counts as layer −1).
+remaining ties go to the earliest layer (the token embedding counts as layer −1). Order agreement and circulant R² are
+compared to :data:`DIGITS` decimals: a perfect ring's order agreement is 1 only up to rounding (1 − 1e−16 at some
+layers), which must not decide between layers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["BestLayer", "best_layer", "ring_by_layer"]
+__all__ = ["BestLayer", "best_layer", "ring_by_layer", "DIGITS"]
+
+DIGITS = 9  # decimals of the order agreement and circulant R² that rank layers
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ def best_layer(geometry: pd.DataFrame, reference: str, group: str = "Months") ->
     if not len(wide):
         return None
     wide = wide[wide["n_found"] == wide["n_found"].max()]
-    key = wide[["ring_adjacent_pairs", "order_agreement", "circulant_r2"]].fillna(-np.inf)
+    key = wide[["ring_adjacent_pairs", "order_agreement", "circulant_r2"]].round(DIGITS).fillna(-np.inf)
     order = np.lexsort(
         (
             wide["layer_index"].to_numpy(),
