@@ -39,8 +39,10 @@ def test_defaults_fill_every_section():
 
 
 def test_value_coding_train_fraction_must_leave_pairs_on_both_sides():
+    bad = {"modular": {"modulus": 3, "train_fraction": 0.01}}
     with pytest.raises(ConfigError, match="train_fraction"):
-        load(value_coding={"modular": {"modulus": 3, "train_fraction": 0.01}})
+        load(value_coding={"enabled": True, **bad})
+    assert not load(value_coding=bad)["value_coding"]["enabled"]  # off (config.yaml): nothing of it runs or is checked
 
 
 @pytest.mark.parametrize("preset,n_models", [((), 15), (("presets/smoke.yaml",), 11), (("presets/paper.yaml",), 54)])

@@ -186,6 +186,8 @@ def node_profile(dest: Path, **extra) -> Path:
     for res in profile.get("set-resources", {}).values():
         if "slurm_partition" in res:
             res["slurm_partition"] = "debug"
+    cores = os.cpu_count() or 1  # the profile's set-threads suit cluster nodes; a job asking more never starts here
+    profile["set-threads"] = {rule: min(int(n), cores) for rule, n in profile.get("set-threads", {}).items()}
     profile.update(NODE_OVERRIDES)
     profile.update(extra)
     dest.mkdir(parents=True, exist_ok=True)
