@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .geometry import null_summary
@@ -147,4 +149,6 @@ def umap_layout(E: np.ndarray, seed: int = 42, n_neighbors: int = 15, min_dist: 
         n_components=2,
         precomputed_knn=(*cosine_neighbours(E, k), None),
     )
-    return reducer.fit_transform(np.asarray(E, dtype=np.float32))
+    with warnings.catch_warnings():  # no search index is kept: the layout never transforms new points
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        return reducer.fit_transform(np.asarray(E, dtype=np.float32))
