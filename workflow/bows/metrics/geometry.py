@@ -26,7 +26,6 @@ __all__ = [
     "circulant_fit",
     "distance_profile",
     "permutations",
-    "permutation_null",
     "order_agreement_null",
     "circulant_fit_null",
     "adjacent_vs_opposite",
@@ -262,12 +261,6 @@ def permutations(n: int, n_perm: int, seed: int = 0) -> np.ndarray:
     """[n_perm, n]: ``n_perm`` random permutations of ``range(n)``, drawn one after another from ``seed``."""
     rng = np.random.default_rng(seed)
     return np.array([rng.permutation(n) for _ in range(n_perm)], dtype=np.int64).reshape(n_perm, n)
-
-
-def permutation_null(stat, n: int, n_perm: int, seed: int = 0) -> np.ndarray:
-    """Values of ``stat(perm)`` for the permutations of :func:`permutations` (the vectorised nulls of
-    :func:`order_agreement_null` and :func:`circulant_fit_null` give the same values, faster)."""
-    return np.array([stat(p) for p in permutations(n, n_perm, seed)], dtype=np.float64)
 
 
 def null_summary(observed: float, null: np.ndarray, greater: bool = True) -> dict[str, float]:
